@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+/** Client (data subject) schemas. Strict everywhere: unknown fields are a 400, never silently dropped. */
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const AddressSchema = z.strictObject({
+  line1: text(200),
+  line2: text(200).optional(),
+  city: text(100),
+  region: text(100).optional(),
+  postalCode: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9 -]{3,12}$/),
+  country: z.string().regex(/^[A-Z]{2}$/),
+});
+
+const pastDate = z.iso
+  .date()
+  .refine((value) => value >= "1900-01-01" && value <= new Date().toISOString().slice(0, 10), {
+    params: { rule: "past_date" },
+    message: "must be a date between 1900-01-01 and today",
+  });
+
+export const ClientStatusSchema = z.enum(["active", "paused", "discharged"]);
+
+const phiFields = {
+  name: text(200),
+  email: z.email().max(254).optional(),
+  phone: z
+    .string()
+    .regex(/^\+?[0-9 ().-]{7,25}$/)
+    .optional(),
+  dateOfBirth: pastDate.optional(),
+  address: AddressSchema.optional(),
+  healthGoals: z.array(text(500)).max(20).optional(),
+  conditions: z.array(text(200)).max(50).optional(),
+};
+
+export const CreateClientSchema = z.strictObject({
+  ...phiFields,
+  status: ClientStatusSchema.default("active"),
+});
+export type CreateClientInput = z.infer<typeof CreateClientSchema>;
+
+export const UpdateClientSchema = z
+  .strictObject({
+    ...phiFields,
+    name: phiFields.name.optional(),
+    status: ClientStatusSchema.optional(),
+    version: z.number().int().min(1),
+  })
+  .refine((body) => Object.keys(body).length > 1, {
+    params: { rule: "no_changes" },
+    message: "nothing to change",
+  });
+export type UpdateClientInput = z.infer<typeof UpdateClientSchema>;
+
+export const ClientIdPathSchema = z.strictObject({ clientId: z.uuid() });
+
+export const ListClientsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(50).optional(),
+  cursor: z.string().max(2048).optional(),
+});
+
+export const ClientSchema = z.object({
+  clientId: z.uuid(),
+  status: ClientStatusSchema,
+  version: z.number().int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  createdBy: z.string(),
+  name: z.string().optional(),
+  email: z.string().optional(),
+  phone: z.string().optional(),
+  dateOfBirth: z.string().optional(),
+  address: AddressSchema.optional(),
+  healthGoals: z.array(z.string()).optional(),
+  conditions: z.array(z.string()).optional(),
+});
+
+export const ClientListSchema = z.object({ items: z.array(ClientSchema), nextCursor: z.string().optional() });

@@ -1,0 +1,231 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import { join } from "node:path";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { generate } from "selfsigned";
+import { verifyAuthorization } from "../../shared/auth";
+import { AppError } from "../../shared/http/errors";
+import type { RouteSpec } from "../../shared/http/route";
+import { SECURITY_HEADERS } from "../../shared/http/security-headers";
+import { logger } from "../../shared/log";
+
+/**
+ * The local API Gateway: HTTPS only (TLS 1.3 minimum), routes from the manifest, a Cognito authorizer
+ * that rejects bad tokens before any function runs, and REST proxy events with the authorizer's claims.
+ */
+type Route = RouteSpec & { id: string };
+type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** API Gateway's own payload limit. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export async function ensureCertificate(dir: string): Promise<{ key: string; cert: string }> {
+  const tlsDir = join(dir, "tls");
+  const keyFile = join(tlsDir, "key.pem");
+  const certFile = join(tlsDir, "cert.pem");
+  if (!existsSync(keyFile) || !existsSync(certFile)) {
+    mkdirSync(tlsDir, { recursive: true });
+    const pems = await generate([{ name: "commonName", value: "localhost" }], {
+      keySize: 2048,
+      algorithm: "sha256",
+      notAfterDate: new Date(Date.now() + 365 * 24 * 3600 * 1000),
+      extensions: [
+        { name: "basicConstraints", cA: false },
+        {
+          name: "subjectAltName",
+          altNames: [
+            { type: 2, value: "localhost" },
+            { type: 7, ip: "127.0.0.1" },
+          ],
+        },
+      ],
+    });
+    writeFileSync(keyFile, pems.private, { mode: 0o600 });
+    writeFileSync(certFile, pems.cert);
+  }
+  return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8") };
+}
+
+function compile(route: Route) {
+  const names: string[] = [];
+  const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  return { route, names, regex: new RegExp(`^${pattern}$`) };
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    ...headers,
+    ...SECURITY_HEADERS,
+  });
+  res.end(body);
+}
+
+const errorBody = (code: string, message: string, requestId: string) =>
+  JSON.stringify({ error: { code, message, requestId } });
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_PAYLOAD_BYTES) {
+        resolve(undefined);
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function headerMaps(req: IncomingMessage) {
+  const headers: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    multi[name] = [...(multi[name] ?? []), value];
+  }
+  return { headers, multi };
+}
+
+export type GatewayOptions = {
+  dir: string;
+  port: number;
+  routes: readonly Route[];
+  allowedOrigins: readonly string[];
+  loadHandler: (route: Route) => Promise<LambdaHandler>;
+};
+
+export async function startGateway(options: GatewayOptions): Promise<Server> {
+  const compiled = options.routes.map(compile);
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+
+  const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    const url = new URL(req.url ?? "/", "https://localhost");
+    const method = req.method ?? "GET";
+    const candidates = compiled.map((c) => ({ c, match: c.regex.exec(url.pathname) })).filter((m) => m.match);
+    if (candidates.length === 0) return send(res, 404, errorBody("NOT_FOUND", "Not found.", requestId));
+
+    const origin = req.headers.origin;
+    const corsAllowed = origin !== undefined && options.allowedOrigins.includes(origin);
+    if (method === "OPTIONS") {
+      const methods = candidates.map(({ c }) => c.route.method).join(", ");
+      return send(res, 204, "", {
+        ...(corsAllowed && {
+          "Access-Control-Allow-Origin": origin,
+          "Access-Control-Allow-Methods": methods,
+          "Access-Control-Allow-Headers": "Authorization, Content-Type",
+          "Access-Control-Max-Age": "600",
+        }),
+        Vary: "Origin",
+      });
+    }
+    const found = candidates.find(({ c }) => c.route.method === method);
+    if (!found?.match)
+      return send(res, 405, errorBody("METHOD_NOT_ALLOWED", "Method not allowed.", requestId));
+    const { route, names } = found.c;
+
+    let pathParameters: Record<string, string> | null = null;
+    try {
+      if (names.length > 0) {
+        pathParameters = Object.fromEntries(
+          names.map((name, i) => [name, decodeURIComponent(found.match?.[i + 1] ?? "")]),
+        );
+      }
+    } catch {
+      return send(res, 400, errorBody("VALIDATION_FAILED", "The request path is invalid.", requestId));
+    }
+
+    const body = await readBody(req);
+    if (!body)
+      return send(res, 413, errorBody("PAYLOAD_TOO_LARGE", "The request body is too large.", requestId));
+
+    const { headers, multi } = headerMaps(req);
+    let claims: Record<string, string> | undefined;
+    if (route.auth === "cognito") {
+      try {
+        const verified = await verifyAuthorization(req.headers.authorization);
+        // API Gateway hands claims to the function as strings (groups comma-joined).
+        claims = Object.fromEntries(
+          Object.entries(verified).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v)]),
+        );
+      } catch (error) {
+        const status = error instanceof AppError ? error.status : 401;
+        return send(res, status, errorBody("UNAUTHORIZED", "A valid token is required.", requestId));
+      }
+    }
+
+    const query: Record<string, string> = {};
+    const multiQuery: Record<string, string[]> = {};
+    for (const [key, value] of url.searchParams) {
+      query[key] = value;
+      multiQuery[key] = [...(multiQuery[key] ?? []), value];
+    }
+    const event = {
+      resource: route.path,
+      path: url.pathname,
+      httpMethod: method,
+      headers,
+      multiValueHeaders: multi,
+      queryStringParameters: url.searchParams.size > 0 ? query : null,
+      multiValueQueryStringParameters: url.searchParams.size > 0 ? multiQuery : null,
+      pathParameters,
+      stageVariables: null,
+      body: body.length > 0 ? body.toString("utf8") : null,
+      isBase64Encoded: false,
+      requestContext: {
+        requestId,
+        resourcePath: route.path,
+        httpMethod: method,
+        path: url.pathname,
+        stage: "local",
+        identity: {
+          sourceIp: req.socket.remoteAddress ?? "unknown",
+          userAgent: req.headers["user-agent"] ?? "",
+        },
+        ...(claims && { authorizer: { claims } }),
+      },
+    } as unknown as APIGatewayProxyEvent;
+    const context = {
+      awsRequestId: requestId,
+      functionName: `coachvault-local-${route.id}`,
+      functionVersion: "$LATEST",
+      invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:coachvault-local-${route.id}`,
+      memoryLimitInMB: "512",
+      callbackWaitsForEmptyEventLoop: false,
+      getRemainingTimeInMillis: () => 29_000,
+    } as unknown as Context;
+
+    if (!handlers.has(route.id)) handlers.set(route.id, options.loadHandler(route));
+    const handler = await (handlers.get(route.id) as Promise<LambdaHandler>);
+    const result = await handler(event, context);
+    res.writeHead(result.statusCode, { ...(result.headers as Record<string, string>) });
+    res.end(result.body);
+  };
+
+  const key = await ensureCertificate(options.dir);
+  const server = createServer({ ...key, minVersion: "TLSv1.3" }, (req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      logger.error("gateway failure", { error: error instanceof Error ? error : { name: "unknown" } });
+      if (!res.headersSent) send(res, 500, errorBody("INTERNAL_ERROR", "Something went wrong.", "gateway"));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", resolve);
+  });
+  return server;
+}

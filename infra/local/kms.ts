@@ -1,0 +1,171 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  sign,
+} from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ServiceError, startJsonProtocolServer } from "./json-protocol";
+
+/**
+ * Local stand-in for the KMS operations CoachVault uses (GenerateDataKey, Encrypt, Decrypt, Sign,
+ * GetPublicKey), speaking KMS's JSON protocol so production code runs unchanged against it. Key
+ * material lives in `<dir>/kms/keys.json`. It binds ciphertexts to their encryption context as KMS does.
+ */
+type SymmetricKey = { spec: "SYMMETRIC_DEFAULT"; material: string };
+type SigningKey = { spec: "ECC_NIST_P256"; privateKeyPem: string };
+type KeyStore = { keys: Record<string, SymmetricKey | SigningKey>; aliases: Record<string, string> };
+
+export const LOCAL_ACCOUNT = "000000000000";
+export const LOCAL_KEY_ALIASES = {
+  data: "alias/coachvault-local-data",
+  auditSigning: "alias/coachvault-local-audit-signing",
+};
+
+const MAGIC = Buffer.from("CVK1");
+
+function loadStore(file: string): KeyStore {
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as KeyStore;
+  const dataKey = randomUUID();
+  const signingKey = randomUUID();
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const store: KeyStore = {
+    keys: {
+      [dataKey]: { spec: "SYMMETRIC_DEFAULT", material: randomBytes(32).toString("base64") },
+      [signingKey]: {
+        spec: "ECC_NIST_P256",
+        privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      },
+    },
+    aliases: { [LOCAL_KEY_ALIASES.data]: dataKey, [LOCAL_KEY_ALIASES.auditSigning]: signingKey },
+  };
+  writeFileSync(file, JSON.stringify(store, null, 2), { mode: 0o600 });
+  return store;
+}
+
+const contextAad = (context: unknown) => {
+  const entries = Object.entries((context ?? {}) as Record<string, string>).sort(([a], [b]) =>
+    a < b ? -1 : 1,
+  );
+  return Buffer.from(JSON.stringify(entries));
+};
+
+export async function startLocalKms(dir: string, port: number, region: string) {
+  mkdirSync(join(dir, "kms"), { recursive: true });
+  const store = loadStore(join(dir, "kms", "keys.json"));
+  const arn = (id: string) => `arn:aws:kms:${region}:${LOCAL_ACCOUNT}:key/${id}`;
+
+  const resolve = (keyRef: unknown) => {
+    const ref = String(keyRef ?? "");
+    const aliasName = ref.includes(":alias/") ? ref.slice(ref.indexOf("alias/")) : ref;
+    const id = store.aliases[aliasName] ?? (ref.includes(":key/") ? ref.split(":key/")[1] : ref);
+    const key = id ? store.keys[id] : undefined;
+    if (!id || !key) throw new ServiceError("NotFoundException", "key not found");
+    return { id, key };
+  };
+  const symmetric = (keyRef: unknown) => {
+    const { id, key } = resolve(keyRef);
+    if (key.spec !== "SYMMETRIC_DEFAULT")
+      throw new ServiceError("InvalidKeyUsageException", "key cannot encrypt");
+    return { id, material: Buffer.from(key.material, "base64") };
+  };
+
+  const encrypt = (keyRef: unknown, plaintext: Buffer, context: unknown) => {
+    const { id, material } = symmetric(keyRef);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", material, iv);
+    cipher.setAAD(contextAad(context));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const idBytes = Buffer.from(id);
+    const blob = Buffer.concat([
+      MAGIC,
+      Buffer.from([idBytes.length]),
+      idBytes,
+      iv,
+      body,
+      cipher.getAuthTag(),
+    ]);
+    return { CiphertextBlob: blob.toString("base64"), KeyId: arn(id) };
+  };
+
+  const decrypt = (input: Record<string, unknown>) => {
+    const blob = Buffer.from(String(input.CiphertextBlob ?? ""), "base64");
+    if (blob.length < 34 || !blob.subarray(0, 4).equals(MAGIC))
+      throw new ServiceError("InvalidCiphertextException", "");
+    const idLength = blob[4] ?? 0;
+    const id = blob.subarray(5, 5 + idLength).toString();
+    if (input.KeyId !== undefined && symmetric(input.KeyId).id !== id) {
+      throw new ServiceError("IncorrectKeyException", "the ciphertext was not made under this key");
+    }
+    const { material } = symmetric(id);
+    const rest = blob.subarray(5 + idLength);
+    try {
+      const decipher = createDecipheriv("aes-256-gcm", material, rest.subarray(0, 12));
+      decipher.setAAD(contextAad(input.EncryptionContext));
+      decipher.setAuthTag(rest.subarray(rest.length - 16));
+      const plaintext = Buffer.concat([
+        decipher.update(rest.subarray(12, rest.length - 16)),
+        decipher.final(),
+      ]);
+      return {
+        Plaintext: plaintext.toString("base64"),
+        KeyId: arn(id),
+        EncryptionAlgorithm: "SYMMETRIC_DEFAULT",
+      };
+    } catch {
+      throw new ServiceError("InvalidCiphertextException", "");
+    }
+  };
+
+  const signing = (keyRef: unknown) => {
+    const { id, key } = resolve(keyRef);
+    if (key.spec !== "ECC_NIST_P256") throw new ServiceError("InvalidKeyUsageException", "key cannot sign");
+    return { id, privateKey: createPrivateKey(key.privateKeyPem) };
+  };
+
+  const server = await startJsonProtocolServer(
+    "TrentService",
+    {
+      GenerateDataKey: (input) => {
+        const bytes = input.KeySpec === "AES_128" ? 16 : Number(input.NumberOfBytes ?? 32);
+        if (!Number.isInteger(bytes) || bytes < 1 || bytes > 1024)
+          throw new ServiceError("ValidationException", "");
+        const plaintext = randomBytes(bytes);
+        return {
+          ...encrypt(input.KeyId, plaintext, input.EncryptionContext),
+          Plaintext: plaintext.toString("base64"),
+        };
+      },
+      Encrypt: (input) =>
+        encrypt(input.KeyId, Buffer.from(String(input.Plaintext ?? ""), "base64"), input.EncryptionContext),
+      Decrypt: decrypt,
+      Sign: (input) => {
+        const { id, privateKey } = signing(input.KeyId);
+        if (input.SigningAlgorithm !== "ECDSA_SHA_256") throw new ServiceError("ValidationException", "");
+        // Only RAW messages: CoachVault always lets KMS hash.
+        if ((input.MessageType ?? "RAW") !== "RAW") throw new ServiceError("ValidationException", "RAW only");
+        const message = Buffer.from(String(input.Message ?? ""), "base64");
+        const signature = sign("sha256", message, { key: privateKey, dsaEncoding: "der" });
+        return { KeyId: arn(id), Signature: signature.toString("base64"), SigningAlgorithm: "ECDSA_SHA_256" };
+      },
+      GetPublicKey: (input) => {
+        const { id, privateKey } = signing(input.KeyId);
+        const publicKey = createPublicKey(privateKey).export({ type: "spki", format: "der" });
+        return {
+          KeyId: arn(id),
+          PublicKey: publicKey.toString("base64"),
+          KeySpec: "ECC_NIST_P256",
+          KeyUsage: "SIGN_VERIFY",
+          SigningAlgorithms: ["ECDSA_SHA_256"],
+        };
+      },
+    },
+    port,
+  );
+  return { server, dataKeyId: LOCAL_KEY_ALIASES.data, auditSigningKeyId: LOCAL_KEY_ALIASES.auditSigning };
+}

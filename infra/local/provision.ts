@@ -1,0 +1,198 @@
+import { randomBytes } from "node:crypto";
+import {
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  AssociateSoftwareTokenCommand,
+  CreateGroupCommand,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  InitiateAuthCommand,
+  SetUserMFAPreferenceCommand,
+  SetUserPoolMfaConfigCommand,
+  VerifySoftwareTokenCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { CreateTableCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
+import { TOTP } from "otpauth";
+import type { Role } from "../../shared/auth/roles";
+import { aws } from "../../shared/aws";
+import { BUCKETS, type BucketName, TABLES, type TableName, USER_POOL } from "../resources";
+
+/** Creates the tables, buckets and user pool of `infra/resources.ts` in the local services. Idempotent. */
+export async function provisionTables(names: Record<TableName, string>): Promise<void> {
+  const existing = new Set((await aws("dynamo").send(new ListTablesCommand({}))).TableNames ?? []);
+  for (const [logical, table] of Object.entries(TABLES) as [TableName, (typeof TABLES)[TableName]][]) {
+    const name = names[logical];
+    if (existing.has(name)) continue;
+    const attributes = new Map<string, "S" | "N">();
+    const keys = [table.partitionKey, ...("sortKey" in table ? [table.sortKey] : [])];
+    const indexes = "indexes" in table ? table.indexes : [];
+    for (const key of [...keys, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])]) {
+      attributes.set(key.name, key.type);
+    }
+    await aws("dynamo").send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+          AttributeName,
+          AttributeType,
+        })),
+        KeySchema: [
+          { AttributeName: table.partitionKey.name, KeyType: "HASH" },
+          ...("sortKey" in table ? [{ AttributeName: table.sortKey.name, KeyType: "RANGE" as const }] : []),
+        ],
+        ...(indexes.length > 0 && {
+          GlobalSecondaryIndexes: indexes.map((index) => ({
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.partitionKey.name, KeyType: "HASH" },
+              { AttributeName: index.sortKey.name, KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "ALL" },
+          })),
+        }),
+      }),
+    );
+  }
+}
+
+export async function provisionBuckets(names: Record<BucketName, string>): Promise<void> {
+  for (const logical of Object.keys(BUCKETS) as BucketName[]) {
+    const Bucket = names[logical];
+    const exists = await aws("s3")
+      .send(new HeadBucketCommand({ Bucket }))
+      .then(() => true)
+      .catch(() => false);
+    if (!exists) await aws("s3").send(new CreateBucketCommand({ Bucket }));
+  }
+}
+
+export async function provisionUserPool(name: string): Promise<{ userPoolId: string; clientId: string }> {
+  const cognito = aws("cognito");
+  const pool = await cognito.send(
+    new CreateUserPoolCommand({
+      PoolName: name,
+      UsernameAttributes: ["email"],
+      // MFA is switched ON after the demo users have enrolled TOTP (cognito-local has no MFA_SETUP challenge).
+      MfaConfiguration: "OFF",
+      Policies: {
+        PasswordPolicy: {
+          MinimumLength: USER_POOL.passwordPolicy.minLength,
+          RequireLowercase: true,
+          RequireUppercase: true,
+          RequireNumbers: true,
+          RequireSymbols: true,
+        },
+      },
+      Schema: Object.entries(USER_POOL.customAttributes).map(([attribute, spec]) => ({
+        Name: attribute,
+        AttributeDataType: "String",
+        Mutable: spec.mutable,
+        StringAttributeConstraints: { MinLength: String(spec.minLen), MaxLength: String(spec.maxLen) },
+      })),
+    }),
+  );
+  const userPoolId = pool.UserPool?.Id;
+  if (!userPoolId) throw new Error("CreateUserPool returned no id");
+  const client = await cognito.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: `${name}-app`,
+      ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      IdTokenValidity: USER_POOL.tokenValidityMinutes.id,
+      AccessTokenValidity: USER_POOL.tokenValidityMinutes.access,
+      RefreshTokenValidity: USER_POOL.refreshTokenValidityMinutes,
+      TokenValidityUnits: { IdToken: "minutes", AccessToken: "minutes", RefreshToken: "minutes" },
+    }),
+  );
+  const clientId = client.UserPoolClient?.ClientId;
+  if (!clientId) throw new Error("CreateUserPoolClient returned no id");
+  for (const group of USER_POOL.groups) {
+    await cognito.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group }));
+  }
+  return { userPoolId, clientId };
+}
+
+export type DemoUser = { email: string; role: Role; orgId: string; password: string; totpSecret: string };
+
+export const DEMO_USERS: readonly Pick<DemoUser, "email" | "role" | "orgId">[] = [
+  { email: "admin@demo.example", role: "admin", orgId: "demo" },
+  { email: "lead@demo.example", role: "coach_lead", orgId: "demo" },
+  { email: "coach1@demo.example", role: "coach", orgId: "demo" },
+  { email: "coach2@demo.example", role: "coach", orgId: "demo" },
+  { email: "admin@other.example", role: "admin", orgId: "other" },
+  { email: "coach@other.example", role: "coach", orgId: "other" },
+];
+
+/** A password meeting the pool policy: 20 random characters plus one of each required class. */
+const newPassword = () => `${randomBytes(15).toString("base64url")}aA1!`;
+
+export const totpFor = (secret: string) => new TOTP({ secret, algorithm: "SHA1", digits: 6, period: 30 });
+
+/** Creates each demo user with a password and an enrolled TOTP device, then makes MFA required. */
+export async function seedUsers(userPoolId: string, clientId: string): Promise<DemoUser[]> {
+  const cognito = aws("cognito");
+  const users: DemoUser[] = [];
+  for (const spec of DEMO_USERS) {
+    const password = newPassword();
+    await cognito.send(
+      new AdminCreateUserCommand({
+        UserPoolId: userPoolId,
+        Username: spec.email,
+        MessageAction: "SUPPRESS",
+        UserAttributes: [
+          { Name: "email", Value: spec.email },
+          { Name: "email_verified", Value: "true" },
+          { Name: "custom:orgId", Value: spec.orgId },
+        ],
+      }),
+    );
+    await cognito.send(
+      new AdminSetUserPasswordCommand({
+        UserPoolId: userPoolId,
+        Username: spec.email,
+        Password: password,
+        Permanent: true,
+      }),
+    );
+    await cognito.send(
+      new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: spec.email, GroupName: spec.role }),
+    );
+    const auth = await cognito.send(
+      new InitiateAuthCommand({
+        ClientId: clientId,
+        AuthFlow: "USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: spec.email, PASSWORD: password },
+      }),
+    );
+    const accessToken = auth.AuthenticationResult?.AccessToken;
+    if (!accessToken) throw new Error("demo user sign-in before MFA enrolment failed");
+    const association = await cognito.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }));
+    const totpSecret = association.SecretCode;
+    if (!totpSecret) throw new Error("AssociateSoftwareToken returned no secret");
+    await cognito.send(
+      new VerifySoftwareTokenCommand({
+        AccessToken: accessToken,
+        UserCode: totpFor(totpSecret).generate(),
+        FriendlyDeviceName: "demo authenticator",
+      }),
+    );
+    await cognito.send(
+      new SetUserMFAPreferenceCommand({
+        AccessToken: accessToken,
+        SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+      }),
+    );
+    users.push({ ...spec, password, totpSecret });
+  }
+  await cognito.send(
+    new SetUserPoolMfaConfigCommand({
+      UserPoolId: userPoolId,
+      MfaConfiguration: USER_POOL.mfa,
+      SoftwareTokenMfaConfiguration: { Enabled: true },
+    }),
+  );
+  return users;
+}

@@ -1,0 +1,190 @@
+import type { ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { join, resolve } from "node:path";
+import { routeList } from "../../functions/routes";
+import { resetConfig } from "../../shared/config";
+import {
+  BUCKETS,
+  type BucketName,
+  functionEnvironment,
+  resourceName,
+  TABLES,
+  type TableName,
+} from "../resources";
+import { startCognitoLocal } from "./cognito";
+import { startLocalComprehendMedical } from "./comprehend-medical";
+import { startDynamoDbLocal } from "./dynamodb";
+import { startGateway } from "./gateway";
+import { startLocalKms } from "./kms";
+import { stopChild } from "./processes";
+import { type DemoUser, provisionBuckets, provisionTables, provisionUserPool, seedUsers } from "./provision";
+import { startS3rver } from "./s3";
+
+/**
+ * The whole local stack behind `npm start`, the test run's global setup and the benchmarks: real
+ * protocols on loopback, resources made from `infra/resources.ts`, data kept in `dir`.
+ */
+export type Ports = {
+  api: number;
+  dynamodb: number;
+  s3: number;
+  cognito: number;
+  kms: number;
+  comprehendMedical: number;
+};
+export const DEFAULT_PORTS: Ports = {
+  api: 8443,
+  dynamodb: 8000,
+  s3: 4569,
+  cognito: 9229,
+  kms: 4599,
+  comprehendMedical: 4598,
+};
+
+export type Endpoints = {
+  apiUrl: string;
+  region: string;
+  userPoolId: string;
+  userPoolClientId: string;
+  services: { dynamodb: string; s3: string; cognito: string; kms: string; comprehendMedical: string };
+  tables: Record<TableName, string>;
+  buckets: Record<BucketName, string>;
+  /** Every setting a function needs, to run code against this stack from another process. */
+  env: Record<string, string>;
+};
+
+const REGION = "us-east-1";
+const STAGE = "local";
+
+export const endpointsFile = (dir: string) => join(dir, "endpoints.json");
+export const demoUsersFile = (dir: string) => join(dir, "demo-users.json");
+
+export function readEndpoints(dir: string): Endpoints {
+  return JSON.parse(readFileSync(endpointsFile(dir), "utf8")) as Endpoints;
+}
+
+export function readDemoUsers(dir: string): DemoUser[] {
+  return JSON.parse(readFileSync(demoUsersFile(dir), "utf8")) as DemoUser[];
+}
+
+/** Points this process's settings (and so `shared/aws`) at a running local stack. */
+export function useLocalStack(endpoints: Endpoints): void {
+  Object.assign(process.env, endpoints.env);
+  resetConfig();
+}
+
+export type StackOptions = { dir: string; fresh: boolean; ports: Ports; allowedOrigins?: readonly string[] };
+
+export async function startLocalStack(options: StackOptions) {
+  const dir = resolve(options.dir);
+  if (options.fresh) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const { ports } = options;
+  const children: ChildProcess[] = [];
+  const servers: { close: () => unknown }[] = [];
+  const stop = async () => {
+    for (const server of servers.reverse()) await Promise.resolve(server.close());
+    await Promise.all(children.map(stopChild));
+  };
+
+  try {
+    children.push(await startDynamoDbLocal(dir, ports.dynamodb));
+    children.push(await startCognitoLocal(dir, ports.cognito));
+    const s3 = await startS3rver(dir, ports.s3);
+    servers.push({ close: () => s3.close() });
+    const kms = await startLocalKms(dir, ports.kms, REGION);
+    servers.push(closable(kms.server));
+    servers.push(closable(await startLocalComprehendMedical(ports.comprehendMedical)));
+
+    const local = (port: number) => `http://127.0.0.1:${port}`;
+    const tables = Object.fromEntries(Object.keys(TABLES).map((t) => [t, resourceName(STAGE, t)])) as Record<
+      TableName,
+      string
+    >;
+    const buckets = Object.fromEntries(
+      Object.keys(BUCKETS).map((b) => [b, resourceName(STAGE, b)]),
+    ) as Record<BucketName, string>;
+    const services = {
+      dynamodb: local(ports.dynamodb),
+      s3: local(ports.s3),
+      cognito: local(ports.cognito),
+      kms: local(ports.kms),
+      comprehendMedical: local(ports.comprehendMedical),
+    };
+    const serviceEnv = {
+      AWS_REGION: REGION,
+      ENDPOINT_DYNAMODB: services.dynamodb,
+      ENDPOINT_S3: services.s3,
+      ENDPOINT_COGNITO: services.cognito,
+      ENDPOINT_KMS: services.kms,
+      ENDPOINT_COMPREHENDMEDICAL: services.comprehendMedical,
+    };
+    const allowedOrigins = options.allowedOrigins ?? ["https://localhost:3000"];
+    // Provisioning needs the SDK clients pointed at the local services before the pool exists.
+    const provisional = {
+      ...serviceEnv,
+      ...functionEnvironment({
+        stage: STAGE,
+        tables,
+        kmsDataKeyId: kms.dataKeyId,
+        userPoolId: "pending",
+        userPoolClientId: "pending",
+        allowedOrigins,
+      }),
+    };
+    Object.assign(process.env, provisional);
+    resetConfig();
+
+    await provisionTables(tables);
+    await provisionBuckets(buckets);
+    const poolFile = join(dir, "cognito", "pool.json");
+    if (!existsSync(poolFile) || !existsSync(demoUsersFile(dir))) {
+      const pool = await provisionUserPool(resourceName(STAGE, "users"));
+      const users = await seedUsers(pool.userPoolId, pool.clientId);
+      writeFileSync(poolFile, JSON.stringify(pool));
+      writeFileSync(demoUsersFile(dir), JSON.stringify(users, null, 2), { mode: 0o600 });
+    }
+    const pool = JSON.parse(readFileSync(poolFile, "utf8")) as { userPoolId: string; clientId: string };
+    const issuer = `${services.cognito}/${pool.userPoolId}`;
+    const endpoints: Endpoints = {
+      apiUrl: `https://localhost:${ports.api}`,
+      region: REGION,
+      userPoolId: pool.userPoolId,
+      userPoolClientId: pool.clientId,
+      services,
+      tables,
+      buckets,
+      env: {
+        ...provisional,
+        USER_POOL_ID: pool.userPoolId,
+        USER_POOL_CLIENT_ID: pool.clientId,
+        COGNITO_ISSUER: issuer,
+        COGNITO_JWKS_URL: `${issuer}/.well-known/jwks.json`,
+      },
+    };
+    useLocalStack(endpoints);
+
+    const gateway = await startGateway({
+      dir,
+      port: ports.api,
+      routes: routeList,
+      allowedOrigins,
+      loadHandler: async (route) => (await import(`../../functions/${route.handler}.ts`)).handler,
+    });
+    servers.push(closable(gateway));
+    writeFileSync(endpointsFile(dir), JSON.stringify(endpoints, null, 2));
+    return { endpoints, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+const closable = (server: Pick<Server, "close" | "closeAllConnections">) => ({
+  close: () =>
+    new Promise<void>((done) => {
+      server.close(() => done());
+      server.closeAllConnections?.();
+    }),
+});

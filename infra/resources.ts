@@ -1,0 +1,87 @@
+import { ROLES } from "../shared/auth/roles";
+
+/**
+ * The resources both worlds create: the CDK app (`infra/cloud`) turns these into CloudFormation, the
+ * local stack (`infra/local`) into DynamoDB Local tables, s3rver buckets and a cognito-local pool.
+ * One definition, so local and cloud cannot drift apart.
+ */
+export type KeyAttribute = { name: string; type: "S" | "N" };
+export type TableDefinition = {
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  indexes?: readonly { name: string; partitionKey: KeyAttribute; sortKey: KeyAttribute }[];
+  /** Purpose, for the reader and for resource descriptions. */
+  holds: string;
+};
+
+export const TABLES = {
+  records: {
+    holds: "clients and other PHI records (fields sealed per client)",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+    indexes: [
+      {
+        name: "byOwner",
+        partitionKey: { name: "gsi1pk", type: "S" },
+        sortKey: { name: "gsi1sk", type: "S" },
+      },
+    ],
+  },
+  keys: {
+    holds: "wrapped per-client data keys (delete one to crypto-shred a client)",
+    partitionKey: { name: "pk", type: "S" },
+  },
+  audit: {
+    holds: "hash-chained audit entries, append-only",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "seq", type: "N" },
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableName = keyof typeof TABLES;
+
+export const BUCKETS = {
+  transcripts: { holds: "client-side encrypted session transcripts", objectLock: false },
+  checkpoints: { holds: "signed audit checkpoints (Object Lock, compliance mode)", objectLock: true },
+} as const;
+
+export type BucketName = keyof typeof BUCKETS;
+
+export const USER_POOL = {
+  passwordPolicy: {
+    minLength: 12,
+    requireLowercase: true,
+    requireUppercase: true,
+    requireDigits: true,
+    requireSymbols: true,
+  },
+  groups: ROLES,
+  /** Set once at invitation; immutable so a user can never move themselves to another org. */
+  customAttributes: { orgId: { minLen: 2, maxLen: 63, mutable: false } },
+  mfa: "ON",
+  tokenValidityMinutes: { id: 60, access: 60 },
+  refreshTokenValidityMinutes: 12 * 60,
+} as const;
+
+export const resourceName = (stage: string, name: string) => `coachvault-${stage}-${name}`;
+
+/** The settings every function receives, given the concrete names of its resources. */
+export function functionEnvironment(names: {
+  stage: string;
+  tables: Record<TableName, string>;
+  kmsDataKeyId: string;
+  userPoolId: string;
+  userPoolClientId: string;
+  allowedOrigins: readonly string[];
+}): Record<string, string> {
+  return {
+    STAGE: names.stage,
+    TABLE_RECORDS: names.tables.records,
+    TABLE_KEYS: names.tables.keys,
+    TABLE_AUDIT: names.tables.audit,
+    KMS_DATA_KEY_ID: names.kmsDataKeyId,
+    USER_POOL_ID: names.userPoolId,
+    USER_POOL_CLIENT_ID: names.userPoolClientId,
+    ALLOWED_ORIGINS: names.allowedOrigins.join(","),
+  };
+}

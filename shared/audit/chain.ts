@@ -1,0 +1,87 @@
+import { randomInt } from "node:crypto";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { aws } from "../aws";
+import { getConfig } from "../config";
+import { ServiceUnavailableError } from "../http/errors";
+import { logger } from "../log";
+import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
+
+/** One item of a DynamoDB transaction (lib-dynamodb shape), with the error to raise if its condition fails. */
+export type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]
+>[number];
+export type GuardedItem = { item: TransactItem; onConditionFailed?: () => Error };
+
+export type AppendedEntry = { chain: string; seq: number; hash: string };
+
+const MAX_ATTEMPTS = 8;
+
+export const chainId = (orgId: string, shard: number) => `ORG#${orgId}#SHARD#${shard}`;
+
+function pickShard(): number {
+  return randomInt(getConfig().AUDIT_SHARDS);
+}
+
+async function chainHead(chain: string): Promise<{ seq: number; hash: string }> {
+  const out = await aws("dynamo").send(
+    new QueryCommand({
+      TableName: getConfig().TABLE_AUDIT,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": chain },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+      ProjectionExpression: "seq, #h",
+      ExpressionAttributeNames: { "#h": "hash" },
+    }),
+  );
+  const head = out.Items?.[0];
+  return head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: GENESIS_HASH };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Appends an entry to one of the org's chains in the same DynamoDB transaction as `items`.
+ * The entry's put is conditional on its sequence number being free, so concurrent writers can never
+ * fork a chain or leave a gap; the loser re-reads the head and retries with jittered backoff.
+ */
+export async function appendWithItems(
+  entry: AuditEntry,
+  items: readonly GuardedItem[] = [],
+): Promise<AppendedEntry> {
+  const chain = chainId(entry.actor.orgId, pickShard());
+  const canonical = canonicalEntry(entry);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const head = await chainHead(chain);
+    const seq = head.seq + 1;
+    const hash = chainHash(head.hash, seq, canonical);
+    try {
+      await aws("dynamo").send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...items.map((guarded) => guarded.item),
+            {
+              Put: {
+                TableName: getConfig().TABLE_AUDIT,
+                Item: { pk: chain, seq, prevHash: head.hash, hash, entry: canonical, time: entry.time },
+                ConditionExpression: "attribute_not_exists(pk)",
+              },
+            },
+          ],
+        }),
+      );
+      return { chain, seq, hash };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const failedData = items.findIndex((_, index) => reasons[index]?.Code === "ConditionalCheckFailed");
+      if (failedData >= 0) throw items[failedData]?.onConditionFailed?.() ?? error;
+      // The chain moved under us (or a transaction conflict): back off with full jitter and retry.
+      await sleep(randomInt(5 + 2 ** attempt * 5));
+    }
+  }
+  logger.warn("audit append gave up after retries", { chain, attempts: MAX_ATTEMPTS });
+  throw new ServiceUnavailableError("AUDIT_CONTENTION");
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
+import { verifyChain } from "./verify";
+
+const entry = (action: string): AuditEntry => ({
+  v: 1,
+  time: "2026-01-01T00:00:00.000Z",
+  actor: { type: "user", id: "u1", role: "coach", orgId: "o1" },
+  action,
+  resource: { type: "client", id: "c1", clientId: "c1" },
+  fields: ["name"],
+  outcome: "success",
+  requestId: "r1",
+  sourceIp: "127.0.0.1",
+  userAgent: "test",
+  breakGlass: false,
+});
+
+function chain(actions: string[]) {
+  let previous = GENESIS_HASH;
+  return actions.map((action, index) => {
+    const text = canonicalEntry(entry(action));
+    const hash = chainHash(previous, index + 1, text);
+    const stored = { pk: "c", seq: index + 1, prevHash: previous, hash, entry: text };
+    previous = hash;
+    return stored;
+  });
+}
+
+describe("audit entries", () => {
+  it("canonicalize with sorted keys regardless of insertion order", () => {
+    const a = canonicalEntry(entry("x"));
+    const reordered = JSON.parse(a);
+    const b = canonicalEntry(Object.fromEntries(Object.entries(reordered).reverse()) as AuditEntry);
+    expect(a).toBe(b);
+    expect(a.startsWith('{"action":"x","actor":')).toBe(true);
+  });
+
+  it("verify an intact chain and name the first broken link", () => {
+    const stored = chain(["a", "b", "c", "d"]);
+    expect(verifyChain(stored)).toBeUndefined();
+    const swapped = [stored[0], stored[2], stored[1], stored[3]].map((s, i) => ({
+      ...(s as object),
+      seq: i + 1,
+    })) as typeof stored;
+    expect(verifyChain(swapped)).toMatchObject({ seq: 2, problem: "link" });
+    const rehashedAlone = stored.map((s) => ({ ...s }));
+    (rehashedAlone[1] as (typeof stored)[number]).entry = canonicalEntry(entry("evil"));
+    expect(verifyChain(rehashedAlone)).toMatchObject({ seq: 2, problem: "hash" });
+    expect(verifyChain(stored.slice(1))).toMatchObject({ seq: 2, problem: "gap" });
+  });
+});

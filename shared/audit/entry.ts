@@ -1,0 +1,35 @@
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+
+/**
+ * Audit entry, schema version 1. Field names only, never values: an entry says that a field was
+ * read or written, not what it held.
+ */
+export type AuditEntry = {
+  v: 1;
+  time: string;
+  actor: { type: "user" | "service"; id: string; role: string; orgId: string };
+  action: string;
+  /** `clientIds` names every data subject whose PHI a list disclosed. */
+  resource: { type: string; id: string; clientId?: string; clientIds?: string[] };
+  fields: string[];
+  outcome: "success" | "denied" | "failure";
+  requestId: string;
+  sourceIp: string;
+  userAgent: string;
+  breakGlass: boolean;
+};
+
+export const GENESIS_HASH = "0".repeat(64);
+
+/** RFC 8785 JSON canonicalization: the same entry hashes the same everywhere. */
+export function canonicalEntry(entry: AuditEntry): string {
+  const text = canonicalize(entry);
+  if (text === undefined) throw new Error("audit entry is not serializable");
+  return text;
+}
+
+/** hash_n = SHA-256(hash_{n-1} ‖ "\n" ‖ n ‖ "\n" ‖ canonical(entry_n)) */
+export function chainHash(previousHash: string, sequence: number, canonical: string): string {
+  return createHash("sha256").update(`${previousHash}\n${sequence}\n${canonical}`).digest("hex");
+}

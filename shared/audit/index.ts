@@ -1,0 +1,4 @@
+export { auditEntry } from "./build";
+export { type AppendedEntry, appendWithItems, chainId, type GuardedItem, type TransactItem } from "./chain";
+export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
+export { type ChainProblem, type StoredEntry, verifyChain } from "./verify";

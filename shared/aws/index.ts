@@ -1,0 +1,72 @@
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { ComprehendMedicalClient } from "@aws-sdk/client-comprehendmedical";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type Config, getConfig } from "../config";
+import { countCalls } from "./call-counter";
+
+export { awsCallCounts, resetAwsCallCounts } from "./call-counter";
+
+/**
+ * The only place AWS SDK clients are built. Local mode differs from the cloud only by the endpoint
+ * each client is given; everything else (protocol, signing, retries) is the real SDK.
+ */
+type Clients = {
+  dynamo: DynamoDBDocumentClient;
+  kms: KMSClient;
+  s3: S3Client;
+  cognito: CognitoIdentityProviderClient;
+  comprehendMedical: ComprehendMedicalClient;
+};
+
+let cached: { config: Config; clients: Partial<Clients> } | undefined;
+
+/** Stand-in credentials for local endpoints; s3rver accepts only its own well-known pair. */
+const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
+
+function common(config: Config, endpoint: string | undefined) {
+  return {
+    region: config.AWS_REGION,
+    ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}),
+    maxAttempts: 3,
+  };
+}
+
+function build<K extends keyof Clients>(name: K, config: Config): Clients[K] {
+  switch (name) {
+    case "dynamo":
+      return DynamoDBDocumentClient.from(
+        countCalls(new DynamoDBClient(common(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
+        { marshallOptions: { removeUndefinedValues: true } },
+      ) as Clients[K];
+    case "kms":
+      return countCalls(new KMSClient(common(config, config.ENDPOINT_KMS)), "kms") as Clients[K];
+    case "s3":
+      return countCalls(
+        new S3Client({ ...common(config, config.ENDPOINT_S3), forcePathStyle: Boolean(config.ENDPOINT_S3) }),
+        "s3",
+      ) as Clients[K];
+    case "cognito":
+      return countCalls(
+        new CognitoIdentityProviderClient(common(config, config.ENDPOINT_COGNITO)),
+        "cognito",
+      ) as Clients[K];
+    case "comprehendMedical":
+      return countCalls(
+        new ComprehendMedicalClient(common(config, config.ENDPOINT_COMPREHENDMEDICAL)),
+        "comprehendmedical",
+      ) as Clients[K];
+    default:
+      throw new Error(`unknown client ${String(name)}`);
+  }
+}
+
+/** Returns the shared client for a service, built once per process (Lambda reuses it across invocations). */
+export function aws<K extends keyof Clients>(name: K): Clients[K] {
+  const config = getConfig();
+  if (cached?.config !== config) cached = { config, clients: {} };
+  cached.clients[name] ??= build(name, config);
+  return cached.clients[name] as Clients[K];
+}

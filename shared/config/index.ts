@@ -1,0 +1,85 @@
+import { z } from "zod";
+
+/**
+ * Typed settings for every function and tool. In the cloud they come from the Lambda environment the
+ * CDK app sets; locally `infra/local` sets the same variables plus the service endpoints.
+ */
+const csv = z
+  .string()
+  .default("")
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const optionalUrl = z.url().optional();
+
+const ConfigSchema = z.object({
+  STAGE: z.string().min(1).default("local"),
+  AWS_REGION: z.string().min(1).default("us-east-1"),
+  TABLE_RECORDS: z.string().min(3),
+  TABLE_KEYS: z.string().min(3),
+  TABLE_AUDIT: z.string().min(3),
+  KMS_DATA_KEY_ID: z.string().min(1),
+  USER_POOL_ID: z.string().min(1),
+  USER_POOL_CLIENT_ID: z.string().min(1),
+  /** Token issuer; defaults to the regional Cognito issuer for USER_POOL_ID. */
+  COGNITO_ISSUER: optionalUrl,
+  /** JWKS location; defaults to `${issuer}/.well-known/jwks.json`. */
+  COGNITO_JWKS_URL: optionalUrl,
+  ALLOWED_ORIGINS: csv,
+  DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+  DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
+  AUDIT_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(64 * 1024),
+  LIST_PAGE_MAX: z.coerce.number().int().min(1).max(100).default(50),
+  LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]).default("INFO"),
+  ENDPOINT_DYNAMODB: optionalUrl,
+  ENDPOINT_S3: optionalUrl,
+  ENDPOINT_KMS: optionalUrl,
+  ENDPOINT_COGNITO: optionalUrl,
+  ENDPOINT_COMPREHENDMEDICAL: optionalUrl,
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { COGNITO_ISSUER: string; COGNITO_JWKS_URL: string };
+
+let cached: Config | undefined;
+
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+}
+
+/** Parses settings from an environment map. Error messages name the variables, never their values. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const names = result.error.issues.map((issue) => issue.path.join(".")).join(", ");
+    throw new ConfigError(`Invalid or missing settings: ${names}`);
+  }
+  const settings = result.data;
+  const issuer =
+    settings.COGNITO_ISSUER ??
+    `https://cognito-idp.${settings.AWS_REGION}.amazonaws.com/${settings.USER_POOL_ID}`;
+  return {
+    ...settings,
+    COGNITO_ISSUER: issuer,
+    COGNITO_JWKS_URL: settings.COGNITO_JWKS_URL ?? `${issuer}/.well-known/jwks.json`,
+  };
+}
+
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Forgets the parsed settings so the next `getConfig()` reads the environment again (tools and tests). */
+export function resetConfig(): void {
+  cached = undefined;
+}

@@ -1,0 +1,11 @@
+export {
+  type ClientKeyRef,
+  dataKeyItemKey,
+  forgetDataKey,
+  generateDataKey,
+  getDataKey,
+  rememberDataKey,
+} from "./data-keys";
+export { DataKeyUnavailableError, DecryptionError } from "./errors";
+export { type FieldBinding, openBytes, openField, sealBytes, sealField } from "./field-cipher";
+export { KeyCache } from "./key-cache";

@@ -1,0 +1,126 @@
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy from "@middy/core";
+import httpCors from "@middy/http-cors";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { z } from "zod";
+import { type Principal, principalFromClaims } from "../auth/principal";
+import { verifyAuthorization } from "../auth/verifier";
+import { getConfig } from "../config";
+import { logger } from "../log";
+import { json, toHttpResponse } from "./error-mapper";
+import { ForbiddenError } from "./errors";
+import { parseJsonBody } from "./json-body";
+import type { RouteInput, RouteSpec } from "./route";
+import { securityHeaders } from "./security-headers";
+import { validatePart } from "./validation";
+
+export type RequestMeta = { requestId: string; sourceIp: string; userAgent: string };
+
+export type HandlerArgs<R extends RouteSpec> = RouteInput<R> & {
+  principal: R["auth"] extends "cognito" ? Principal : undefined;
+  meta: RequestMeta;
+};
+
+export type HandlerResult = { status: number; body?: unknown; headers?: Record<string, string> };
+
+type Event = APIGatewayProxyEvent;
+type State = { principal?: Principal; input?: RouteInput<RouteSpec> };
+type PipelineContext = Context & { state: State };
+type Middleware = middy.MiddlewareObj<Event, APIGatewayProxyResult, Error, PipelineContext>;
+
+/** Principal from the verified token; the org and role never come from the request itself. */
+const authenticate = (route: RouteSpec): Middleware => ({
+  before: async ({ event, context }) => {
+    context.state = {};
+    if (route.auth === "none") return;
+    const claims = await verifyAuthorization(event.headers.authorization);
+    context.state.principal = principalFromClaims(claims);
+    logger.appendKeys({ orgId: context.state.principal.orgId, role: context.state.principal.role });
+  },
+});
+
+const authorizeRole = (route: RouteSpec): Middleware => ({
+  before: ({ context }) => {
+    const role = context.state.principal?.role;
+    if (route.auth === "cognito" && (!role || !route.roles.includes(role))) throw new ForbiddenError();
+  },
+});
+
+const NO_PARAMETERS = z.strictObject({}).transform(() => undefined);
+
+/** JSON body (size-limited, prototype keys refused), then strict Zod validation of body, query and path. */
+const parseAndValidate = (route: RouteSpec): Middleware => ({
+  before: ({ event, context }) => {
+    const schemas = route.request ?? {};
+    const body = parseJsonBody(event, getConfig().MAX_BODY_BYTES, Boolean(schemas.body));
+    const query = event.queryStringParameters ?? {};
+    const path = event.pathParameters ?? {};
+    context.state.input = {
+      body: schemas.body ? validatePart(schemas.body, body, "body") : undefined,
+      query: validatePart(schemas.query ?? NO_PARAMETERS, query, "query"),
+      path: schemas.path ? validatePart(schemas.path, path, "path") : undefined,
+    };
+  },
+});
+
+const errorMapper = (): Middleware => ({
+  onError: (request) => {
+    request.response = toHttpResponse(request.error, request.context.awsRequestId);
+  },
+});
+
+/** CORS from the configured app origins only; built on first use so importing a handler needs no settings. */
+function corsFromConfig(): Middleware {
+  let cors: ReturnType<typeof httpCors> | undefined;
+  const get = () => {
+    cors ??= httpCors({ origins: getConfig().ALLOWED_ORIGINS, exposeHeaders: "X-Request-Id" });
+    return cors;
+  };
+  return {
+    after: (request) => get().after?.(request as never),
+    onError: (request) => get().onError?.(request as never),
+  };
+}
+
+const requestIdHeader = (): Middleware => {
+  const add = (request: middy.Request<Event, APIGatewayProxyResult, Error, PipelineContext>) => {
+    if (!request.response) return;
+    request.response.headers = { ...request.response.headers, "X-Request-Id": request.context.awsRequestId };
+    logger.info("request completed", { status: request.response.statusCode });
+  };
+  return { after: add, onError: add };
+};
+
+/**
+ * The one way to declare an HTTP handler: a manifest route and a function from validated input (and the
+ * caller's principal) to a result. Everything else — headers, CORS, auth, validation, errors — is here.
+ */
+export function createHandler<R extends RouteSpec>(
+  route: R,
+  fn: (args: HandlerArgs<R>) => Promise<HandlerResult>,
+) {
+  return middy<Event, APIGatewayProxyResult, Error, PipelineContext>()
+    .use(httpHeaderNormalizer())
+    .use(securityHeaders())
+    .use(corsFromConfig())
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(requestIdHeader())
+    .use(errorMapper())
+    .use(authenticate(route))
+    .use(authorizeRole(route))
+    .use(parseAndValidate(route))
+    .handler(async (event, context) => {
+      const input = context.state.input as RouteInput<R>;
+      const result = await fn({
+        ...input,
+        principal: context.state.principal as HandlerArgs<R>["principal"],
+        meta: {
+          requestId: context.awsRequestId,
+          sourceIp: event.requestContext?.identity?.sourceIp ?? "unknown",
+          userAgent: (event.headers["user-agent"] ?? "unknown").slice(0, 256),
+        },
+      });
+      return json(result.status, result.body, result.headers);
+    });
+}

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import type { RouteSpec } from "./route";
+
+/** OpenAPI 3.1 from the route manifest and its Zod schemas (JSON Schema 2020-12, which 3.1 uses). */
+const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
+  z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
+
+function parameters(route: RouteSpec) {
+  const list: object[] = [];
+  for (const [where, schema] of [
+    ["path", route.request?.path],
+    ["query", route.request?.query],
+  ] as const) {
+    if (!schema) continue;
+    const shape = jsonSchema(schema, "input") as { properties?: Record<string, object>; required?: string[] };
+    for (const [name, property] of Object.entries(shape.properties ?? {})) {
+      list.push({
+        name,
+        in: where,
+        required: where === "path" || Boolean(shape.required?.includes(name)),
+        schema: property,
+      });
+    }
+  }
+  return list;
+}
+
+export function openApiDocument(routes: readonly (RouteSpec & { id: string })[]) {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const route of routes) {
+    const operation = {
+      operationId: route.id,
+      summary: route.summary,
+      ...(route.auth === "cognito"
+        ? { security: [{ cognito: [] }], "x-roles": route.roles }
+        : { security: [] }),
+      parameters: parameters(route),
+      ...(route.request?.body && {
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: jsonSchema(route.request.body, "input") } },
+        },
+      }),
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, response]) => [
+          status,
+          {
+            description: response.description,
+            ...(response.schema && {
+              content: { "application/json": { schema: jsonSchema(response.schema, "output") } },
+            }),
+          },
+        ]),
+      ),
+    };
+    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "CoachVault API",
+      version: "1.0.0",
+      description:
+        "HIPAA-grade API for health-coaching apps. Every route but /health and /openapi.json needs a Cognito ID token.",
+    },
+    components: {
+      securitySchemes: {
+        cognito: { type: "http", scheme: "bearer", bearerFormat: "JWT (Cognito ID token)" },
+      },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,34 @@
+import type { z } from "zod";
+import type { Role } from "../auth/roles";
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+
+/** One entry of the route manifest: everything the pipeline, the gateways and the OpenAPI document need. */
+export type RouteSpec = {
+  method: HttpMethod;
+  /** API Gateway style template, e.g. `/clients/{clientId}`. */
+  path: string;
+  /** Module under `functions/` exporting `handler`, e.g. `clients/get`. */
+  handler: string;
+  summary: string;
+  /** `none` only for public, PHI-free routes. */
+  auth: "cognito" | "none";
+  /** Roles that may call the route at all; record-level rules live in the access policy. */
+  roles: readonly Role[];
+  request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
+  responses: Readonly<Record<number, { description: string; schema?: z.ZodType }>>;
+  /** Lambda reserved concurrency in the cloud. */
+  concurrency?: number;
+};
+
+export function defineRoute<const T extends RouteSpec>(spec: T): T {
+  return spec;
+}
+
+type Infer<T> = T extends z.ZodType ? z.infer<T> : undefined;
+
+export type RouteInput<R extends RouteSpec> = {
+  body: Infer<NonNullable<R["request"]>["body"]>;
+  query: Infer<NonNullable<R["request"]>["query"]>;
+  path: Infer<NonNullable<R["request"]>["path"]>;
+};

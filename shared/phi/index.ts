@@ -1,0 +1,1 @@
+export { detectPhi, type PhiEntity, type PhiType } from "./detector";

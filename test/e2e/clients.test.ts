@@ -1,0 +1,163 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { SECURITY_HEADERS } from "../../shared/http/security-headers";
+import { JANE } from "../support/fixtures";
+import { testStack } from "../support/stack";
+
+/** Clients end to end: real sign-in (password + TOTP) against cognito-local, HTTPS through the local gateway. */
+const stack = testStack();
+const { api } = stack;
+
+let coach1: string;
+let coach2: string;
+let admin: string;
+let otherCoach: string;
+
+beforeAll(async () => {
+  [coach1, coach2, admin, otherCoach] = await Promise.all([
+    stack.token("coach1@demo.example"),
+    stack.token("coach2@demo.example"),
+    stack.token("admin@demo.example"),
+    stack.token("coach@other.example"),
+  ]);
+});
+
+function expectSecurityHeaders(headers: Record<string, unknown>) {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS))
+    expect(headers[name.toLowerCase()]).toBe(value);
+}
+
+describe("public routes", () => {
+  it("GET /health answers 200 with every security header", async () => {
+    const res = await api("GET", "/health");
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ status: "ok" });
+    expectSecurityHeaders(res.headers);
+  });
+
+  it("GET /openapi.json is an OpenAPI 3.1 document listing every manifest route", async () => {
+    const res = await api("GET", "/openapi.json");
+    expect(res.status).toBe(200);
+    expect(res.json.openapi).toBe("3.1.0");
+    expect(Object.keys(res.json.paths).sort()).toEqual([
+      "/clients",
+      "/clients/{clientId}",
+      "/health",
+      "/openapi.json",
+    ]);
+    const create = res.json.paths["/clients"].post;
+    expect(create.requestBody.content["application/json"].schema.additionalProperties).toBe(false);
+    expect(create.security).toEqual([{ cognito: [] }]);
+  });
+
+  it("unknown paths get 404 and wrong methods 405, both with security headers", async () => {
+    const missing = await api("GET", "/nope");
+    expect(missing.status).toBe(404);
+    expectSecurityHeaders(missing.headers);
+    const wrong = await api("DELETE", "/clients");
+    expect(wrong.status).toBe(405);
+    expectSecurityHeaders(wrong.headers);
+  });
+});
+
+describe("clients", () => {
+  let clientId: string;
+
+  it("a coach creates a client and reads every field back", async () => {
+    const created = await api("POST", "/clients", { token: coach1, body: JANE });
+    expect(created.status).toBe(201);
+    expectSecurityHeaders(created.headers);
+    expect(created.json).toMatchObject({ ...JANE, status: "active", version: 1 });
+    clientId = created.json.clientId;
+    const read = await api("GET", `/clients/${clientId}`, { token: coach1 });
+    expect(read.status).toBe(200);
+    expect(read.json).toMatchObject({ ...JANE, clientId, version: 1 });
+  });
+
+  it("another org's coach gets exactly the answer a missing client gets", async () => {
+    const foreign = await api("GET", `/clients/${clientId}`, { token: otherCoach });
+    const missing = await api("GET", `/clients/${crypto.randomUUID()}`, { token: otherCoach });
+    expect(foreign.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(foreign.json.error.code).toBe(missing.json.error.code);
+    expect(foreign.json.error.message).toBe(missing.json.error.message);
+    expect(Object.keys(foreign.headers).sort()).toEqual(Object.keys(missing.headers).sort());
+    const patch = await api("PATCH", `/clients/${clientId}`, {
+      token: otherCoach,
+      body: { version: 1, name: "X Y" },
+    });
+    expect(patch.status).toBe(404);
+    const list = await api("GET", "/clients", { token: otherCoach });
+    expect(list.status).toBe(200);
+    expect(list.json.items.map((c: { clientId: string }) => c.clientId)).not.toContain(clientId);
+  });
+
+  it("a coach of the same org who did not create the client cannot see it", async () => {
+    expect((await api("GET", `/clients/${clientId}`, { token: coach2 })).status).toBe(404);
+  });
+
+  it("an admin sees that the client exists, never its PHI, and cannot create clients", async () => {
+    const read = await api("GET", `/clients/${clientId}`, { token: admin });
+    expect(read.status).toBe(200);
+    expect(Object.keys(read.json).sort()).toEqual([
+      "clientId",
+      "createdAt",
+      "createdBy",
+      "status",
+      "updatedAt",
+      "version",
+    ]);
+    const list = await api("GET", "/clients", { token: admin });
+    expect(list.json.items.find((c: { clientId: string }) => c.clientId === clientId)).not.toHaveProperty(
+      "name",
+    );
+    expect((await api("POST", "/clients", { token: admin, body: { name: "A B" } })).status).toBe(403);
+  });
+
+  it("PATCH needs the current version: a stale version is a 409 and changes nothing", async () => {
+    const first = await api("PATCH", `/clients/${clientId}`, {
+      token: coach1,
+      body: { version: 1, phone: "+1 555 999 0000" },
+    });
+    expect(first.status).toBe(200);
+    expect(first.json).toMatchObject({ version: 2, phone: "+1 555 999 0000", name: JANE.name });
+    const stale = await api("PATCH", `/clients/${clientId}`, {
+      token: coach1,
+      body: { version: 1, phone: "+1 555 111 2222" },
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.json.error.code).toBe("VERSION_CONFLICT");
+    const read = await api("GET", `/clients/${clientId}`, { token: coach1 });
+    expect(read.json).toMatchObject({ version: 2, phone: "+1 555 999 0000", email: JANE.email });
+  });
+
+  it("concurrent PATCHes of one version: exactly one wins", async () => {
+    const results = await Promise.all(
+      ["+1 555 000 0001", "+1 555 000 0002", "+1 555 000 0003"].map((phone) =>
+        api("PATCH", `/clients/${clientId}`, { token: coach1, body: { version: 2, phone } }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+  });
+
+  it("lists page with an opaque cursor and refuse a cursor that was tampered with", async () => {
+    const token = await stack.token("lead@demo.example");
+    for (const name of ["Pat One", "Pat Two", "Pat Three"]) {
+      expect((await api("POST", "/clients", { token, body: { name } })).status).toBe(201);
+    }
+    const first = await api("GET", "/clients?limit=2", { token });
+    expect(first.status).toBe(200);
+    expect(first.json.items).toHaveLength(2);
+    expect(first.json.nextCursor).toEqual(expect.any(String));
+    const second = await api("GET", `/clients?limit=2&cursor=${encodeURIComponent(first.json.nextCursor)}`, {
+      token,
+    });
+    expect(second.status).toBe(200);
+    const names = [...first.json.items, ...second.json.items].map((c: { name: string }) => c.name).sort();
+    expect(names).toEqual(["Pat One", "Pat Three", "Pat Two"]);
+    for (const cursor of ["not-base64!", Buffer.from('{"sk":"ORG#other"}').toString("base64url"), "e30"]) {
+      const bad = await api("GET", `/clients?cursor=${encodeURIComponent(cursor)}`, { token });
+      expect(bad.status).toBe(400);
+      expect(bad.json.error.code).toBe("INVALID_CURSOR");
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { freePort } from "../../infra/local/processes";
+
+/**
+ * Starts one local stack for the whole test run — the same `infra/local/start.ts` that `npm start`
+ * runs, on free ports in a fresh directory — and stops it afterwards. Every line it logs is kept in
+ * `api.log` beside the stack directory, which the PHI-leak test reads at the end.
+ */
+let child: ChildProcess | undefined;
+
+export async function setup(project: TestProject) {
+  const root = mkdtempSync(join(tmpdir(), "coachvault-test-"));
+  const dir = join(root, "stack");
+  const logFile = join(root, "api.log");
+  const env = {
+    ...process.env,
+    PORT: String(await freePort()),
+    DYNAMODB_PORT: String(await freePort()),
+    S3_PORT: String(await freePort()),
+    COGNITO_PORT: String(await freePort()),
+    KMS_PORT: String(await freePort()),
+    COMPREHEND_MEDICAL_PORT: String(await freePort()),
+    LOG_LEVEL: "DEBUG",
+    ALLOWED_ORIGINS: "https://app.test.example",
+  };
+  const log = createWriteStream(logFile);
+  const started = spawn(
+    process.execPath,
+    ["--import", "tsx", "infra/local/start.ts", "--fresh", "--dir", dir],
+    {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child = started;
+  started.stderr?.pipe(log);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("local stack did not start within 120 s")), 120_000);
+    let buffered = "";
+    started.stdout?.on("data", (chunk: Buffer) => {
+      log.write(chunk);
+      buffered += chunk.toString();
+      if (buffered.includes("CoachVault local API ready at")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    started.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local stack exited with code ${code}; see ${logFile}`));
+    });
+  });
+  project.provide("stackDir", dir);
+  project.provide("stackLogFile", logFile);
+}
+
+export async function teardown() {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child?.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stackDir: string;
+    stackLogFile: string;
+  }
+}
