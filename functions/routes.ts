@@ -29,6 +29,7 @@ export const routes = {
     summary: "Liveness check",
     auth: "none",
     roles: [],
+    permissions: [],
     responses: { 200: { description: "The API is up", schema: z.object({ status: z.literal("ok") }) } },
   }),
   openapi: defineRoute({
@@ -38,6 +39,7 @@ export const routes = {
     summary: "This API's OpenAPI 3.1 document",
     auth: "none",
     roles: [],
+    permissions: [],
     responses: { 200: { description: "OpenAPI 3.1 document" } },
   }),
   createClient: defineRoute({
@@ -47,6 +49,7 @@ export const routes = {
     summary: "Create a client; PHI fields are encrypted under the client's own data key",
     auth: "cognito",
     roles: ["coach", "coach_lead"],
+    permissions: ["records:write", "keys:create", "kms:generate-data-key", "audit:append"],
     request: { body: CreateClientSchema },
     responses: { 201: { description: "Created", schema: ClientSchema }, ...errors },
   }),
@@ -57,6 +60,7 @@ export const routes = {
     summary: "List the clients the caller may see (summary fields), paginated with an opaque cursor",
     auth: "cognito",
     roles: [...ROLES],
+    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { query: ListClientsQuerySchema },
     responses: { 200: { description: "A page of clients", schema: ClientListSchema }, ...errors },
   }),
@@ -67,6 +71,7 @@ export const routes = {
     summary: "Read one client, with the fields the caller's role and relationship allow",
     auth: "cognito",
     roles: [...ROLES],
+    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema },
     responses: {
       200: { description: "The client", schema: ClientSchema },
@@ -81,6 +86,7 @@ export const routes = {
     summary: "Change a client; `version` must match the stored version (optimistic concurrency)",
     auth: "cognito",
     roles: ["coach", "coach_lead"],
+    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema, body: UpdateClientSchema },
     responses: {
       200: { description: "The updated client", schema: ClientSchema },

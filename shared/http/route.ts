@@ -1,6 +1,19 @@
 import type { z } from "zod";
 import type { Role } from "../auth/roles";
 
+/**
+ * What a route's function may touch in the cloud. The CDK app turns each into the narrowest IAM
+ * statement it can (`infra/cloud/permissions.ts`); a function gets nothing it does not list.
+ */
+export type Permission =
+  | "records:read"
+  | "records:write"
+  | "keys:read"
+  | "keys:create"
+  | "audit:append"
+  | "kms:generate-data-key"
+  | "kms:decrypt-data-key";
+
 export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
 /** One entry of the route manifest: everything the pipeline, the gateways and the OpenAPI document need. */
@@ -17,6 +30,8 @@ export type RouteSpec = {
   roles: readonly Role[];
   request?: { body?: z.ZodType; query?: z.ZodType; path?: z.ZodType };
   responses: Readonly<Record<number, { description: string; schema?: z.ZodType }>>;
+  /** AWS access its function needs (least privilege, see `Permission`). */
+  permissions: readonly Permission[];
   /** Lambda reserved concurrency in the cloud. */
   concurrency?: number;
 };

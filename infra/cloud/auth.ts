@@ -1,0 +1,67 @@
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import {
+  AccountRecovery,
+  CfnUserPoolGroup,
+  FeaturePlan,
+  Mfa,
+  StandardThreatProtectionMode,
+  StringAttribute,
+  UserPool,
+  type UserPoolClient,
+} from "aws-cdk-lib/aws-cognito";
+import { Construct } from "constructs";
+import { resourceName, USER_POOL } from "../resources";
+
+/** The user pool: invitation only, MFA (TOTP) required for everyone, threat protection enforcing. */
+export class Auth extends Construct {
+  readonly userPool: UserPool;
+  readonly appClient: UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: { stage: string }) {
+    super(scope, id);
+    const policy = USER_POOL.passwordPolicy;
+    this.userPool = new UserPool(this, "Users", {
+      userPoolName: resourceName(props.stage, "users"),
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      mfa: Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: policy.minLength,
+        requireLowercase: policy.requireLowercase,
+        requireUppercase: policy.requireUppercase,
+        requireDigits: policy.requireDigits,
+        requireSymbols: policy.requireSymbols,
+        tempPasswordValidity: Duration.days(3),
+        passwordHistorySize: 12,
+      },
+      featurePlan: FeaturePlan.PLUS,
+      standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      customAttributes: Object.fromEntries(
+        Object.entries(USER_POOL.customAttributes).map(([name, spec]) => [
+          name,
+          new StringAttribute({ minLen: spec.minLen, maxLen: spec.maxLen, mutable: spec.mutable }),
+        ]),
+      ),
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const group of USER_POOL.groups) {
+      new CfnUserPoolGroup(this, `Group-${group}`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName: group,
+      });
+    }
+    this.appClient = this.userPool.addClient("App", {
+      authFlows: { userSrp: true },
+      generateSecret: false,
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      idTokenValidity: Duration.minutes(USER_POOL.tokenValidityMinutes.id),
+      accessTokenValidity: Duration.minutes(USER_POOL.tokenValidityMinutes.access),
+      refreshTokenValidity: Duration.minutes(USER_POOL.refreshTokenValidityMinutes),
+    });
+  }
+}

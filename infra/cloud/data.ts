@@ -1,0 +1,106 @@
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from "aws-cdk-lib/aws-backup";
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { Schedule } from "aws-cdk-lib/aws-events";
+import type { Key } from "aws-cdk-lib/aws-kms";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  ObjectLockRetention,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
+import { Construct } from "constructs";
+import { BUCKETS, type BucketName, resourceName, TABLES, type TableName } from "../resources";
+
+/**
+ * Where PHI rests: the tables and buckets of `infra/resources.ts`, encrypted with the storage key,
+ * point-in-time recovery and deletion protection on, every table in a daily/7-year backup plan.
+ */
+export class Data extends Construct {
+  readonly tables: Record<TableName, TableV2>;
+  readonly buckets: Record<BucketName, Bucket>;
+  readonly accessLogs: Bucket;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { stage: string; storageKey: Key; checkpointRetentionDays: number },
+  ) {
+    super(scope, id);
+    const attribute = (key: { name: string; type: "S" | "N" }) => ({
+      name: key.name,
+      type: key.type === "S" ? AttributeType.STRING : AttributeType.NUMBER,
+    });
+    this.tables = Object.fromEntries(
+      (Object.entries(TABLES) as [TableName, (typeof TABLES)[TableName]][]).map(([name, table]) => [
+        name,
+        new TableV2(this, `${name}Table`, {
+          tableName: resourceName(props.stage, name),
+          partitionKey: attribute(table.partitionKey),
+          ...("sortKey" in table && { sortKey: attribute(table.sortKey) }),
+          globalSecondaryIndexes: ("indexes" in table ? table.indexes : []).map((index) => ({
+            indexName: index.name,
+            partitionKey: attribute(index.partitionKey),
+            sortKey: attribute(index.sortKey),
+          })),
+          billing: Billing.onDemand(),
+          encryption: TableEncryptionV2.customerManagedKey(props.storageKey),
+          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+          deletionProtection: true,
+          removalPolicy: RemovalPolicy.RETAIN,
+        }),
+      ]),
+    ) as Record<TableName, TableV2>;
+
+    // S3 server access logs can only be written to an SSE-S3 bucket (acknowledged in nag.ts).
+    this.accessLogs = new Bucket(this, "AccessLogs", {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      versioned: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(2555) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.buckets = Object.fromEntries(
+      (Object.entries(BUCKETS) as [BucketName, (typeof BUCKETS)[BucketName]][]).map(([name, spec]) => [
+        name,
+        new Bucket(this, `${name}Bucket`, {
+          encryption: BucketEncryption.KMS,
+          encryptionKey: props.storageKey,
+          bucketKeyEnabled: true,
+          enforceSSL: true,
+          blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+          versioned: true,
+          serverAccessLogsBucket: this.accessLogs,
+          serverAccessLogsPrefix: `${name}/`,
+          removalPolicy: RemovalPolicy.RETAIN,
+          ...(spec.objectLock && {
+            objectLockEnabled: true,
+            objectLockDefaultRetention: ObjectLockRetention.compliance(
+              Duration.days(props.checkpointRetentionDays),
+            ),
+          }),
+        }),
+      ]),
+    ) as Record<BucketName, Bucket>;
+
+    const vault = new BackupVault(this, "Vault", {
+      encryptionKey: props.storageKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const plan = new BackupPlan(this, "Plan", { backupVault: vault });
+    plan.addRule(
+      new BackupPlanRule({
+        ruleName: "daily-7-years",
+        scheduleExpression: Schedule.cron({ hour: "3", minute: "0" }),
+        deleteAfter: Duration.days(2557),
+        moveToColdStorageAfter: Duration.days(90),
+      }),
+    );
+    plan.addSelection("Tables", {
+      resources: Object.values(this.tables).map((table) => BackupResource.fromDynamoDbTable(table)),
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import { Duration } from "aws-cdk-lib";
+import type { RestApi } from "aws-cdk-lib/aws-apigateway";
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import type { Key } from "aws-cdk-lib/aws-kms";
+import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import { Construct } from "constructs";
+
+/** Alarms to the security mailbox: server errors, authorization failures, function errors and throttles. */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { alarmEmail: string; logsKey: Key; api: RestApi; functions: Record<string, NodejsFunction> },
+  ) {
+    super(scope, id);
+    this.topic = new Topic(this, "Alarms", { masterKey: props.logsKey, enforceSSL: true });
+    this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const action = new SnsAction(this.topic);
+    const alarm = (name: string, metric: IMetric, threshold: number) =>
+      new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
+    const fiveMinutes = { period: Duration.minutes(5), statistic: "Sum" };
+    alarm("Api5xx", props.api.metricServerError(fiveMinutes), 5);
+    // Many 4xx at once is how credential stuffing and enumeration look from here.
+    alarm("Api4xxBurst", props.api.metricClientError(fiveMinutes), 200);
+    for (const [id, fn] of Object.entries(props.functions)) {
+      alarm(`${id}Errors`, fn.metricErrors(fiveMinutes), 1);
+      alarm(`${id}Throttles`, fn.metricThrottles(fiveMinutes), 1);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { Key } from "aws-cdk-lib/aws-kms";
+import type { Permission } from "../../shared/http/route";
+import { TABLES, type TableName } from "../resources";
+
+/**
+ * Each manifest permission as the narrowest IAM statements that cover it. The audit table gets
+ * PutItem and Query only: a function can append entries but never update or delete one.
+ */
+export type PermissionTargets = {
+  tables: Record<TableName, TableV2>;
+  dataKey: Key;
+  storageKey: Key;
+  region: string;
+};
+
+const ENCRYPTION_CONTEXT_CONDITIONS = {
+  // Data keys only for a concrete client: both context keys present, and no others.
+  "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["orgId", "clientId"] },
+  Null: { "kms:EncryptionContext:orgId": "false", "kms:EncryptionContext:clientId": "false" },
+};
+
+function tableStatement(table: TableV2, actions: string[], indexes: readonly string[] = []) {
+  return new PolicyStatement({
+    effect: Effect.ALLOW,
+    actions: actions.map((action) => `dynamodb:${action}`),
+    resources: [table.tableArn, ...indexes.map((index) => `${table.tableArn}/index/${index}`)],
+  });
+}
+
+export function statementsFor(permission: Permission, targets: PermissionTargets): PolicyStatement[] {
+  const { tables } = targets;
+  switch (permission) {
+    case "records:read":
+      return [
+        tableStatement(
+          tables.records,
+          ["GetItem", "Query"],
+          TABLES.records.indexes.map((index) => index.name),
+        ),
+      ];
+    case "records:write":
+      return [tableStatement(tables.records, ["PutItem", "ConditionCheckItem"])];
+    case "keys:read":
+      return [tableStatement(tables.keys, ["GetItem"])];
+    case "keys:create":
+      return [tableStatement(tables.keys, ["PutItem"])];
+    case "audit:append":
+      return [tableStatement(tables.audit, ["PutItem", "Query"])];
+    case "kms:generate-data-key":
+      return [
+        new PolicyStatement({
+          actions: ["kms:GenerateDataKey"],
+          resources: [targets.dataKey.keyArn],
+          conditions: ENCRYPTION_CONTEXT_CONDITIONS,
+        }),
+      ];
+    case "kms:decrypt-data-key":
+      return [
+        new PolicyStatement({
+          actions: ["kms:Decrypt"],
+          resources: [targets.dataKey.keyArn],
+          conditions: ENCRYPTION_CONTEXT_CONDITIONS,
+        }),
+      ];
+  }
+}
+
+/** Tables are encrypted with the storage key: usable only through DynamoDB, never directly. */
+export function storageKeyStatement(targets: PermissionTargets): PolicyStatement {
+  return new PolicyStatement({
+    actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+    resources: [targets.storageKey.keyArn],
+    conditions: { StringEquals: { "kms:ViaService": `dynamodb.${targets.region}.amazonaws.com` } },
+  });
+}

@@ -1,0 +1,34 @@
+import { z } from "zod";
+
+/**
+ * Stage settings, from CDK context (`cdk.json` or `-c key=value`). Documented in the README.
+ * Context given on the command line arrives as strings, hence the coercions.
+ */
+const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(","))]);
+const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
+
+export const StageSettingsSchema = z.object({
+  stage: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/),
+  allowedOrigins: list.pipe(z.array(z.url().startsWith("https://")).min(1)),
+  logRetentionDays: z.coerce.number().int().min(90).max(3653),
+  alarmEmail: z.email(),
+  useVpc: flag,
+  auditShards: z.coerce.number().int().min(1).max(64).default(4),
+  /** Used when the CLI gives no region (CDK_DEFAULT_REGION); tables with customer-managed keys need one. */
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+    .default("us-east-1"),
+});
+
+export type StageSettings = z.infer<typeof StageSettingsSchema>;
+
+export function readSettings(context: (key: string) => unknown): StageSettings {
+  const raw = Object.fromEntries(Object.keys(StageSettingsSchema.shape).map((key) => [key, context(key)]));
+  const result = StageSettingsSchema.safeParse(raw);
+  if (!result.success) {
+    const names = result.error.issues.map((issue) => issue.path.join(".")).join(", ");
+    throw new Error(`Invalid CDK context: ${names} (see README, "Configuration")`);
+  }
+  return result.data;
+}

@@ -1,0 +1,202 @@
+import { App, type Stack } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { Bucket } from "aws-cdk-lib/aws-s3";
+import { beforeAll, describe, expect, it } from "vitest";
+import { routeList } from "../../functions/routes";
+import { buildApp } from "./app";
+import { acknowledgments } from "./nag";
+import { readSettings } from "./settings";
+
+/**
+ * The CDK app under both cdk-nag packs. `Template.fromStack` throws on any unacknowledged finding,
+ * so every test here also fails the moment a change introduces a new one.
+ */
+const context = {
+  stage: "test",
+  allowedOrigins: ["https://app.test.example"],
+  logRetentionDays: 365,
+  alarmEmail: "security@test.example",
+  useVpc: true,
+};
+
+let template: Template;
+let stack: Stack;
+
+beforeAll(() => {
+  const built = buildApp(new App({ context }));
+  stack = built.stack;
+  template = Template.fromStack(stack);
+});
+
+const resources = (type: string) => Object.values(template.findResources(type)) as { Properties: any }[];
+
+describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
+  it("synthesizes with every finding fixed or acknowledged with a specific reason", () => {
+    const acks = acknowledgments(readSettings((key) => context[key as keyof typeof context]));
+    expect(acks.length).toBeLessThanOrEqual(8);
+    for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(80);
+  });
+
+  it("fails synthesis when a change introduces a new finding", () => {
+    const built = buildApp(
+      new App({ context: { ...context, stage: "gate", "aws:cdk:bundling-stacks": [] } }),
+    );
+    new Bucket(built.stack, "CarelessBucket");
+    expect(() => Template.fromStack(built.stack)).toThrow(/S3|Bucket/);
+  });
+
+  it("a useVpc=false stage acknowledges only the VPC rule in addition", () => {
+    const settings = readSettings((key) => ({ ...context, useVpc: false })[key as keyof typeof context]);
+    expect(acknowledgments(settings).flatMap((a) => a.ids)).toContain("HIPAA.Security-LambdaInsideVPC");
+    const built = buildApp(
+      new App({ context: { ...context, useVpc: false, stage: "novpc", "aws:cdk:bundling-stacks": [] } }),
+    );
+    expect(() => Template.fromStack(built.stack)).not.toThrow();
+  });
+});
+
+describe("data at rest", () => {
+  it("tables: customer-managed key, PITR, deletion protection, in the backup plan", () => {
+    const tables = resources("AWS::DynamoDB::GlobalTable");
+    expect(tables).toHaveLength(3);
+    for (const table of tables) {
+      expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: "KMS" });
+      expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(
+        true,
+      );
+      expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
+    }
+    const selection = resources("AWS::Backup::BackupSelection")[0];
+    expect(selection?.Properties.BackupSelection.Resources).toHaveLength(3);
+  });
+
+  it("buckets: SSE-KMS, versioned, public access blocked, TLS-only, access-logged; checkpoints under Object Lock", () => {
+    const buckets = resources("AWS::S3::Bucket").filter((b) => b.Properties.LoggingConfiguration);
+    expect(buckets).toHaveLength(2);
+    for (const bucket of buckets) {
+      expect(
+        bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+          .SSEAlgorithm,
+      ).toBe("aws:kms");
+      expect(bucket.Properties.VersioningConfiguration.Status).toBe("Enabled");
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+    const locked = buckets.filter((b) => b.Properties.ObjectLockEnabled);
+    expect(locked[0]?.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
+      Mode: "COMPLIANCE",
+      Days: 2555,
+    });
+    for (const policy of resources("AWS::S3::BucketPolicy")) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it("KMS keys rotate", () => {
+    for (const key of resources("AWS::KMS::Key")) expect(key.Properties.EnableKeyRotation).toBe(true);
+  });
+});
+
+describe("identity", () => {
+  it("user pool: MFA required (TOTP), 12+ character policy, threat protection, immutable orgId, role groups", () => {
+    const pool = resources("AWS::Cognito::UserPool")[0]?.Properties;
+    expect(pool.MfaConfiguration).toBe("ON");
+    expect(pool.EnabledMfas).toEqual(["SOFTWARE_TOKEN_MFA"]);
+    expect(pool.Policies.PasswordPolicy).toMatchObject({
+      MinimumLength: 12,
+      RequireLowercase: true,
+      RequireUppercase: true,
+      RequireNumbers: true,
+      RequireSymbols: true,
+    });
+    expect(pool.UserPoolAddOns.AdvancedSecurityMode).toBe("ENFORCED");
+    expect(pool.AdminCreateUserConfig.AllowAdminCreateUserOnly).toBe(true);
+    expect(pool.Schema).toContainEqual(expect.objectContaining({ Name: "orgId", Mutable: false }));
+    const groups = resources("AWS::Cognito::UserPoolGroup")
+      .map((g) => g.Properties.GroupName)
+      .sort();
+    expect(groups).toEqual(["admin", "coach", "coach_lead"]);
+  });
+});
+
+describe("API", () => {
+  it("one nodejs22.x arm64 function per manifest route, with reserved concurrency and an encrypted log group", () => {
+    const functions = resources("AWS::Lambda::Function").filter((f) => f.Properties.Runtime === "nodejs22.x");
+    expect(functions).toHaveLength(routeList.length);
+    for (const fn of functions) {
+      expect(fn.Properties.Architectures).toEqual(["arm64"]);
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeGreaterThan(0);
+      expect(fn.Properties.TracingConfig.Mode).toBe("Active");
+      expect(fn.Properties.VpcConfig.SubnetIds.length).toBeGreaterThan(0);
+    }
+    for (const group of resources("AWS::Logs::LogGroup")) {
+      expect(group.Properties.KmsKeyId).toBeDefined();
+      expect(group.Properties.RetentionInDays).toBe(365);
+    }
+  });
+
+  it("every route but the public ones uses the Cognito authorizer", () => {
+    const methods = resources("AWS::ApiGateway::Method").filter((m) => m.Properties.HttpMethod !== "OPTIONS");
+    expect(methods).toHaveLength(routeList.length);
+    const open = methods.filter((m) => m.Properties.AuthorizationType === "NONE");
+    expect(open).toHaveLength(routeList.filter((r) => r.auth === "none").length);
+    expect(methods.filter((m) => m.Properties.AuthorizationType === "COGNITO_USER_POOLS")).toHaveLength(
+      routeList.filter((r) => r.auth === "cognito").length,
+    );
+  });
+
+  it("stage: X-Ray, execution logs without bodies, access logs; TLS policy; WAF with managed and rate rules", () => {
+    const stage = resources("AWS::ApiGateway::Stage")[0]?.Properties;
+    expect(stage.TracingEnabled).toBe(true);
+    expect(stage.MethodSettings[0]).toMatchObject({ LoggingLevel: "INFO", DataTraceEnabled: false });
+    expect(stage.AccessLogSetting.DestinationArn).toBeDefined();
+    template.hasResourceProperties("AWS::ApiGateway::RestApi", {
+      SecurityPolicy: Match.stringLikeRegexp("TLS13"),
+    });
+    const acl = resources("AWS::WAFv2::WebACL")[0]?.Properties;
+    const names = acl.Rules.map((r: { Name: string }) => r.Name);
+    expect(names).toEqual(expect.arrayContaining(["AWSManagedRulesCommonRuleSet", "RateLimitPerIp"]));
+    template.resourceCountIs("AWS::WAFv2::WebACLAssociation", 1);
+    template.resourceCountIs("AWS::WAFv2::LoggingConfiguration", 1);
+  });
+
+  it("gateway-made errors carry the security headers too", () => {
+    for (const response of resources("AWS::ApiGateway::GatewayResponse")) {
+      expect(response.Properties.ResponseParameters["gatewayresponse.header.Cache-Control"]).toBe(
+        "'no-store'",
+      );
+      expect(response.Properties.ResponseParameters["gatewayresponse.header.X-Frame-Options"]).toBe("'DENY'");
+    }
+  });
+});
+
+describe("least privilege", () => {
+  const policies = () =>
+    resources("AWS::IAM::ManagedPolicy").map((p) => JSON.stringify(p.Properties.PolicyDocument));
+
+  it("no function may update or delete an audit entry, or use DynamoDB/KMS beyond its manifest permissions", () => {
+    for (const doc of policies()) {
+      expect(doc).not.toMatch(/dynamodb:(UpdateItem|DeleteItem|Scan|BatchWriteItem|\*)/);
+      expect(doc).not.toMatch(/"kms:\*"/);
+    }
+  });
+
+  it("data-key use is conditioned on the {orgId, clientId} encryption context", () => {
+    const kms = policies().filter(
+      (doc) => doc.includes('kms:GenerateDataKey"') || doc.includes('"kms:Decrypt"'),
+    );
+    expect(kms.length).toBeGreaterThan(0);
+    for (const doc of policies().filter((d) => /"Action":"kms:(GenerateDataKey|Decrypt)"/.test(d))) {
+      expect(doc).toContain("kms:EncryptionContextKeys");
+    }
+  });
+
+  it("public functions get no data access at all", () => {
+    const health = resources("AWS::IAM::ManagedPolicy").find((p) => JSON.stringify(p).includes("healthLogs"));
+    expect(JSON.stringify(health)).not.toMatch(/dynamodb|kms:/);
+  });
+});

@@ -1,0 +1,71 @@
+import { Stack, type StackProps } from "aws-cdk-lib";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { routeList } from "../../functions/routes";
+import { functionEnvironment } from "../resources";
+import { Api } from "./api";
+import { Auth } from "./auth";
+import { Data } from "./data";
+import { Keys } from "./keys";
+import { Monitoring } from "./monitoring";
+import { Network } from "./network";
+import type { StageSettings } from "./settings";
+
+/** CoachVault for one stage: keys, data, users, the API built from the route manifest, alarms. */
+export class CoachVaultStack extends Stack {
+  readonly api: Api;
+  readonly data: Data;
+  readonly auth: Auth;
+  readonly keys: Keys;
+
+  constructor(scope: Construct, id: string, settings: StageSettings, props?: StackProps) {
+    super(scope, id, props);
+    const logRetention = settings.logRetentionDays as RetentionDays;
+    this.keys = new Keys(this, "Keys");
+    this.data = new Data(this, "Data", {
+      stage: settings.stage,
+      storageKey: this.keys.storage,
+      checkpointRetentionDays: 7 * 365,
+    });
+    this.auth = new Auth(this, "Auth", { stage: settings.stage });
+    const network = settings.useVpc
+      ? new Network(this, "Network", { flowLogBucket: this.data.accessLogs })
+      : undefined;
+    this.api = new Api(this, "Api", {
+      stage: settings.stage,
+      routes: routeList,
+      userPool: this.auth.userPool,
+      allowedOrigins: settings.allowedOrigins,
+      logsKey: this.keys.logs,
+      logRetention,
+      permissions: {
+        tables: this.data.tables,
+        dataKey: this.keys.data,
+        storageKey: this.keys.storage,
+        region: this.region,
+      },
+      environment: {
+        ...functionEnvironment({
+          stage: settings.stage,
+          tables: {
+            records: this.data.tables.records.tableName,
+            keys: this.data.tables.keys.tableName,
+            audit: this.data.tables.audit.tableName,
+          },
+          kmsDataKeyId: this.keys.data.keyArn,
+          userPoolId: this.auth.userPool.userPoolId,
+          userPoolClientId: this.auth.appClient.userPoolClientId,
+          allowedOrigins: settings.allowedOrigins,
+        }),
+        AUDIT_SHARDS: String(settings.auditShards),
+      },
+      ...(network && { network }),
+    });
+    new Monitoring(this, "Monitoring", {
+      alarmEmail: settings.alarmEmail,
+      logsKey: this.keys.logs,
+      api: this.api.restApi,
+      functions: this.api.functions,
+    });
+  }
+}
