@@ -15,7 +15,9 @@ export type GuardedItem = { item: TransactItem; onConditionFailed?: () => Error 
 
 export type AppendedEntry = { chain: string; seq: number; hash: string };
 
-const MAX_ATTEMPTS = 8;
+/** Enough for dozens of writers racing on one chain; shards keep real contention far lower. */
+const MAX_ATTEMPTS = 30;
+const MAX_BACKOFF_MS = 100;
 
 export const chainId = (orgId: string, shard: number) => `ORG#${orgId}#SHARD#${shard}`;
 
@@ -79,7 +81,7 @@ export async function appendWithItems(
       const failedData = items.findIndex((_, index) => reasons[index]?.Code === "ConditionalCheckFailed");
       if (failedData >= 0) throw items[failedData]?.onConditionFailed?.() ?? error;
       // The chain moved under us (or a transaction conflict): back off with full jitter and retry.
-      await sleep(randomInt(5 + 2 ** attempt * 5));
+      await sleep(randomInt(1 + Math.min(MAX_BACKOFF_MS, 2 ** attempt * 2)));
     }
   }
   logger.warn("audit append gave up after retries", { chain, attempts: MAX_ATTEMPTS });
