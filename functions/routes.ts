@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ROLES } from "../shared/auth/roles";
 import { defineRoute, type RouteSpec } from "../shared/http/route";
 import { ErrorSchema } from "../shared/http/schemas";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Client (data subject) schemas. Strict everywhere: unknown fields are a 400, never silently dropped. */
 const text = (max: number) => z.string().trim().min(1).max(max);

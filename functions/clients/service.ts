@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { appendWithItems, auditEntry } from "../../shared/audit";
 import { CLIENT_PHI_FIELDS, decide, type Principal, pick, type Relationship } from "../../shared/auth";
 import { aws } from "../../shared/aws";

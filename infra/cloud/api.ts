@@ -27,7 +27,7 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteSpec } from "../../shared/http/route";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import type { Network } from "./network";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Stage settings, from CDK context (`cdk.json` or `-c key=value`). Documented in the README.

@@ -1,4 +1,5 @@
 export { auditEntry } from "./build";
 export { type AppendedEntry, appendWithItems, chainId, type GuardedItem, type TransactItem } from "./chain";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
+export { readChain, readOrgChains } from "./read";
 export { type ChainProblem, type StoredEntry, verifyChain } from "./verify";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Typed settings for every function and tool. In the cloud they come from the Lambda environment the
@@ -32,7 +32,7 @@ const ConfigSchema = z.object({
   ALLOWED_ORIGINS: csv,
   DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
-  AUDIT_SHARDS: z.coerce.number().int().min(1).max(64).default(1),
+  AUDIT_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

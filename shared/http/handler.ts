@@ -3,7 +3,7 @@ import middy from "@middy/core";
 import httpCors from "@middy/http-cors";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { type Principal, principalFromClaims } from "../auth/principal";
 import { verifyAuthorization } from "../auth/verifier";
 import { getConfig } from "../config";

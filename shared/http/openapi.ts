@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteSpec } from "./route";
 
 /** OpenAPI 3.1 from the route manifest and its Zod schemas (JSON Schema 2020-12, which 3.1 uses). */

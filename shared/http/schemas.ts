@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** The error body every non-2xx response has. */
 export const ErrorSchema = z.object({

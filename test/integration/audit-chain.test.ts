@@ -1,39 +1,23 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { appendWithItems, auditEntry, chainId, type StoredEntry, verifyChain } from "../../shared/audit";
-import { aws } from "../../shared/aws";
-import { getConfig } from "../../shared/config";
+import {
+  appendWithItems,
+  auditEntry,
+  readOrgChains,
+  type StoredEntry,
+  verifyChain,
+} from "../../shared/audit";
 import { testStack } from "../support/stack";
 
-/** The audit chain in DynamoDB Local: concurrent appends never fork or leave gaps. */
+/** The audit chains in DynamoDB Local: concurrent appends never fork or leave gaps. */
 testStack();
 
 const principal = { userId: "audit-test-user", orgId: "chain-test", role: "coach" as const };
 const meta = { requestId: "r", sourceIp: "127.0.0.1", userAgent: "vitest" };
 
-async function readChain(orgId: string): Promise<StoredEntry[]> {
-  const items: StoredEntry[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await aws("dynamo").send(
-      new QueryCommand({
-        TableName: getConfig().TABLE_AUDIT,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": chainId(orgId, 0) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...((out.Items ?? []) as StoredEntry[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
-
-describe("audit chain", () => {
-  it("32 concurrent appends make one unbroken chain", async () => {
+describe("audit chains", () => {
+  it("48 concurrent appends make unbroken chains across the org's shards", async () => {
     const results = await Promise.all(
-      Array.from({ length: 32 }, (_, i) =>
+      Array.from({ length: 48 }, (_, i) =>
         appendWithItems(
           auditEntry(
             principal,
@@ -45,20 +29,26 @@ describe("audit chain", () => {
         ),
       ),
     );
-    expect(new Set(results.map((r) => r.seq)).size).toBe(32);
-    const chain = await readChain(principal.orgId);
-    expect(chain.map((entry) => entry.seq)).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
-    expect(verifyChain(chain)).toBeUndefined();
+    const chains = await readOrgChains(principal.orgId);
+    expect(chains.flat()).toHaveLength(48);
+    expect(new Set(results.map((r) => `${r.chain}/${r.seq}`)).size).toBe(48);
+    for (const chain of chains) {
+      expect(chain.map((entry) => entry.seq)).toEqual(chain.map((_, i) => i + 1));
+      expect(verifyChain(chain)).toBeUndefined();
+    }
   });
 
-  it("the verifier finds an altered entry", async () => {
-    const chain = await readChain(principal.orgId);
+  it("the verifier finds an altered entry and a removed one", async () => {
+    const chain = (await readOrgChains(principal.orgId)).sort(
+      (a, b) => b.length - a.length,
+    )[0] as StoredEntry[];
+    expect(chain.length).toBeGreaterThan(3);
     const altered = chain.map((entry) => ({ ...entry }));
-    (altered[5] as StoredEntry).entry = (altered[5] as StoredEntry).entry.replace(
+    (altered[2] as StoredEntry).entry = (altered[2] as StoredEntry).entry.replace(
       "test.append",
       "test.appenx",
     );
-    expect(verifyChain(altered)).toEqual({ chain: chainId(principal.orgId, 0), seq: 6, problem: "hash" });
-    expect(verifyChain(chain.filter((entry) => entry.seq !== 3))).toMatchObject({ seq: 4, problem: "gap" });
+    expect(verifyChain(altered)).toMatchObject({ seq: 3, problem: "hash" });
+    expect(verifyChain(chain.filter((entry) => entry.seq !== 2))).toMatchObject({ seq: 3, problem: "gap" });
   });
 });

@@ -1,8 +1,8 @@
 import { DecryptCommand } from "@aws-sdk/client-kms";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { createClient, getClient, updateClient } from "../../functions/clients/service";
-import { chainId, type StoredEntry, verifyChain } from "../../shared/audit";
+import { readOrgChains, verifyChain } from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { dataKeyItemKey, forgetDataKey } from "../../shared/crypto";
@@ -89,17 +89,13 @@ describe("encryption at rest", () => {
     ).rejects.toMatchObject({
       code: "VERSION_CONFLICT",
     });
-    const out = await aws("dynamo").send(
-      new QueryCommand({
-        TableName: getConfig().TABLE_AUDIT,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": chainId(principal.orgId, 0) },
-        ConsistentRead: true,
-      }),
-    );
-    const entries = (out.Items ?? []) as StoredEntry[];
-    expect(verifyChain(entries)).toBeUndefined();
-    const mine = entries.map((e) => JSON.parse(e.entry)).filter((e) => e.resource.clientId === clientId);
+    const chains = await readOrgChains(principal.orgId);
+    for (const chain of chains) expect(verifyChain(chain)).toBeUndefined();
+    const entries = chains.flat();
+    const mine = entries
+      .map((e) => JSON.parse(e.entry))
+      .filter((e) => e.resource.clientId === clientId)
+      .sort((a, b) => a.time.localeCompare(b.time));
     expect(mine.map((e) => e.action)).toEqual(["client.create", "client.read"]);
     expect(mine[1].fields).toEqual(["conditions", "email", "name"]);
     const text = JSON.stringify(entries);
