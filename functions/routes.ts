@@ -2,6 +2,7 @@ import * as z from "zod";
 import { ROLES } from "../shared/auth/roles";
 import { defineRoute, type RouteSpec } from "../shared/http/route";
 import { ErrorSchema } from "../shared/http/schemas";
+import { AssignmentPathSchema, AssignmentSchema } from "./assignments/schema";
 import {
   ClientIdPathSchema,
   ClientListSchema,
@@ -10,6 +11,13 @@ import {
   ListClientsQuerySchema,
   UpdateClientSchema,
 } from "./clients/schema";
+import {
+  InviteUserSchema,
+  ReassignSchema,
+  UpdateUserSchema,
+  UserIdPathSchema,
+  UserSchema,
+} from "./users/schema";
 
 /**
  * The route manifest: every route of the API. The CDK app makes one Lambda per entry, the local gateway
@@ -49,7 +57,7 @@ export const routes = {
     summary: "Create a client; PHI fields are encrypted under the client's own data key",
     auth: "cognito",
     roles: ["coach", "coach_lead"],
-    permissions: ["records:write", "keys:create", "kms:generate-data-key", "audit:append"],
+    permissions: ["records:read", "records:write", "keys:create", "kms:generate-data-key", "audit:append"],
     request: { body: CreateClientSchema },
     responses: { 201: { description: "Created", schema: ClientSchema }, ...errors },
   }),
@@ -94,6 +102,82 @@ export const routes = {
       409: { description: "Version conflict", schema: ErrorSchema },
       ...errors,
     },
+  }),
+  inviteUser: defineRoute({
+    method: "POST",
+    path: "/users",
+    handler: "users/invite",
+    summary:
+      "Invite a user to the caller's org (Cognito emails a temporary password; TOTP enrolment is required)",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:write", "cognito:manage-users", "audit:append"],
+    request: { body: InviteUserSchema },
+    responses: {
+      201: { description: "Invited", schema: UserSchema },
+      409: { description: "Email in use", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  listUsers: defineRoute({
+    method: "GET",
+    path: "/users",
+    handler: "users/list",
+    summary: "The org's people, roles, status and teams",
+    auth: "cognito",
+    roles: ["admin", "coach_lead"],
+    permissions: ["records:read"],
+    responses: { 200: { description: "Users", schema: z.object({ items: z.array(UserSchema) }) }, ...errors },
+  }),
+  updateUser: defineRoute({
+    method: "PATCH",
+    path: "/users/{userId}",
+    handler: "users/update",
+    summary:
+      "Change a user's role, disable or re-enable them (effective on their next request), or set their lead",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:read", "records:write", "cognito:manage-users", "audit:append"],
+    request: { path: UserIdPathSchema, body: UpdateUserSchema },
+    responses: {
+      200: { description: "Updated", schema: UserSchema },
+      404: { description: "No such user in the org", schema: ErrorSchema },
+      409: { description: "Version conflict, or a change to oneself", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  reassignClients: defineRoute({
+    method: "POST",
+    path: "/users/{userId}/reassign",
+    handler: "users/reassign",
+    summary: "Move every client of a departing coach to another coach",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:read", "records:write", "records:update", "records:delete", "audit:append"],
+    request: { path: UserIdPathSchema, body: ReassignSchema },
+    responses: { 200: { description: "Moved", schema: z.object({ moved: z.number() }) }, ...errors },
+  }),
+  assignCoach: defineRoute({
+    method: "PUT",
+    path: "/clients/{clientId}/coaches/{coachId}",
+    handler: "assignments/assign",
+    summary: "Assign a coach to a client",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:read", "records:write", "records:update", "audit:append"],
+    request: { path: AssignmentPathSchema },
+    responses: { 200: { description: "The client's coaches", schema: AssignmentSchema }, ...errors },
+  }),
+  unassignCoach: defineRoute({
+    method: "DELETE",
+    path: "/clients/{clientId}/coaches/{coachId}",
+    handler: "assignments/unassign",
+    summary: "Take a coach off a client",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:read", "records:update", "records:delete", "audit:append"],
+    request: { path: AssignmentPathSchema },
+    responses: { 200: { description: "The client's coaches", schema: AssignmentSchema }, ...errors },
   }),
 } satisfies Record<string, RouteSpec>;
 

@@ -198,8 +198,12 @@ export class Api extends Construct {
         actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
         resources: ["*"],
       }),
-      ...route.permissions.flatMap((permission) => statementsFor(permission, props.permissions)),
-      ...(route.permissions.some((permission) => /^(records|keys|audit):/.test(permission))
+      // Every authenticated request reads the caller's directory entry (records:read).
+      ...[
+        ...new Set([...route.permissions, ...(route.auth === "cognito" ? (["records:read"] as const) : [])]),
+      ].flatMap((permission) => statementsFor(permission, props.permissions)),
+      ...(route.auth === "cognito" ||
+      route.permissions.some((permission) => /^(records|keys|audit):/.test(permission))
         ? [storageKeyStatement(props.permissions)]
         : []),
       ...(props.network

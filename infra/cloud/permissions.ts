@@ -13,6 +13,7 @@ export type PermissionTargets = {
   dataKey: Key;
   storageKey: Key;
   region: string;
+  userPoolArn: string;
 };
 
 const ENCRYPTION_CONTEXT_CONDITIONS = {
@@ -42,6 +43,24 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       ];
     case "records:write":
       return [tableStatement(tables.records, ["PutItem", "ConditionCheckItem"])];
+    case "records:update":
+      return [tableStatement(tables.records, ["UpdateItem"])];
+    case "records:delete":
+      return [tableStatement(tables.records, ["DeleteItem"])];
+    case "cognito:manage-users":
+      return [
+        new PolicyStatement({
+          actions: [
+            "AdminCreateUser",
+            "AdminDeleteUser",
+            "AdminAddUserToGroup",
+            "AdminRemoveUserFromGroup",
+            "AdminDisableUser",
+            "AdminEnableUser",
+          ].map((action) => `cognito-idp:${action}`),
+          resources: [targets.userPoolArn],
+        }),
+      ];
     case "keys:read":
       return [tableStatement(tables.keys, ["GetItem"])];
     case "keys:create":

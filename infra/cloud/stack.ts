@@ -43,6 +43,7 @@ export class CoachVaultStack extends Stack {
         dataKey: this.keys.data,
         storageKey: this.keys.storage,
         region: this.region,
+        userPoolArn: this.auth.userPool.userPoolArn,
       },
       environment: {
         ...functionEnvironment({

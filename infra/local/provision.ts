@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  AdminGetUserCommand,
   AdminSetUserPasswordCommand,
   AssociateSoftwareTokenCommand,
   CreateGroupCommand,
@@ -14,9 +15,11 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import { CreateTableCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { TOTP } from "otpauth";
 import type { Role } from "../../shared/auth/roles";
 import { aws } from "../../shared/aws";
+import { userItem } from "../../shared/people";
 import { BUCKETS, type BucketName, TABLES, type TableName, USER_POOL } from "../resources";
 
 /** Creates the tables, buckets and user pool of `infra/resources.ts` in the local services. Idempotent. */
@@ -115,12 +118,21 @@ export async function provisionUserPool(name: string): Promise<{ userPoolId: str
   return { userPoolId, clientId };
 }
 
-export type DemoUser = { email: string; role: Role; orgId: string; password: string; totpSecret: string };
+export type DemoUser = {
+  email: string;
+  role: Role;
+  orgId: string;
+  password: string;
+  totpSecret: string;
+  userId: string;
+  lead?: string;
+};
 
-export const DEMO_USERS: readonly Pick<DemoUser, "email" | "role" | "orgId">[] = [
+/** `lead` puts a coach on that lead's team. */
+export const DEMO_USERS: readonly Pick<DemoUser, "email" | "role" | "orgId" | "lead">[] = [
   { email: "admin@demo.example", role: "admin", orgId: "demo" },
   { email: "lead@demo.example", role: "coach_lead", orgId: "demo" },
-  { email: "coach1@demo.example", role: "coach", orgId: "demo" },
+  { email: "coach1@demo.example", role: "coach", orgId: "demo", lead: "lead@demo.example" },
   { email: "coach2@demo.example", role: "coach", orgId: "demo" },
   { email: "admin@other.example", role: "admin", orgId: "other" },
   { email: "coach@other.example", role: "coach", orgId: "other" },
@@ -185,7 +197,12 @@ export async function seedUsers(userPoolId: string, clientId: string): Promise<D
         SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
       }),
     );
-    users.push({ ...spec, password, totpSecret });
+    const created = await cognito.send(
+      new AdminGetUserCommand({ UserPoolId: userPoolId, Username: spec.email }),
+    );
+    const userId = created.UserAttributes?.find((attribute) => attribute.Name === "sub")?.Value;
+    if (!userId) throw new Error("AdminGetUser returned no sub");
+    users.push({ ...spec, password, totpSecret, userId });
   }
   await cognito.send(
     new SetUserPoolMfaConfigCommand({
@@ -195,4 +212,28 @@ export async function seedUsers(userPoolId: string, clientId: string): Promise<D
     }),
   );
   return users;
+}
+
+/** The user directory entries for the demo users (the API reads them on every request). */
+export async function seedDirectory(users: readonly DemoUser[], table: string): Promise<void> {
+  const now = new Date().toISOString();
+  for (const user of users) {
+    const leadId = users.find((candidate) => candidate.email === user.lead)?.userId;
+    await aws("dynamo").send(
+      new PutCommand({
+        TableName: table,
+        Item: userItem({
+          userId: user.userId,
+          orgId: user.orgId,
+          email: user.email,
+          role: user.role,
+          status: "active",
+          ...(leadId && { leadId }),
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      }),
+    );
+  }
 }

@@ -18,7 +18,14 @@ import { startDynamoDbLocal } from "./dynamodb";
 import { startGateway } from "./gateway";
 import { startLocalKms } from "./kms";
 import { stopChild } from "./processes";
-import { type DemoUser, provisionBuckets, provisionTables, provisionUserPool, seedUsers } from "./provision";
+import {
+  type DemoUser,
+  provisionBuckets,
+  provisionTables,
+  provisionUserPool,
+  seedDirectory,
+  seedUsers,
+} from "./provision";
 import { startS3rver } from "./s3";
 
 /**
@@ -142,6 +149,7 @@ export async function startLocalStack(options: StackOptions) {
     if (!existsSync(poolFile) || !existsSync(demoUsersFile(dir))) {
       const pool = await provisionUserPool(resourceName(STAGE, "users"));
       const users = await seedUsers(pool.userPoolId, pool.clientId);
+      await seedDirectory(users, tables.records);
       writeFileSync(poolFile, JSON.stringify(pool));
       writeFileSync(demoUsersFile(dir), JSON.stringify(users, null, 2), { mode: 0o600 });
     }

@@ -2,11 +2,36 @@ import type { Principal } from "./principal";
 import type { Role } from "./roles";
 
 /**
- * The one access policy, as data: role × relationship to the record × action → the fields visible or
- * writable. Anything not listed is denied. Services ask `decide`; no handler checks roles itself.
+ * The one access policy, as data: role × relationship to the client × action → the fields visible
+ * (or writable). Anything not listed is denied. Services ask `decide`; no handler checks roles itself.
+ *
+ * Relationships: `assigned` (the caller is one of the client's coaches), `lead_of_assigned` (the caller
+ * leads a team one of those coaches is on), `break_glass` (an active, audited emergency grant),
+ * `none`. Actions that create a client or manage the org need no relationship (`none`).
  */
-export type Relationship = "creator" | "none";
-export type Action = "client:create" | "client:list" | "client:read" | "client:update";
+export type Relationship = "assigned" | "lead_of_assigned" | "break_glass" | "none";
+export const RELATIONSHIPS: readonly Relationship[] = ["assigned", "lead_of_assigned", "break_glass", "none"];
+
+export const ACTIONS = [
+  "client:create",
+  "client:list",
+  "client:read",
+  "client:update",
+  "client:assign",
+  "consent:read",
+  "consent:write",
+  "session:create",
+  "session:read",
+  "transcript:upload",
+  "transcript:read",
+  "note:create",
+  "note:read",
+  "note:update",
+  "breakglass:request",
+  "user:manage",
+  "user:read",
+] as const;
+export type Action = (typeof ACTIONS)[number];
 
 export const CLIENT_PHI_FIELDS = [
   "name",
@@ -23,41 +48,157 @@ export const CLIENT_META_FIELDS = [
   "version",
   "createdAt",
   "updatedAt",
-  "createdBy",
+  "coaches",
 ] as const;
 
-type Field = (typeof CLIENT_PHI_FIELDS)[number] | (typeof CLIENT_META_FIELDS)[number] | "status";
-const ALL_CLIENT_FIELDS: readonly Field[] = [...CLIENT_META_FIELDS, ...CLIENT_PHI_FIELDS];
-const WRITABLE_CLIENT_FIELDS: readonly Field[] = [...CLIENT_PHI_FIELDS, "status"];
-/** A list shows who the client is, not their record: minimum necessary for picking one. */
-const CLIENT_SUMMARY_FIELDS: readonly Field[] = [...CLIENT_META_FIELDS, "name"];
+const ALL_CLIENT = [...CLIENT_META_FIELDS, ...CLIENT_PHI_FIELDS];
+const WRITABLE_CLIENT = [...CLIENT_PHI_FIELDS, "status"];
+/** A list shows who the client is, not their record: the minimum necessary for picking one. */
+const CLIENT_SUMMARY = [...CLIENT_META_FIELDS, "name"];
+const SESSION = ["sessionId", "clientId", "coachId", "startsAt", "durationMinutes", "type", "transcript"];
+const FULL_TRANSCRIPT = ["transcript:full", "transcript:redacted", "transcript:phiSummary"];
+const REDACTED_TRANSCRIPT = ["transcript:redacted", "transcript:phiSummary"];
+const NOTE = ["noteId", "clientId", "sessionId", "authorId", "text", "version", "createdAt", "updatedAt"];
+const CONSENT = ["purpose", "status", "version", "grantedAt", "revokedAt", "recordedBy"];
+const USER_FIELDS = ["userId", "email", "role", "status", "leadId", "version", "createdAt", "updatedAt"];
 
-export type Rule = { role: Role; relationship: Relationship; action: Action; fields: readonly Field[] };
+export type Rule = {
+  roles: readonly Role[];
+  relationships: readonly Relationship[];
+  actions: readonly Action[];
+  fields: readonly string[];
+};
+
+const COACHES: readonly Role[] = ["coach", "coach_lead"];
+/** Every relationship but break-glass: what an admin's org-wide rules apply to. */
+const ORDINARY: readonly Relationship[] = RELATIONSHIPS.filter(
+  (relationship) => relationship !== "break_glass",
+);
 
 export const POLICY: readonly Rule[] = [
-  // Coaches and leads work with the clients they created (care teams arrive with issue 3).
-  { role: "coach", relationship: "none", action: "client:create", fields: WRITABLE_CLIENT_FIELDS },
-  { role: "coach", relationship: "creator", action: "client:list", fields: CLIENT_SUMMARY_FIELDS },
-  { role: "coach", relationship: "creator", action: "client:read", fields: ALL_CLIENT_FIELDS },
-  { role: "coach", relationship: "creator", action: "client:update", fields: WRITABLE_CLIENT_FIELDS },
-  { role: "coach_lead", relationship: "none", action: "client:create", fields: WRITABLE_CLIENT_FIELDS },
-  { role: "coach_lead", relationship: "creator", action: "client:list", fields: CLIENT_SUMMARY_FIELDS },
-  { role: "coach_lead", relationship: "creator", action: "client:read", fields: ALL_CLIENT_FIELDS },
-  { role: "coach_lead", relationship: "creator", action: "client:update", fields: WRITABLE_CLIENT_FIELDS },
-  // Admins run the organization: they see that clients exist and their status, never their PHI.
-  { role: "admin", relationship: "none", action: "client:list", fields: CLIENT_META_FIELDS },
-  { role: "admin", relationship: "creator", action: "client:list", fields: CLIENT_META_FIELDS },
-  { role: "admin", relationship: "none", action: "client:read", fields: CLIENT_META_FIELDS },
-  { role: "admin", relationship: "creator", action: "client:read", fields: CLIENT_META_FIELDS },
+  // Coaches (and leads, who coach too) work with the clients assigned to them.
+  { roles: COACHES, relationships: ["none"], actions: ["client:create"], fields: WRITABLE_CLIENT },
+  { roles: COACHES, relationships: ["assigned"], actions: ["client:list"], fields: CLIENT_SUMMARY },
+  { roles: COACHES, relationships: ["assigned"], actions: ["client:read"], fields: ALL_CLIENT },
+  { roles: COACHES, relationships: ["assigned"], actions: ["client:update"], fields: WRITABLE_CLIENT },
+  {
+    roles: COACHES,
+    relationships: ["assigned"],
+    actions: ["consent:read", "consent:write"],
+    fields: CONSENT,
+  },
+  {
+    roles: COACHES,
+    relationships: ["assigned"],
+    actions: ["session:create", "session:read"],
+    fields: SESSION,
+  },
+  {
+    roles: COACHES,
+    relationships: ["assigned"],
+    actions: ["transcript:upload", "transcript:read"],
+    fields: FULL_TRANSCRIPT,
+  },
+  {
+    roles: COACHES,
+    relationships: ["assigned"],
+    actions: ["note:create", "note:read", "note:update"],
+    fields: NOTE,
+  },
+  // A lead supervises their team's clients: reads the record and notes, sees transcripts redacted, changes nothing.
+  {
+    roles: ["coach_lead"],
+    relationships: ["lead_of_assigned"],
+    actions: ["client:list"],
+    fields: CLIENT_SUMMARY,
+  },
+  {
+    roles: ["coach_lead"],
+    relationships: ["lead_of_assigned"],
+    actions: ["client:read"],
+    fields: ALL_CLIENT,
+  },
+  { roles: ["coach_lead"], relationships: ["lead_of_assigned"], actions: ["consent:read"], fields: CONSENT },
+  { roles: ["coach_lead"], relationships: ["lead_of_assigned"], actions: ["session:read"], fields: SESSION },
+  {
+    roles: ["coach_lead"],
+    relationships: ["lead_of_assigned"],
+    actions: ["transcript:read"],
+    fields: REDACTED_TRANSCRIPT,
+  },
+  { roles: ["coach_lead"], relationships: ["lead_of_assigned"], actions: ["note:read"], fields: NOTE },
+  // Admins run the organization: people, teams, assignments; of clients only the non-PHI fields.
+  {
+    roles: ["admin"],
+    relationships: ORDINARY,
+    actions: ["client:list", "client:read"],
+    fields: CLIENT_META_FIELDS,
+  },
+  { roles: ["admin"], relationships: ORDINARY, actions: ["client:assign"], fields: ["coaches"] },
+  { roles: ["admin"], relationships: ORDINARY, actions: ["consent:read"], fields: CONSENT },
+  { roles: ["admin"], relationships: ["none"], actions: ["user:manage", "user:read"], fields: USER_FIELDS },
+  { roles: ["coach_lead"], relationships: ["none"], actions: ["user:read"], fields: USER_FIELDS },
+  // Emergency access: leads and admins may ask for it (with a reason, time-boxed, audited) …
+  {
+    roles: ["coach_lead", "admin"],
+    relationships: ["none", "lead_of_assigned"],
+    actions: ["breakglass:request"],
+    fields: [],
+  },
+  // … and while it lasts they read what the assigned coach reads, and change nothing.
+  {
+    roles: ["coach_lead", "admin"],
+    relationships: ["break_glass"],
+    actions: ["client:read"],
+    fields: ALL_CLIENT,
+  },
+  {
+    roles: ["coach_lead", "admin"],
+    relationships: ["break_glass"],
+    actions: ["session:read"],
+    fields: SESSION,
+  },
+  {
+    roles: ["coach_lead", "admin"],
+    relationships: ["break_glass"],
+    actions: ["transcript:read"],
+    fields: FULL_TRANSCRIPT,
+  },
+  {
+    roles: ["coach_lead", "admin"],
+    relationships: ["break_glass"],
+    actions: ["note:read", "consent:read"],
+    fields: [...NOTE, ...CONSENT],
+  },
 ];
 
 export type Decision = { allow: true; fields: ReadonlySet<string> } | { allow: false };
 
-export function decide(principal: Principal, action: Action, relationship: Relationship): Decision {
+export function decide(
+  principal: Pick<Principal, "role">,
+  action: Action,
+  relationship: Relationship,
+): Decision {
   const rule = POLICY.find(
-    (r) => r.role === principal.role && r.action === action && r.relationship === relationship,
+    (r) =>
+      r.roles.includes(principal.role) &&
+      r.actions.includes(action) &&
+      r.relationships.includes(relationship),
   );
   return rule ? { allow: true, fields: new Set(rule.fields) } : { allow: false };
+}
+
+/** The best relationship for an action among those a caller holds (break-glass only when nothing else allows). */
+export function decideAmong(
+  principal: Pick<Principal, "role">,
+  action: Action,
+  relationships: readonly Relationship[],
+) {
+  for (const relationship of relationships) {
+    const decision = decide(principal, action, relationship);
+    if (decision.allow) return { ...decision, relationship };
+  }
+  return { allow: false as const, relationship: relationships[0] ?? ("none" as Relationship) };
 }
 
 /** Keeps only the fields a decision lets the caller see. */

@@ -52,6 +52,12 @@ export class ForbiddenError extends AppError {
   }
 }
 
+export class AccountDisabledError extends AppError {
+  constructor() {
+    super("ACCOUNT_DISABLED", 401, "This account is disabled.");
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor() {
     super("NOT_FOUND", 404, "Not found.");
@@ -79,5 +85,17 @@ export class ServiceUnavailableError extends AppError {
 export class IntegrityError extends AppError {
   constructor() {
     super("INTEGRITY_ERROR", 500, "Stored data failed its integrity check.");
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, message: string) {
+    super(code, 409, message);
+  }
+}
+
+export class ConsentRequiredError extends AppError {
+  constructor() {
+    super("CONSENT_REQUIRED", 409, "The client has not given the consent this needs.");
   }
 }

@@ -8,8 +8,9 @@ import { type Principal, principalFromClaims } from "../auth/principal";
 import { verifyAuthorization } from "../auth/verifier";
 import { getConfig } from "../config";
 import { logger } from "../log";
+import { getUser } from "../people";
 import { json, toHttpResponse } from "./error-mapper";
-import { ForbiddenError } from "./errors";
+import { AccountDisabledError, ForbiddenError } from "./errors";
 import { parseJsonBody } from "./json-body";
 import type { RouteInput, RouteSpec } from "./route";
 import { securityHeaders } from "./security-headers";
@@ -29,13 +30,24 @@ type State = { principal?: Principal; input?: RouteInput<RouteSpec> };
 type PipelineContext = Context & { state: State };
 type Middleware = middy.MiddlewareObj<Event, APIGatewayProxyResult, Error, PipelineContext>;
 
+/**
+ * The token says who the caller is; the user directory says whether they may still act and in which
+ * role, so disabling someone or changing their role takes effect on their next request.
+ */
+async function currentPrincipal(fromToken: Principal): Promise<Principal> {
+  const user = await getUser(fromToken.orgId, fromToken.userId);
+  if (!user) throw new ForbiddenError();
+  if (user.status !== "active") throw new AccountDisabledError();
+  return { ...fromToken, role: user.role };
+}
+
 /** Principal from the verified token; the org and role never come from the request itself. */
 const authenticate = (route: RouteSpec): Middleware => ({
   before: async ({ event, context }) => {
     context.state = {};
     if (route.auth === "none") return;
     const claims = await verifyAuthorization(event.headers.authorization);
-    context.state.principal = principalFromClaims(claims);
+    context.state.principal = await currentPrincipal(principalFromClaims(claims));
     logger.appendKeys({ orgId: context.state.principal.orgId, role: context.state.principal.role });
   },
 });

@@ -8,6 +8,9 @@ import type { Role } from "../auth/roles";
 export type Permission =
   | "records:read"
   | "records:write"
+  | "records:update"
+  | "records:delete"
+  | "cognito:manage-users"
   | "keys:read"
   | "keys:create"
   | "audit:append"

@@ -1,1 +1,2 @@
+export { type ClientRecord, clientKey, loadClient } from "./client-record";
 export { decodeCursor, encodeCursor } from "./cursor";

@@ -1,0 +1,132 @@
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { accessClient } from "../../shared/access";
+import { appendWithItems, auditEntry, type GuardedItem } from "../../shared/audit";
+import type { Principal } from "../../shared/auth";
+import { aws } from "../../shared/aws";
+import { getConfig } from "../../shared/config";
+import { ConflictError, ValidationError } from "../../shared/http/errors";
+import type { RequestMeta } from "../../shared/http/handler";
+import { getUser } from "../../shared/people";
+import type { ClientRecord } from "../../shared/store";
+import { assignmentKey } from "../clients/service";
+
+/**
+ * Which coaches a client has. The client item's `coaches` list decides access; an ASSIGN item per
+ * coach lets a coach list their clients. Both change in one transaction with the audit entry, and
+ * only if the list is still what was read (a concurrent change is a 409, never a lost update).
+ */
+function coachesChange(client: ClientRecord, coaches: string[]): GuardedItem {
+  return {
+    item: {
+      Update: {
+        TableName: getConfig().TABLE_RECORDS,
+        Key: { pk: client.pk, sk: client.sk },
+        UpdateExpression: "SET coaches = :next",
+        ConditionExpression: "coaches = :previous",
+        ExpressionAttributeValues: { ":next": coaches, ":previous": client.coaches },
+      },
+    },
+    onConditionFailed: () =>
+      new ConflictError("ASSIGNMENT_CONFLICT", "The client's coaches changed; read them again."),
+  };
+}
+
+const putAssignment = (orgId: string, coachId: string, clientId: string): GuardedItem => ({
+  item: {
+    Put: {
+      TableName: getConfig().TABLE_RECORDS,
+      Item: {
+        ...assignmentKey(orgId, coachId, clientId),
+        coachId,
+        clientId,
+        assignedAt: new Date().toISOString(),
+      },
+    },
+  },
+});
+
+const deleteAssignment = (orgId: string, coachId: string, clientId: string): GuardedItem => ({
+  item: { Delete: { TableName: getConfig().TABLE_RECORDS, Key: assignmentKey(orgId, coachId, clientId) } },
+});
+
+async function requireCoach(orgId: string, coachId: string) {
+  const coach = await getUser(orgId, coachId);
+  if (!coach || coach.status !== "active" || coach.role === "admin") {
+    throw new ValidationError([{ field: "path.coachId", rule: "active_coach" }]);
+  }
+}
+
+export async function assignCoach(
+  principal: Principal,
+  request: RequestMeta,
+  clientId: string,
+  coachId: string,
+) {
+  const { client } = await accessClient(principal, clientId, "client:assign");
+  await requireCoach(principal.orgId, coachId);
+  if (client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
+  const coaches = [...client.coaches, coachId];
+  await appendWithItems(
+    auditEntry(principal, request, "client.assign", { type: "client", id: clientId, clientId }, ["coaches"]),
+    [coachesChange(client, coaches), putAssignment(principal.orgId, coachId, clientId)],
+  );
+  return { clientId, coaches };
+}
+
+export async function unassignCoach(
+  principal: Principal,
+  request: RequestMeta,
+  clientId: string,
+  coachId: string,
+) {
+  const { client } = await accessClient(principal, clientId, "client:assign");
+  if (!client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
+  const coaches = client.coaches.filter((id) => id !== coachId);
+  await appendWithItems(
+    auditEntry(principal, request, "client.unassign", { type: "client", id: clientId, clientId }, [
+      "coaches",
+    ]),
+    [coachesChange(client, coaches), deleteAssignment(principal.orgId, coachId, clientId)],
+  );
+  return { clientId, coaches };
+}
+
+export async function moveAssignment(
+  principal: Principal,
+  request: RequestMeta,
+  clientId: string,
+  fromId: string,
+  toId: string,
+) {
+  const { client } = await accessClient(principal, clientId, "client:assign");
+  const coaches = [...new Set(client.coaches.map((id) => (id === fromId ? toId : id)))];
+  await appendWithItems(
+    auditEntry(principal, request, "client.reassign", { type: "client", id: clientId, clientId }, [
+      "coaches",
+    ]),
+    [
+      coachesChange(client, coaches),
+      deleteAssignment(principal.orgId, fromId, clientId),
+      ...(client.coaches.includes(toId) ? [] : [putAssignment(principal.orgId, toId, clientId)]),
+    ],
+  );
+}
+
+export async function assignedClientIds(orgId: string, coachId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await aws("dynamo").send(
+      new QueryCommand({
+        TableName: getConfig().TABLE_RECORDS,
+        KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": `ASSIGN#${coachId}#` },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    ids.push(...(out.Items ?? []).map((item) => String(item.clientId)));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return ids;
+}

@@ -1,0 +1,8 @@
+import { createHandler } from "../../shared/http/handler";
+import { routes } from "../routes";
+import { inviteUser } from "./service";
+
+export const handler = createHandler(routes.inviteUser, async ({ body, principal, meta }) => ({
+  status: 201,
+  body: await inviteUser(principal, meta, body),
+}));

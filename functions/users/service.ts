@@ -1,0 +1,144 @@
+import type * as z from "zod";
+import { appendWithItems, auditEntry } from "../../shared/audit";
+import { decide, type Principal, pick } from "../../shared/auth";
+
+import { getConfig } from "../../shared/config";
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../shared/http/errors";
+import type { RequestMeta } from "../../shared/http/handler";
+import {
+  changeRole,
+  createAccount,
+  deleteAccount,
+  getUser,
+  listUsers,
+  setEnabled,
+  type UserRecord,
+  userItem,
+} from "../../shared/people";
+import { assignedClientIds, moveAssignment } from "../assignments/service";
+import { versionedPut } from "../clients/service";
+import type { InviteUserSchema, UpdateUserSchema } from "./schema";
+
+/** People and teams: admins invite users, change roles, disable and re-enable them, and set teams. */
+function allowed(principal: Principal, action: "user:manage" | "user:read") {
+  const decision = decide(principal, action, "none");
+  if (!decision.allow) throw new ForbiddenError();
+  return decision.fields;
+}
+
+const view = (user: UserRecord, fields: ReadonlySet<string>) =>
+  pick(user as unknown as Record<string, unknown>, fields);
+
+async function requireLead(orgId: string, leadId: string | undefined | null) {
+  if (!leadId) return;
+  const lead = await getUser(orgId, leadId);
+  if (!lead || lead.role !== "coach_lead" || lead.status !== "active") {
+    throw new ValidationError([{ field: "body.leadId", rule: "active_coach_lead" }]);
+  }
+}
+
+export async function inviteUser(
+  principal: Principal,
+  request: RequestMeta,
+  input: z.infer<typeof InviteUserSchema>,
+) {
+  const fields = allowed(principal, "user:manage");
+  await requireLead(principal.orgId, input.leadId);
+  const userId = await createAccount(input.email, principal.orgId, input.role);
+  const now = new Date().toISOString();
+  const user: UserRecord = {
+    userId,
+    orgId: principal.orgId,
+    email: input.email,
+    role: input.role,
+    status: "active",
+    ...(input.leadId && { leadId: input.leadId }),
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await appendWithItems(
+      auditEntry(principal, request, "user.invite", { type: "user", id: userId }, [
+        "email",
+        "role",
+        "leadId",
+      ]),
+      [
+        {
+          item: {
+            Put: {
+              TableName: getConfig().TABLE_RECORDS,
+              Item: userItem(user),
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+        },
+      ],
+    );
+  } catch (error) {
+    // No directory entry, no account: never leave a user who can sign in but is unknown to the API.
+    await deleteAccount(input.email);
+    throw error;
+  }
+  return view(user, fields);
+}
+
+export async function listOrgUsers(principal: Principal) {
+  const fields = allowed(principal, "user:read");
+  return { items: (await listUsers(principal.orgId)).map((user) => view(user, fields)) };
+}
+
+export async function updateUser(
+  principal: Principal,
+  request: RequestMeta,
+  userId: string,
+  input: z.infer<typeof UpdateUserSchema>,
+) {
+  const fields = allowed(principal, "user:manage");
+  const current = await getUser(principal.orgId, userId);
+  if (!current) throw new NotFoundError();
+  if (userId === principal.userId && (input.role || input.status)) {
+    throw new ConflictError("SELF_CHANGE_FORBIDDEN", "You cannot change your own role or status.");
+  }
+  if (input.version !== current.version)
+    throw new ConflictError("VERSION_CONFLICT", "The user was changed since you read it.");
+  await requireLead(principal.orgId, input.leadId);
+  if (input.role && input.role !== current.role) await changeRole(current.email, current.role, input.role);
+  if (input.status && input.status !== current.status)
+    await setEnabled(current.email, input.status === "active");
+  const { leadId: _previousLead, ...rest } = current;
+  const leadId = input.leadId === undefined ? current.leadId : (input.leadId ?? undefined);
+  const next: UserRecord = {
+    ...rest,
+    role: input.role ?? current.role,
+    status: input.status ?? current.status,
+    ...(leadId && { leadId }),
+    version: current.version + 1,
+    updatedAt: new Date().toISOString(),
+  };
+  const changed = (["role", "status", "leadId"] as const).filter((field) => input[field] !== undefined);
+  await appendWithItems(
+    auditEntry(principal, request, "user.update", { type: "user", id: userId }, changed),
+    [versionedPut(userItem(next), current.version)],
+  );
+  return view(next, fields);
+}
+
+/** Moves every client of a departing coach to another coach, one audited transaction per client. */
+export async function reassignClients(
+  principal: Principal,
+  request: RequestMeta,
+  fromId: string,
+  toId: string,
+) {
+  allowed(principal, "user:manage");
+  const [from, to] = [await getUser(principal.orgId, fromId), await getUser(principal.orgId, toId)];
+  if (!from || !to) throw new NotFoundError();
+  if (to.status !== "active" || to.role === "admin") {
+    throw new ValidationError([{ field: "body.toCoachId", rule: "active_coach" }]);
+  }
+  const clientIds = await assignedClientIds(principal.orgId, fromId);
+  for (const clientId of clientIds) await moveAssignment(principal, request, clientId, fromId, toId);
+  return { moved: clientIds.length };
+}

@@ -1,0 +1,66 @@
+import type { Action, Relationship } from "../auth/policy";
+import { decide } from "../auth/policy";
+import type { Principal } from "../auth/principal";
+import { ForbiddenError, NotFoundError } from "../http/errors";
+import { getUsers } from "../people";
+import { type ClientRecord, loadClient } from "../store/client-record";
+import { activeGrant } from "./break-glass";
+
+export { activeGrant, type BreakGlassGrant, grantKey, isActive } from "./break-glass";
+
+/**
+ * Access to one client's data: loads the client, works out every relationship the caller holds to it,
+ * and asks the policy. The first relationship that allows the action wins, in the order below, so an
+ * active break-glass grant is used (and marked) only when the caller's ordinary relationship falls short.
+ */
+export type ClientAccess = {
+  client: ClientRecord;
+  relationship: Relationship;
+  fields: ReadonlySet<string>;
+  breakGlass: boolean;
+};
+
+export async function relationshipsTo(principal: Principal, client: ClientRecord): Promise<Relationship[]> {
+  const held: Relationship[] = [];
+  if (client.coaches.includes(principal.userId)) held.push("assigned");
+  if (principal.role === "coach_lead" && client.coaches.length > 0) {
+    const coaches = await getUsers(principal.orgId, client.coaches);
+    if (coaches.some((coach) => coach.leadId === principal.userId)) held.push("lead_of_assigned");
+  }
+  held.push("none");
+  return held;
+}
+
+/**
+ * Throws NotFoundError when the caller may not know the client exists (another org, or no
+ * relationship that allows anything), ForbiddenError when they may see it but not do this.
+ */
+export async function accessClient(
+  principal: Principal,
+  clientId: string,
+  action: Action,
+): Promise<ClientAccess> {
+  const client = await loadClient(principal.orgId, clientId);
+  if (!client) throw new NotFoundError();
+  const held = await relationshipsTo(principal, client);
+  const ordinary = held
+    .map((relationship) => ({ relationship, decision: decide(principal, action, relationship) }))
+    .find(({ decision }) => decision.allow);
+  const ordinaryFields = ordinary?.decision.allow ? ordinary.decision.fields : new Set<string>();
+  const emergency = decide(principal, action, "break_glass");
+  const emergencyAddsFields =
+    emergency.allow && [...emergency.fields].some((field) => !ordinaryFields.has(field));
+  if (emergencyAddsFields && (await activeGrant(principal.orgId, clientId, principal.userId))) {
+    return { client, relationship: "break_glass", fields: emergency.fields, breakGlass: true };
+  }
+  if (ordinary?.decision.allow) {
+    return {
+      client,
+      relationship: ordinary.relationship,
+      fields: ordinary.decision.fields,
+      breakGlass: false,
+    };
+  }
+  const mayKnow = held.some((relationship) => decide(principal, "client:read", relationship).allow);
+  throw mayKnow ? new ForbiddenError() : new NotFoundError();
+}

@@ -1,0 +1,81 @@
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { Role } from "../auth/roles";
+import { aws } from "../aws";
+import { getConfig } from "../config";
+
+/**
+ * The org's people as the API sees them: one item per user in the records table, mirroring Cognito.
+ * It is read on every request, so a disabled user or a changed role takes effect on the next request,
+ * not when the token expires.
+ */
+export type UserStatus = "active" | "disabled";
+export type UserRecord = {
+  userId: string;
+  orgId: string;
+  email: string;
+  role: Role;
+  status: UserStatus;
+  /** The coach_lead whose team this coach is on. */
+  leadId?: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export const userKey = (orgId: string, userId: string) => ({ pk: `ORG#${orgId}`, sk: `USER#${userId}` });
+export const teamPartition = (orgId: string, leadId: string) => `ORG#${orgId}#LEAD#${leadId}`;
+
+/** The item to store for a user, with the index keys that list a lead's team. */
+export function userItem(user: UserRecord): Record<string, unknown> {
+  return {
+    ...userKey(user.orgId, user.userId),
+    ...user,
+    ...(user.leadId && { gsi1pk: teamPartition(user.orgId, user.leadId), gsi1sk: `USER#${user.userId}` }),
+  };
+}
+
+export async function getUser(orgId: string, userId: string): Promise<UserRecord | undefined> {
+  const out = await aws("dynamo").send(
+    new GetCommand({
+      TableName: getConfig().TABLE_RECORDS,
+      Key: userKey(orgId, userId),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as UserRecord | undefined;
+}
+
+export async function getUsers(orgId: string, userIds: readonly string[]): Promise<UserRecord[]> {
+  const found = await Promise.all([...new Set(userIds)].map((userId) => getUser(orgId, userId)));
+  return found.filter((user): user is UserRecord => Boolean(user));
+}
+
+export async function listUsers(orgId: string): Promise<UserRecord[]> {
+  const users: UserRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await aws("dynamo").send(
+      new QueryCommand({
+        TableName: getConfig().TABLE_RECORDS,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :user)",
+        ExpressionAttributeValues: { ":pk": `ORG#${orgId}`, ":user": "USER#" },
+        ExclusiveStartKey: start,
+      }),
+    );
+    users.push(...((out.Items ?? []) as UserRecord[]));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return users.map(({ userId, orgId: org, email, role, status, leadId, version, createdAt, updatedAt }) => ({
+    userId,
+    orgId: org,
+    email,
+    role,
+    status,
+    ...(leadId && { leadId }),
+    version,
+    createdAt,
+    updatedAt,
+  }));
+}
+
+export { changeRole, createAccount, deleteAccount, setEnabled } from "./cognito";
