@@ -51,7 +51,7 @@ const deleteAssignment = (orgId: string, coachId: string, clientId: string): Gua
 
 async function requireCoach(orgId: string, coachId: string) {
   const coach = await getUser(orgId, coachId);
-  if (!coach || coach.status !== "active" || coach.role === "admin") {
+  if (coach?.status !== "active" || coach.role === "admin") {
     throw new ValidationError([{ field: "path.coachId", rule: "active_coach" }]);
   }
 }

@@ -32,7 +32,7 @@ const view = (user: UserRecord, fields: ReadonlySet<string>) =>
 async function requireLead(orgId: string, leadId: string | undefined | null) {
   if (!leadId) return;
   const lead = await getUser(orgId, leadId);
-  if (!lead || lead.role !== "coach_lead" || lead.status !== "active") {
+  if (lead?.role !== "coach_lead" || lead.status !== "active") {
     throw new ValidationError([{ field: "body.leadId", rule: "active_coach_lead" }]);
   }
 }
