@@ -3,6 +3,7 @@ import { ROLES } from "../shared/auth/roles";
 import { defineRoute, type RouteSpec } from "../shared/http/route";
 import { ErrorSchema } from "../shared/http/schemas";
 import { AssignmentPathSchema, AssignmentSchema } from "./assignments/schema";
+import { BreakGlassSchema, GrantSchema } from "./break-glass/schema";
 import {
   ClientIdPathSchema,
   ClientListSchema,
@@ -11,6 +12,16 @@ import {
   ListClientsQuerySchema,
   UpdateClientSchema,
 } from "./clients/schema";
+import { ConsentListSchema, ConsentPathSchema, ConsentSchema, GrantConsentSchema } from "./consents/schema";
+import {
+  CreateNoteSchema,
+  NoteListSchema,
+  NotePathSchema,
+  NoteSchema,
+  UpdateNoteSchema,
+} from "./notes/schema";
+import { CreateSessionSchema, SessionListSchema, SessionPathSchema, SessionSchema } from "./sessions/schema";
+import { MAX_TRANSCRIPT_BYTES, TranscriptSchema, UploadTranscriptSchema } from "./transcripts/schema";
 import {
   InviteUserSchema,
   ReassignSchema,
@@ -28,6 +39,12 @@ const errors = {
   401: { description: "Missing or invalid token", schema: ErrorSchema },
   403: { description: "Not allowed for this role", schema: ErrorSchema },
 } as const;
+const notFound = { description: "No such record (or not visible to the caller)", schema: ErrorSchema };
+const consentRequired = {
+  description: "The client has not given the consent this needs",
+  schema: ErrorSchema,
+};
+const versionConflict = { description: "Version conflict", schema: ErrorSchema };
 
 export const routes = {
   health: defineRoute({
@@ -178,6 +195,183 @@ export const routes = {
     permissions: ["records:read", "records:update", "records:delete", "audit:append"],
     request: { path: AssignmentPathSchema },
     responses: { 200: { description: "The client's coaches", schema: AssignmentSchema }, ...errors },
+  }),
+  listConsents: defineRoute({
+    method: "GET",
+    path: "/clients/{clientId}/consents",
+    handler: "consents/list",
+    summary: "The client's consents per purpose",
+    auth: "cognito",
+    roles: [...ROLES],
+    permissions: ["records:read"],
+    request: { path: ClientIdPathSchema },
+    responses: { 200: { description: "Consents", schema: ConsentListSchema }, 404: notFound, ...errors },
+  }),
+  grantConsent: defineRoute({
+    method: "PUT",
+    path: "/clients/{clientId}/consents/{purpose}",
+    handler: "consents/grant",
+    summary:
+      "Record the client's consent for a purpose (coaching, research, ai_processing) and the text version",
+    auth: "cognito",
+    roles: ["coach", "coach_lead"],
+    permissions: ["records:read", "records:write", "audit:append"],
+    request: { path: ConsentPathSchema, body: GrantConsentSchema },
+    responses: { 200: { description: "Recorded", schema: ConsentSchema }, 404: notFound, ...errors },
+  }),
+  revokeConsent: defineRoute({
+    method: "DELETE",
+    path: "/clients/{clientId}/consents/{purpose}",
+    handler: "consents/revoke",
+    summary: "Record that the client revoked a consent",
+    auth: "cognito",
+    roles: ["coach", "coach_lead"],
+    permissions: ["records:read", "records:write", "audit:append"],
+    request: { path: ConsentPathSchema },
+    responses: { 200: { description: "Revoked", schema: ConsentSchema }, 404: notFound, ...errors },
+  }),
+  createSession: defineRoute({
+    method: "POST",
+    path: "/clients/{clientId}/sessions",
+    handler: "sessions/create",
+    summary: "Record a coaching session (needs the client's coaching consent)",
+    auth: "cognito",
+    roles: ["coach", "coach_lead"],
+    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: ClientIdPathSchema, body: CreateSessionSchema },
+    responses: {
+      201: { description: "Created", schema: SessionSchema },
+      404: notFound,
+      409: consentRequired,
+      ...errors,
+    },
+  }),
+  listSessions: defineRoute({
+    method: "GET",
+    path: "/clients/{clientId}/sessions",
+    handler: "sessions/list",
+    summary: "The client's sessions, by time",
+    auth: "cognito",
+    roles: ["coach", "coach_lead", "admin"],
+    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: ClientIdPathSchema },
+    responses: { 200: { description: "Sessions", schema: SessionListSchema }, 404: notFound, ...errors },
+  }),
+  getSession: defineRoute({
+    method: "GET",
+    path: "/clients/{clientId}/sessions/{sessionId}",
+    handler: "sessions/get",
+    summary: "One session",
+    auth: "cognito",
+    roles: ["coach", "coach_lead", "admin"],
+    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: SessionPathSchema },
+    responses: { 200: { description: "Session", schema: SessionSchema }, 404: notFound, ...errors },
+  }),
+  uploadTranscript: defineRoute({
+    method: "PUT",
+    path: "/clients/{clientId}/sessions/{sessionId}/transcript",
+    handler: "transcripts/upload",
+    summary:
+      "Upload a session transcript (text, up to 1 MB): PHI detected, redacted copy made, both encrypted",
+    auth: "cognito",
+    roles: ["coach", "coach_lead"],
+    permissions: [
+      "records:read",
+      "records:update",
+      "keys:read",
+      "kms:decrypt-data-key",
+      "transcripts:write",
+      "phi:detect",
+      "audit:append",
+    ],
+    maxBodyBytes: Math.ceil(MAX_TRANSCRIPT_BYTES * 1.2),
+    request: { path: SessionPathSchema, body: UploadTranscriptSchema },
+    responses: {
+      200: {
+        description: "Stored",
+        schema: z.object({
+          sessionId: z.uuid(),
+          version: z.number(),
+          bytes: z.number(),
+          phiSummary: z.record(z.string(), z.number()),
+        }),
+      },
+      404: notFound,
+      409: consentRequired,
+      ...errors,
+    },
+  }),
+  getTranscript: defineRoute({
+    method: "GET",
+    path: "/clients/{clientId}/sessions/{sessionId}/transcript",
+    handler: "transcripts/get",
+    summary:
+      "The transcript: full for the assigned coach (and break-glass), redacted for others the policy allows",
+    auth: "cognito",
+    roles: ["coach", "coach_lead", "admin"],
+    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "transcripts:read", "audit:append"],
+    request: { path: SessionPathSchema },
+    responses: { 200: { description: "Transcript", schema: TranscriptSchema }, 404: notFound, ...errors },
+  }),
+  createNote: defineRoute({
+    method: "POST",
+    path: "/clients/{clientId}/notes",
+    handler: "notes/create",
+    summary: "Write a coach note on a client or one of their sessions",
+    auth: "cognito",
+    roles: ["coach", "coach_lead"],
+    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: ClientIdPathSchema, body: CreateNoteSchema },
+    responses: {
+      201: { description: "Created", schema: NoteSchema },
+      404: notFound,
+      409: consentRequired,
+      ...errors,
+    },
+  }),
+  listNotes: defineRoute({
+    method: "GET",
+    path: "/clients/{clientId}/notes",
+    handler: "notes/list",
+    summary: "The client's notes (current versions)",
+    auth: "cognito",
+    roles: ["coach", "coach_lead", "admin"],
+    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: ClientIdPathSchema },
+    responses: { 200: { description: "Notes", schema: NoteListSchema }, 404: notFound, ...errors },
+  }),
+  updateNote: defineRoute({
+    method: "PATCH",
+    path: "/clients/{clientId}/notes/{noteId}",
+    handler: "notes/update",
+    summary: "Change a note; every version is kept",
+    auth: "cognito",
+    roles: ["coach", "coach_lead"],
+    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: NotePathSchema, body: UpdateNoteSchema },
+    responses: {
+      200: { description: "Updated", schema: NoteSchema },
+      404: notFound,
+      409: versionConflict,
+      ...errors,
+    },
+  }),
+  requestBreakGlass: defineRoute({
+    method: "POST",
+    path: "/clients/{clientId}/break-glass",
+    handler: "break-glass/request",
+    summary: "Emergency access to one client, with a written reason, for a bounded time; audited and alarmed",
+    auth: "cognito",
+    roles: ["coach_lead", "admin"],
+    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: ClientIdPathSchema, body: BreakGlassSchema },
+    responses: {
+      201: { description: "Granted", schema: GrantSchema },
+      404: notFound,
+      409: { description: "A grant is already active", schema: ErrorSchema },
+      ...errors,
+    },
   }),
 } satisfies Record<string, RouteSpec>;
 

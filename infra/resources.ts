@@ -69,6 +69,7 @@ export const resourceName = (stage: string, name: string) => `coachvault-${stage
 export function functionEnvironment(names: {
   stage: string;
   tables: Record<TableName, string>;
+  buckets: Pick<Record<BucketName, string>, "transcripts">;
   kmsDataKeyId: string;
   userPoolId: string;
   userPoolClientId: string;
@@ -79,6 +80,7 @@ export function functionEnvironment(names: {
     TABLE_RECORDS: names.tables.records,
     TABLE_KEYS: names.tables.keys,
     TABLE_AUDIT: names.tables.audit,
+    BUCKET_TRANSCRIPTS: names.buckets.transcripts,
     KMS_DATA_KEY_ID: names.kmsDataKeyId,
     USER_POOL_ID: names.userPoolId,
     USER_POOL_CLIENT_ID: names.userPoolClientId,

@@ -6,7 +6,7 @@ import { appendWithItems, auditEntry } from "../../shared/audit";
 import { CLIENT_PHI_FIELDS, decide, type Principal, pick } from "../../shared/auth";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
-import { generateDataKey, getDataKey, openField, rememberDataKey, sealField } from "../../shared/crypto";
+import { generateDataKey, getDataKey, openRecord, rememberDataKey, sealRecord } from "../../shared/crypto";
 import { ForbiddenError, InvalidCursorError, VersionConflictError } from "../../shared/http/errors";
 import type { RequestMeta } from "../../shared/http/handler";
 import { type ClientRecord, clientKey, decodeCursor, encodeCursor, loadClient } from "../../shared/store";
@@ -21,11 +21,10 @@ export const assignmentKey = (orgId: string, coachId: string, clientId: string) 
   pk: `ORG#${orgId}`,
   sk: `ASSIGN#${coachId}#${clientId}`,
 });
-const binding = (orgId: string, clientId: string, field: string, version: number) => ({
+const recordRef = (orgId: string, clientId: string, version: number) => ({
   orgId,
   clientId,
   recordId: `client#${clientId}`,
-  field,
   version,
 });
 
@@ -36,28 +35,12 @@ function sealPhi(
   version: number,
   values: Record<string, unknown>,
 ) {
-  const sealed: Record<string, string> = {};
-  for (const field of CLIENT_PHI_FIELDS) {
-    if (values[field] !== undefined)
-      sealed[field] = sealField(key, values[field], binding(orgId, clientId, field, version));
-  }
-  return sealed;
+  const phi = Object.fromEntries(CLIENT_PHI_FIELDS.map((field) => [field, values[field]]));
+  return sealRecord(key, recordRef(orgId, clientId, version), phi);
 }
 
-function openPhi(
-  key: Buffer,
-  orgId: string,
-  stored: ClientRecord,
-  fields: Iterable<string>,
-): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const field of fields) {
-    const sealed = stored.phi[field];
-    if (sealed)
-      values[field] = openField(key, sealed, binding(orgId, stored.clientId, field, stored.version));
-  }
-  return values;
-}
+const openPhi = (key: Buffer, orgId: string, stored: ClientRecord, fields: Iterable<string>) =>
+  openRecord(key, recordRef(orgId, stored.clientId, stored.version), stored.phi, fields);
 
 const metaOf = (stored: ClientRecord): Meta => ({
   clientId: stored.clientId,

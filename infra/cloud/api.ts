@@ -203,7 +203,7 @@ export class Api extends Construct {
         ...new Set([...route.permissions, ...(route.auth === "cognito" ? (["records:read"] as const) : [])]),
       ].flatMap((permission) => statementsFor(permission, props.permissions)),
       ...(route.auth === "cognito" ||
-      route.permissions.some((permission) => /^(records|keys|audit):/.test(permission))
+      route.permissions.some((permission) => /^(records|keys|audit|transcripts):/.test(permission))
         ? [storageKeyStatement(props.permissions)]
         : []),
       ...(props.network

@@ -35,17 +35,21 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
     },
     {
       ids: (policy) => {
-        const group = Stack.of(policy)
-          .node.findAll()
+        const stack = Stack.of(policy);
+        const group = stack.node
+          .findAll()
           .find((c) => c.node.path === policy.node.path.replace(/Policy$/, "Logs"));
+        const bucket = byPath(stack, "Data/transcriptsBucket")[0];
         return [
           "AwsSolutions-IAM5[Resource::*]",
           ...(group ? [`AwsSolutions-IAM5[Resource::<${logicalId(group)}.Arn>:*]`] : []),
+          ...(bucket ? [`AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`] : []),
         ];
       },
       reason:
-        "Only three wildcards, none on data: X-Ray PutTraceSegments/PutTelemetryRecords and the Lambda VPC " +
-        "ENI actions accept no resource but '*', and log streams are created under the function's own log group (<group-arn>:*).",
+        "No wildcard on data: X-Ray PutTraceSegments/PutTelemetryRecords, Comprehend Medical DetectPHI and the " +
+        "Lambda VPC ENI actions accept no resource but '*'; log streams are created under the function's own " +
+        "log group (<group-arn>:*); transcript objects are under the one transcripts bucket (<bucket-arn>/*).",
       on: (stack) => stack.api.policies,
     },
     {

@@ -1,6 +1,7 @@
 import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
 import type { Permission } from "../../shared/http/route";
 import { TABLES, type TableName } from "../resources";
 
@@ -14,6 +15,7 @@ export type PermissionTargets = {
   storageKey: Key;
   region: string;
   userPoolArn: string;
+  transcriptsBucket: IBucket;
 };
 
 const ENCRYPTION_CONTEXT_CONDITIONS = {
@@ -61,6 +63,23 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           resources: [targets.userPoolArn],
         }),
       ];
+    case "transcripts:read":
+      return [
+        new PolicyStatement({
+          actions: ["s3:GetObject"],
+          resources: [targets.transcriptsBucket.arnForObjects("*")],
+        }),
+      ];
+    case "transcripts:write":
+      return [
+        new PolicyStatement({
+          actions: ["s3:PutObject"],
+          resources: [targets.transcriptsBucket.arnForObjects("*")],
+        }),
+      ];
+    case "phi:detect":
+      // Comprehend Medical has no resource-level permissions.
+      return [new PolicyStatement({ actions: ["comprehendmedical:DetectPHI"], resources: ["*"] })];
     case "keys:read":
       return [tableStatement(tables.keys, ["GetItem"])];
     case "keys:create":
@@ -86,11 +105,15 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
   }
 }
 
-/** Tables are encrypted with the storage key: usable only through DynamoDB, never directly. */
+/** Tables and buckets are encrypted with the storage key: usable only through DynamoDB and S3, never directly. */
 export function storageKeyStatement(targets: PermissionTargets): PolicyStatement {
   return new PolicyStatement({
     actions: ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
     resources: [targets.storageKey.keyArn],
-    conditions: { StringEquals: { "kms:ViaService": `dynamodb.${targets.region}.amazonaws.com` } },
+    conditions: {
+      StringEquals: {
+        "kms:ViaService": [`dynamodb.${targets.region}.amazonaws.com`, `s3.${targets.region}.amazonaws.com`],
+      },
+    },
   });
 }

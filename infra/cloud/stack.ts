@@ -44,6 +44,7 @@ export class CoachVaultStack extends Stack {
         storageKey: this.keys.storage,
         region: this.region,
         userPoolArn: this.auth.userPool.userPoolArn,
+        transcriptsBucket: this.data.buckets.transcripts,
       },
       environment: {
         ...functionEnvironment({
@@ -53,6 +54,7 @@ export class CoachVaultStack extends Stack {
             keys: this.data.tables.keys.tableName,
             audit: this.data.tables.audit.tableName,
           },
+          buckets: { transcripts: this.data.buckets.transcripts.bucketName },
           kmsDataKeyId: this.keys.data.keyArn,
           userPoolId: this.auth.userPool.userPoolId,
           userPoolClientId: this.auth.appClient.userPoolClientId,

@@ -1,4 +1,4 @@
-import { detectPhi } from "../../shared/phi";
+import { detectPhi } from "../../shared/phi/detector";
 import { ServiceError, startJsonProtocolServer } from "./json-protocol";
 
 /** Comprehend Medical's DetectPHI, answered by the project's own detector, in the service's JSON protocol. */

@@ -134,6 +134,7 @@ export async function startLocalStack(options: StackOptions) {
       ...functionEnvironment({
         stage: STAGE,
         tables,
+        buckets,
         kmsDataKeyId: kms.dataKeyId,
         userPoolId: "pending",
         userPoolClientId: "pending",

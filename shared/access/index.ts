@@ -64,3 +64,12 @@ export async function accessClient(
   const mayKnow = held.some((relationship) => decide(principal, "client:read", relationship).allow);
   throw mayKnow ? new ForbiddenError() : new NotFoundError();
 }
+export {
+  CONSENT_REQUIRED,
+  type ConsentRecord,
+  consentKey,
+  consentsOf,
+  PURPOSES,
+  type Purpose,
+  requireConsent,
+} from "./consent";

@@ -22,6 +22,9 @@ const ConfigSchema = z.object({
   TABLE_RECORDS: z.string().min(3),
   TABLE_KEYS: z.string().min(3),
   TABLE_AUDIT: z.string().min(3),
+  BUCKET_TRANSCRIPTS: z.string().min(3),
+  /** How long an emergency (break-glass) grant lasts. */
+  BREAK_GLASS_MINUTES: z.coerce.number().int().min(5).max(240).default(60),
   KMS_DATA_KEY_ID: z.string().min(1),
   USER_POOL_ID: z.string().min(1),
   USER_POOL_CLIENT_ID: z.string().min(1),

@@ -9,3 +9,4 @@ export {
 export { DataKeyUnavailableError, DecryptionError } from "./errors";
 export { type FieldBinding, openBytes, openField, sealBytes, sealField } from "./field-cipher";
 export { KeyCache } from "./key-cache";
+export { openRecord, type RecordRef, sealRecord } from "./record";

@@ -65,7 +65,11 @@ const NO_PARAMETERS = z.strictObject({}).transform(() => undefined);
 const parseAndValidate = (route: RouteSpec): Middleware => ({
   before: ({ event, context }) => {
     const schemas = route.request ?? {};
-    const body = parseJsonBody(event, getConfig().MAX_BODY_BYTES, Boolean(schemas.body));
+    const body = parseJsonBody(
+      event,
+      route.maxBodyBytes ?? getConfig().MAX_BODY_BYTES,
+      Boolean(schemas.body),
+    );
     const query = event.queryStringParameters ?? {};
     const path = event.pathParameters ?? {};
     context.state.input = {

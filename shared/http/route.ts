@@ -11,6 +11,9 @@ export type Permission =
   | "records:update"
   | "records:delete"
   | "cognito:manage-users"
+  | "transcripts:read"
+  | "transcripts:write"
+  | "phi:detect"
   | "keys:read"
   | "keys:create"
   | "audit:append"
@@ -35,6 +38,8 @@ export type RouteSpec = {
   responses: Readonly<Record<number, { description: string; schema?: z.ZodType }>>;
   /** AWS access its function needs (least privilege, see `Permission`). */
   permissions: readonly Permission[];
+  /** Body limit for this route when it must exceed the default `MAX_BODY_BYTES` (transcripts). */
+  maxBodyBytes?: number;
   /** Lambda reserved concurrency in the cloud. */
   concurrency?: number;
 };

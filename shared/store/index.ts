@@ -1,2 +1,10 @@
 export { type ClientRecord, clientKey, loadClient } from "./client-record";
 export { decodeCursor, encodeCursor } from "./cursor";
+export {
+  listSessions,
+  loadSession,
+  type SessionRecord,
+  sessionKey,
+  type TranscriptObject,
+  type TranscriptRecord,
+} from "./session-record";

@@ -1,0 +1,6 @@
+import * as z from "zod";
+
+export const ClientPathSchema = z.strictObject({ clientId: z.uuid() });
+/** A written reason is required; it is sealed under the client's key since it may describe the client. */
+export const BreakGlassSchema = z.strictObject({ reason: z.string().trim().min(20).max(1000) });
+export const GrantSchema = z.object({ grantId: z.uuid(), clientId: z.uuid(), expiresAt: z.string() });

@@ -1,0 +1,56 @@
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { aws } from "../aws";
+import { getConfig } from "../config";
+
+/** A coaching session; its date (PHI) is sealed, its transcript lives in S3 and is described here. */
+export type TranscriptObject = { key: string; sha256: string; bytes: number };
+export type TranscriptRecord = {
+  version: number;
+  bytes: number;
+  uploadedAt: string;
+  uploadedBy: string;
+  phiSummary: Record<string, number>;
+  full: TranscriptObject;
+  redacted: TranscriptObject;
+};
+export type SessionRecord = {
+  pk: string;
+  sk: string;
+  sessionId: string;
+  clientId: string;
+  coachId: string;
+  durationMinutes: number;
+  type: string;
+  createdAt: string;
+  version: number;
+  sealed: Record<string, string>;
+  transcript?: TranscriptRecord;
+};
+
+export const sessionKey = (orgId: string, clientId: string, sessionId: string) => ({
+  pk: `ORG#${orgId}`,
+  sk: `SESSION#${clientId}#${sessionId}`,
+});
+
+export async function loadSession(orgId: string, clientId: string, sessionId: string) {
+  const out = await aws("dynamo").send(
+    new GetCommand({
+      TableName: getConfig().TABLE_RECORDS,
+      Key: sessionKey(orgId, clientId, sessionId),
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as SessionRecord | undefined;
+}
+
+export async function listSessions(orgId: string, clientId: string): Promise<SessionRecord[]> {
+  const out = await aws("dynamo").send(
+    new QueryCommand({
+      TableName: getConfig().TABLE_RECORDS,
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": `SESSION#${clientId}#` },
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Items ?? []) as SessionRecord[];
+}
