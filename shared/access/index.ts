@@ -61,7 +61,12 @@ export async function accessClient(
       breakGlass: false,
     };
   }
-  const mayKnow = held.some((relationship) => decide(principal, "client:read", relationship).allow);
+  // Denied: a caller who may read the client (ordinarily, or under an active grant) learns only that
+  // this is not allowed (403); anyone else cannot tell it from a client that does not exist (404).
+  const mayKnow =
+    held.some((relationship) => decide(principal, "client:read", relationship).allow) ||
+    (decide(principal, "client:read", "break_glass").allow &&
+      Boolean(await activeGrant(principal.orgId, clientId, principal.userId)));
   throw mayKnow ? new ForbiddenError() : new NotFoundError();
 }
 export {
