@@ -104,10 +104,11 @@ describe("clients", () => {
       "updatedAt",
       "version",
     ]);
-    const list = await api("GET", "/clients", { token: admin });
-    expect(list.json.items.find((c: { clientId: string }) => c.clientId === clientId)).not.toHaveProperty(
-      "name",
-    );
+    const list = await api("GET", "/clients?limit=50", { token: admin });
+    expect(list.json.items.length).toBeGreaterThan(0);
+    for (const item of list.json.items) {
+      for (const field of Object.keys(JANE)) expect(item).not.toHaveProperty(field);
+    }
     expect((await api("POST", "/clients", { token: admin, body: { name: "A B" } })).status).toBe(403);
   });
 
@@ -139,8 +140,11 @@ describe("clients", () => {
 
   it("lists page with an opaque cursor and refuse a cursor that was tampered with", async () => {
     const token = coach2;
+    const created: string[] = [];
     for (const name of ["Pat One", "Pat Two", "Pat Three"]) {
-      expect((await api("POST", "/clients", { token, body: { name } })).status).toBe(201);
+      const res = await api("POST", "/clients", { token, body: { name } });
+      expect(res.status).toBe(201);
+      created.push(res.json.clientId);
     }
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -153,13 +157,11 @@ describe("clients", () => {
       seen.push(...page.json.items.map((c: { clientId: string }) => c.clientId));
       cursor = page.json.nextCursor;
       pages++;
-    } while (cursor && pages < 50);
+    } while (cursor && pages < 500);
+    expect(cursor).toBeUndefined();
     expect(pages).toBeGreaterThan(1);
     expect(new Set(seen).size).toBe(seen.length);
-    const all = await api("GET", "/clients?limit=50", { token });
-    expect(seen.sort()).toEqual(all.json.items.map((c: { clientId: string }) => c.clientId).sort());
-    const names = all.json.items.map((c: { name: string }) => c.name);
-    expect(names).toEqual(expect.arrayContaining(["Pat One", "Pat Two", "Pat Three"]));
+    expect(seen).toEqual(expect.arrayContaining(created));
     for (const bad of ["not-base64!", Buffer.from('{"sk":"ORG#other"}').toString("base64url"), "e30"]) {
       const res = await api("GET", `/clients?cursor=${encodeURIComponent(bad)}`, { token });
       expect(res.status).toBe(400);
