@@ -127,7 +127,7 @@ export async function readTranscript(
       clientId,
       sessionId,
       version: transcript.version,
-      securityEvent: true,
+      securityEvent: "TRANSCRIPT_INTEGRITY_FAILURE",
     });
     throw new IntegrityError();
   }

@@ -1,14 +1,24 @@
 import { Duration } from "aws-cdk-lib";
 import type { RestApi } from "aws-cdk-lib/aws-apigateway";
-import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { FilterPattern, MetricFilter } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
 
-/** Alarms to the security mailbox: server errors, authorization failures, function errors and throttles. */
+/**
+ * Alarms to the security mailbox: server errors, bursts of client errors, function errors and
+ * throttles, and every security event a function logs.
+ */
 export class Monitoring extends Construct {
   readonly topic: Topic;
 
@@ -36,6 +46,24 @@ export class Monitoring extends Construct {
     for (const [id, fn] of Object.entries(props.functions)) {
       alarm(`${id}Errors`, fn.metricErrors(fiveMinutes), 1);
       alarm(`${id}Throttles`, fn.metricThrottles(fiveMinutes), 1);
+      // Security events the functions log (break-glass grants, transcript integrity failures): each one alarms.
+      new MetricFilter(this, `${id}SecurityEvents`, {
+        logGroup: fn.logGroup,
+        filterPattern: FilterPattern.exists("$.securityEvent"),
+        metricNamespace: "CoachVault",
+        metricName: "SecurityEvents",
+        metricValue: "1",
+      });
     }
+    alarm(
+      "SecurityEvent",
+      new Metric({
+        namespace: "CoachVault",
+        metricName: "SecurityEvents",
+        period: Duration.minutes(1),
+        statistic: "Sum",
+      }),
+      1,
+    );
   }
 }

@@ -166,6 +166,13 @@ describe("API", () => {
     template.resourceCountIs("AWS::WAFv2::LoggingConfiguration", 1);
   });
 
+  it("every security event a function logs (break-glass, integrity failure) raises an alarm", () => {
+    const filters = resources("AWS::Logs::MetricFilter");
+    expect(filters).toHaveLength(routeList.length);
+    for (const filter of filters) expect(filter.Properties.FilterPattern).toContain("$.securityEvent");
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "SecurityEvents", Threshold: 1 });
+  });
+
   it("gateway-made errors carry the security headers too", () => {
     for (const response of resources("AWS::ApiGateway::GatewayResponse")) {
       expect(response.Properties.ResponseParameters["gatewayresponse.header.Cache-Control"]).toBe(
