@@ -2,4 +2,4 @@ export { auditEntry } from "./build";
 export { type AppendedEntry, appendWithItems, chainId, type GuardedItem, type TransactItem } from "./chain";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
 export { readChain, readOrgChains } from "./read";
-export { type ChainProblem, type StoredEntry, verifyChain } from "./verify";
+export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain, verifyChains } from "./verify";

@@ -26,3 +26,16 @@ export function verifyChain(entries: readonly StoredEntry[]): ChainProblem | und
   }
   return undefined;
 }
+
+export type ChainReport = { chain: string; entries: number; problem?: ChainProblem };
+
+/** Verifies every chain of one org from genesis; the first problem of each chain is reported. */
+export function verifyChains(
+  chains: readonly (readonly StoredEntry[])[],
+  chainIds: readonly string[],
+): ChainReport[] {
+  return chains.map((entries, index) => {
+    const problem = verifyChain(entries);
+    return { chain: chainIds[index] as string, entries: entries.length, ...(problem && { problem }) };
+  });
+}

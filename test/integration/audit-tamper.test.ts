@@ -1,0 +1,123 @@
+import { execFileSync } from "node:child_process";
+import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { describe, expect, it } from "vitest";
+import {
+  appendWithItems,
+  auditEntry,
+  canonicalEntry,
+  chainHash,
+  readOrgChains,
+  type StoredEntry,
+  verifyChains,
+} from "../../shared/audit";
+import { aws } from "../../shared/aws";
+import { getConfig } from "../../shared/config";
+import { testStack } from "../support/stack";
+
+/**
+ * Tamper tests against DynamoDB Local: someone with write access to the audit table alters the trail;
+ * the verifier names the first bad entry. (Rewriting a whole chain tail consistently, truncating the
+ * tail and forging checkpoints need the signed checkpoints of issue 4, which are not built yet.)
+ */
+const stack = testStack();
+const meta = { requestId: "r", sourceIp: "127.0.0.1", userAgent: "vitest" };
+
+async function seededOrg(orgId: string, count = 12): Promise<StoredEntry[]> {
+  const principal = { userId: "tamper-user", orgId, role: "coach" as const };
+  for (let i = 0; i < count; i++) {
+    await appendWithItems(
+      auditEntry(principal, { ...meta, requestId: `r${i}` }, "client.read", { type: "client", id: `c${i}` }, [
+        "name",
+      ]),
+    );
+  }
+  // The longest of the org's chains, so every tamper has entries around it.
+  return (await readOrgChains(orgId)).sort((a, b) => b.length - a.length)[0] as StoredEntry[];
+}
+
+const put = (item: StoredEntry) =>
+  aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_AUDIT, Item: item }));
+const remove = (item: StoredEntry) =>
+  aws("dynamo").send(
+    new DeleteCommand({ TableName: getConfig().TABLE_AUDIT, Key: { pk: item.pk, seq: item.seq } }),
+  );
+
+async function firstProblem(orgId: string) {
+  const chains = await readOrgChains(orgId);
+  return verifyChains(
+    chains,
+    chains.map((c) => c[0]?.pk ?? ""),
+  ).find((report) => report.problem)?.problem;
+}
+
+describe("tampering with the audit trail", () => {
+  it("an intact org verifies", async () => {
+    await seededOrg("tamper-none");
+    expect(await firstProblem("tamper-none")).toBeUndefined();
+  });
+
+  it("catches a modified field", async () => {
+    const chain = await seededOrg("tamper-modify");
+    const victim = chain[2] as StoredEntry;
+    await put({ ...victim, entry: victim.entry.replace('"client.read"', '"client.list"') });
+    expect(await firstProblem("tamper-modify")).toMatchObject({ seq: victim.seq, problem: "hash" });
+  });
+
+  it("catches a deleted entry", async () => {
+    const chain = await seededOrg("tamper-delete");
+    await remove(chain[1] as StoredEntry);
+    expect(await firstProblem("tamper-delete")).toMatchObject({
+      seq: (chain[2] as StoredEntry).seq,
+      problem: "gap",
+    });
+  });
+
+  it("catches two entries swapped", async () => {
+    const chain = await seededOrg("tamper-swap");
+    const [a, b] = [chain[1] as StoredEntry, chain[2] as StoredEntry];
+    await put({ ...a, seq: b.seq });
+    await put({ ...b, seq: a.seq });
+    expect(await firstProblem("tamper-swap")).toMatchObject({ seq: a.seq });
+  });
+
+  it("catches an inserted entry, even one hashed correctly onto its predecessor", async () => {
+    const chain = await seededOrg("tamper-insert");
+    const before = chain[1] as StoredEntry;
+    const forged = JSON.parse(before.entry);
+    forged.action = "client.update";
+    const text = canonicalEntry(forged);
+    // Shift the tail up by one and put the forgery in the gap, with a valid hash for its own position.
+    for (const entry of [...chain.slice(2)].reverse()) await put({ ...entry, seq: entry.seq + 1 });
+    await put({
+      pk: before.pk,
+      seq: before.seq + 1,
+      prevHash: before.hash,
+      hash: chainHash(before.hash, before.seq + 1, text),
+      entry: text,
+    });
+    expect(await firstProblem("tamper-insert")).toMatchObject({ seq: before.seq + 2 });
+  });
+
+  it("npm run audit:verify exits 0 when intact and 1 naming the first bad entry", () => {
+    const run = (org: string) => {
+      try {
+        return {
+          code: 0,
+          out: execFileSync("npx", ["tsx", "infra/local/audit-verify.ts", "--dir", stack.dir, "--org", org], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+          }),
+        };
+      } catch (error) {
+        const failed = error as { status: number; stdout: string };
+        return { code: failed.status, out: failed.stdout };
+      }
+    };
+    const intact = run("tamper-none");
+    expect(intact.code).toBe(0);
+    expect(intact.out).toContain("intact");
+    const broken = run("tamper-modify");
+    expect(broken.code).toBe(1);
+    expect(broken.out).toMatch(/NOT intact: first bad entry ORG#tamper-modify#SHARD#\d+ #\d+ \(hash\)/);
+  });
+});
