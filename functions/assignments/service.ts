@@ -1,13 +1,11 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { accessClient } from "../../shared/access";
 import { appendWithItems, auditEntry, type GuardedItem } from "../../shared/audit";
 import type { Principal } from "../../shared/auth";
-import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { ConflictError, ValidationError } from "../../shared/http/errors";
 import type { RequestMeta } from "../../shared/http/handler";
 import { getUser } from "../../shared/people";
-import type { ClientRecord } from "../../shared/store";
+import { type ClientRecord, recordsWithPrefix } from "../../shared/store";
 import { assignmentKey } from "../clients/service";
 
 /**
@@ -113,20 +111,6 @@ export async function moveAssignment(
 }
 
 export async function assignedClientIds(orgId: string, coachId: string): Promise<string[]> {
-  const ids: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await aws("dynamo").send(
-      new QueryCommand({
-        TableName: getConfig().TABLE_RECORDS,
-        KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": `ASSIGN#${coachId}#` },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    ids.push(...(out.Items ?? []).map((item) => String(item.clientId)));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return ids;
+  const assignments = await recordsWithPrefix<{ clientId: string }>(orgId, `ASSIGN#${coachId}#`);
+  return assignments.map((assignment) => assignment.clientId);
 }

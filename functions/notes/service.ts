@@ -1,14 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { accessClient, requireConsent } from "../../shared/access";
 import { appendWithItems, auditEntry } from "../../shared/audit";
 import { type Principal, pick } from "../../shared/auth";
-import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { getDataKey, openRecord, sealRecord } from "../../shared/crypto";
 import { NotFoundError, ValidationError, VersionConflictError } from "../../shared/http/errors";
 import type { RequestMeta } from "../../shared/http/handler";
-import { loadSession } from "../../shared/store";
+import { loadSession, recordsWithPrefix } from "../../shared/store";
 import { versionedPut } from "../clients/service";
 
 /**
@@ -130,16 +128,8 @@ export async function updateNote(
   return view(key, principal.orgId, next, access.fields);
 }
 
-async function notesOf(orgId: string, clientId: string): Promise<NoteRecord[]> {
-  const out = await aws("dynamo").send(
-    new QueryCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": `NOTE#${clientId}#` },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []) as NoteRecord[];
+function notesOf(orgId: string, clientId: string): Promise<NoteRecord[]> {
+  return recordsWithPrefix<NoteRecord>(orgId, `NOTE#${clientId}#`);
 }
 
 export async function listNotes(principal: Principal, request: RequestMeta, clientId: string) {

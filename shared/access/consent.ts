@@ -1,8 +1,6 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Action } from "../auth/policy";
-import { aws } from "../aws";
-import { getConfig } from "../config";
 import { ConsentRequiredError } from "../http/errors";
+import { recordsWithPrefix } from "../store/query";
 
 /** Purposes a client can consent to, and which actions need which consent (data, not ifs). */
 export const PURPOSES = ["coaching", "research", "ai_processing"] as const;
@@ -30,16 +28,8 @@ export const consentKey = (orgId: string, clientId: string, purpose: Purpose) =>
   sk: `CONSENT#${clientId}#${purpose}`,
 });
 
-export async function consentsOf(orgId: string, clientId: string): Promise<ConsentRecord[]> {
-  const out = await aws("dynamo").send(
-    new QueryCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": `CONSENT#${clientId}#` },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []) as ConsentRecord[];
+export function consentsOf(orgId: string, clientId: string): Promise<ConsentRecord[]> {
+  return recordsWithPrefix<ConsentRecord>(orgId, `CONSENT#${clientId}#`);
 }
 
 /** Refuses (409 CONSENT_REQUIRED) an action whose purposes the client has not all granted. */

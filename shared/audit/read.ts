@@ -1,27 +1,15 @@
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { aws } from "../aws";
 import { getConfig } from "../config";
+import { queryAll } from "../store/query";
 import { chainId } from "./chain";
 import type { StoredEntry } from "./verify";
 
 /** Every entry of one chain, in sequence order (strongly consistent). */
-export async function readChain(orgId: string, shard: number): Promise<StoredEntry[]> {
-  const entries: StoredEntry[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await aws("dynamo").send(
-      new QueryCommand({
-        TableName: getConfig().TABLE_AUDIT,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": chainId(orgId, shard) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    entries.push(...((out.Items ?? []) as StoredEntry[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return entries;
+export function readChain(orgId: string, shard: number): Promise<StoredEntry[]> {
+  return queryAll<StoredEntry>({
+    TableName: getConfig().TABLE_AUDIT,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": chainId(orgId, shard) },
+  });
 }
 
 /** Every chain of an org (one per configured shard). */

@@ -1,7 +1,8 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Role } from "../auth/roles";
 import { aws } from "../aws";
 import { getConfig } from "../config";
+import { recordsWithPrefix } from "../store/query";
 
 /**
  * The org's people as the API sees them: one item per user in the records table, mirroring Cognito.
@@ -51,20 +52,7 @@ export async function getUsers(orgId: string, userIds: readonly string[]): Promi
 }
 
 export async function listUsers(orgId: string): Promise<UserRecord[]> {
-  const users: UserRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await aws("dynamo").send(
-      new QueryCommand({
-        TableName: getConfig().TABLE_RECORDS,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :user)",
-        ExpressionAttributeValues: { ":pk": `ORG#${orgId}`, ":user": "USER#" },
-        ExclusiveStartKey: start,
-      }),
-    );
-    users.push(...((out.Items ?? []) as UserRecord[]));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const users = await recordsWithPrefix<UserRecord & Record<string, unknown>>(orgId, "USER#");
   return users.map(({ userId, orgId: org, email, role, status, leadId, version, createdAt, updatedAt }) => ({
     userId,
     orgId: org,

@@ -1,5 +1,6 @@
 export { type ClientRecord, clientKey, loadClient } from "./client-record";
 export { decodeCursor, encodeCursor } from "./cursor";
+export { queryAll, recordsWithPrefix } from "./query";
 export {
   listSessions,
   loadSession,

@@ -1,6 +1,7 @@
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
+import { recordsWithPrefix } from "./query";
 
 /** A coaching session; its date (PHI) is sealed, its transcript lives in S3 and is described here. */
 export type TranscriptObject = { key: string; sha256: string; bytes: number };
@@ -43,14 +44,6 @@ export async function loadSession(orgId: string, clientId: string, sessionId: st
   return out.Item as SessionRecord | undefined;
 }
 
-export async function listSessions(orgId: string, clientId: string): Promise<SessionRecord[]> {
-  const out = await aws("dynamo").send(
-    new QueryCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": `SESSION#${clientId}#` },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []) as SessionRecord[];
+export function listSessions(orgId: string, clientId: string): Promise<SessionRecord[]> {
+  return recordsWithPrefix<SessionRecord>(orgId, `SESSION#${clientId}#`);
 }
