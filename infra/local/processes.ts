@@ -63,3 +63,12 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** True when nothing listens on the port yet (checked before starting, so a second stack fails fast). */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}

@@ -17,7 +17,7 @@ import { startLocalComprehendMedical } from "./comprehend-medical";
 import { startDynamoDbLocal } from "./dynamodb";
 import { startGateway } from "./gateway";
 import { startLocalKms } from "./kms";
-import { stopChild } from "./processes";
+import { isPortFree, stopChild } from "./processes";
 import {
   type DemoUser,
   provisionBuckets,
@@ -88,7 +88,18 @@ export async function startLocalStack(options: StackOptions) {
   if (options.fresh) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { ports } = options;
+  for (const [service, port] of Object.entries(ports)) {
+    if (!(await isPortFree(port))) {
+      throw new Error(
+        `port ${port} (${service}) is in use: is another CoachVault stack running? (set PORT / ${service.toUpperCase()}_PORT to move it)`,
+      );
+    }
+  }
   const children: ChildProcess[] = [];
+  // Whatever ends this process, its children (Java, cognito-local) end with it.
+  process.once("exit", () => {
+    for (const child of children) child.kill("SIGKILL");
+  });
   const servers: { close: () => unknown }[] = [];
   const stop = async () => {
     for (const server of servers.reverse()) await Promise.resolve(server.close());
