@@ -181,6 +181,8 @@ export async function startLocalStack(options: StackOptions) {
         USER_POOL_CLIENT_ID: pool.clientId,
         COGNITO_ISSUER: issuer,
         COGNITO_JWKS_URL: `${issuer}/.well-known/jwks.json`,
+        KMS_AUDIT_SIGNING_KEY_ID: kms.auditSigningKeyId,
+        BUCKET_CHECKPOINTS: buckets.checkpoints,
       },
     };
     useLocalStack(endpoints);

@@ -16,8 +16,8 @@ import { testStack } from "../support/stack";
 
 /**
  * Tamper tests against DynamoDB Local: someone with write access to the audit table alters the trail;
- * the verifier names the first bad entry. (Rewriting a whole chain tail consistently, truncating the
- * tail and forging checkpoints need the signed checkpoints of issue 4, which are not built yet.)
+ * the verifier names the first bad entry. (A tail rewritten consistently, a truncated tail and a forged
+ * checkpoint are caught by the signed checkpoints: audit-checkpoints.test.ts.)
  */
 const stack = testStack();
 const meta = { requestId: "r", sourceIp: "127.0.0.1", userAgent: "vitest" };

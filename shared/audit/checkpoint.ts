@@ -1,0 +1,179 @@
+import { createHash, createPublicKey, verify } from "node:crypto";
+import { GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import canonicalize from "canonicalize";
+import { aws } from "../aws";
+import { getConfig } from "../config";
+import { chainId } from "./chain";
+import { GENESIS_HASH } from "./entry";
+import type { StoredEntry } from "./verify";
+
+/**
+ * Signed checkpoints of an org's audit chains: every chain's head (sequence and hash), a Merkle root
+ * over them, the hash of the previous checkpoint, signed with a KMS asymmetric key (ECDSA P-256) and
+ * written to the checkpoint bucket (Object Lock, compliance mode, in the cloud). A checkpoint pins
+ * the chains: rewriting a chain's tail consistently, or cutting it short, no longer matches.
+ */
+export type ChainHead = { chain: string; seq: number; hash: string };
+export type Checkpoint = {
+  v: 1;
+  orgId: string;
+  number: number;
+  time: string;
+  heads: ChainHead[];
+  merkleRoot: string;
+  previous: string;
+};
+export type SignedCheckpoint = { checkpoint: Checkpoint; signature: string; keyId: string };
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const canonical = (value: unknown) => canonicalize(value) as string;
+
+export function merkleRoot(heads: readonly ChainHead[]): string {
+  let level = heads.map((head) => sha256(`leaf\n${head.chain}\n${head.seq}\n${head.hash}`));
+  if (level.length === 0) return GENESIS_HASH;
+  while (level.length > 1) {
+    const next: string[] = [];
+    for (let i = 0; i < level.length; i += 2)
+      next.push(sha256(`node\n${level[i]}\n${level[i + 1] ?? level[i]}`));
+    level = next;
+  }
+  return level[0] as string;
+}
+
+export const checkpointHash = (checkpoint: Checkpoint) => sha256(canonical(checkpoint));
+const objectKey = (orgId: string, number: number) =>
+  `${orgId}/checkpoints/${String(number).padStart(12, "0")}.json`;
+
+async function head(orgId: string, shard: number): Promise<ChainHead> {
+  const chain = chainId(orgId, shard);
+  const out = await aws("dynamo").send(
+    new QueryCommand({
+      TableName: getConfig().TABLE_AUDIT,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": chain },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  const last = out.Items?.[0] as StoredEntry | undefined;
+  return { chain, seq: last ? Number(last.seq) : 0, hash: last ? last.hash : GENESIS_HASH };
+}
+
+export async function listCheckpoints(orgId: string): Promise<SignedCheckpoint[]> {
+  const bucket = getConfig().BUCKET_CHECKPOINTS;
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await aws("s3").send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `${orgId}/checkpoints/`, ContinuationToken: token }),
+    );
+    keys.push(...(out.Contents ?? []).map((object) => object.Key as string));
+    token = out.NextContinuationToken;
+  } while (token);
+  return Promise.all(
+    keys.sort().map(async (key) => {
+      const object = await aws("s3").send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return JSON.parse(await (object.Body?.transformToString() ?? "{}")) as SignedCheckpoint;
+    }),
+  );
+}
+
+/** Builds, signs and stores the org's next checkpoint. */
+export async function writeCheckpoint(orgId: string, now = new Date()): Promise<SignedCheckpoint> {
+  const config = getConfig();
+  const heads = await Promise.all(
+    Array.from({ length: config.AUDIT_SHARDS }, (_, shard) => head(orgId, shard)),
+  );
+  const previous = (await listCheckpoints(orgId)).at(-1);
+  const checkpoint: Checkpoint = {
+    v: 1,
+    orgId,
+    number: (previous?.checkpoint.number ?? 0) + 1,
+    time: now.toISOString(),
+    heads,
+    merkleRoot: merkleRoot(heads),
+    previous: previous ? checkpointHash(previous.checkpoint) : GENESIS_HASH,
+  };
+  const signed = await aws("kms").send(
+    new SignCommand({
+      KeyId: config.KMS_AUDIT_SIGNING_KEY_ID,
+      Message: Buffer.from(canonical(checkpoint)),
+      MessageType: "RAW",
+      SigningAlgorithm: "ECDSA_SHA_256",
+    }),
+  );
+  const body: SignedCheckpoint = {
+    checkpoint,
+    signature: Buffer.from(signed.Signature ?? []).toString("base64"),
+    keyId: signed.KeyId ?? config.KMS_AUDIT_SIGNING_KEY_ID,
+  };
+  const retainUntil = new Date(now.getTime() + config.CHECKPOINT_RETENTION_DAYS * 86_400_000);
+  await aws("s3").send(
+    new PutObjectCommand({
+      Bucket: config.BUCKET_CHECKPOINTS,
+      Key: objectKey(orgId, checkpoint.number),
+      Body: Buffer.from(JSON.stringify(body)),
+      ContentType: "application/json",
+      ObjectLockMode: "COMPLIANCE",
+      ObjectLockRetainUntilDate: retainUntil,
+    }),
+  );
+  return body;
+}
+
+export type CheckpointProblem = {
+  checkpoint: number;
+  problem: "signature" | "link" | "merkle" | "head-mismatch" | "truncated";
+  chain?: string;
+};
+
+/**
+ * Checks the org's checkpoints against each other and against the chains: every signature (with the
+ * key's public half from KMS), every link to the previous checkpoint, every Merkle root, and that
+ * each chain still holds, at each checkpointed sequence, exactly the checkpointed hash.
+ */
+export async function verifyCheckpoints(
+  orgId: string,
+  chains: ReadonlyMap<string, readonly StoredEntry[]>,
+): Promise<{ checkpoints: number; problem?: CheckpointProblem }> {
+  const all = await listCheckpoints(orgId);
+  const keys = new Map<string, ReturnType<typeof createPublicKey>>();
+  let previous = GENESIS_HASH;
+  for (const signed of all) {
+    const { checkpoint } = signed;
+    if (!keys.has(signed.keyId)) {
+      const out = await aws("kms").send(new GetPublicKeyCommand({ KeyId: signed.keyId }));
+      keys.set(
+        signed.keyId,
+        createPublicKey({ key: Buffer.from(out.PublicKey ?? []), format: "der", type: "spki" }),
+      );
+    }
+    const at = { checkpoint: checkpoint.number };
+    const genuine = verify(
+      "sha256",
+      Buffer.from(canonical(checkpoint)),
+      keys.get(signed.keyId) as ReturnType<typeof createPublicKey>,
+      Buffer.from(signed.signature, "base64"),
+    );
+    if (!genuine || checkpoint.orgId !== orgId)
+      return { checkpoints: all.length, problem: { ...at, problem: "signature" } };
+    if (checkpoint.previous !== previous)
+      return { checkpoints: all.length, problem: { ...at, problem: "link" } };
+    if (merkleRoot(checkpoint.heads) !== checkpoint.merkleRoot)
+      return { checkpoints: all.length, problem: { ...at, problem: "merkle" } };
+    for (const pinned of checkpoint.heads) {
+      if (pinned.seq === 0) continue;
+      const entries = chains.get(pinned.chain) ?? [];
+      const entry = entries.find((e) => Number(e.seq) === pinned.seq);
+      if (!entry)
+        return { checkpoints: all.length, problem: { ...at, problem: "truncated", chain: pinned.chain } };
+      if (entry.hash !== pinned.hash)
+        return { checkpoints: all.length, problem: { ...at, problem: "head-mismatch", chain: pinned.chain } };
+    }
+    previous = checkpointHash(checkpoint);
+  }
+  return { checkpoints: all.length };
+}
