@@ -25,7 +25,8 @@ function pickShard(): number {
   return randomInt(getConfig().AUDIT_SHARDS);
 }
 
-async function chainHead(chain: string): Promise<{ seq: number; hash: string }> {
+/** The last entry's sequence and hash (sequence 0 and the genesis hash for an empty chain). */
+export async function chainHead(chain: string): Promise<{ seq: number; hash: string }> {
   const out = await aws("dynamo").send(
     new QueryCommand({
       TableName: getConfig().TABLE_AUDIT,

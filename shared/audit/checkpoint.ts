@@ -1,11 +1,10 @@
 import { createHash, createPublicKey, verify } from "node:crypto";
 import { GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import canonicalize from "canonicalize";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { chainId } from "./chain";
+import { chainHead, chainId } from "./chain";
 import { GENESIS_HASH } from "./entry";
 import type { StoredEntry } from "./verify";
 
@@ -48,18 +47,7 @@ const objectKey = (orgId: string, number: number) =>
 
 async function head(orgId: string, shard: number): Promise<ChainHead> {
   const chain = chainId(orgId, shard);
-  const out = await aws("dynamo").send(
-    new QueryCommand({
-      TableName: getConfig().TABLE_AUDIT,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": chain },
-      ScanIndexForward: false,
-      Limit: 1,
-      ConsistentRead: true,
-    }),
-  );
-  const last = out.Items?.[0] as StoredEntry | undefined;
-  return { chain, seq: last ? Number(last.seq) : 0, hash: last ? last.hash : GENESIS_HASH };
+  return { chain, ...(await chainHead(chain)) };
 }
 
 export async function listCheckpoints(orgId: string): Promise<SignedCheckpoint[]> {
