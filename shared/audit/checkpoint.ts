@@ -3,7 +3,7 @@ import { GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import canonicalize from "canonicalize";
 import { aws } from "../aws";
-import { getConfig } from "../config";
+import { ConfigError, getConfig } from "../config";
 import { chainHead, chainId } from "./chain";
 import { GENESIS_HASH } from "./entry";
 import type { StoredEntry } from "./verify";
@@ -25,6 +25,15 @@ export type Checkpoint = {
   previous: string;
 };
 export type SignedCheckpoint = { checkpoint: Checkpoint; signature: string; keyId: string };
+
+/** The checkpoint settings, which only checkpoint code needs (functions serving requests run without them). */
+function checkpointSettings() {
+  const config = getConfig();
+  if (!config.KMS_AUDIT_SIGNING_KEY_ID || !config.BUCKET_CHECKPOINTS) {
+    throw new ConfigError("Invalid or missing settings: KMS_AUDIT_SIGNING_KEY_ID, BUCKET_CHECKPOINTS");
+  }
+  return { ...config, signingKeyId: config.KMS_AUDIT_SIGNING_KEY_ID, bucket: config.BUCKET_CHECKPOINTS };
+}
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const canonical = (value: unknown) => canonicalize(value) as string;
@@ -51,7 +60,7 @@ async function head(orgId: string, shard: number): Promise<ChainHead> {
 }
 
 export async function listCheckpoints(orgId: string): Promise<SignedCheckpoint[]> {
-  const bucket = getConfig().BUCKET_CHECKPOINTS;
+  const { bucket } = checkpointSettings();
   const keys: string[] = [];
   let token: string | undefined;
   do {
@@ -71,7 +80,7 @@ export async function listCheckpoints(orgId: string): Promise<SignedCheckpoint[]
 
 /** Builds, signs and stores the org's next checkpoint. */
 export async function writeCheckpoint(orgId: string, now = new Date()): Promise<SignedCheckpoint> {
-  const config = getConfig();
+  const config = checkpointSettings();
   const heads = await Promise.all(
     Array.from({ length: config.AUDIT_SHARDS }, (_, shard) => head(orgId, shard)),
   );
@@ -87,7 +96,7 @@ export async function writeCheckpoint(orgId: string, now = new Date()): Promise<
   };
   const signed = await aws("kms").send(
     new SignCommand({
-      KeyId: config.KMS_AUDIT_SIGNING_KEY_ID,
+      KeyId: config.signingKeyId,
       Message: Buffer.from(canonical(checkpoint)),
       MessageType: "RAW",
       SigningAlgorithm: "ECDSA_SHA_256",
@@ -96,12 +105,12 @@ export async function writeCheckpoint(orgId: string, now = new Date()): Promise<
   const body: SignedCheckpoint = {
     checkpoint,
     signature: Buffer.from(signed.Signature ?? []).toString("base64"),
-    keyId: signed.KeyId ?? config.KMS_AUDIT_SIGNING_KEY_ID,
+    keyId: signed.KeyId ?? config.signingKeyId,
   };
   const retainUntil = new Date(now.getTime() + config.CHECKPOINT_RETENTION_DAYS * 86_400_000);
   await aws("s3").send(
     new PutObjectCommand({
-      Bucket: config.BUCKET_CHECKPOINTS,
+      Bucket: config.bucket,
       Key: objectKey(orgId, checkpoint.number),
       Body: Buffer.from(JSON.stringify(body)),
       ContentType: "application/json",

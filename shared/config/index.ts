@@ -26,9 +26,9 @@ const ConfigSchema = z.object({
   /** How long an emergency (break-glass) grant lasts. */
   BREAK_GLASS_MINUTES: z.coerce.number().int().min(5).max(240).default(60),
   KMS_DATA_KEY_ID: z.string().min(1),
-  /** Signs audit checkpoints; only the checkpoint writer needs it. */
-  KMS_AUDIT_SIGNING_KEY_ID: z.string().min(1).default("alias/coachvault-audit-signing"),
-  BUCKET_CHECKPOINTS: z.string().min(3).default("coachvault-checkpoints"),
+  /** Signs audit checkpoints; only the checkpoint writer and verifier need these two. */
+  KMS_AUDIT_SIGNING_KEY_ID: z.string().min(1).optional(),
+  BUCKET_CHECKPOINTS: z.string().min(3).optional(),
   CHECKPOINT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(2555),
   USER_POOL_ID: z.string().min(1),
   USER_POOL_CLIENT_ID: z.string().min(1),
