@@ -19,9 +19,10 @@ export const TABLES = {
     holds: "clients and other PHI records (fields sealed per client)",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
+    // gsi1 lists a lead's team (gsi1pk = ORG#<org>#LEAD#<leadId>).
     indexes: [
       {
-        name: "byOwner",
+        name: "gsi1",
         partitionKey: { name: "gsi1pk", type: "S" },
         sortKey: { name: "gsi1sk", type: "S" },
       },

@@ -9,7 +9,15 @@ import { getConfig } from "../../shared/config";
 import { generateDataKey, getDataKey, openRecord, rememberDataKey, sealRecord } from "../../shared/crypto";
 import { ForbiddenError, InvalidCursorError, VersionConflictError } from "../../shared/http/errors";
 import type { RequestMeta } from "../../shared/http/handler";
-import { type ClientRecord, clientKey, decodeCursor, encodeCursor, loadClient } from "../../shared/store";
+import { teamOf } from "../../shared/people";
+import {
+  type ClientRecord,
+  clientKey,
+  decodeCursor,
+  encodeCursor,
+  loadClient,
+  versionedPut,
+} from "../../shared/store";
 import type { CreateClientInput, UpdateClientInput } from "./schema";
 
 /** Clients: the data subjects whose PHI the org keeps. PHI fields are sealed one by one under the client's key. */
@@ -173,22 +181,6 @@ export async function updateClient(
   return pick({ ...metaOf(item), ...next }, readable.allow ? readable.fields : access.fields);
 }
 
-/** A put of a new version of a record, refused (409) if someone else wrote it since `expected`. */
-export function versionedPut(item: Record<string, unknown>, expected: number) {
-  return {
-    item: {
-      Put: {
-        TableName: getConfig().TABLE_RECORDS,
-        Item: item,
-        ConditionExpression: "#v = :expected",
-        ExpressionAttributeNames: { "#v": "version" },
-        ExpressionAttributeValues: { ":expected": expected },
-      },
-    },
-    onConditionFailed: () => new VersionConflictError(),
-  };
-}
-
 const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 const ListCursor = z.strictObject({ sk: z.string().regex(new RegExp(`^(CLIENT|ASSIGN#${uuid})#${uuid}$`)) });
 
@@ -235,9 +227,10 @@ export async function listClients(
     candidates = page.items as ClientRecord[];
     nextCursor = page.nextCursor;
   }
+  const team = principal.role === "coach_lead" ? await teamOf(principal.orgId, principal.userId) : undefined;
   const visible: { stored: ClientRecord; fields: ReadonlySet<string> }[] = [];
   for (const stored of candidates) {
-    for (const relationship of await relationshipsTo(principal, stored)) {
+    for (const relationship of await relationshipsTo(principal, stored, team)) {
       const decision = decide(principal, "client:list", relationship);
       if (decision.allow) {
         visible.push({ stored, fields: decision.fields });

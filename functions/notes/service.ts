@@ -6,8 +6,7 @@ import { getConfig } from "../../shared/config";
 import { getDataKey, openRecord, sealRecord } from "../../shared/crypto";
 import { NotFoundError, ValidationError, VersionConflictError } from "../../shared/http/errors";
 import type { RequestMeta } from "../../shared/http/handler";
-import { loadSession, recordsWithPrefix } from "../../shared/store";
-import { versionedPut } from "../clients/service";
+import { getRecord, loadSession, recordsWithPrefix, versionedPut } from "../../shared/store";
 
 /**
  * Coach notes on a client or session: the text sealed under the client's key, every version kept
@@ -113,7 +112,7 @@ export async function updateNote(
   input: { text: string; version: number },
 ) {
   const access = await accessClient(principal, clientId, "note:update");
-  const current = (await notesOf(principal.orgId, clientId)).find((note) => note.noteId === noteId);
+  const current = await getRecord<NoteRecord>(noteKey(principal.orgId, clientId, noteId));
   if (!current) throw new NotFoundError();
   if (current.version !== input.version) throw new VersionConflictError();
   const key = await getDataKey({ orgId: principal.orgId, clientId });

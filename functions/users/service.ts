@@ -15,8 +15,8 @@ import {
   type UserRecord,
   userItem,
 } from "../../shared/people";
+import { versionedPut } from "../../shared/store";
 import { assignedClientIds, moveAssignment } from "../assignments/service";
-import { versionedPut } from "../clients/service";
 import type { InviteUserSchema, UpdateUserSchema } from "./schema";
 
 /** People and teams: admins invite users, change roles, disable and re-enable them, and set teams. */

@@ -1,6 +1,4 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { aws } from "../aws";
-import { getConfig } from "../config";
+import { getRecord } from "../store/records";
 
 /** An emergency-access grant: one user, one client, a bounded time. */
 export type BreakGlassGrant = {
@@ -26,13 +24,6 @@ export async function activeGrant(
   clientId: string,
   userId: string,
 ): Promise<BreakGlassGrant | undefined> {
-  const out = await aws("dynamo").send(
-    new GetCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      Key: grantKey(orgId, clientId, userId),
-      ConsistentRead: true,
-    }),
-  );
-  const grant = out.Item as BreakGlassGrant | undefined;
+  const grant = await getRecord<BreakGlassGrant>(grantKey(orgId, clientId, userId));
   return isActive(grant) ? grant : undefined;
 }

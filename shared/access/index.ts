@@ -2,7 +2,7 @@ import type { Action, Relationship } from "../auth/policy";
 import { decide } from "../auth/policy";
 import type { Principal } from "../auth/principal";
 import { ForbiddenError, NotFoundError } from "../http/errors";
-import { getUsers } from "../people";
+import { teamOf } from "../people";
 import { type ClientRecord, loadClient } from "../store/client-record";
 import { activeGrant } from "./break-glass";
 
@@ -20,12 +20,20 @@ export type ClientAccess = {
   breakGlass: boolean;
 };
 
-export async function relationshipsTo(principal: Principal, client: ClientRecord): Promise<Relationship[]> {
+/**
+ * The relationships a caller holds to a client (`none` always last). `team`, the coaches the caller
+ * leads, can be passed in when many clients are checked at once, so it is read once, not per client.
+ */
+export async function relationshipsTo(
+  principal: Principal,
+  client: ClientRecord,
+  team?: ReadonlySet<string>,
+): Promise<Relationship[]> {
   const held: Relationship[] = [];
   if (client.coaches.includes(principal.userId)) held.push("assigned");
   if (principal.role === "coach_lead" && client.coaches.length > 0) {
-    const coaches = await getUsers(principal.orgId, client.coaches);
-    if (coaches.some((coach) => coach.leadId === principal.userId)) held.push("lead_of_assigned");
+    const led = team ?? (await teamOf(principal.orgId, principal.userId));
+    if (client.coaches.some((coachId) => led.has(coachId))) held.push("lead_of_assigned");
   }
   held.push("none");
   return held;

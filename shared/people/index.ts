@@ -1,8 +1,7 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Role } from "../auth/roles";
-import { aws } from "../aws";
 import { getConfig } from "../config";
-import { recordsWithPrefix } from "../store/query";
+import { queryAll, recordsWithPrefix } from "../store/query";
+import { getRecord } from "../store/records";
 
 /**
  * The org's people as the API sees them: one item per user in the records table, mirroring Cognito.
@@ -35,20 +34,8 @@ export function userItem(user: UserRecord): Record<string, unknown> {
   };
 }
 
-export async function getUser(orgId: string, userId: string): Promise<UserRecord | undefined> {
-  const out = await aws("dynamo").send(
-    new GetCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      Key: userKey(orgId, userId),
-      ConsistentRead: true,
-    }),
-  );
-  return out.Item as UserRecord | undefined;
-}
-
-export async function getUsers(orgId: string, userIds: readonly string[]): Promise<UserRecord[]> {
-  const found = await Promise.all([...new Set(userIds)].map((userId) => getUser(orgId, userId)));
-  return found.filter((user): user is UserRecord => Boolean(user));
+export function getUser(orgId: string, userId: string): Promise<UserRecord | undefined> {
+  return getRecord<UserRecord>(userKey(orgId, userId));
 }
 
 export async function listUsers(orgId: string): Promise<UserRecord[]> {
@@ -67,3 +54,15 @@ export async function listUsers(orgId: string): Promise<UserRecord[]> {
 }
 
 export { changeRole, createAccount, deleteAccount, setEnabled } from "./cognito";
+
+/** The ids of the coaches on a lead's team (one query on the team index). */
+export async function teamOf(orgId: string, leadId: string): Promise<Set<string>> {
+  const members = await queryAll<{ userId: string }>({
+    TableName: getConfig().TABLE_RECORDS,
+    IndexName: "gsi1",
+    KeyConditionExpression: "gsi1pk = :team",
+    ExpressionAttributeValues: { ":team": teamPartition(orgId, leadId) },
+    ProjectionExpression: "userId",
+  });
+  return new Set(members.map((member) => member.userId));
+}

@@ -1,6 +1,4 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { aws } from "../aws";
-import { getConfig } from "../config";
+import { getRecord } from "./records";
 
 /** How a client (data subject) is stored: metadata in clear, each PHI field sealed under the client's key. */
 export type ClientRecord = {
@@ -22,13 +20,6 @@ export const clientKey = (orgId: string, clientId: string) => ({
   sk: `CLIENT#${clientId}`,
 });
 
-export async function loadClient(orgId: string, clientId: string): Promise<ClientRecord | undefined> {
-  const out = await aws("dynamo").send(
-    new GetCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      Key: clientKey(orgId, clientId),
-      ConsistentRead: true,
-    }),
-  );
-  return out.Item as ClientRecord | undefined;
+export function loadClient(orgId: string, clientId: string): Promise<ClientRecord | undefined> {
+  return getRecord<ClientRecord>(clientKey(orgId, clientId));
 }

@@ -2,7 +2,10 @@ import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
 
-/** Every item a query matches, following DynamoDB's pages (strongly consistent). */
+/**
+ * Every item a query matches, following DynamoDB's pages. Strongly consistent on the table; a global
+ * secondary index only offers eventually consistent reads.
+ */
 export async function queryAll<T>(
   input: Omit<QueryCommandInput, "ExclusiveStartKey" | "ConsistentRead">,
 ): Promise<T[]> {
@@ -10,7 +13,7 @@ export async function queryAll<T>(
   let start: Record<string, unknown> | undefined;
   do {
     const out = await aws("dynamo").send(
-      new QueryCommand({ ...input, ConsistentRead: true, ExclusiveStartKey: start }),
+      new QueryCommand({ ...input, ConsistentRead: !input.IndexName, ExclusiveStartKey: start }),
     );
     items.push(...((out.Items ?? []) as T[]));
     start = out.LastEvaluatedKey;

@@ -1,7 +1,5 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { aws } from "../aws";
-import { getConfig } from "../config";
 import { recordsWithPrefix } from "./query";
+import { getRecord } from "./records";
 
 /** A coaching session; its date (PHI) is sealed, its transcript lives in S3 and is described here. */
 export type TranscriptObject = { key: string; sha256: string; bytes: number };
@@ -33,15 +31,8 @@ export const sessionKey = (orgId: string, clientId: string, sessionId: string) =
   sk: `SESSION#${clientId}#${sessionId}`,
 });
 
-export async function loadSession(orgId: string, clientId: string, sessionId: string) {
-  const out = await aws("dynamo").send(
-    new GetCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      Key: sessionKey(orgId, clientId, sessionId),
-      ConsistentRead: true,
-    }),
-  );
-  return out.Item as SessionRecord | undefined;
+export function loadSession(orgId: string, clientId: string, sessionId: string) {
+  return getRecord<SessionRecord>(sessionKey(orgId, clientId, sessionId));
 }
 
 export function listSessions(orgId: string, clientId: string): Promise<SessionRecord[]> {
