@@ -60,12 +60,20 @@ export async function assignCoach(
   clientId: string,
   coachId: string,
 ) {
-  const { client } = await accessClient(principal, clientId, "client:assign");
+  const access = await accessClient(principal, clientId, "client:assign");
+  const { client } = access;
   await requireCoach(principal.orgId, coachId);
   if (client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
   const coaches = [...client.coaches, coachId];
   await appendWithItems(
-    auditEntry(principal, request, "client.assign", { type: "client", id: clientId, clientId }, ["coaches"]),
+    auditEntry(
+      principal,
+      request,
+      "client.assign",
+      { type: "client", id: clientId, clientId },
+      ["coaches"],
+      access,
+    ),
     [coachesChange(client, coaches), putAssignment(principal.orgId, coachId, clientId)],
   );
   return { clientId, coaches };
@@ -77,13 +85,19 @@ export async function unassignCoach(
   clientId: string,
   coachId: string,
 ) {
-  const { client } = await accessClient(principal, clientId, "client:assign");
+  const access = await accessClient(principal, clientId, "client:assign");
+  const { client } = access;
   if (!client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
   const coaches = client.coaches.filter((id) => id !== coachId);
   await appendWithItems(
-    auditEntry(principal, request, "client.unassign", { type: "client", id: clientId, clientId }, [
-      "coaches",
-    ]),
+    auditEntry(
+      principal,
+      request,
+      "client.unassign",
+      { type: "client", id: clientId, clientId },
+      ["coaches"],
+      access,
+    ),
     [coachesChange(client, coaches), deleteAssignment(principal.orgId, coachId, clientId)],
   );
   return { clientId, coaches };
@@ -96,12 +110,18 @@ export async function moveAssignment(
   fromId: string,
   toId: string,
 ) {
-  const { client } = await accessClient(principal, clientId, "client:assign");
+  const access = await accessClient(principal, clientId, "client:assign");
+  const { client } = access;
   const coaches = [...new Set(client.coaches.map((id) => (id === fromId ? toId : id)))];
   await appendWithItems(
-    auditEntry(principal, request, "client.reassign", { type: "client", id: clientId, clientId }, [
-      "coaches",
-    ]),
+    auditEntry(
+      principal,
+      request,
+      "client.reassign",
+      { type: "client", id: clientId, clientId },
+      ["coaches"],
+      access,
+    ),
     [
       coachesChange(client, coaches),
       deleteAssignment(principal.orgId, fromId, clientId),

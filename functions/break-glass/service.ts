@@ -42,12 +42,17 @@ export async function requestBreakGlass(
     ).reason as string,
   };
   await appendWithItems(
-    {
-      ...auditEntry(principal, request, "breakglass.grant", { type: "client", id: clientId, clientId }, [
-        "reason",
-      ]),
-      breakGlass: true,
-    },
+    auditEntry(
+      principal,
+      request,
+      "breakglass.grant",
+      { type: "client", id: clientId, clientId },
+      ["reason"],
+      {
+        relationship: "break_glass",
+        breakGlass: true,
+      },
+    ),
     [
       {
         item: {

@@ -3,7 +3,7 @@ import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { accessClient, relationshipsTo } from "../../shared/access";
 import { appendWithItems, auditEntry } from "../../shared/audit";
-import { CLIENT_PHI_FIELDS, decide, type Principal, pick } from "../../shared/auth";
+import { CLIENT_PHI_FIELDS, decide, type Principal, pick, type Relationship } from "../../shared/auth";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { generateDataKey, getDataKey, openRecord, rememberDataKey, sealRecord } from "../../shared/crypto";
@@ -143,12 +143,10 @@ export async function getClient(
     "client.read",
     { type: "client", id: clientId, clientId },
     fields,
+    access,
   );
   // The key fetch and the audit append run together; PHI is returned only once both have succeeded.
-  const [key] = await Promise.all([
-    getDataKey({ orgId: principal.orgId, clientId }),
-    appendWithItems({ ...entry, breakGlass: access.breakGlass }),
-  ]);
+  const [key] = await Promise.all([getDataKey({ orgId: principal.orgId, clientId }), appendWithItems(entry)]);
   return pick({ ...metaOf(stored), ...openPhi(key, principal.orgId, stored, fields) }, access.fields);
 }
 
@@ -174,7 +172,14 @@ export async function updateClient(
     phi: sealPhi(key, principal.orgId, clientId, stored.version + 1, next),
   };
   await appendWithItems(
-    auditEntry(principal, request, "client.update", { type: "client", id: clientId, clientId }, changed),
+    auditEntry(
+      principal,
+      request,
+      "client.update",
+      { type: "client", id: clientId, clientId },
+      changed,
+      access,
+    ),
     [versionedPut(item, stored.version)],
   );
   const readable = decide(principal, "client:read", access.relationship);
@@ -228,12 +233,12 @@ export async function listClients(
     nextCursor = page.nextCursor;
   }
   const team = principal.role === "coach_lead" ? await teamOf(principal.orgId, principal.userId) : undefined;
-  const visible: { stored: ClientRecord; fields: ReadonlySet<string> }[] = [];
+  const visible: { stored: ClientRecord; fields: ReadonlySet<string>; relationship: Relationship }[] = [];
   for (const stored of candidates) {
     for (const relationship of await relationshipsTo(principal, stored, team)) {
       const decision = decide(principal, "client:list", relationship);
       if (decision.allow) {
-        visible.push({ stored, fields: decision.fields });
+        visible.push({ stored, fields: decision.fields, relationship });
         break;
       }
     }
@@ -246,15 +251,17 @@ export async function listClients(
       Promise.all(
         disclosed.map(({ stored }) => getDataKey({ orgId: principal.orgId, clientId: stored.clientId })),
       ),
-      appendWithItems(
-        auditEntry(
+      appendWithItems({
+        ...auditEntry(
           principal,
           request,
           "client.list",
           { type: "client", id: "*", clientIds: disclosed.map(({ stored }) => stored.clientId) },
           phiFields,
         ),
-      ),
+        // A list can rest on several relationships at once (a lead's own clients and their team's).
+        basis: [...new Set(disclosed.map(({ relationship }) => relationship))].sort(),
+      }),
     ]);
     for (const [index, { stored }] of disclosed.entries()) keys.set(stored.clientId, loaded[index] as Buffer);
   }

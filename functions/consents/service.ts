@@ -28,6 +28,7 @@ async function record(
       `consent.${next.status === "granted" ? "grant" : "revoke"}`,
       { type: "consent", id: purpose, clientId },
       ["status"],
+      access,
     ),
     [
       {

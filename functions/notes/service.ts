@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { accessClient, requireConsent } from "../../shared/access";
-import { appendWithItems, auditEntry } from "../../shared/audit";
+import { type AccessBasis, appendWithItems, auditEntry } from "../../shared/audit";
 import { type Principal, pick } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
 import { getDataKey, openRecord, sealRecord } from "../../shared/crypto";
@@ -50,13 +50,19 @@ async function writeVersion(
   request: RequestMeta,
   note: NoteRecord,
   action: string,
+  access: AccessBasis,
   previous?: number,
 ) {
   const table = getConfig().TABLE_RECORDS;
   await appendWithItems(
-    auditEntry(principal, request, action, { type: "note", id: note.noteId, clientId: note.clientId }, [
-      "text",
-    ]),
+    auditEntry(
+      principal,
+      request,
+      action,
+      { type: "note", id: note.noteId, clientId: note.clientId },
+      ["text"],
+      access,
+    ),
     [
       previous === undefined
         ? { item: { Put: { TableName: table, Item: note, ConditionExpression: "attribute_not_exists(pk)" } } }
@@ -100,7 +106,7 @@ export async function createNote(
     sealed: {},
   };
   note.sealed = sealRecord(key, noteRef(principal.orgId, note), { text: input.text });
-  await writeVersion(principal, request, note, "note.create");
+  await writeVersion(principal, request, note, "note.create", access);
   return view(key, principal.orgId, note, access.fields);
 }
 
@@ -123,7 +129,7 @@ export async function updateNote(
     sealed: {},
   };
   next.sealed = sealRecord(key, noteRef(principal.orgId, next), { text: input.text });
-  await writeVersion(principal, request, next, "note.update", current.version);
+  await writeVersion(principal, request, next, "note.update", access, current.version);
   return view(key, principal.orgId, next, access.fields);
 }
 
@@ -135,10 +141,14 @@ export async function listNotes(principal: Principal, request: RequestMeta, clie
   const access = await accessClient(principal, clientId, "note:read");
   const notes = await notesOf(principal.orgId, clientId);
   if (notes.length === 0) return { items: [] };
-  const entry = auditEntry(principal, request, "note.list", { type: "note", id: "*", clientId }, ["text"]);
-  const [key] = await Promise.all([
-    getDataKey({ orgId: principal.orgId, clientId }),
-    appendWithItems({ ...entry, breakGlass: access.breakGlass }),
-  ]);
+  const entry = auditEntry(
+    principal,
+    request,
+    "note.list",
+    { type: "note", id: "*", clientId },
+    ["text"],
+    access,
+  );
+  const [key] = await Promise.all([getDataKey({ orgId: principal.orgId, clientId }), appendWithItems(entry)]);
   return { items: notes.map((note) => view(key, principal.orgId, note, access.fields)) };
 }

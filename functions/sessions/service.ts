@@ -63,9 +63,14 @@ export async function createSession(
   };
   session.sealed = sealRecord(key, sessionRef(principal.orgId, session), { startsAt: input.startsAt });
   await appendWithItems(
-    auditEntry(principal, request, "session.create", { type: "session", id: sessionId, clientId }, [
-      "startsAt",
-    ]),
+    auditEntry(
+      principal,
+      request,
+      "session.create",
+      { type: "session", id: sessionId, clientId },
+      ["startsAt"],
+      access,
+    ),
     [
       {
         item: {
@@ -98,10 +103,11 @@ export async function getSessions(
     sessionId ? "session.read" : "session.list",
     { type: "session", id: sessionId ?? "*", clientId },
     ["startsAt"],
+    access,
   );
   const [key] = await Promise.all([
     getDataKey({ orgId: principal.orgId, clientId }),
-    sessions.length > 0 ? appendWithItems({ ...entry, breakGlass: access.breakGlass }) : undefined,
+    sessions.length > 0 ? appendWithItems(entry) : undefined,
   ]);
   const views = sessions.map((session) => view(key, principal.orgId, session, access.fields));
   return sessionId

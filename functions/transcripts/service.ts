@@ -47,7 +47,7 @@ export async function uploadTranscript(
   sessionId: string,
   text: string,
 ) {
-  await accessClient(principal, clientId, "transcript:upload");
+  const access = await accessClient(principal, clientId, "transcript:upload");
   await requireConsent(principal.orgId, clientId, "transcript:upload");
   const session = await requireSession(principal.orgId, clientId, sessionId);
   const entities = await detectPhiViaComprehend(text);
@@ -71,10 +71,14 @@ export async function uploadTranscript(
     redacted,
   };
   await appendWithItems(
-    auditEntry(principal, request, "transcript.upload", { type: "transcript", id: sessionId, clientId }, [
-      "transcript:full",
-      "transcript:redacted",
-    ]),
+    auditEntry(
+      principal,
+      request,
+      "transcript.upload",
+      { type: "transcript", id: sessionId, clientId },
+      ["transcript:full", "transcript:redacted"],
+      access,
+    ),
     [
       {
         item: {
@@ -114,12 +118,14 @@ export async function readTranscript(
     new GetObjectCommand({ Bucket: getConfig().BUCKET_TRANSCRIPTS, Key: stored.key }),
   );
   const bytes = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
-  const entry = {
-    ...auditEntry(principal, request, "transcript.read", { type: "transcript", id: sessionId, clientId }, [
-      `transcript:${which}`,
-    ]),
-    breakGlass: access.breakGlass,
-  };
+  const entry = auditEntry(
+    principal,
+    request,
+    "transcript.read",
+    { type: "transcript", id: sessionId, clientId },
+    [`transcript:${which}`],
+    access,
+  );
   if (sha256(bytes) !== stored.sha256) {
     // Never returned as data: the mismatch itself is recorded, then refused.
     await appendWithItems({ ...entry, outcome: "failure" });

@@ -1,60 +1,68 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { chainId, readOrgChains, verifyChains, verifyCheckpoints } from "../../shared/audit";
-import { getConfig } from "../../shared/config";
+import { type OrgVerification, type VerifyFrom, verifyOrg } from "../../shared/audit";
 import { endpointsFile, readEndpoints, useLocalStack } from "./stack";
 
 /**
- * `npm run audit:verify -- --org <orgId>`: checks every audit chain of an org from genesis — each
- * sequence number, each link to the previous hash, each hash of the canonical entry — and every
- * signed checkpoint: signature, link to the previous one, and the chain heads it pinned. Runs against the
- * local stack (`.local/endpoints.json`), or, with `--cloud`, against the tables named in the
- * environment with the caller's AWS credentials. Exit 0 when intact; 1 naming the first bad entry.
+ * `npm run audit:verify -- --org <orgId> [--from genesis|latest|<n>] [--cloud]`: checks an org's audit
+ * chains — each sequence number, each link to the previous hash, each hash of the canonical entry — and
+ * its signed checkpoints: signature, link to the previous one, Merkle root, and the chain heads each
+ * pinned. From genesis (the default) every entry is read; from a checkpoint, only what follows the heads
+ * it pinned. Runs against the local stack (`.local/endpoints.json`), or, with `--cloud`, against the
+ * resources named in the environment with the caller's AWS credentials.
+ * Exit 0 when intact; 1 naming the first bad entry or checkpoint; 2 when it cannot run.
  */
 const { values } = parseArgs({
   options: {
     org: { type: "string" },
+    from: { type: "string", default: "genesis" },
     dir: { type: "string", default: ".local" },
     cloud: { type: "boolean", default: false },
   },
 });
 
+function parseFrom(text: string): VerifyFrom {
+  if (text === "genesis" || text === "latest") return text;
+  if (/^[1-9]\d{0,11}$/.test(text)) return Number(text);
+  throw new Error("--from must be genesis, latest or a checkpoint number");
+}
+
+function report(result: OrgVerification): string[] {
+  const lines = result.chains.map((chain) => {
+    const status = chain.problem ? `BROKEN at seq ${chain.problem.seq}: ${chain.problem.problem}` : "intact";
+    return `${chain.chain}  ${String(chain.entries).padStart(7)} entries  ${status}`;
+  });
+  const start = result.fromCheckpoint ? `from checkpoint #${result.fromCheckpoint}` : "from genesis";
+  const pinned = result.checkpointProblem;
+  lines.push(
+    pinned
+      ? `checkpoint #${pinned.checkpoint}: ${pinned.problem}${pinned.chain ? ` (${pinned.chain})` : ""}`
+      : `${result.checkpoints} signed checkpoints verified`,
+  );
+  const bad = result.entryProblem;
+  lines.push(
+    bad
+      ? `Audit trail of ${result.orgId} is NOT intact: first bad entry ${bad.chain} #${bad.seq} (${bad.problem}).`
+      : pinned
+        ? `Audit trail of ${result.orgId} is NOT intact: it no longer matches checkpoint #${pinned.checkpoint} (${pinned.problem}).`
+        : `Audit trail of ${result.orgId} is intact ${start}: ${result.entries} entries in ${result.chains.length} chains.`,
+  );
+  return lines;
+}
+
 try {
-  if (!values.org) throw new Error("usage: npm run audit:verify -- --org <orgId> [--cloud]");
+  if (!values.org)
+    throw new Error("usage: npm run audit:verify -- --org <orgId> [--from genesis|latest|<n>] [--cloud]");
+  const from = parseFrom(values.from ?? "genesis");
   const dir = values.dir ?? ".local";
   if (!values.cloud) {
     if (!existsSync(endpointsFile(dir)))
       throw new Error("no local stack found (start it with npm start, or pass --cloud)");
     useLocalStack(readEndpoints(dir));
   }
-  const chains = await readOrgChains(values.org);
-  const ids = chains.map((_, shard) => chainId(values.org as string, shard));
-  const reports = verifyChains(chains, ids);
-  for (const report of reports) {
-    const status = report.problem
-      ? `BROKEN at seq ${report.problem.seq}: ${report.problem.problem}`
-      : "intact";
-    console.log(`${report.chain}  ${String(report.entries).padStart(7)} entries  ${status}`);
-  }
-  const broken = reports.find((report) => report.problem);
-  const pinned = await verifyCheckpoints(
-    values.org,
-    new Map(ids.map((id, shard) => [id, chains[shard] ?? []])),
-  );
-  if (pinned.problem) {
-    const where = pinned.problem.chain ? ` (${pinned.problem.chain})` : "";
-    console.log(`checkpoint #${pinned.problem.checkpoint}: ${pinned.problem.problem}${where}`);
-  } else {
-    console.log(`${pinned.checkpoints} signed checkpoints verified`);
-  }
-  console.log(
-    broken
-      ? `Audit trail of ${values.org} is NOT intact: first bad entry ${broken.chain} #${broken.problem?.seq} (${broken.problem?.problem}).`
-      : pinned.problem
-        ? `Audit trail of ${values.org} is NOT intact: it no longer matches checkpoint #${pinned.problem.checkpoint} (${pinned.problem.problem}).`
-        : `Audit trail of ${values.org} is intact: ${reports.reduce((n, r) => n + r.entries, 0)} entries in ${getConfig().AUDIT_SHARDS} chains.`,
-  );
-  process.exit(broken || pinned.problem ? 1 : 0);
+  const result = await verifyOrg(values.org, from);
+  for (const line of report(result)) console.log(line);
+  process.exit(result.intact ? 0 : 1);
 } catch (error) {
   console.error(error instanceof Error ? error.message : "verification failed");
   process.exit(2);

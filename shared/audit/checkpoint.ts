@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, verify } from "node:crypto";
+import { createHash, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import canonicalize from "canonicalize";
@@ -59,7 +59,10 @@ async function head(orgId: string, shard: number): Promise<ChainHead> {
   return { chain, ...(await chainHead(chain)) };
 }
 
-export async function listCheckpoints(orgId: string): Promise<SignedCheckpoint[]> {
+const numberOf = (key: string) => Number(key.slice(key.lastIndexOf("/") + 1, -".json".length));
+
+/** The object keys of the org's checkpoints, oldest first (zero-padded numbers sort as text). */
+async function checkpointKeys(orgId: string): Promise<string[]> {
   const { bucket } = checkpointSettings();
   const keys: string[] = [];
   let token: string | undefined;
@@ -70,12 +73,25 @@ export async function listCheckpoints(orgId: string): Promise<SignedCheckpoint[]
     keys.push(...(out.Contents ?? []).map((object) => object.Key as string));
     token = out.NextContinuationToken;
   } while (token);
-  return Promise.all(
-    keys.sort().map(async (key) => {
-      const object = await aws("s3").send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return JSON.parse(await (object.Body?.transformToString() ?? "{}")) as SignedCheckpoint;
-    }),
-  );
+  return keys.sort();
+}
+
+async function readCheckpoint(key: string): Promise<SignedCheckpoint> {
+  const { bucket } = checkpointSettings();
+  const object = await aws("s3").send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return JSON.parse(await (object.Body?.transformToString() ?? "{}")) as SignedCheckpoint;
+}
+
+/** The org's checkpoints from number `from` on, in order (listing is cheap; only those are fetched). */
+export async function listCheckpoints(orgId: string, from = 1): Promise<SignedCheckpoint[]> {
+  const keys = (await checkpointKeys(orgId)).filter((key) => numberOf(key) >= from);
+  return Promise.all(keys.map(readCheckpoint));
+}
+
+/** The number of the org's newest checkpoint (0 when it has none). */
+export async function latestCheckpointNumber(orgId: string): Promise<number> {
+  const last = (await checkpointKeys(orgId)).at(-1);
+  return last ? numberOf(last) : 0;
 }
 
 /** Builds, signs and stores the org's next checkpoint. */
@@ -84,7 +100,8 @@ export async function writeCheckpoint(orgId: string, now = new Date()): Promise<
   const heads = await Promise.all(
     Array.from({ length: config.AUDIT_SHARDS }, (_, shard) => head(orgId, shard)),
   );
-  const previous = (await listCheckpoints(orgId)).at(-1);
+  const last = (await checkpointKeys(orgId)).at(-1);
+  const previous = last ? await readCheckpoint(last) : undefined;
   const checkpoint: Checkpoint = {
     v: 1,
     orgId,
@@ -127,50 +144,58 @@ export type CheckpointProblem = {
   chain?: string;
 };
 
+/** Entries of one chain from sequence `first` on (all of it from genesis, or from a checkpoint's head). */
+export type ChainSpan = { first: number; entries: readonly StoredEntry[] };
+
 /**
- * Checks the org's checkpoints against each other and against the chains: every signature (with the
- * key's public half from KMS), every link to the previous checkpoint, every Merkle root, and that
- * each chain still holds, at each checkpointed sequence, exactly the checkpointed hash.
+ * Checks a run of consecutive checkpoints against each other and against the chains: every signature
+ * (with the key's public half from KMS), every link to the previous checkpoint (the first one's only
+ * when the run starts at genesis), every Merkle root, and that each chain still holds, at each
+ * checkpointed sequence, exactly the checkpointed hash. Returns the first problem, or undefined.
  */
-export async function verifyCheckpoints(
+export async function verifyCheckpointRun(
   orgId: string,
-  chains: ReadonlyMap<string, readonly StoredEntry[]>,
-): Promise<{ checkpoints: number; problem?: CheckpointProblem }> {
-  const all = await listCheckpoints(orgId);
-  const keys = new Map<string, ReturnType<typeof createPublicKey>>();
-  let previous = GENESIS_HASH;
-  for (const signed of all) {
+  run: readonly SignedCheckpoint[],
+  chains: ReadonlyMap<string, ChainSpan>,
+  fromGenesis: boolean,
+): Promise<CheckpointProblem | undefined> {
+  const keys = new Map<string, KeyObject>();
+  let previous: Checkpoint | undefined;
+  for (const signed of run) {
     const { checkpoint } = signed;
-    if (!keys.has(signed.keyId)) {
-      const out = await aws("kms").send(new GetPublicKeyCommand({ KeyId: signed.keyId }));
-      keys.set(
-        signed.keyId,
-        createPublicKey({ key: Buffer.from(out.PublicKey ?? []), format: "der", type: "spki" }),
-      );
-    }
     const at = { checkpoint: checkpoint.number };
+    const key = keys.get(signed.keyId) ?? (await publicKey(signed.keyId));
+    keys.set(signed.keyId, key);
     const genuine = verify(
       "sha256",
       Buffer.from(canonical(checkpoint)),
-      keys.get(signed.keyId) as ReturnType<typeof createPublicKey>,
+      key,
       Buffer.from(signed.signature, "base64"),
     );
-    if (!genuine || checkpoint.orgId !== orgId)
-      return { checkpoints: all.length, problem: { ...at, problem: "signature" } };
-    if (checkpoint.previous !== previous)
-      return { checkpoints: all.length, problem: { ...at, problem: "link" } };
-    if (merkleRoot(checkpoint.heads) !== checkpoint.merkleRoot)
-      return { checkpoints: all.length, problem: { ...at, problem: "merkle" } };
+    if (!genuine || checkpoint.orgId !== orgId) return { ...at, problem: "signature" };
+    const expectedLink = previous
+      ? checkpointHash(previous)
+      : fromGenesis
+        ? GENESIS_HASH
+        : checkpoint.previous;
+    const expectedNumber = previous ? previous.number + 1 : fromGenesis ? 1 : checkpoint.number;
+    if (checkpoint.previous !== expectedLink || checkpoint.number !== expectedNumber)
+      return { ...at, problem: "link" };
+    if (merkleRoot(checkpoint.heads) !== checkpoint.merkleRoot) return { ...at, problem: "merkle" };
     for (const pinned of checkpoint.heads) {
-      if (pinned.seq === 0) continue;
-      const entries = chains.get(pinned.chain) ?? [];
-      const entry = entries.find((e) => Number(e.seq) === pinned.seq);
-      if (!entry)
-        return { checkpoints: all.length, problem: { ...at, problem: "truncated", chain: pinned.chain } };
-      if (entry.hash !== pinned.hash)
-        return { checkpoints: all.length, problem: { ...at, problem: "head-mismatch", chain: pinned.chain } };
+      const span = chains.get(pinned.chain);
+      if (pinned.seq === 0 || !span || pinned.seq < span.first) continue;
+      const entry = span.entries[pinned.seq - span.first];
+      if (!entry || Number(entry.seq) !== pinned.seq)
+        return { ...at, problem: "truncated", chain: pinned.chain };
+      if (entry.hash !== pinned.hash) return { ...at, problem: "head-mismatch", chain: pinned.chain };
     }
-    previous = checkpointHash(checkpoint);
+    previous = checkpoint;
   }
-  return { checkpoints: all.length };
+  return undefined;
+}
+
+async function publicKey(keyId: string): Promise<KeyObject> {
+  const out = await aws("kms").send(new GetPublicKeyCommand({ KeyId: keyId }));
+  return createPublicKey({ key: Buffer.from(out.PublicKey ?? []), format: "der", type: "spki" });
 }

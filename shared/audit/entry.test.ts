@@ -3,7 +3,7 @@ import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entr
 import { verifyChain } from "./verify";
 
 const entry = (action: string): AuditEntry => ({
-  v: 1,
+  v: 2,
   time: "2026-01-01T00:00:00.000Z",
   actor: { type: "user", id: "u1", role: "coach", orgId: "o1" },
   action,
@@ -14,6 +14,7 @@ const entry = (action: string): AuditEntry => ({
   sourceIp: "127.0.0.1",
   userAgent: "test",
   breakGlass: false,
+  basis: ["assigned"],
 });
 
 function chain(actions: string[]) {

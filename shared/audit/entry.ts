@@ -1,12 +1,14 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
+import type { Relationship } from "../auth/policy";
 
 /**
- * Audit entry, schema version 1. Field names only, never values: an entry says that a field was
- * read or written, not what it held.
+ * Audit entry, schema version 2 (documented in docs/audit-entry.md). Field names only, never values:
+ * an entry says that a field was read or written, not what it held. Version 1 entries (before `basis`)
+ * stay in the chains unchanged and verify the same way: a hash covers whatever the entry's version holds.
  */
 export type AuditEntry = {
-  v: 1;
+  v: 2;
   time: string;
   actor: { type: "user" | "service"; id: string; role: string; orgId: string };
   action: string;
@@ -18,6 +20,8 @@ export type AuditEntry = {
   sourceIp: string;
   userAgent: string;
   breakGlass: boolean;
+  /** Why access was allowed: the caller's relationships to the client(s) that the policy granted on. */
+  basis: Relationship[];
 };
 
 export const GENESIS_HASH = "0".repeat(64);

@@ -1,15 +1,16 @@
-export { auditEntry } from "./build";
+export { type AccessBasis, auditEntry } from "./build";
 export { type AppendedEntry, appendWithItems, chainId, type GuardedItem, type TransactItem } from "./chain";
 export {
   type Checkpoint,
   type CheckpointProblem,
   checkpointHash,
+  latestCheckpointNumber,
   listCheckpoints,
   merkleRoot,
   type SignedCheckpoint,
-  verifyCheckpoints,
   writeCheckpoint,
 } from "./checkpoint";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
 export { readChain, readOrgChains } from "./read";
-export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain, verifyChains } from "./verify";
+export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";
+export { type OrgVerification, type VerifyFrom, verifyOrg } from "./verify-org";

@@ -3,12 +3,12 @@ import { queryAll } from "../store/query";
 import { chainId } from "./chain";
 import type { StoredEntry } from "./verify";
 
-/** Every entry of one chain, in sequence order (strongly consistent). */
-export function readChain(orgId: string, shard: number): Promise<StoredEntry[]> {
+/** The entries of one chain from sequence `from` on, in sequence order (strongly consistent). */
+export function readChain(orgId: string, shard: number, from = 1): Promise<StoredEntry[]> {
   return queryAll<StoredEntry>({
     TableName: getConfig().TABLE_AUDIT,
-    KeyConditionExpression: "pk = :pk",
-    ExpressionAttributeValues: { ":pk": chainId(orgId, shard) },
+    KeyConditionExpression: "pk = :pk AND seq >= :from",
+    ExpressionAttributeValues: { ":pk": chainId(orgId, shard), ":from": from },
   });
 }
 

@@ -64,6 +64,12 @@ export class NotFoundError extends AppError {
   }
 }
 
+export class CheckpointNotFoundError extends AppError {
+  constructor() {
+    super("CHECKPOINT_NOT_FOUND", 404, "No audit checkpoint with that number.");
+  }
+}
+
 export class VersionConflictError extends AppError {
   constructor() {
     super("VERSION_CONFLICT", 409, "The record was changed since you read it; read it again and retry.");

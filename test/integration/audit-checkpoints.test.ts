@@ -1,4 +1,4 @@
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import {
@@ -6,12 +6,11 @@ import {
   auditEntry,
   canonicalEntry,
   chainHash,
-  chainId,
   listCheckpoints,
   readOrgChains,
   type StoredEntry,
-  verifyChains,
-  verifyCheckpoints,
+  type VerifyFrom,
+  verifyOrg,
   writeCheckpoint,
 } from "../../shared/audit";
 import { aws } from "../../shared/aws";
@@ -33,12 +32,13 @@ async function append(orgId: string, count: number) {
   }
 }
 
-async function check(orgId: string) {
-  const chains = await readOrgChains(orgId);
-  const ids = chains.map((_, shard) => chainId(orgId, shard));
-  const chainProblem = verifyChains(chains, ids).find((r) => r.problem)?.problem;
-  const pinned = await verifyCheckpoints(orgId, new Map(ids.map((id, shard) => [id, chains[shard] ?? []])));
-  return { chainProblem, checkpoints: pinned.checkpoints, checkpointProblem: pinned.problem };
+async function check(orgId: string, from: VerifyFrom = "genesis") {
+  const result = await verifyOrg(orgId, from);
+  return {
+    chainProblem: result.entryProblem,
+    checkpoints: result.checkpoints,
+    checkpointProblem: result.checkpointProblem,
+  };
 }
 
 const longest = async (orgId: string) =>
@@ -109,5 +109,59 @@ describe("signed checkpoints", () => {
       checkpoint: 1,
       problem: "signature",
     });
+  });
+
+  it("verify from a checkpoint: only the entries after its pinned heads are read, and tampering there is caught", async () => {
+    await append("cp-from", 16);
+    await writeCheckpoint("cp-from");
+    await append("cp-from", 8);
+    const second = await writeCheckpoint("cp-from");
+    await append("cp-from", 4);
+    const fromGenesis = await verifyOrg("cp-from");
+    const fromLatest = await verifyOrg("cp-from", "latest");
+    expect(fromGenesis).toMatchObject({ intact: true, entries: 28, checkpoints: 2, fromCheckpoint: 0 });
+    // Each chain is read from its pinned head on: the pinned entry itself plus the 4 appended since.
+    const pinnedChains = second.checkpoint.heads.filter((head) => head.seq > 0).length;
+    expect(fromLatest).toMatchObject({ intact: true, fromCheckpoint: 2, checkpoints: 1 });
+    expect(fromLatest.entries).toBe(pinnedChains + 4);
+
+    const chain = await longest("cp-from");
+    const victim = chain.at(-1) as StoredEntry;
+    await put({ ...victim, entry: victim.entry.replace('"client.read"', '"client.list"') });
+    expect((await verifyOrg("cp-from", 2)).entryProblem).toMatchObject({ chain: victim.pk, seq: victim.seq });
+  });
+
+  it("from a checkpoint, catch the pinned entry itself rewritten", async () => {
+    await append("cp-pinned", 8);
+    const signed = await writeCheckpoint("cp-pinned");
+    const head = signed.checkpoint.heads.find((h) => h.seq > 0) as { chain: string; seq: number };
+    const chain = (await readOrgChains("cp-pinned")).find((c) => c[0]?.pk === head.chain) as StoredEntry[];
+    const pinned = chain.at(-1) as StoredEntry;
+    const forged = JSON.parse(pinned.entry);
+    forged.actor.id = "someone-else";
+    const text = canonicalEntry(forged);
+    await put({ ...pinned, entry: text, hash: chainHash(pinned.prevHash, pinned.seq, text) });
+    const result = await verifyOrg("cp-pinned", "latest");
+    expect(result.entryProblem).toBeUndefined(); // consistent on its own …
+    expect(result.checkpointProblem).toMatchObject({
+      checkpoint: 1,
+      problem: "head-mismatch",
+      chain: head.chain,
+    });
+  });
+
+  it("catch a checkpoint removed from the series, and refuse to start from one that does not exist", async () => {
+    await append("cp-gap", 4);
+    await writeCheckpoint("cp-gap");
+    await writeCheckpoint("cp-gap");
+    await writeCheckpoint("cp-gap");
+    await aws("s3").send(
+      new DeleteObjectCommand({
+        Bucket: getConfig().BUCKET_CHECKPOINTS,
+        Key: "cp-gap/checkpoints/000000000002.json",
+      }),
+    );
+    expect((await check("cp-gap")).checkpointProblem).toMatchObject({ checkpoint: 3, problem: "link" });
+    await expect(verifyOrg("cp-gap", 9)).rejects.toMatchObject({ code: "CHECKPOINT_NOT_FOUND" });
   });
 });
