@@ -1,8 +1,14 @@
 import * as z from "zod";
-import { ROLES } from "../shared/auth/roles";
 import { defineRoute, type RouteSpec } from "../shared/http/route";
 import { ErrorSchema } from "../shared/http/schemas";
 import { AssignmentPathSchema, AssignmentSchema } from "./assignments/schema";
+import {
+  DisclosureQuerySchema,
+  EntryPageSchema,
+  EntryQuerySchema,
+  VerificationSchema,
+  VerifyQuerySchema,
+} from "./audit/schema";
 import { BreakGlassSchema, GrantSchema } from "./break-glass/schema";
 import {
   ClientIdPathSchema,
@@ -84,7 +90,7 @@ export const routes = {
     handler: "clients/list",
     summary: "List the clients the caller may see (summary fields), paginated with an opaque cursor",
     auth: "cognito",
-    roles: [...ROLES],
+    roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { query: ListClientsQuerySchema },
     responses: { 200: { description: "A page of clients", schema: ClientListSchema }, ...errors },
@@ -95,7 +101,7 @@ export const routes = {
     handler: "clients/get",
     summary: "Read one client, with the fields the caller's role and relationship allow",
     auth: "cognito",
-    roles: [...ROLES],
+    roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema },
     responses: {
@@ -202,7 +208,7 @@ export const routes = {
     handler: "consents/list",
     summary: "The client's consents per purpose",
     auth: "cognito",
-    roles: [...ROLES],
+    roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read"],
     request: { path: ClientIdPathSchema },
     responses: { 200: { description: "Consents", schema: ConsentListSchema }, 404: notFound, ...errors },
@@ -370,6 +376,53 @@ export const routes = {
       201: { description: "Granted", schema: GrantSchema },
       404: notFound,
       409: { description: "A grant is already active", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  listAuditEntries: defineRoute({
+    method: "GET",
+    path: "/audit/entries",
+    handler: "audit/entries",
+    summary:
+      "The org's audit entries, newest first, by user, action and time range (compliance officers; no PHI); the query itself is audited",
+    auth: "cognito",
+    roles: ["compliance_officer"],
+    permissions: ["audit:read", "audit:append"],
+    request: { query: EntryQuerySchema },
+    responses: { 200: { description: "A page of entries", schema: EntryPageSchema }, ...errors },
+  }),
+  listDisclosures: defineRoute({
+    method: "GET",
+    path: "/clients/{clientId}/disclosures",
+    handler: "audit/disclosures",
+    summary:
+      "Accounting of disclosures (HIPAA 164.528): every audited access to one client's record, newest first (compliance officers)",
+    auth: "cognito",
+    roles: ["compliance_officer"],
+    permissions: ["records:read", "audit:read", "audit:append"],
+    request: { path: ClientIdPathSchema, query: DisclosureQuerySchema },
+    responses: {
+      200: { description: "A page of the client's accounting", schema: EntryPageSchema },
+      404: notFound,
+      ...errors,
+    },
+  }),
+  verifyAudit: defineRoute({
+    method: "GET",
+    path: "/audit/verify",
+    handler: "audit/verify",
+    summary:
+      "Verify the org's audit chains and signed checkpoints from genesis, the latest checkpoint (default) or checkpoint n (admins)",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["audit:read", "checkpoints:read", "kms:verify-checkpoints", "audit:append"],
+    request: { query: VerifyQuerySchema },
+    responses: {
+      200: {
+        description: "The verification report (intact or the first bad entry)",
+        schema: VerificationSchema,
+      },
+      404: { description: "No checkpoint with that number", schema: ErrorSchema },
       ...errors,
     },
   }),

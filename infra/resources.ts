@@ -36,6 +36,11 @@ export const TABLES = {
     holds: "hash-chained audit entries, append-only",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "seq", type: "N" },
+    // Compliance queries over an org's entries by time, and over one user's (`at` = time#chain#seq).
+    indexes: [
+      { name: "byOrg", partitionKey: { name: "org", type: "S" }, sortKey: { name: "at", type: "S" } },
+      { name: "byActor", partitionKey: { name: "actor", type: "S" }, sortKey: { name: "at", type: "S" } },
+    ],
   },
 } as const satisfies Record<string, TableDefinition>;
 
@@ -70,8 +75,9 @@ export const resourceName = (stage: string, name: string) => `coachvault-${stage
 export function functionEnvironment(names: {
   stage: string;
   tables: Record<TableName, string>;
-  buckets: Pick<Record<BucketName, string>, "transcripts">;
+  buckets: Record<BucketName, string>;
   kmsDataKeyId: string;
+  kmsAuditSigningKeyId: string;
   userPoolId: string;
   userPoolClientId: string;
   allowedOrigins: readonly string[];
@@ -82,7 +88,9 @@ export function functionEnvironment(names: {
     TABLE_KEYS: names.tables.keys,
     TABLE_AUDIT: names.tables.audit,
     BUCKET_TRANSCRIPTS: names.buckets.transcripts,
+    BUCKET_CHECKPOINTS: names.buckets.checkpoints,
     KMS_DATA_KEY_ID: names.kmsDataKeyId,
+    KMS_AUDIT_SIGNING_KEY_ID: names.kmsAuditSigningKeyId,
     USER_POOL_ID: names.userPoolId,
     USER_POOL_CLIENT_ID: names.userPoolClientId,
     ALLOWED_ORIGINS: names.allowedOrigins.join(","),

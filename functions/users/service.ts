@@ -1,9 +1,9 @@
 import type * as z from "zod";
 import { appendWithItems, auditEntry } from "../../shared/audit";
-import { decide, type Principal, pick } from "../../shared/auth";
+import { type Principal, pick, requireOrgAction } from "../../shared/auth";
 
 import { getConfig } from "../../shared/config";
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../shared/http/errors";
+import { ConflictError, NotFoundError, ValidationError } from "../../shared/http/errors";
 import type { RequestMeta } from "../../shared/http/handler";
 import {
   changeRole,
@@ -20,12 +20,6 @@ import { assignedClientIds, moveAssignment } from "../assignments/service";
 import type { InviteUserSchema, UpdateUserSchema } from "./schema";
 
 /** People and teams: admins invite users, change roles, disable and re-enable them, and set teams. */
-function allowed(principal: Principal, action: "user:manage" | "user:read") {
-  const decision = decide(principal, action, "none");
-  if (!decision.allow) throw new ForbiddenError();
-  return decision.fields;
-}
-
 const view = (user: UserRecord, fields: ReadonlySet<string>) =>
   pick(user as unknown as Record<string, unknown>, fields);
 
@@ -42,7 +36,7 @@ export async function inviteUser(
   request: RequestMeta,
   input: z.infer<typeof InviteUserSchema>,
 ) {
-  const fields = allowed(principal, "user:manage");
+  const fields = requireOrgAction(principal, "user:manage");
   await requireLead(principal.orgId, input.leadId);
   const userId = await createAccount(input.email, principal.orgId, input.role);
   const now = new Date().toISOString();
@@ -85,7 +79,7 @@ export async function inviteUser(
 }
 
 export async function listOrgUsers(principal: Principal) {
-  const fields = allowed(principal, "user:read");
+  const fields = requireOrgAction(principal, "user:read");
   return { items: (await listUsers(principal.orgId)).map((user) => view(user, fields)) };
 }
 
@@ -95,7 +89,7 @@ export async function updateUser(
   userId: string,
   input: z.infer<typeof UpdateUserSchema>,
 ) {
-  const fields = allowed(principal, "user:manage");
+  const fields = requireOrgAction(principal, "user:manage");
   const current = await getUser(principal.orgId, userId);
   if (!current) throw new NotFoundError();
   if (userId === principal.userId && (input.role || input.status)) {
@@ -132,7 +126,7 @@ export async function reassignClients(
   fromId: string,
   toId: string,
 ) {
-  allowed(principal, "user:manage");
+  requireOrgAction(principal, "user:manage");
   const [from, to] = [await getUser(principal.orgId, fromId), await getUser(principal.orgId, toId)];
   if (!from || !to) throw new NotFoundError();
   if (to.status !== "active" || to.role === "admin") {

@@ -1,17 +1,19 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Key } from "aws-cdk-lib/aws-kms";
+import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 
 /**
  * Customer-managed KMS keys, one per purpose so that a grant for one never opens another:
  * `data` wraps the per-client data keys, `storage` encrypts tables and buckets at rest, `logs`
- * encrypts CloudWatch log groups and the alarm topic.
+ * encrypts CloudWatch log groups and the alarm topic, `auditSigning` signs audit checkpoints.
  */
 export class Keys extends Construct {
   readonly data: Key;
   readonly storage: Key;
   readonly logs: Key;
+  /** Signs audit checkpoints (ECDSA P-256); its public half lets anyone check them. */
+  readonly auditSigning: Key;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -29,6 +31,15 @@ export class Keys extends Construct {
       description: "CoachVault: tables and buckets at rest",
     });
     this.logs = new Key(this, "Logs", { ...common, description: "CoachVault: log groups and alarm topic" });
+    // AWS KMS does not rotate asymmetric keys; a new signing key is a new key id, and every checkpoint
+    // names the key that signed it, so old checkpoints keep verifying (acknowledged in nag.ts).
+    this.auditSigning = new Key(this, "AuditSigning", {
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      description: "CoachVault: signs audit checkpoints",
+    });
     const region = Stack.of(this).region;
     this.logs.grantEncryptDecrypt(new ServicePrincipal(`logs.${region}.amazonaws.com`));
     this.logs.grantEncryptDecrypt(new ServicePrincipal("cloudwatch.amazonaws.com"));

@@ -39,17 +39,19 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         const group = stack.node
           .findAll()
           .find((c) => c.node.path === policy.node.path.replace(/Policy$/, "Logs"));
-        const bucket = byPath(stack, "Data/transcriptsBucket")[0];
+        const buckets = ["transcriptsBucket", "checkpointsBucket"].flatMap((name) =>
+          byPath(stack, `Data/${name}`),
+        );
         return [
           "AwsSolutions-IAM5[Resource::*]",
           ...(group ? [`AwsSolutions-IAM5[Resource::<${logicalId(group)}.Arn>:*]`] : []),
-          ...(bucket ? [`AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`] : []),
+          ...buckets.map((bucket) => `AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`),
         ];
       },
       reason:
         "No wildcard on data: X-Ray PutTraceSegments/PutTelemetryRecords, Comprehend Medical DetectPHI and the " +
         "Lambda VPC ENI actions accept no resource but '*'; log streams are created under the function's own " +
-        "log group (<group-arn>:*); transcript objects are under the one transcripts bucket (<bucket-arn>/*).",
+        "log group (<group-arn>:*); objects are under the one transcripts or checkpoints bucket (<bucket-arn>/*).",
       on: (stack) => stack.api.policies,
     },
     {

@@ -16,6 +16,8 @@ export type PermissionTargets = {
   region: string;
   userPoolArn: string;
   transcriptsBucket: IBucket;
+  checkpointsBucket: IBucket;
+  signingKey: Key;
 };
 
 const ENCRYPTION_CONTEXT_CONDITIONS = {
@@ -85,7 +87,42 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
     case "keys:create":
       return [tableStatement(tables.keys, ["PutItem"])];
     case "audit:append":
-      return [tableStatement(tables.audit, ["PutItem", "Query"])];
+      return [
+        tableStatement(tables.audit, ["PutItem", "Query"]),
+        // The disclosure pointers each append writes for the clients its entry names, and nothing else.
+        new PolicyStatement({
+          actions: ["dynamodb:PutItem"],
+          resources: [tables.records.tableArn],
+          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*#DISCLOSED#*"] } },
+        }),
+      ];
+    case "audit:read":
+      return [
+        tableStatement(
+          tables.audit,
+          ["Query", "BatchGetItem"],
+          TABLES.audit.indexes.map((index) => index.name),
+        ),
+      ];
+    case "checkpoints:read":
+      return [
+        new PolicyStatement({ actions: ["s3:ListBucket"], resources: [targets.checkpointsBucket.bucketArn] }),
+        new PolicyStatement({
+          actions: ["s3:GetObject"],
+          resources: [targets.checkpointsBucket.arnForObjects("*")],
+        }),
+      ];
+    case "checkpoints:write":
+      return [
+        new PolicyStatement({
+          actions: ["s3:PutObject", "s3:PutObjectRetention"],
+          resources: [targets.checkpointsBucket.arnForObjects("*")],
+        }),
+      ];
+    case "kms:sign-checkpoints":
+      return [new PolicyStatement({ actions: ["kms:Sign"], resources: [targets.signingKey.keyArn] })];
+    case "kms:verify-checkpoints":
+      return [new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [targets.signingKey.keyArn] })];
     case "kms:generate-data-key":
       return [
         new PolicyStatement({

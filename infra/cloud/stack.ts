@@ -45,6 +45,8 @@ export class CoachVaultStack extends Stack {
         region: this.region,
         userPoolArn: this.auth.userPool.userPoolArn,
         transcriptsBucket: this.data.buckets.transcripts,
+        checkpointsBucket: this.data.buckets.checkpoints,
+        signingKey: this.keys.auditSigning,
       },
       environment: {
         ...functionEnvironment({
@@ -54,8 +56,12 @@ export class CoachVaultStack extends Stack {
             keys: this.data.tables.keys.tableName,
             audit: this.data.tables.audit.tableName,
           },
-          buckets: { transcripts: this.data.buckets.transcripts.bucketName },
+          buckets: {
+            transcripts: this.data.buckets.transcripts.bucketName,
+            checkpoints: this.data.buckets.checkpoints.bucketName,
+          },
           kmsDataKeyId: this.keys.data.keyArn,
+          kmsAuditSigningKeyId: this.keys.auditSigning.keyArn,
           userPoolId: this.auth.userPool.userPoolId,
           userPoolClientId: this.auth.appClient.userPoolClientId,
           allowedOrigins: settings.allowedOrigins,

@@ -134,8 +134,10 @@ export const DEMO_USERS: readonly Pick<DemoUser, "email" | "role" | "orgId" | "l
   { email: "lead@demo.example", role: "coach_lead", orgId: "demo" },
   { email: "coach1@demo.example", role: "coach", orgId: "demo", lead: "lead@demo.example" },
   { email: "coach2@demo.example", role: "coach", orgId: "demo" },
+  { email: "compliance@demo.example", role: "compliance_officer", orgId: "demo" },
   { email: "admin@other.example", role: "admin", orgId: "other" },
   { email: "coach@other.example", role: "coach", orgId: "other" },
+  { email: "compliance@other.example", role: "compliance_officer", orgId: "other" },
 ];
 
 /** A password meeting the pool policy: 20 random characters plus one of each required class. */

@@ -147,6 +147,7 @@ export async function startLocalStack(options: StackOptions) {
         tables,
         buckets,
         kmsDataKeyId: kms.dataKeyId,
+        kmsAuditSigningKeyId: kms.auditSigningKeyId,
         userPoolId: "pending",
         userPoolClientId: "pending",
         allowedOrigins,
@@ -181,8 +182,6 @@ export async function startLocalStack(options: StackOptions) {
         USER_POOL_CLIENT_ID: pool.clientId,
         COGNITO_ISSUER: issuer,
         COGNITO_JWKS_URL: `${issuer}/.well-known/jwks.json`,
-        KMS_AUDIT_SIGNING_KEY_ID: kms.auditSigningKeyId,
-        BUCKET_CHECKPOINTS: buckets.checkpoints,
       },
     };
     useLocalStack(endpoints);

@@ -21,6 +21,60 @@ const MAX_BACKOFF_MS = 100;
 
 export const chainId = (orgId: string, shard: number) => `ORG#${orgId}#SHARD#${shard}`;
 
+/** An entry's place in time order, unique across the org's chains: the sort key of the audit indexes. */
+export const entryPosition = (time: string, chain: string, seq: number) =>
+  `${time}#${chain}#${String(seq).padStart(12, "0")}`;
+export const orgIndexKey = (orgId: string) => `ORG#${orgId}`;
+export const actorIndexKey = (orgId: string, userId: string) => `ORG#${orgId}#USER#${userId}`;
+/** Where a client's accounting of disclosures is indexed: one pointer per entry that names the client. */
+export const disclosurePartition = (orgId: string, clientId: string) => `ORG#${orgId}#DISCLOSED#${clientId}`;
+
+const subjectsOf = (entry: AuditEntry) => [
+  ...new Set([
+    ...(entry.resource.clientId ? [entry.resource.clientId] : []),
+    ...(entry.resource.clientIds ?? []),
+  ]),
+];
+
+/**
+ * The audit item and its index pointers for one attempt. The index attributes and pointers are not part
+ * of the hash: they only find entries, and whatever they find is checked against the chain.
+ */
+function auditItems(
+  entry: AuditEntry,
+  canonical: string,
+  chain: string,
+  seq: number,
+  prevHash: string,
+  hash: string,
+) {
+  const { TABLE_AUDIT, TABLE_RECORDS } = getConfig();
+  const orgId = entry.actor.orgId;
+  const at = entryPosition(entry.time, chain, seq);
+  const audit: TransactItem = {
+    Put: {
+      TableName: TABLE_AUDIT,
+      Item: {
+        pk: chain,
+        seq,
+        prevHash,
+        hash,
+        entry: canonical,
+        time: entry.time,
+        at,
+        org: orgIndexKey(orgId),
+        actor: actorIndexKey(orgId, entry.actor.id),
+        action: entry.action,
+      },
+      ConditionExpression: "attribute_not_exists(pk)",
+    },
+  };
+  const pointers: TransactItem[] = subjectsOf(entry).map((clientId) => ({
+    Put: { TableName: TABLE_RECORDS, Item: { pk: disclosurePartition(orgId, clientId), sk: at, chain, seq } },
+  }));
+  return [audit, ...pointers];
+}
+
 function pickShard(): number {
   return randomInt(getConfig().AUDIT_SHARDS);
 }
@@ -65,13 +119,7 @@ export async function appendWithItems(
         new TransactWriteCommand({
           TransactItems: [
             ...items.map((guarded) => guarded.item),
-            {
-              Put: {
-                TableName: getConfig().TABLE_AUDIT,
-                Item: { pk: chain, seq, prevHash: head.hash, hash, entry: canonical, time: entry.time },
-                ConditionExpression: "attribute_not_exists(pk)",
-              },
-            },
+            ...auditItems(entry, canonical, chain, seq, head.hash, hash),
           ],
         }),
       );

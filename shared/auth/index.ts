@@ -6,7 +6,9 @@ export {
   decide,
   POLICY,
   pick,
+  RELATIONSHIPS,
   type Relationship,
+  requireOrgAction,
 } from "./policy";
 export { ORG_ID, type Principal, principalFromClaims } from "./principal";
 export { isRole, ROLES, type Role } from "./roles";

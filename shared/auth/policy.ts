@@ -1,3 +1,4 @@
+import { ForbiddenError } from "../http/errors";
 import type { Principal } from "./principal";
 import type { Role } from "./roles";
 
@@ -30,6 +31,8 @@ export const ACTIONS = [
   "breakglass:request",
   "user:manage",
   "user:read",
+  "audit:read",
+  "audit:verify",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -60,6 +63,24 @@ const FULL_TRANSCRIPT = ["transcript:full", "transcript:redacted", "transcript:p
 const REDACTED_TRANSCRIPT = ["transcript:redacted", "transcript:phiSummary"];
 const NOTE = ["noteId", "clientId", "sessionId", "authorId", "text", "version", "createdAt", "updatedAt"];
 const CONSENT = ["purpose", "status", "version", "grantedAt", "revokedAt", "recordedBy"];
+/** What an audit entry holds: who, when, what (field names only), why; never a PHI value. */
+export const AUDIT_FIELDS = [
+  "v",
+  "time",
+  "actor",
+  "action",
+  "resource",
+  "fields",
+  "outcome",
+  "requestId",
+  "sourceIp",
+  "userAgent",
+  "breakGlass",
+  "basis",
+  "chain",
+  "seq",
+  "hash",
+] as const;
 const USER_FIELDS = ["userId", "email", "role", "status", "leadId", "version", "createdAt", "updatedAt"];
 
 export type Rule = {
@@ -138,6 +159,10 @@ export const POLICY: readonly Rule[] = [
   { roles: ["admin"], relationships: ORDINARY, actions: ["consent:read"], fields: CONSENT },
   { roles: ["admin"], relationships: ["none"], actions: ["user:manage", "user:read"], fields: USER_FIELDS },
   { roles: ["coach_lead"], relationships: ["none"], actions: ["user:read"], fields: USER_FIELDS },
+  // Compliance officers read the audit trail (org-wide, and each client's accounting of disclosures)
+  // and nothing else: no client record, no PHI. Admins can have the trail verified.
+  { roles: ["compliance_officer"], relationships: ["none"], actions: ["audit:read"], fields: AUDIT_FIELDS },
+  { roles: ["admin"], relationships: ["none"], actions: ["audit:verify"], fields: [] },
   // Emergency access: leads and admins may ask for it (with a reason, time-boxed, audited) …
   {
     roles: ["coach_lead", "admin"],
@@ -186,6 +211,13 @@ export function decide(
       r.relationships.includes(relationship),
   );
   return rule ? { allow: true, fields: new Set(rule.fields) } : { allow: false };
+}
+
+/** An org-level action (one that needs no relationship to a client): its fields, or 403. */
+export function requireOrgAction(principal: Pick<Principal, "role">, action: Action): ReadonlySet<string> {
+  const decision = decide(principal, action, "none");
+  if (!decision.allow) throw new ForbiddenError();
+  return decision.fields;
 }
 
 /** The best relationship for an action among those a caller holds (break-glass only when nothing else allows). */

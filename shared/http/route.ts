@@ -17,6 +17,11 @@ export type Permission =
   | "keys:read"
   | "keys:create"
   | "audit:append"
+  | "audit:read"
+  | "checkpoints:read"
+  | "checkpoints:write"
+  | "kms:sign-checkpoints"
+  | "kms:verify-checkpoints"
   | "kms:generate-data-key"
   | "kms:decrypt-data-key";
 

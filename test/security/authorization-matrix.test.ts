@@ -134,6 +134,17 @@ const ENTRIES: Record<string, Entry> = {
       body: { text: "Changed", version: 1 },
     }),
   },
+  listAuditEntries: {
+    scope: "org",
+    action: "audit:read",
+    request: (f) => ({ path: `/audit/entries?actorId=${f.coachId}&limit=5` }),
+  },
+  listDisclosures: {
+    scope: "org-resource",
+    action: "audit:read",
+    request: (f) => ({ path: `/clients/${f.clientId}/disclosures?limit=5` }),
+  },
+  verifyAudit: { scope: "org", action: "audit:verify", request: () => ({ path: "/audit/verify" }) },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -165,8 +176,20 @@ const CALLERS: Caller[] = [
   },
   { email: "admin@demo.example", role: "admin", relationship: "none", owner: "coach1@demo.example" },
   { email: "admin@demo.example", role: "admin", relationship: "break_glass", owner: "coach1@demo.example" },
+  {
+    email: "compliance@demo.example",
+    role: "compliance_officer",
+    relationship: "none",
+    owner: "coach1@demo.example",
+  },
   { email: "coach@other.example", role: "coach", relationship: "other-org", owner: "coach1@demo.example" },
   { email: "admin@other.example", role: "admin", relationship: "other-org", owner: "coach1@demo.example" },
+  {
+    email: "compliance@other.example",
+    role: "compliance_officer",
+    relationship: "other-org",
+    owner: "coach1@demo.example",
+  },
 ];
 
 const held = (relationship: Relationship): Relationship[] =>

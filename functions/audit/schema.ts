@@ -1,0 +1,84 @@
+import * as z from "zod";
+import { RELATIONSHIPS } from "../../shared/auth/policy";
+
+/** Audit trail schemas: what compliance officers query and what they get back (never a PHI value). */
+const range = {
+  from: z.iso.datetime().optional(),
+  to: z.iso.datetime().optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(2048).optional(),
+};
+const ordered = (value: { from?: string; to?: string }) => !value.from || !value.to || value.from < value.to;
+const orderedRule = { params: { rule: "from_before_to" }, message: "from must be before to", path: ["to"] };
+
+export const EntryQuerySchema = z
+  .strictObject({
+    ...range,
+    actorId: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,128}$/)
+      .optional(),
+    action: z
+      .string()
+      .regex(/^[a-z]+(\.[a-z-]+)+$/)
+      .max(64)
+      .optional(),
+  })
+  .refine(ordered, orderedRule);
+
+export const DisclosureQuerySchema = z.strictObject(range).refine(ordered, orderedRule);
+
+export const VerifyQuerySchema = z.strictObject({
+  from: z.union([z.enum(["genesis", "latest"]), z.coerce.number().int().min(1).max(1e12)]).optional(),
+});
+
+const AuditEntrySchema = z.object({
+  v: z.number().int(),
+  time: z.iso.datetime(),
+  actor: z.object({ type: z.enum(["user", "service"]), id: z.string(), role: z.string(), orgId: z.string() }),
+  action: z.string(),
+  resource: z.object({
+    type: z.string(),
+    id: z.string(),
+    clientId: z.string().optional(),
+    clientIds: z.array(z.string()).optional(),
+  }),
+  fields: z.array(z.string()),
+  outcome: z.enum(["success", "denied", "failure"]),
+  requestId: z.string(),
+  sourceIp: z.string(),
+  userAgent: z.string(),
+  breakGlass: z.boolean(),
+  basis: z.array(z.enum(RELATIONSHIPS)).optional(),
+});
+
+const FoundEntrySchema = z.object({
+  chain: z.string(),
+  seq: z.number().int(),
+  hash: z.string(),
+  hashValid: z.boolean(),
+  entry: AuditEntrySchema.optional(),
+});
+
+export const EntryPageSchema = z.object({
+  items: z.array(FoundEntrySchema),
+  nextCursor: z.string().optional(),
+});
+
+const Problem = z.object({
+  chain: z.string().optional(),
+  seq: z.number().int().optional(),
+  checkpoint: z.number().int().optional(),
+  problem: z.string(),
+});
+
+export const VerificationSchema = z.object({
+  orgId: z.string(),
+  fromCheckpoint: z.number().int(),
+  intact: z.boolean(),
+  entries: z.number().int(),
+  checkpoints: z.number().int(),
+  chains: z.array(z.object({ chain: z.string(), entries: z.number().int(), problem: Problem.optional() })),
+  entryProblem: Problem.optional(),
+  checkpointProblem: Problem.optional(),
+});
