@@ -11,6 +11,7 @@ import {
   deleteAccount,
   getUser,
   listUsers,
+  orgRegistryItem,
   setEnabled,
   type UserRecord,
   userItem,
@@ -68,6 +69,7 @@ export async function inviteUser(
             },
           },
         },
+        { item: { Put: { TableName: getConfig().TABLE_RECORDS, Item: orgRegistryItem(principal.orgId) } } },
       ],
     );
   } catch (error) {

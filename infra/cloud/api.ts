@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import {
   AccessLogFormat,
@@ -20,45 +19,23 @@ import {
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
 import type { UserPool } from "aws-cdk-lib/aws-cognito";
-import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import type { Key } from "aws-cdk-lib/aws-kms";
-import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
-import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
+import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import * as z from "zod";
 import type { RouteSpec } from "../../shared/http/route";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
-import type { Network } from "./network";
-import { type PermissionTargets, statementsFor, storageKeyStatement } from "./permissions";
+import { bundledFunction, type FunctionDefaults } from "./functions";
 
 type Route = RouteSpec & { id: string };
 
-export type ApiProps = {
+export type ApiProps = FunctionDefaults & {
   stage: string;
   routes: readonly Route[];
-  environment: Record<string, string>;
   userPool: UserPool;
   allowedOrigins: readonly string[];
-  logsKey: Key;
-  logRetention: RetentionDays;
-  permissions: PermissionTargets;
-  network?: Network;
-};
-
-const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
-
-/** Bundling shared by every function: ESM, minified, the AWS SDK from the Lambda runtime. */
-export const BUNDLING = {
-  format: OutputFormat.ESM,
-  minify: true,
-  sourceMap: true,
-  target: "node22",
-  mainFields: ["module", "main"],
-  externalModules: ["@aws-sdk/*"],
-  // Some dependencies still call require(); give ESM bundles one.
-  banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
 };
 
 /**
@@ -68,6 +45,7 @@ export const BUNDLING = {
 export class Api extends Construct {
   readonly restApi: RestApi;
   readonly functions: Record<string, NodejsFunction> = {};
+  readonly policies: ManagedPolicy[] = [];
   /** Methods without an authorizer (only PHI-free routes such as /health); nag.ts acknowledges these. */
   readonly publicMethods: Method[] = [];
 
@@ -141,8 +119,9 @@ export class Api extends Construct {
       validateRequestParameters: true,
     });
     for (const route of props.routes) {
-      const fn = this.routeFunction(route, props);
+      const { fn, policy } = bundledFunction(this, route, props);
       this.functions[route.id] = fn;
+      this.policies.push(policy);
       const body = route.request?.body;
       const method = this.resourceFor(route.path).addMethod(route.method, new LambdaIntegration(fn), {
         ...(route.auth === "cognito"
@@ -176,90 +155,6 @@ export class Api extends Construct {
       contentType: "application/json",
       schema: { ...jsonSchema, schema: JsonSchemaVersion.DRAFT4 } as never,
     });
-  }
-
-  /**
-   * Each function gets its own role with one customer-managed policy: exactly its manifest permissions,
-   * its own log group, X-Ray, and (in a VPC) its network interfaces. The role is handed to the function
-   * immutable, so nothing can quietly add an inline policy to it.
-   */
-  readonly policies: ManagedPolicy[] = [];
-
-  private routeRole(route: Route, props: ApiProps, logGroupArn: string) {
-    const role = new Role(this, `${route.id}Role`, {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-    });
-    const statements = [
-      new PolicyStatement({
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [`${logGroupArn}:*`],
-      }),
-      new PolicyStatement({
-        actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-        resources: ["*"],
-      }),
-      // Every authenticated request reads the caller's directory entry (records:read).
-      ...[
-        ...new Set([...route.permissions, ...(route.auth === "cognito" ? (["records:read"] as const) : [])]),
-      ].flatMap((permission) => statementsFor(permission, props.permissions)),
-      ...(route.auth === "cognito" ||
-      route.permissions.some((permission) => /^(records|keys|audit|transcripts):/.test(permission))
-        ? [storageKeyStatement(props.permissions)]
-        : []),
-      ...(props.network
-        ? [
-            new PolicyStatement({
-              actions: [
-                "ec2:CreateNetworkInterface",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DeleteNetworkInterface",
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:UnassignPrivateIpAddresses",
-              ],
-              resources: ["*"],
-            }),
-          ]
-        : []),
-    ];
-    const policy = new ManagedPolicy(this, `${route.id}Policy`, { statements, roles: [role] });
-    this.policies.push(policy);
-    return { role: Role.fromRoleArn(this, `${route.id}RoleRef`, role.roleArn, { mutable: false }), policy };
-  }
-
-  private routeFunction(route: Route, props: ApiProps): NodejsFunction {
-    const logGroup = new LogGroup(this, `${route.id}Logs`, {
-      encryptionKey: props.logsKey,
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const { role, policy } = this.routeRole(route, props, logGroup.logGroupArn);
-    const fn = new NodejsFunction(this, `${route.id}Function`, {
-      entry: `${projectRoot}functions/${route.handler}.ts`,
-      handler: "handler",
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
-      memorySize: 512,
-      timeout: Duration.seconds(10),
-      tracing: Tracing.ACTIVE,
-      reservedConcurrentExecutions: route.concurrency ?? 10,
-      logGroup,
-      environment: {
-        ...props.environment,
-        POWERTOOLS_SERVICE_NAME: "coachvault",
-        NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling: BUNDLING,
-      role,
-      ...(props.network && {
-        vpc: props.network.vpc,
-        securityGroups: [props.network.functionsSecurityGroup],
-        vpcSubnets: { subnets: props.network.vpc.isolatedSubnets },
-      }),
-    });
-    fn.node.addDependency(policy);
-    return fn;
   }
 
   private addWaf(stage: string, props: ApiProps) {

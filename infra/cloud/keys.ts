@@ -14,6 +14,8 @@ export class Keys extends Construct {
   readonly logs: Key;
   /** Signs audit checkpoints (ECDSA P-256); its public half lets anyone check them. */
   readonly auditSigning: Key;
+  /** Encrypts CloudTrail log files (CloudTrail itself is granted use in trail.ts). */
+  readonly trail: Key;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -31,6 +33,7 @@ export class Keys extends Construct {
       description: "CoachVault: tables and buckets at rest",
     });
     this.logs = new Key(this, "Logs", { ...common, description: "CoachVault: log groups and alarm topic" });
+    this.trail = new Key(this, "Trail", { ...common, description: "CoachVault: CloudTrail log files" });
     // AWS KMS does not rotate asymmetric keys; a new signing key is a new key id, and every checkpoint
     // names the key that signed it, so old checkpoints keep verifying (acknowledged in nag.ts).
     this.auditSigning = new Key(this, "AuditSigning", {

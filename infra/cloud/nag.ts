@@ -21,6 +21,11 @@ const logicalId = (construct: IConstruct) => {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
 };
 
+const allFunctions = (stack: CoachVaultStack) => [
+  ...Object.values(stack.api.functions),
+  ...Object.values(stack.jobs.functions),
+];
+
 const byPath = (stack: Stack, suffix: string) =>
   stack.node.findAll().filter((construct) => construct.node.path.endsWith(suffix));
 
@@ -31,7 +36,7 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
       reason:
         "Functions are pinned to nodejs22.x on purpose: the runtime is upgraded as a tested change with the " +
         "local toolchain, not silently to whatever is newest.",
-      on: (stack) => Object.values(stack.api.functions),
+      on: allFunctions,
     },
     {
       ids: (policy) => {
@@ -50,9 +55,10 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
       },
       reason:
         "No wildcard on data: X-Ray PutTraceSegments/PutTelemetryRecords, Comprehend Medical DetectPHI and the " +
-        "Lambda VPC ENI actions accept no resource but '*'; log streams are created under the function's own " +
+        "Lambda VPC ENI actions accept no resource but '*'; log streams are created under the function's (or " +
+        "CloudTrail's) own " +
         "log group (<group-arn>:*); objects are under the one transcripts or checkpoints bucket (<bucket-arn>/*).",
-      on: (stack) => stack.api.policies,
+      on: (stack) => [...stack.api.policies, ...stack.jobs.policies, stack.trail.deliveryPolicy],
     },
     {
       ids: [
@@ -67,9 +73,10 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
     {
       ids: ["HIPAA.Security-LambdaDLQ"],
       reason:
-        "Every function is invoked synchronously by API Gateway: a failure is returned to the caller (and " +
-        "alarmed); a dead-letter queue only receives failed asynchronous invocations, of which there are none.",
-      on: (stack) => Object.values(stack.api.functions),
+        "Route functions are invoked synchronously by API Gateway: a failure is returned to the caller (and " +
+        "alarmed). The one asynchronous function, the scheduled checkpoint job, carries no payload to keep: " +
+        "EventBridge retries a failed run, the next run (5 minutes later) redoes its work, and its errors alarm.",
+      on: allFunctions,
     },
     {
       ids: ["AwsSolutions-APIG4", "AwsSolutions-COG4"],
@@ -88,9 +95,9 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
     {
       ids: ["HIPAA.Security-S3BucketReplicationEnabled"],
       reason:
-        "Buckets are versioned, retained on stack deletion, and the checkpoint bucket is under Object Lock; " +
+        "Buckets are versioned, retained on stack deletion, and the checkpoint and CloudTrail buckets are under Object Lock; " +
         "cross-region replication needs a destination account/region chosen per deployment (README, 'Deploy').",
-      on: (stack) => [...Object.values(stack.data.buckets), stack.data.accessLogs],
+      on: (stack) => [...Object.values(stack.data.buckets), stack.data.accessLogs, stack.trail.bucket],
     },
     {
       ids: ["HIPAA.Security-S3DefaultEncryptionKMS"],
@@ -104,7 +111,7 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
           {
             ids: ["HIPAA.Security-LambdaInsideVPC"],
             reason: `Stage '${settings.stage}' runs with context useVpc=false (development only); production sets useVpc=true.`,
-            on: (stack: CoachVaultStack) => Object.values(stack.api.functions),
+            on: allFunctions,
           },
         ]),
   ];

@@ -2,10 +2,12 @@ import { App, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
 import { readSettings } from "./settings";
+import { TRAIL_ALARMS } from "./trail";
 
 /**
  * The CDK app under both cdk-nag packs. `Template.fromStack` throws on any unacknowledged finding,
@@ -29,6 +31,8 @@ beforeAll(() => {
 });
 
 const resources = (type: string) => Object.values(template.findResources(type)) as { Properties: any }[];
+const policies = () =>
+  resources("AWS::IAM::ManagedPolicy").map((p) => JSON.stringify(p.Properties.PolicyDocument));
 
 describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
   it("synthesizes with every finding fixed or acknowledged with a specific reason", () => {
@@ -72,9 +76,9 @@ describe("data at rest", () => {
     expect(selection?.Properties.BackupSelection.Resources).toHaveLength(3);
   });
 
-  it("buckets: SSE-KMS, versioned, public access blocked, TLS-only, access-logged; checkpoints under Object Lock", () => {
+  it("buckets: SSE-KMS, versioned, public access blocked, TLS-only, access-logged; checkpoints and CloudTrail under Object Lock", () => {
     const buckets = resources("AWS::S3::Bucket").filter((b) => b.Properties.LoggingConfiguration);
-    expect(buckets).toHaveLength(2);
+    expect(buckets).toHaveLength(3); // transcripts, checkpoints, CloudTrail
     for (const bucket of buckets) {
       expect(
         bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
@@ -89,10 +93,13 @@ describe("data at rest", () => {
       });
     }
     const locked = buckets.filter((b) => b.Properties.ObjectLockEnabled);
-    expect(locked[0]?.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
-      Mode: "COMPLIANCE",
-      Days: 2555,
-    });
+    expect(locked).toHaveLength(2);
+    for (const bucket of locked) {
+      expect(bucket.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
+        Mode: "COMPLIANCE",
+        Days: 2555,
+      });
+    }
     for (const policy of resources("AWS::S3::BucketPolicy")) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
@@ -132,7 +139,7 @@ describe("identity", () => {
 describe("API", () => {
   it("one nodejs22.x arm64 function per manifest route, with reserved concurrency and an encrypted log group", () => {
     const functions = resources("AWS::Lambda::Function").filter((f) => f.Properties.Runtime === "nodejs22.x");
-    expect(functions).toHaveLength(routeList.length);
+    expect(functions).toHaveLength(routeList.length + jobList.length);
     for (const fn of functions) {
       expect(fn.Properties.Architectures).toEqual(["arm64"]);
       expect(fn.Properties.ReservedConcurrentExecutions).toBeGreaterThan(0);
@@ -171,8 +178,10 @@ describe("API", () => {
   });
 
   it("every security event a function logs (break-glass, integrity failure) raises an alarm", () => {
-    const filters = resources("AWS::Logs::MetricFilter");
-    expect(filters).toHaveLength(routeList.length);
+    const filters = resources("AWS::Logs::MetricFilter").filter(
+      (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault",
+    );
+    expect(filters).toHaveLength(routeList.length + jobList.length);
     for (const filter of filters) expect(filter.Properties.FilterPattern).toContain("$.securityEvent");
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "SecurityEvents", Threshold: 1 });
   });
@@ -187,10 +196,63 @@ describe("API", () => {
   });
 });
 
-describe("least privilege", () => {
-  const policies = () =>
-    resources("AWS::IAM::ManagedPolicy").map((p) => JSON.stringify(p.Properties.PolicyDocument));
+describe("audit checkpoints", () => {
+  it("a job signs checkpoints every 5 minutes, alone: the only function that may Sign or write checkpoints", () => {
+    const rules = resources("AWS::Events::Rule");
+    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(5 minutes)"]);
+    const targetId = rules[0]?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
+    const job = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
+    expect(job.Properties.Handler).toBe("index.handler");
+    expect(job.Properties.ReservedConcurrentExecutions).toBe(1);
+    const signing = policies().filter((doc) => doc.includes('"kms:Sign"'));
+    expect(signing).toHaveLength(1);
+    expect(signing[0]).toContain("s3:PutObjectRetention");
+    const writers = policies().filter(
+      (doc) => doc.includes('"s3:PutObject"') && doc.includes("checkpointsBucket"),
+    );
+    expect(writers).toHaveLength(1);
+  });
+});
 
+describe("CloudTrail", () => {
+  it("records management events and PHI data events, validated, KMS-encrypted, into Object Lock and CloudWatch Logs", () => {
+    const [trail] = resources("AWS::CloudTrail::Trail");
+    expect(trail?.Properties).toMatchObject({
+      EnableLogFileValidation: true,
+      IsMultiRegionTrail: true,
+      IsLogging: true,
+    });
+    expect(trail?.Properties.KMSKeyId).toBeDefined();
+    expect(trail?.Properties.CloudWatchLogsLogGroupArn).toBeDefined();
+    const selectors = JSON.stringify(trail?.Properties.AdvancedEventSelectors);
+    for (const kind of ["Management", "AWS::S3::Object", "AWS::DynamoDB::Table"])
+      expect(selectors).toContain(kind);
+    for (const table of ["recordsTable", "keysTable", "auditTable"]) expect(selectors).toContain(table);
+    for (const bucket of ["transcriptsBucket", "checkpointsBucket"]) expect(selectors).toContain(bucket);
+    const bucketId = trail?.Properties.S3BucketName.Ref;
+    const bucket = template.findResources("AWS::S3::Bucket")[bucketId] as { Properties: any };
+    expect(bucket.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toMatchObject({
+      Mode: "COMPLIANCE",
+    });
+    expect(
+      bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+        .SSEAlgorithm,
+    ).toBe("aws:kms");
+  });
+
+  it("alarms on unauthorized API calls, KMS key disable or deletion, IAM policy changes and CloudTrail changes", () => {
+    const filters = resources("AWS::Logs::MetricFilter").filter(
+      (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/CloudTrail",
+    );
+    expect(filters.map((f) => f.Properties.MetricTransformations[0].MetricName).sort()).toEqual(
+      Object.keys(TRAIL_ALARMS).sort(),
+    );
+    const alarmed = resources("AWS::CloudWatch::Alarm").map((alarm) => alarm.Properties.MetricName);
+    expect(alarmed).toEqual(expect.arrayContaining(Object.keys(TRAIL_ALARMS)));
+  });
+});
+
+describe("least privilege", () => {
   it("no function may update or delete an audit entry, scan a table, or use KMS beyond its manifest permissions", () => {
     // (the disclosure pointers an append writes to the records table are pinned to their own partitions)
     const pointerStatements = policies().filter((doc) => doc.includes("ORG#*#DISCLOSED#*"));

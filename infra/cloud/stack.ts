@@ -1,15 +1,22 @@
 import { Stack, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
 import { functionEnvironment } from "../resources";
 import { Api } from "./api";
 import { Auth } from "./auth";
 import { Data } from "./data";
+import type { FunctionDefaults } from "./functions";
+import { Jobs } from "./jobs";
 import { Keys } from "./keys";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
 import type { StageSettings } from "./settings";
+import { AccountTrail } from "./trail";
+
+/** Object Lock retention of signed audit checkpoints and CloudTrail files (7 years, past HIPAA's 6-year horizon). */
+const CHECKPOINT_RETENTION_DAYS = 7 * 365;
 
 /** CoachVault for one stage: keys, data, users, the API built from the route manifest, alarms. */
 export class CoachVaultStack extends Stack {
@@ -17,6 +24,8 @@ export class CoachVaultStack extends Stack {
   readonly data: Data;
   readonly auth: Auth;
   readonly keys: Keys;
+  readonly jobs: Jobs;
+  readonly trail: AccountTrail;
 
   constructor(scope: Construct, id: string, settings: StageSettings, props?: StackProps) {
     super(scope, id, props);
@@ -25,17 +34,13 @@ export class CoachVaultStack extends Stack {
     this.data = new Data(this, "Data", {
       stage: settings.stage,
       storageKey: this.keys.storage,
-      checkpointRetentionDays: 7 * 365,
+      checkpointRetentionDays: CHECKPOINT_RETENTION_DAYS,
     });
     this.auth = new Auth(this, "Auth", { stage: settings.stage });
     const network = settings.useVpc
       ? new Network(this, "Network", { flowLogBucket: this.data.accessLogs })
       : undefined;
-    this.api = new Api(this, "Api", {
-      stage: settings.stage,
-      routes: routeList,
-      userPool: this.auth.userPool,
-      allowedOrigins: settings.allowedOrigins,
+    const functionDefaults: FunctionDefaults = {
       logsKey: this.keys.logs,
       logRetention,
       permissions: {
@@ -67,14 +72,34 @@ export class CoachVaultStack extends Stack {
           allowedOrigins: settings.allowedOrigins,
         }),
         AUDIT_SHARDS: String(settings.auditShards),
+        CHECKPOINT_RETENTION_DAYS: String(CHECKPOINT_RETENTION_DAYS),
       },
       ...(network && { network }),
+    };
+    this.api = new Api(this, "Api", {
+      ...functionDefaults,
+      stage: settings.stage,
+      routes: routeList,
+      userPool: this.auth.userPool,
+      allowedOrigins: settings.allowedOrigins,
     });
-    new Monitoring(this, "Monitoring", {
+    this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, jobs: jobList });
+    const monitoring = new Monitoring(this, "Monitoring", {
       alarmEmail: settings.alarmEmail,
       logsKey: this.keys.logs,
       api: this.api.restApi,
-      functions: this.api.functions,
+      functions: { ...this.api.functions, ...this.jobs.functions },
+    });
+    this.trail = new AccountTrail(this, "CloudTrail", {
+      stage: settings.stage,
+      trailKey: this.keys.trail,
+      logsKey: this.keys.logs,
+      logRetention,
+      retentionDays: CHECKPOINT_RETENTION_DAYS,
+      accessLogs: this.data.accessLogs,
+      phiBuckets: [this.data.buckets.transcripts, this.data.buckets.checkpoints],
+      phiTables: Object.values(this.data.tables),
+      alarmTopic: monitoring.topic,
     });
   }
 }

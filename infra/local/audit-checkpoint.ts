@@ -1,21 +1,26 @@
 import { parseArgs } from "node:util";
+import { handler } from "../../functions/audit/checkpoint";
 import { writeCheckpoint } from "../../shared/audit";
 import { readEndpoints, useLocalStack } from "./stack";
 
 /**
- * `npm run audit:checkpoint -- --org <orgId>`: writes the org's next signed checkpoint against the
- * local stack (what the scheduled checkpoint function will do every 5 minutes in the cloud).
+ * `npm run audit:checkpoint`: runs the scheduled checkpoint job once against the local stack (every
+ * registered org whose chains moved). `-- --org <orgId>` writes that org's next checkpoint regardless.
  */
 const { values } = parseArgs({
   options: { org: { type: "string" }, dir: { type: "string", default: ".local" } },
 });
 try {
-  if (!values.org) throw new Error("usage: npm run audit:checkpoint -- --org <orgId>");
   useLocalStack(readEndpoints(values.dir ?? ".local"));
-  const { checkpoint } = await writeCheckpoint(values.org);
-  console.log(
-    `checkpoint #${checkpoint.number} of ${values.org}: ${checkpoint.heads.length} chains, merkle root ${checkpoint.merkleRoot}`,
-  );
+  if (values.org) {
+    const { checkpoint } = await writeCheckpoint(values.org);
+    console.log(
+      `checkpoint #${checkpoint.number} of ${values.org}: ${checkpoint.heads.length} chains, merkle root ${checkpoint.merkleRoot}`,
+    );
+  } else {
+    const { orgs, written } = await handler();
+    console.log(`${written} checkpoint(s) written for ${orgs} registered org(s)`);
+  }
 } catch (error) {
   console.error(error instanceof Error ? error.message : "checkpoint failed");
   process.exit(2);

@@ -19,7 +19,7 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { TOTP } from "otpauth";
 import type { Role } from "../../shared/auth/roles";
 import { aws } from "../../shared/aws";
-import { userItem } from "../../shared/people";
+import { orgRegistryItem, userItem } from "../../shared/people";
 import { BUCKETS, type BucketName, TABLES, type TableName, USER_POOL } from "../resources";
 
 /** Creates the tables, buckets and user pool of `infra/resources.ts` in the local services. Idempotent. */
@@ -237,5 +237,6 @@ export async function seedDirectory(users: readonly DemoUser[], table: string): 
         }),
       }),
     );
+    await aws("dynamo").send(new PutCommand({ TableName: table, Item: orgRegistryItem(user.orgId) }));
   }
 }

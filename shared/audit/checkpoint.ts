@@ -96,19 +96,34 @@ export async function latestCheckpointNumber(orgId: string): Promise<number> {
 
 /** Builds, signs and stores the org's next checkpoint. */
 export async function writeCheckpoint(orgId: string, now = new Date()): Promise<SignedCheckpoint> {
+  return (await nextCheckpoint(orgId, now, false)) as SignedCheckpoint;
+}
+
+/** The scheduled run: a checkpoint only for an org whose chains moved since its last one (a quiet org is already pinned). */
+export function checkpointIfChanged(orgId: string, now = new Date()): Promise<SignedCheckpoint | undefined> {
+  return nextCheckpoint(orgId, now, true);
+}
+
+async function nextCheckpoint(
+  orgId: string,
+  now: Date,
+  onlyIfChanged: boolean,
+): Promise<SignedCheckpoint | undefined> {
   const config = checkpointSettings();
   const heads = await Promise.all(
     Array.from({ length: config.AUDIT_SHARDS }, (_, shard) => head(orgId, shard)),
   );
   const last = (await checkpointKeys(orgId)).at(-1);
   const previous = last ? await readCheckpoint(last) : undefined;
+  const root = merkleRoot(heads);
+  if (onlyIfChanged && root === (previous?.checkpoint.merkleRoot ?? merkleRoot([]))) return undefined;
   const checkpoint: Checkpoint = {
     v: 1,
     orgId,
     number: (previous?.checkpoint.number ?? 0) + 1,
     time: now.toISOString(),
     heads,
-    merkleRoot: merkleRoot(heads),
+    merkleRoot: root,
     previous: previous ? checkpointHash(previous.checkpoint) : GENESIS_HASH,
   };
   const signed = await aws("kms").send(

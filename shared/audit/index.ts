@@ -4,6 +4,7 @@ export {
   type Checkpoint,
   type CheckpointProblem,
   checkpointHash,
+  checkpointIfChanged,
   latestCheckpointNumber,
   listCheckpoints,
   merkleRoot,

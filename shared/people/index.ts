@@ -55,6 +55,22 @@ export async function listUsers(orgId: string): Promise<UserRecord[]> {
 
 export { changeRole, createAccount, deleteAccount, setEnabled } from "./cognito";
 
+/**
+ * The org registry: one item per org with users, which scheduled jobs (audit checkpoints) walk.
+ * Seeding and every invitation write it (idempotently), so an org is registered once it has a directory.
+ */
+const ORG_REGISTRY = "REGISTRY#ORGS";
+export const orgRegistryItem = (orgId: string) => ({ pk: ORG_REGISTRY, sk: orgId, orgId });
+
+export async function listOrgs(): Promise<string[]> {
+  const items = await queryAll<{ orgId: string }>({
+    TableName: getConfig().TABLE_RECORDS,
+    KeyConditionExpression: "pk = :p",
+    ExpressionAttributeValues: { ":p": ORG_REGISTRY },
+  });
+  return items.map((item) => item.orgId);
+}
+
 /** The ids of the coaches on a lead's team (one query on the team index). */
 export async function teamOf(orgId: string, leadId: string): Promise<Set<string>> {
   const members = await queryAll<{ userId: string }>({

@@ -1,13 +1,12 @@
 import "./quiet-logs";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../infra/local/processes";
 import { signIn } from "../../infra/local/sign-in";
-import { readDemoUsers, startLocalStack } from "../../infra/local/stack";
+import { readDemoUsers } from "../../infra/local/stack";
 import { awsCallCounts, resetAwsCallCounts } from "../../shared/aws";
 import { measureBundles } from "./bundles";
 import { runLoad } from "./http-load";
+import { startBenchStack } from "./stack";
 
 /**
  * `npm run bench`: latency and throughput of GET /clients/{id} and POST /clients through the local
@@ -17,16 +16,8 @@ import { runLoad } from "./http-load";
 const resultsDir = join(process.cwd(), "test", "bench", "results");
 mkdirSync(resultsDir, { recursive: true });
 
-const dir = mkdtempSync(join(tmpdir(), "coachvault-bench-"));
-const ports = {
-  api: await freePort(),
-  dynamodb: await freePort(),
-  s3: await freePort(),
-  cognito: await freePort(),
-  kms: await freePort(),
-  comprehendMedical: await freePort(),
-};
-const stack = await startLocalStack({ dir, fresh: true, ports });
+const stack = await startBenchStack();
+const { dir } = stack;
 try {
   const coach = readDemoUsers(dir).find((user) => user.email === "coach1@demo.example");
   if (!coach) throw new Error("demo user missing");

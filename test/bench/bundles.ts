@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { routeList } from "../../functions/routes";
-import { BUNDLING } from "../../infra/cloud/api";
+import { BUNDLING } from "../../infra/cloud/functions";
 
 /**
  * Bundles each route's handler exactly as the CDK app does (same esbuild settings) and measures the

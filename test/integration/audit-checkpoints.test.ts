@@ -1,6 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
+import { handler as checkpointJob } from "../../functions/audit/checkpoint";
 import {
   appendWithItems,
   auditEntry,
@@ -163,5 +164,14 @@ describe("signed checkpoints", () => {
     );
     expect((await check("cp-gap")).checkpointProblem).toMatchObject({ checkpoint: 3, problem: "link" });
     await expect(verifyOrg("cp-gap", 9)).rejects.toMatchObject({ code: "CHECKPOINT_NOT_FOUND" });
+  });
+
+  it("the scheduled job checkpoints every registered org whose chains moved, and skips quiet ones", async () => {
+    const first = await checkpointJob();
+    expect(first.orgs).toBe(2); // the seeded orgs, demo and other
+    expect(await checkpointJob()).toEqual({ orgs: 2, written: 0 });
+    await append("demo", 1);
+    expect(await checkpointJob()).toEqual({ orgs: 2, written: 1 });
+    expect(await verifyOrg("demo", "latest")).toMatchObject({ intact: true, checkpoints: 1 });
   });
 });

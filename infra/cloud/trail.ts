@@ -1,0 +1,160 @@
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { type CfnTrail, Trail } from "aws-cdk-lib/aws-cloudtrail";
+import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { Key } from "aws-cdk-lib/aws-kms";
+import { FilterPattern, LogGroup, MetricFilter, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectLockRetention,
+  ObjectOwnership,
+} from "aws-cdk-lib/aws-s3";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
+import { Construct } from "constructs";
+
+export type AccountTrailProps = {
+  stage: string;
+  trailKey: Key;
+  logsKey: Key;
+  logRetention: RetentionDays;
+  retentionDays: number;
+  accessLogs: IBucket;
+  /** PHI stores whose every object-level / item-level call is recorded (data events). */
+  phiBuckets: readonly IBucket[];
+  phiTables: readonly TableV2[];
+  alarmTopic: ITopic;
+};
+
+/**
+ * CloudTrail: every management event in every region, plus data events (each object and item read and
+ * write) on the PHI buckets and tables; log file validation (signed digests); files encrypted with
+ * their own KMS key into a bucket under Object Lock (compliance mode); delivered to CloudWatch Logs,
+ * where metric filters raise alarms on the events a HIPAA reviewer looks for.
+ */
+export class AccountTrail extends Construct {
+  readonly trail: Trail;
+  readonly bucket: Bucket;
+  readonly deliveryPolicy: ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: AccountTrailProps) {
+    super(scope, id);
+    const { account, partition } = Stack.of(this);
+    const trailName = `coachvault-${props.stage}`;
+    const trailArn = `arn:${partition}:cloudtrail:*:${account}:trail/${trailName}`;
+    const cloudTrail = new ServicePrincipal("cloudtrail.amazonaws.com");
+    props.trailKey.addToResourcePolicy(
+      new PolicyStatement({
+        actions: ["kms:GenerateDataKey*"],
+        principals: [cloudTrail],
+        resources: ["*"],
+        conditions: { StringLike: { "kms:EncryptionContext:aws:cloudtrail:arn": trailArn } },
+      }),
+    );
+    props.trailKey.addToResourcePolicy(
+      new PolicyStatement({ actions: ["kms:DescribeKey"], principals: [cloudTrail], resources: ["*"] }),
+    );
+
+    this.bucket = new Bucket(this, "Bucket", {
+      encryption: BucketEncryption.KMS,
+      encryptionKey: props.trailKey,
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      objectLockEnabled: true,
+      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(props.retentionDays)),
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: "cloudtrail/",
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const logGroup = new LogGroup(this, "TrailLogs", {
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.trail = new Trail(this, "Trail", {
+      trailName,
+      bucket: this.bucket,
+      encryptionKey: props.trailKey,
+      enableFileValidation: true,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+    });
+    // Delivery to CloudWatch Logs through a role with a managed policy (the construct's own would be inline).
+    const deliveryRole = new Role(this, "LogsDelivery", { assumedBy: cloudTrail });
+    this.deliveryPolicy = new ManagedPolicy(this, "TrailPolicy", {
+      roles: [deliveryRole],
+      statements: [
+        new PolicyStatement({
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${logGroup.logGroupArn}:*`],
+        }),
+      ],
+    });
+    const cfnTrail = this.trail.node.defaultChild as CfnTrail;
+    cfnTrail.cloudWatchLogsLogGroupArn = logGroup.logGroupArn;
+    cfnTrail.cloudWatchLogsRoleArn = deliveryRole.roleArn;
+    cfnTrail.node.addDependency(this.deliveryPolicy);
+    // DynamoDB data events exist only as advanced event selectors, and a trail uses one kind or the other.
+    cfnTrail.advancedEventSelectors = [
+      { name: "Management events", fieldSelectors: [{ field: "eventCategory", equalTo: ["Management"] }] },
+      {
+        name: "PHI objects",
+        fieldSelectors: [
+          { field: "eventCategory", equalTo: ["Data"] },
+          { field: "resources.type", equalTo: ["AWS::S3::Object"] },
+          { field: "resources.ARN", startsWith: props.phiBuckets.map((bucket) => `${bucket.bucketArn}/`) },
+        ],
+      },
+      {
+        name: "PHI tables",
+        fieldSelectors: [
+          { field: "eventCategory", equalTo: ["Data"] },
+          { field: "resources.type", equalTo: ["AWS::DynamoDB::Table"] },
+          { field: "resources.ARN", equalTo: props.phiTables.map((table) => table.tableArn) },
+        ],
+      },
+    ];
+
+    const action = new SnsAction(props.alarmTopic);
+    for (const [name, pattern] of Object.entries(TRAIL_ALARMS)) {
+      const metric = new MetricFilter(this, `${name}Filter`, {
+        logGroup,
+        filterPattern: FilterPattern.literal(pattern),
+        metricNamespace: "CoachVault/CloudTrail",
+        metricName: name,
+        metricValue: "1",
+      }).metric({ period: Duration.minutes(5), statistic: "Sum" });
+      new Alarm(this, `${name}Alarm`, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(action);
+    }
+  }
+}
+
+/** The CIS AWS Foundations metric filters for what a HIPAA reviewer asks to be alarmed on. */
+export const TRAIL_ALARMS = {
+  UnauthorizedApiCalls: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+  KmsKeyDisabledOrScheduledForDeletion:
+    "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }",
+  IamPolicyChanges:
+    "{ ($.eventName = DeleteGroupPolicy) || ($.eventName = DeleteRolePolicy) || ($.eventName = DeleteUserPolicy) || " +
+    "($.eventName = PutGroupPolicy) || ($.eventName = PutRolePolicy) || ($.eventName = PutUserPolicy) || " +
+    "($.eventName = CreatePolicy) || ($.eventName = DeletePolicy) || ($.eventName = CreatePolicyVersion) || " +
+    "($.eventName = DeletePolicyVersion) || ($.eventName = SetDefaultPolicyVersion) || " +
+    "($.eventName = AttachRolePolicy) || ($.eventName = DetachRolePolicy) || ($.eventName = AttachUserPolicy) || " +
+    "($.eventName = DetachUserPolicy) || ($.eventName = AttachGroupPolicy) || ($.eventName = DetachGroupPolicy) }",
+  CloudTrailChanges:
+    "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || " +
+    "($.eventName = StartLogging) || ($.eventName = StopLogging) || ($.eventName = PutEventSelectors) }",
+} as const;
