@@ -108,9 +108,10 @@ export async function appendWithItems(
   entry: AuditEntry,
   items: readonly GuardedItem[] = [],
 ): Promise<AppendedEntry> {
-  const chain = chainId(entry.actor.orgId, pickShard());
   const canonical = canonicalEntry(entry);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // A fresh shard on every attempt: a writer that lost a race moves away from the contended chain.
+    const chain = chainId(entry.actor.orgId, pickShard());
     const head = await chainHead(chain);
     const seq = head.seq + 1;
     const hash = chainHash(head.hash, seq, canonical);
@@ -133,6 +134,6 @@ export async function appendWithItems(
       await sleep(randomInt(1 + Math.min(MAX_BACKOFF_MS, 2 ** attempt * 2)));
     }
   }
-  logger.warn("audit append gave up after retries", { chain, attempts: MAX_ATTEMPTS });
+  logger.warn("audit append gave up after retries", { orgId: entry.actor.orgId, attempts: MAX_ATTEMPTS });
   throw new ServiceUnavailableError("AUDIT_CONTENTION");
 }

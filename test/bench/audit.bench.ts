@@ -194,7 +194,7 @@ try {
   console.log("Verification");
   console.table([
     {
-      what: "in memory (hash, link, canonical form)",
+      what: "in memory (sequence, link and hash of every entry)",
       entries: VERIFY_ENTRIES,
       "entries/s": verification.entriesPerSecond.toFixed(0),
     },
