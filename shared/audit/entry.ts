@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { Relationship } from "../auth/policy";
 
@@ -35,5 +35,6 @@ export function canonicalEntry(entry: AuditEntry): string {
 
 /** hash_n = SHA-256(hash_{n-1} ‖ "\n" ‖ n ‖ "\n" ‖ canonical(entry_n)) */
 export function chainHash(previousHash: string, sequence: number, canonical: string): string {
-  return createHash("sha256").update(`${previousHash}\n${sequence}\n${canonical}`).digest("hex");
+  // crypto.hash: one-shot, about twice as fast as createHash for short inputs (verification speed).
+  return hash("sha256", `${previousHash}\n${sequence}\n${canonical}`, "hex");
 }
