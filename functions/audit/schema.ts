@@ -81,4 +81,5 @@ export const VerificationSchema = z.object({
   chains: z.array(z.object({ chain: z.string(), entries: z.number().int(), problem: Problem.optional() })),
   entryProblem: Problem.optional(),
   checkpointProblem: Problem.optional(),
+  indexProblem: Problem.extend({ clientId: z.string() }).optional(),
 });

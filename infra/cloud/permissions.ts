@@ -41,7 +41,7 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       return [
         tableStatement(
           tables.records,
-          ["GetItem", "Query"],
+          ["GetItem", "BatchGetItem", "Query"],
           TABLES.records.indexes.map((index) => index.name),
         ),
       ];

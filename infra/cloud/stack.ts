@@ -15,9 +15,6 @@ import { Network } from "./network";
 import type { StageSettings } from "./settings";
 import { AccountTrail } from "./trail";
 
-/** Object Lock retention of signed audit checkpoints and CloudTrail files (7 years, past HIPAA's 6-year horizon). */
-const CHECKPOINT_RETENTION_DAYS = 7 * 365;
-
 /** CoachVault for one stage: keys, data, users, the API built from the route manifest, alarms. */
 export class CoachVaultStack extends Stack {
   readonly api: Api;
@@ -34,7 +31,7 @@ export class CoachVaultStack extends Stack {
     this.data = new Data(this, "Data", {
       stage: settings.stage,
       storageKey: this.keys.storage,
-      checkpointRetentionDays: CHECKPOINT_RETENTION_DAYS,
+      checkpointRetentionDays: settings.auditRetentionDays,
     });
     this.auth = new Auth(this, "Auth", { stage: settings.stage });
     const network = settings.useVpc
@@ -72,7 +69,7 @@ export class CoachVaultStack extends Stack {
           allowedOrigins: settings.allowedOrigins,
         }),
         AUDIT_SHARDS: String(settings.auditShards),
-        CHECKPOINT_RETENTION_DAYS: String(CHECKPOINT_RETENTION_DAYS),
+        CHECKPOINT_RETENTION_DAYS: String(settings.auditRetentionDays),
       },
       ...(network && { network }),
     };
@@ -95,7 +92,7 @@ export class CoachVaultStack extends Stack {
       trailKey: this.keys.trail,
       logsKey: this.keys.logs,
       logRetention,
-      retentionDays: CHECKPOINT_RETENTION_DAYS,
+      retentionDays: settings.auditRetentionDays,
       accessLogs: this.data.accessLogs,
       phiBuckets: [this.data.buckets.transcripts, this.data.buckets.checkpoints],
       phiTables: Object.values(this.data.tables),

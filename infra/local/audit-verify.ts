@@ -39,13 +39,20 @@ function report(result: OrgVerification): string[] {
       ? `checkpoint #${pinned.checkpoint}: ${pinned.problem}${pinned.chain ? ` (${pinned.chain})` : ""}`
       : `${result.checkpoints} signed checkpoints verified`,
   );
+  const index = result.indexProblem;
+  if (index)
+    lines.push(
+      `disclosure index: entry ${index.chain} #${index.seq} is missing from client ${index.clientId}'s accounting`,
+    );
   const bad = result.entryProblem;
   lines.push(
     bad
       ? `Audit trail of ${result.orgId} is NOT intact: first bad entry ${bad.chain} #${bad.seq} (${bad.problem}).`
       : pinned
         ? `Audit trail of ${result.orgId} is NOT intact: it no longer matches checkpoint #${pinned.checkpoint} (${pinned.problem}).`
-        : `Audit trail of ${result.orgId} is intact ${start}: ${result.entries} entries in ${result.chains.length} chains.`,
+        : index
+          ? `Audit chains of ${result.orgId} are intact, but its accounting of disclosures was tampered with.`
+          : `Audit trail of ${result.orgId} is intact ${start}: ${result.entries} entries in ${result.chains.length} chains.`,
   );
   return lines;
 }

@@ -29,7 +29,8 @@ export const actorIndexKey = (orgId: string, userId: string) => `ORG#${orgId}#US
 /** Where a client's accounting of disclosures is indexed: one pointer per entry that names the client. */
 export const disclosurePartition = (orgId: string, clientId: string) => `ORG#${orgId}#DISCLOSED#${clientId}`;
 
-const subjectsOf = (entry: AuditEntry) => [
+/** The clients an entry names: the subjects whose accounting of disclosures lists it. */
+export const subjectsOf = (entry: AuditEntry) => [
   ...new Set([
     ...(entry.resource.clientId ? [entry.resource.clientId] : []),
     ...(entry.resource.clientIds ?? []),

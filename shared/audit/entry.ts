@@ -24,6 +24,15 @@ export type AuditEntry = {
   basis: Relationship[];
 };
 
+/** An entry's content, or undefined for stored text that is not JSON (the chain check names that entry). */
+export function parseEntry(text: string): AuditEntry | undefined {
+  try {
+    return JSON.parse(text) as AuditEntry;
+  } catch {
+    return undefined;
+  }
+}
+
 export const GENESIS_HASH = "0".repeat(64);
 
 /** RFC 8785 JSON canonicalization: the same entry hashes the same everywhere. */

@@ -1,11 +1,11 @@
-import { BatchGetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { ServiceUnavailableError } from "../http/errors";
 import { decodeCursor, encodeCursor } from "../store/cursor";
+import { batchGet } from "../store/query";
 import { actorIndexKey, disclosurePartition, orgIndexKey } from "./chain";
-import { type AuditEntry, chainHash } from "./entry";
+import { type AuditEntry, chainHash, parseEntry } from "./entry";
 import type { StoredEntry } from "./verify";
 
 /**
@@ -35,16 +35,8 @@ const Position = z.strictObject({
   seq: z.string().regex(/^\d{1,12}$/),
 });
 
-function parsed(text: string): AuditEntry | undefined {
-  try {
-    return JSON.parse(text) as AuditEntry;
-  } catch {
-    return undefined;
-  }
-}
-
 function found(stored: StoredEntry): FoundEntry {
-  const entry = parsed(stored.entry);
+  const entry = parseEntry(stored.entry);
   const hashValid = chainHash(stored.prevHash, Number(stored.seq), stored.entry) === stored.hash;
   return { chain: stored.pk, seq: Number(stored.seq), hash: stored.hash, hashValid, ...(entry && { entry }) };
 }
@@ -110,18 +102,11 @@ type Pointer = { sk: string; chain: string; seq: number };
 
 /** The audit entries behind pointers, in the pointers' order, read from the chain items themselves. */
 async function entriesAt(pointers: readonly Pointer[]): Promise<StoredEntry[]> {
-  const table = getConfig().TABLE_AUDIT;
-  const byKey = new Map<string, StoredEntry>();
-  let keys: Record<string, unknown>[] = pointers.map((p) => ({ pk: p.chain, seq: p.seq }));
-  for (let attempt = 0; keys.length > 0; attempt++) {
-    if (attempt === 5) throw new ServiceUnavailableError();
-    const out = await aws("dynamo").send(
-      new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
-    );
-    for (const item of (out.Responses?.[table] ?? []) as StoredEntry[])
-      byKey.set(`${item.pk}|${item.seq}`, item);
-    keys = out.UnprocessedKeys?.[table]?.Keys ?? [];
-  }
+  const stored = await batchGet<StoredEntry>(
+    getConfig().TABLE_AUDIT,
+    pointers.map((p) => ({ pk: p.chain, seq: p.seq })),
+  );
+  const byKey = new Map(stored.map((item) => [`${item.pk}|${item.seq}`, item]));
   // A pointer whose entry is gone is itself evidence of tampering: the verifier names the gap.
   return pointers.flatMap((p) => byKey.get(`${p.chain}|${p.seq}`) ?? []);
 }

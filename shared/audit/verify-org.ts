@@ -8,6 +8,7 @@ import {
   listCheckpoints,
   verifyCheckpointRun,
 } from "./checkpoint";
+import { checkDisclosureIndex, type IndexProblem } from "./disclosure-index";
 import { GENESIS_HASH } from "./entry";
 import { readChain } from "./read";
 import { type ChainProblem, type ChainReport, verifyChain } from "./verify";
@@ -27,6 +28,8 @@ export type OrgVerification = {
   entryProblem?: ChainProblem;
   /** The first checkpoint the chains (or the checkpoint series) no longer match. */
   checkpointProblem?: CheckpointProblem;
+  /** The first entry whose pointer in its client's accounting of disclosures is missing or re-aimed. */
+  indexProblem?: IndexProblem;
 };
 
 /**
@@ -58,15 +61,20 @@ export async function verifyOrg(orgId: string, from: VerifyFrom = "genesis"): Pr
     }),
   );
   const checkpointProblem = await verifyCheckpointRun(orgId, run, spans, fromCheckpoint === 0);
+  const indexProblem = await checkDisclosureIndex(
+    orgId,
+    [...spans.values()].map((span) => span.entries),
+  );
   const entryProblem = chains.find((report) => report.problem)?.problem;
   return {
     orgId,
     fromCheckpoint,
-    intact: !entryProblem && !checkpointProblem,
+    intact: !entryProblem && !checkpointProblem && !indexProblem,
     entries: chains.reduce((total, report) => total + report.entries, 0),
     checkpoints: run.length,
     chains,
     ...(entryProblem && { entryProblem }),
     ...(checkpointProblem && { checkpointProblem }),
+    ...(indexProblem && { indexProblem }),
   };
 }

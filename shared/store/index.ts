@@ -1,6 +1,6 @@
 export { type ClientRecord, clientKey, loadClient } from "./client-record";
 export { decodeCursor, encodeCursor } from "./cursor";
-export { queryAll, recordsWithPrefix } from "./query";
+export { batchGet, queryAll, recordsWithPrefix } from "./query";
 export { getRecord, versionedPut } from "./records";
 export {
   listSessions,

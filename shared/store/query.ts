@@ -1,6 +1,7 @@
-import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
+import { ServiceUnavailableError } from "../http/errors";
 
 /**
  * Every item a query matches, following DynamoDB's pages. Strongly consistent on the table; a global
@@ -28,4 +29,26 @@ export function recordsWithPrefix<T>(orgId: string, prefix: string): Promise<T[]
     KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
     ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": prefix },
   });
+}
+
+const BATCH_GET_LIMIT = 100;
+
+/**
+ * The items with these keys (strongly consistent), in no particular order; missing keys are simply
+ * absent. Batches of 100, retrying what DynamoDB leaves unprocessed a bounded number of times.
+ */
+export async function batchGet<T>(table: string, keys: readonly Record<string, unknown>[]): Promise<T[]> {
+  const items: T[] = [];
+  for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+    let pending = keys.slice(start, start + BATCH_GET_LIMIT);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt === 5) throw new ServiceUnavailableError();
+      const out = await aws("dynamo").send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...((out.Responses?.[table] ?? []) as T[]));
+      pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return items;
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import {
   appendWithItems,
@@ -90,6 +90,52 @@ describe("tampering with the audit trail", () => {
       entry: text,
     });
     expect(await firstProblem("tamper-insert")).toMatchObject({ seq: before.seq + 2 });
+  });
+
+  it("catches a disclosure pointer removed or re-aimed, which would hide an access from a client's accounting", async () => {
+    const principal = { userId: "tamper-user", orgId: "tamper-index", role: "coach" as const };
+    for (let i = 0; i < 6; i++) {
+      await appendWithItems(
+        auditEntry(
+          principal,
+          { ...meta, requestId: `r${i}` },
+          "client.read",
+          { type: "client", id: `client-${i}`, clientId: `client-${i}` },
+          ["name"],
+          { relationship: "assigned", breakGlass: false },
+        ),
+      );
+    }
+    expect(await verifyOrg("tamper-index")).toMatchObject({ intact: true });
+    const records = getConfig().TABLE_RECORDS;
+    const partition = "ORG#tamper-index#DISCLOSED#client-2";
+    const [pointer] = (
+      await aws("dynamo").send(
+        new QueryCommand({
+          TableName: records,
+          KeyConditionExpression: "pk = :p",
+          ExpressionAttributeValues: { ":p": partition },
+        }),
+      )
+    ).Items as { pk: string; sk: string; chain: string; seq: number }[];
+    if (!pointer) throw new Error("no pointer was written");
+    const problem = {
+      chain: pointer.chain,
+      seq: pointer.seq,
+      clientId: "client-2",
+      problem: "missing-disclosure",
+    };
+
+    await aws("dynamo").send(
+      new DeleteCommand({ TableName: records, Key: { pk: pointer.pk, sk: pointer.sk } }),
+    );
+    expect(await verifyOrg("tamper-index")).toMatchObject({ intact: false, indexProblem: problem });
+    await aws("dynamo").send(
+      new PutCommand({ TableName: records, Item: { ...pointer, seq: pointer.seq + 100 } }),
+    );
+    expect(await verifyOrg("tamper-index")).toMatchObject({ intact: false, indexProblem: problem });
+    await aws("dynamo").send(new PutCommand({ TableName: records, Item: pointer }));
+    expect(await verifyOrg("tamper-index")).toMatchObject({ intact: true });
   });
 
   it("npm run audit:verify exits 0 when intact and 1 naming the first bad entry", () => {
