@@ -1,4 +1,4 @@
-import { accessClient } from "../../shared/access";
+import { accessClient, type ClientAccess } from "../../shared/access";
 import { appendWithItems, auditEntry, type GuardedItem } from "../../shared/audit";
 import type { Principal } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
@@ -47,6 +47,22 @@ const deleteAssignment = (orgId: string, coachId: string, clientId: string): Gua
   item: { Delete: { TableName: getConfig().TABLE_RECORDS, Key: assignmentKey(orgId, coachId, clientId) } },
 });
 
+/** Commits a new coach list with its assignment items and the audit entry, in one transaction. */
+function commitCoaches(
+  principal: Principal,
+  request: RequestMeta,
+  access: ClientAccess,
+  action: string,
+  coaches: string[],
+  assignmentItems: GuardedItem[],
+) {
+  const { clientId } = access.client;
+  return appendWithItems(
+    auditEntry(principal, request, action, { type: "client", id: clientId, clientId }, ["coaches"], access),
+    [coachesChange(access.client, coaches), ...assignmentItems],
+  );
+}
+
 async function requireCoach(orgId: string, coachId: string) {
   const coach = await getUser(orgId, coachId);
   if (coach?.status !== "active" || coach.role === "admin") {
@@ -65,17 +81,9 @@ export async function assignCoach(
   await requireCoach(principal.orgId, coachId);
   if (client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
   const coaches = [...client.coaches, coachId];
-  await appendWithItems(
-    auditEntry(
-      principal,
-      request,
-      "client.assign",
-      { type: "client", id: clientId, clientId },
-      ["coaches"],
-      access,
-    ),
-    [coachesChange(client, coaches), putAssignment(principal.orgId, coachId, clientId)],
-  );
+  await commitCoaches(principal, request, access, "client.assign", coaches, [
+    putAssignment(principal.orgId, coachId, clientId),
+  ]);
   return { clientId, coaches };
 }
 
@@ -89,17 +97,9 @@ export async function unassignCoach(
   const { client } = access;
   if (!client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
   const coaches = client.coaches.filter((id) => id !== coachId);
-  await appendWithItems(
-    auditEntry(
-      principal,
-      request,
-      "client.unassign",
-      { type: "client", id: clientId, clientId },
-      ["coaches"],
-      access,
-    ),
-    [coachesChange(client, coaches), deleteAssignment(principal.orgId, coachId, clientId)],
-  );
+  await commitCoaches(principal, request, access, "client.unassign", coaches, [
+    deleteAssignment(principal.orgId, coachId, clientId),
+  ]);
   return { clientId, coaches };
 }
 
@@ -113,21 +113,10 @@ export async function moveAssignment(
   const access = await accessClient(principal, clientId, "client:assign");
   const { client } = access;
   const coaches = [...new Set(client.coaches.map((id) => (id === fromId ? toId : id)))];
-  await appendWithItems(
-    auditEntry(
-      principal,
-      request,
-      "client.reassign",
-      { type: "client", id: clientId, clientId },
-      ["coaches"],
-      access,
-    ),
-    [
-      coachesChange(client, coaches),
-      deleteAssignment(principal.orgId, fromId, clientId),
-      ...(client.coaches.includes(toId) ? [] : [putAssignment(principal.orgId, toId, clientId)]),
-    ],
-  );
+  await commitCoaches(principal, request, access, "client.reassign", coaches, [
+    deleteAssignment(principal.orgId, fromId, clientId),
+    ...(client.coaches.includes(toId) ? [] : [putAssignment(principal.orgId, toId, clientId)]),
+  ]);
 }
 
 export async function assignedClientIds(orgId: string, coachId: string): Promise<string[]> {

@@ -82,16 +82,17 @@ async function readCheckpoint(key: string): Promise<SignedCheckpoint> {
   return JSON.parse(await (object.Body?.transformToString() ?? "{}")) as SignedCheckpoint;
 }
 
-/** The org's checkpoints from number `from` on, in order (listing is cheap; only those are fetched). */
-export async function listCheckpoints(orgId: string, from = 1): Promise<SignedCheckpoint[]> {
-  const keys = (await checkpointKeys(orgId)).filter((key) => numberOf(key) >= from);
-  return Promise.all(keys.map(readCheckpoint));
-}
-
-/** The number of the org's newest checkpoint (0 when it has none). */
-export async function latestCheckpointNumber(orgId: string): Promise<number> {
-  const last = (await checkpointKeys(orgId)).at(-1);
-  return last ? numberOf(last) : 0;
+/**
+ * The org's checkpoints from number `from` (or only the newest) on, in order. One listing; only the
+ * checkpoints asked for are fetched.
+ */
+export async function listCheckpoints(
+  orgId: string,
+  from: number | "latest" = 1,
+): Promise<SignedCheckpoint[]> {
+  const keys = await checkpointKeys(orgId);
+  const wanted = from === "latest" ? keys.slice(-1) : keys.filter((key) => numberOf(key) >= from);
+  return Promise.all(wanted.map(readCheckpoint));
 }
 
 /** Builds, signs and stores the org's next checkpoint. */

@@ -5,7 +5,6 @@ export {
   type CheckpointProblem,
   checkpointHash,
   checkpointIfChanged,
-  latestCheckpointNumber,
   listCheckpoints,
   merkleRoot,
   type SignedCheckpoint,

@@ -1,13 +1,7 @@
 import { getConfig } from "../config";
 import { CheckpointNotFoundError } from "../http/errors";
 import { chainId } from "./chain";
-import {
-  type ChainSpan,
-  type CheckpointProblem,
-  latestCheckpointNumber,
-  listCheckpoints,
-  verifyCheckpointRun,
-} from "./checkpoint";
+import { type ChainSpan, type CheckpointProblem, listCheckpoints, verifyCheckpointRun } from "./checkpoint";
 import { checkDisclosureIndex, type IndexProblem } from "./disclosure-index";
 import { GENESIS_HASH } from "./entry";
 import { readChain } from "./read";
@@ -40,11 +34,11 @@ export type OrgVerification = {
  */
 export async function verifyOrg(orgId: string, from: VerifyFrom = "genesis"): Promise<OrgVerification> {
   const shards = getConfig().AUDIT_SHARDS;
-  const fromCheckpoint =
-    from === "genesis" ? 0 : from === "latest" ? await latestCheckpointNumber(orgId) : from;
-  const run = await listCheckpoints(orgId, Math.max(fromCheckpoint, 1));
-  const base = fromCheckpoint > 0 ? run[0] : undefined;
-  if (fromCheckpoint > 0 && base?.checkpoint.number !== fromCheckpoint) throw new CheckpointNotFoundError();
+  const run = await listCheckpoints(orgId, from === "genesis" ? 1 : from);
+  // From the latest checkpoint of an org that has none, verification starts at genesis.
+  const base = from === "genesis" ? undefined : run[0];
+  const fromCheckpoint = base?.checkpoint.number ?? 0;
+  if (typeof from === "number" && fromCheckpoint !== from) throw new CheckpointNotFoundError();
   const pinned = new Map(base?.checkpoint.heads.map((head) => [head.chain, head.seq]));
   const spans = new Map<string, ChainSpan>();
   const chains = await Promise.all(

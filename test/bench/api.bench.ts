@@ -1,11 +1,12 @@
 import "./quiet-logs";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { signIn } from "../../infra/local/sign-in";
 import { readDemoUsers } from "../../infra/local/stack";
 import { awsCallCounts, resetAwsCallCounts } from "../../shared/aws";
 import { measureBundles } from "./bundles";
 import { runLoad } from "./http-load";
+import { RESULTS_DIR, saveResults } from "./results";
 import { startBenchStack } from "./stack";
 
 /**
@@ -13,8 +14,6 @@ import { startBenchStack } from "./stack";
  * HTTPS gateway at concurrency 1 and 16, AWS calls per request by service (counted in the SDK
  * middleware stack), and each function's bundle size and import time. Results: test/bench/results/api.json.
  */
-const resultsDir = join(process.cwd(), "test", "bench", "results");
-mkdirSync(resultsDir, { recursive: true });
 
 const stack = await startBenchStack();
 const { dir } = stack;
@@ -79,7 +78,7 @@ try {
       rows.push({ scenario: scenario.name, concurrency, ...result, awsCallsPerRequest: perRequest });
     }
   }
-  const bundles = await measureBundles(join(resultsDir, "bundles"));
+  const bundles = await measureBundles(join(RESULTS_DIR, "bundles"));
   const warmRead = rows.find((row) => row.scenario.startsWith("GET") && row.concurrency === 1);
   const report = {
     date: new Date().toISOString(),
@@ -94,7 +93,7 @@ try {
       bundlesUnder500KB: bundles.every((bundle) => bundle.bytes < 500 * 1024),
     },
   };
-  writeFileSync(join(resultsDir, "api.json"), JSON.stringify(report, null, 2));
+  const resultsFile = saveResults("api", report);
 
   console.log("\nAPI through the local HTTPS gateway");
   console.table(
@@ -120,7 +119,7 @@ try {
     })),
   );
   console.log("Targets", report.targets);
-  console.log(`Results written to ${join(resultsDir, "api.json")}`);
+  console.log(`Results written to ${resultsFile}`);
 } finally {
   await stack.stop();
 }

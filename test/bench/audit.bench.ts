@@ -1,8 +1,6 @@
 import "./quiet-logs";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { join } from "node:path";
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type AuditEntry,
@@ -17,6 +15,7 @@ import {
 } from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import { getConfig, resetConfig } from "../../shared/config";
+import { saveResults } from "./results";
 import { startBenchStack } from "./stack";
 
 /**
@@ -33,8 +32,6 @@ const REPEATS = 3;
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const VERIFY_ENTRIES = 300_000;
-const resultsDir = join(process.cwd(), "test", "bench", "results");
-mkdirSync(resultsDir, { recursive: true });
 
 const meta = { requestId: "bench", sourceIp: "127.0.0.1", userAgent: "bench" };
 const entryFor = (orgId: string): AuditEntry =>
@@ -194,7 +191,7 @@ try {
       verifyAtLeast200kPerSecond: verification.entriesPerSecond >= 200_000,
     },
   };
-  writeFileSync(join(resultsDir, "audit.json"), JSON.stringify(report, null, 2));
+  const resultsFile = saveResults("audit", report);
 
   console.log("\nAudit appends to one org (DynamoDB Local), chained vs plain transactional puts");
   console.table(
@@ -223,7 +220,7 @@ try {
     },
   ]);
   console.log("Targets", report.targets);
-  console.log(`Results written to ${join(resultsDir, "audit.json")}`);
+  console.log(`Results written to ${resultsFile}`);
 } finally {
   await stack.stop();
 }

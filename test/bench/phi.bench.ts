@@ -1,8 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { detectPhi } from "../../shared/phi/detector";
 import { evaluationSet } from "../phi-eval/dataset";
 import { score } from "../phi-eval/score";
+import { saveResults } from "./results";
 
 /**
  * `npm run bench:phi`: precision, recall and F1 of the local PHI detector per type and overall, on the
@@ -63,9 +62,7 @@ const report = {
   },
   misses: all.misses,
 };
-const dir = join(process.cwd(), "test", "bench", "results");
-mkdirSync(dir, { recursive: true });
-writeFileSync(join(dir, "phi.json"), JSON.stringify(report, null, 2));
+const resultsFile = saveResults("phi", report);
 
 console.log(`PHI detector on ${samples.length} labelled snippets ${JSON.stringify(report.samples.bySource)}`);
 console.table(table(all));
@@ -75,4 +72,4 @@ console.log(
   `Throughput: ${mbPerSecond.toFixed(1)} MB/s on one core (${report.throughput.megabytes.toFixed(1)} MB in ${seconds.toFixed(2)} s)`,
 );
 console.log("Targets", report.targets);
-console.log(`Results written to ${join(dir, "phi.json")}`);
+console.log(`Results written to ${resultsFile}`);
