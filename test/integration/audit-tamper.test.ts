@@ -6,6 +6,7 @@ import {
   auditEntry,
   canonicalEntry,
   chainHash,
+  queryDisclosures,
   readOrgChains,
   type StoredEntry,
   verifyOrg,
@@ -136,6 +137,20 @@ describe("tampering with the audit trail", () => {
     expect(await verifyOrg("tamper-index")).toMatchObject({ intact: false, indexProblem: problem });
     await aws("dynamo").send(new PutCommand({ TableName: records, Item: pointer }));
     expect(await verifyOrg("tamper-index")).toMatchObject({ intact: true });
+  });
+
+  it("a compliance query flags a row whose text no longer matches its hash", async () => {
+    const principal = { userId: "tamper-user", orgId: "tamper-rows", role: "coach" as const };
+    await appendWithItems(
+      auditEntry(principal, meta, "client.read", { type: "client", id: "k", clientId: "client-k" }, ["name"]),
+    );
+    const before = await queryDisclosures("tamper-rows", "client-k", { limit: 10 });
+    expect(before.items.map((row) => row.hashValid)).toEqual([true]);
+    const [stored] = (await readOrgChains("tamper-rows")).flat();
+    if (!stored) throw new Error("no entry was written");
+    await put({ ...stored, entry: stored.entry.replace('"name"', '"phone"') });
+    const after = await queryDisclosures("tamper-rows", "client-k", { limit: 10 });
+    expect(after.items).toMatchObject([{ hashValid: false, entry: { fields: ["phone"] } }]);
   });
 
   it("npm run audit:verify exits 0 when intact and 1 naming the first bad entry", () => {
