@@ -3,7 +3,7 @@ import { GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import canonicalize from "canonicalize";
 import { aws } from "../aws";
-import { ConfigError, getConfig } from "../config";
+import { ConfigError, getConfig, MAX_AUDIT_SHARDS } from "../config";
 import { chainHead, chainId } from "./chain";
 import { GENESIS_HASH } from "./entry";
 import type { StoredEntry } from "./verify";
@@ -34,6 +34,16 @@ function checkpointSettings() {
   }
   return { ...config, signingKeyId: config.KMS_AUDIT_SIGNING_KEY_ID, bucket: config.BUCKET_CHECKPOINTS };
 }
+
+/**
+ * The chains a checkpoint pins and a verification reads: the configured shards, and never fewer than a
+ * checkpoint already pinned, so lowering AUDIT_SHARDS cannot drop a chain out of sight.
+ */
+export const shardsToCover = (run: readonly SignedCheckpoint[]) =>
+  Math.min(
+    MAX_AUDIT_SHARDS, // a checkpoint is read before its signature is checked: a forged one cannot set the work
+    Math.max(getConfig().AUDIT_SHARDS, ...run.map((signed) => signed.checkpoint.heads.length)),
+  );
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const canonical = (value: unknown) => canonicalize(value) as string;
@@ -111,11 +121,10 @@ async function nextCheckpoint(
   onlyIfChanged: boolean,
 ): Promise<SignedCheckpoint | undefined> {
   const config = checkpointSettings();
-  const heads = await Promise.all(
-    Array.from({ length: config.AUDIT_SHARDS }, (_, shard) => head(orgId, shard)),
-  );
   const last = (await checkpointKeys(orgId)).at(-1);
   const previous = last ? await readCheckpoint(last) : undefined;
+  const shards = shardsToCover(previous ? [previous] : []);
+  const heads = await Promise.all(Array.from({ length: shards }, (_, shard) => head(orgId, shard)));
   const root = merkleRoot(heads);
   if (onlyIfChanged && root === (previous?.checkpoint.merkleRoot ?? merkleRoot([]))) return undefined;
   const checkpoint: Checkpoint = {

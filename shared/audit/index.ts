@@ -1,5 +1,12 @@
 export { type AccessBasis, auditEntry } from "./build";
-export { type AppendedEntry, appendWithItems, chainId, type GuardedItem, type TransactItem } from "./chain";
+export {
+  type AppendedEntry,
+  appendWithItems,
+  ChainWriter,
+  chainId,
+  type GuardedItem,
+  type TransactItem,
+} from "./chain";
 export {
   type Checkpoint,
   type CheckpointProblem,

@@ -1,7 +1,12 @@
-import { getConfig } from "../config";
 import { CheckpointNotFoundError } from "../http/errors";
 import { chainId } from "./chain";
-import { type ChainSpan, type CheckpointProblem, listCheckpoints, verifyCheckpointRun } from "./checkpoint";
+import {
+  type ChainSpan,
+  type CheckpointProblem,
+  listCheckpoints,
+  shardsToCover,
+  verifyCheckpointRun,
+} from "./checkpoint";
 import { checkDisclosureIndex, type IndexProblem } from "./disclosure-index";
 import { GENESIS_HASH } from "./entry";
 import { readChain } from "./read";
@@ -33,7 +38,6 @@ export type OrgVerification = {
  * covered by the checkpoint (and by whichever earlier verification produced trust in it).
  */
 export async function verifyOrg(orgId: string, from: VerifyFrom = "genesis"): Promise<OrgVerification> {
-  const shards = getConfig().AUDIT_SHARDS;
   const run = await listCheckpoints(orgId, from === "genesis" ? 1 : from);
   // From the latest checkpoint of an org that has none, verification starts at genesis.
   const base = from === "genesis" ? undefined : run[0];
@@ -42,7 +46,7 @@ export async function verifyOrg(orgId: string, from: VerifyFrom = "genesis"): Pr
   const pinned = new Map(base?.checkpoint.heads.map((head) => [head.chain, head.seq]));
   const spans = new Map<string, ChainSpan>();
   const chains = await Promise.all(
-    Array.from({ length: shards }, async (_, shard): Promise<ChainReport> => {
+    Array.from({ length: shardsToCover(run) }, async (_, shard): Promise<ChainReport> => {
       const chain = chainId(orgId, shard);
       const first = Math.max(pinned.get(chain) ?? 1, 1);
       const entries = await readChain(orgId, shard, first);

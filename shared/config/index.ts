@@ -16,6 +16,9 @@ const csv = z
 
 const optionalUrl = z.url().optional();
 
+/** Hash chains per org: enough for the busiest org's concurrent writers (see shared/audit/chain.ts). */
+export const MAX_AUDIT_SHARDS = 64;
+
 const ConfigSchema = z.object({
   STAGE: z.string().min(1).default("local"),
   AWS_REGION: z.string().min(1).default("us-east-1"),
@@ -39,7 +42,7 @@ const ConfigSchema = z.object({
   ALLOWED_ORIGINS: csv,
   DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
-  AUDIT_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
+  AUDIT_SHARDS: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(16),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

@@ -4,8 +4,8 @@ import { cpus } from "node:os";
 import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import {
   type AuditEntry,
-  appendWithItems,
   auditEntry,
+  ChainWriter,
   canonicalEntry,
   chainHash,
   GENESIS_HASH,
@@ -44,13 +44,15 @@ const entryFor = (orgId: string): AuditEntry =>
     { relationship: "assigned", breakGlass: false },
   );
 
-async function forSeconds(writers: number, operation: () => Promise<unknown>) {
+/** `writers` concurrent loops, each with its own operation (as each Lambda instance has its own state). */
+async function forSeconds(writers: number, newWriter: () => () => Promise<unknown>) {
   const started = performance.now();
   const deadline = started + SECONDS * 1000;
   let done = 0;
   let failed = 0;
   await Promise.all(
     Array.from({ length: writers }, async () => {
+      const operation = newWriter();
       while (performance.now() < deadline) {
         try {
           await operation();
@@ -132,8 +134,13 @@ try {
       const chainedRuns = [];
       const plainRuns = [];
       for (let repeat = 0; repeat < REPEATS; repeat++) {
-        chainedRuns.push(await forSeconds(writers, () => appendWithItems(entryFor(orgId))));
-        plainRuns.push(await forSeconds(writers, () => plainPut(orgId)));
+        chainedRuns.push(
+          await forSeconds(writers, () => {
+            const writer = new ChainWriter();
+            return () => writer.append(entryFor(orgId));
+          }),
+        );
+        plainRuns.push(await forSeconds(writers, () => () => plainPut(orgId)));
       }
       const chained = {
         perSecond: median(chainedRuns.map((run) => run.perSecond)),
