@@ -1,12 +1,15 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { handler as checkpointJob } from "../../functions/audit/checkpoint";
 import {
+  type AppendedEntry,
   appendWithItems,
   auditEntry,
+  ChainWriter,
   canonicalEntry,
   chainHash,
+  chainId,
   listCheckpoints,
   readOrgChains,
   type StoredEntry,
@@ -15,7 +18,7 @@ import {
   writeCheckpoint,
 } from "../../shared/audit";
 import { aws } from "../../shared/aws";
-import { getConfig } from "../../shared/config";
+import { getConfig, resetConfig } from "../../shared/config";
 import { testStack } from "../support/stack";
 
 /** Signed checkpoints catch what the chains alone cannot: a consistently rewritten or truncated tail, a forged checkpoint. */
@@ -164,6 +167,47 @@ describe("signed checkpoints", () => {
     );
     expect((await check("cp-gap")).checkpointProblem).toMatchObject({ checkpoint: 3, problem: "link" });
     await expect(verifyOrg("cp-gap", 9)).rejects.toMatchObject({ code: "CHECKPOINT_NOT_FOUND" });
+  });
+
+  it("lowering AUDIT_SHARDS does not drop a checkpointed chain out of checkpoints or verification", async () => {
+    const principal = { userId: "checkpoint-user", orgId: "cp-shrink", role: "coach" as const };
+    process.env.AUDIT_SHARDS = "4";
+    resetConfig();
+    try {
+      // Fresh writers (as fresh instances) pick random shards: append until one lands beyond shard 0.
+      let outside: AppendedEntry | undefined;
+      for (let i = 0; !outside; i++) {
+        const appended = await new ChainWriter().append(
+          auditEntry(
+            principal,
+            { ...meta, requestId: `r${i}` },
+            "client.read",
+            { type: "client", id: "c" },
+            [],
+          ),
+        );
+        if (appended.chain !== chainId("cp-shrink", 0)) outside = appended;
+      }
+      await writeCheckpoint("cp-shrink");
+      process.env.AUDIT_SHARDS = "1";
+      resetConfig();
+      await append("cp-shrink", 1);
+      expect((await writeCheckpoint("cp-shrink")).checkpoint.heads).toHaveLength(4);
+      const key = { pk: outside.chain, seq: outside.seq };
+      const { Item } = await aws("dynamo").send(
+        new GetCommand({ TableName: getConfig().TABLE_AUDIT, Key: key }),
+      );
+      const victim = Item as StoredEntry;
+      await put({ ...victim, entry: victim.entry.replace('"client.read"', '"client.list"') });
+      expect((await verifyOrg("cp-shrink")).entryProblem).toMatchObject({
+        chain: outside.chain,
+        seq: outside.seq,
+      });
+      expect((await verifyOrg("cp-shrink", "latest")).intact).toBe(false);
+    } finally {
+      delete process.env.AUDIT_SHARDS;
+      resetConfig();
+    }
   });
 
   it("the scheduled job checkpoints every registered org whose chains moved, and skips quiet ones", async () => {
