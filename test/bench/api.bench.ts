@@ -113,7 +113,7 @@ try {
   console.log("Function bundles (same esbuild settings as the CDK app)");
   console.table(
     bundles.map((b) => ({
-      route: b.route,
+      function: b.function,
       KB: (b.bytes / 1024).toFixed(0),
       "import ms": b.importMs.toFixed(0),
     })),
