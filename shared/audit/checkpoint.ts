@@ -41,7 +41,7 @@ function checkpointSettings() {
  */
 export const shardsToCover = (run: readonly SignedCheckpoint[]) =>
   Math.min(
-    MAX_AUDIT_SHARDS, // a checkpoint is read before its signature is checked: a forged one cannot set the work
+    MAX_AUDIT_SHARDS, // checkpoints are read before their signatures are checked: a forged one must not set the work
     Math.max(getConfig().AUDIT_SHARDS, ...run.map((signed) => signed.checkpoint.heads.length)),
   );
 

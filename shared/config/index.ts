@@ -16,7 +16,7 @@ const csv = z
 
 const optionalUrl = z.url().optional();
 
-/** Hash chains per org: enough for the busiest org's concurrent writers (see shared/audit/chain.ts). */
+/** The most hash chains an org's audit log may have (AUDIT_SHARDS; shared/audit/chain.ts says why more helps). */
 export const MAX_AUDIT_SHARDS = 64;
 
 const ConfigSchema = z.object({
