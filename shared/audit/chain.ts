@@ -98,6 +98,7 @@ export async function chainHead(chain: string): Promise<{ seq: number; hash: str
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Head = { seq: number; hash: string };
+type Position = { shard: number; head?: Head };
 
 /**
  * Appends audit entries to an org's chains. One writer per process (a Lambda instance): it stays on one
@@ -110,10 +111,22 @@ type Head = { seq: number; hash: string };
  */
 export class ChainWriter {
   /** Per org, the shard this writer keeps to and the head it last wrote there; taken while an append is in flight. */
-  readonly #positions = new Map<string, { shard: number; head?: Head }>();
+  readonly #positions = new Map<string, Position>();
+  readonly #maxOrgs: number;
+
+  /** @param maxOrgs orgs to remember a position in; the least recently used is forgotten first (it costs one head read). */
+  constructor(maxOrgs = 1000) {
+    this.#maxOrgs = maxOrgs;
+  }
+
+  #keep(orgId: string, position: Position) {
+    this.#positions.set(orgId, position);
+    if (this.#positions.size > this.#maxOrgs)
+      this.#positions.delete(this.#positions.keys().next().value as string);
+  }
 
   /** The writer's position in the org, or a random shard for an append that runs alongside another. */
-  #take(orgId: string) {
+  #take(orgId: string): Position {
     const position = this.#positions.get(orgId) ?? { shard: randomInt(getConfig().AUDIT_SHARDS) };
     this.#positions.delete(orgId);
     return position;
@@ -141,14 +154,14 @@ export class ChainWriter {
             ],
           }),
         );
-        this.#positions.set(orgId, { shard: position.shard, head: { seq, hash } });
+        this.#keep(orgId, { shard: position.shard, head: { seq, hash } });
         return { chain, seq, hash };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
         const reasons = error.CancellationReasons ?? [];
         const failedData = items.findIndex((_, index) => reasons[index]?.Code === "ConditionalCheckFailed");
         if (failedData >= 0) {
-          this.#positions.set(orgId, position);
+          this.#keep(orgId, position);
           throw items[failedData]?.onConditionFailed?.() ?? error;
         }
         // The chain moved under us (or a transaction conflict): back off with full jitter, then move.

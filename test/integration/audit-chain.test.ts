@@ -66,6 +66,21 @@ describe("audit chains", () => {
     expect(send.mock.calls.filter(([command]) => command instanceof QueryCommand)).toHaveLength(1);
   });
 
+  it("a writer forgets the least recently used org beyond its limit, and reads that org's head again", async () => {
+    const writer = new ChainWriter(2);
+    const send = vi.spyOn(aws("dynamo"), "send");
+    const headReads = () => send.mock.calls.filter(([command]) => command instanceof QueryCommand).length;
+    for (const orgId of ["chain-lru-a", "chain-lru-b", "chain-lru-a", "chain-lru-b"]) {
+      await writer.append(entryIn(orgId, 1));
+    }
+    expect(headReads()).toBe(2);
+    await writer.append(entryIn("chain-lru-c", 1)); // a third org: "a", least recently used, is forgotten
+    await writer.append(entryIn("chain-lru-b", 2));
+    expect(headReads()).toBe(3);
+    await writer.append(entryIn("chain-lru-a", 2));
+    expect(headReads()).toBe(4);
+  });
+
   it("a writer whose remembered head went stale appends after the other writer's entry", async () => {
     process.env.AUDIT_SHARDS = "1";
     resetConfig();
