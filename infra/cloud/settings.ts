@@ -14,7 +14,7 @@ export const StageSettingsSchema = z.object({
   logRetentionDays: z.coerce.number().int().min(90).max(3653),
   alarmEmail: z.email(),
   useVpc: flag,
-  auditShards: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(16),
+  auditShards: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(32),
   /** Object Lock (compliance mode) retention of audit checkpoints and CloudTrail files; HIPAA keeps 6 years. */
   auditRetentionDays: z.coerce.number().int().min(2190).max(3650).default(2555),
   /** Used when the CLI gives no region (CDK_DEFAULT_REGION); tables with customer-managed keys need one. */

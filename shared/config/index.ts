@@ -42,7 +42,7 @@ const ConfigSchema = z.object({
   ALLOWED_ORIGINS: csv,
   DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
-  AUDIT_SHARDS: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(16),
+  AUDIT_SHARDS: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(32),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
