@@ -62,6 +62,7 @@ async function filledPage<T extends Record<string, unknown>>(input: QueryCommand
 export async function queryEntries(orgId: string, query: EntryQuery): Promise<Page> {
   const byActor = query.actorId !== undefined;
   const partition = byActor ? "actor" : "org";
+  const key = byActor ? actorIndexKey(orgId, query.actorId as string) : orgIndexKey(orgId);
   const position = decodeCursor(Position, query.cursor);
   const { page, last } = await filledPage<StoredEntry & { at: string }>(
     {
@@ -75,14 +76,14 @@ export async function queryEntries(orgId: string, query: EntryQuery): Promise<Pa
         ...(query.action && { "#action": "action" }),
       },
       ExpressionAttributeValues: {
-        ":p": byActor ? actorIndexKey(orgId, query.actorId as string) : orgIndexKey(orgId),
+        ":p": key,
         ...bounds(query),
         ...(query.action && { ":action": query.action }),
       },
       ScanIndexForward: false,
       ...(position && {
         ExclusiveStartKey: {
-          [partition]: byActor ? actorIndexKey(orgId, query.actorId as string) : orgIndexKey(orgId),
+          [partition]: key,
           at: position.at,
           pk: position.pk,
           seq: Number(position.seq),

@@ -220,20 +220,11 @@ const token = async (email: string) => {
 /** A fresh client for one cell: consents, a session, a note, optionally a transcript; a grant where the cell needs one. */
 async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
   const owner = await token(caller.owner);
-  const clientId = (await api("POST", "/clients", { token: owner, body: { name: "Matrix Fixture" } })).json
-    .clientId;
-  for (const purpose of ["coaching", "ai_processing", "research"]) {
-    await api("PUT", `/clients/${clientId}/consents/${purpose}`, { token: owner, body: { version: "1" } });
-  }
-  const sessionId = (
-    await api("POST", `/clients/${clientId}/sessions`, {
-      token: owner,
-      body: { startsAt: "2026-11-01T10:00:00Z", durationMinutes: 30, type: "coaching" },
-    })
-  ).json.sessionId;
-  const noteId = (
-    await api("POST", `/clients/${clientId}/notes`, { token: owner, body: { text: "Fixture note" } })
-  ).json.noteId;
+  const { clientId, sessionId, noteId } = await stack.clientWithRecords(owner, "Matrix Fixture", [
+    "coaching",
+    "ai_processing",
+    "research",
+  ]);
   if (entry.transcript) {
     await api("PUT", `/clients/${clientId}/sessions/${sessionId}/transcript`, {
       token: owner,

@@ -20,20 +20,10 @@ beforeAll(async () => {
   const admin = await stack.token("admin@demo.example");
   const lead = await stack.token("lead@demo.example");
   tokens = { coach, admin, lead };
-  const clientId = (await api("POST", "/clients", { token: coach, body: { name: "Hostile Fixture" } })).json
-    .clientId;
-  for (const purpose of ["coaching", "ai_processing"]) {
-    await api("PUT", `/clients/${clientId}/consents/${purpose}`, { token: coach, body: { version: "1" } });
-  }
-  const sessionId = (
-    await api("POST", `/clients/${clientId}/sessions`, {
-      token: coach,
-      body: { startsAt: "2026-11-01T10:00:00Z", durationMinutes: 30, type: "coaching" },
-    })
-  ).json.sessionId;
-  const noteId = (
-    await api("POST", `/clients/${clientId}/notes`, { token: coach, body: { text: "Fixture" } })
-  ).json.noteId;
+  const { clientId, sessionId, noteId } = await stack.clientWithRecords(coach, "Hostile Fixture", [
+    "coaching",
+    "ai_processing",
+  ]);
   const userId = stack.users.find((u) => u.email === "coach2@demo.example")?.userId as string;
   ids = { clientId, sessionId, noteId, userId, coachId: userId, purpose: "research" };
 });

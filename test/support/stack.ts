@@ -72,5 +72,22 @@ export function testStack() {
       req.end();
     });
 
-  return { dir, endpoints, users, token, api, logFile: inject("stackLogFile") };
+  /** A client with the given consents, one coaching session and one note, created through the API as `owner`. */
+  async function clientWithRecords(owner: string, name: string, purposes: readonly string[]) {
+    const clientId: string = (await api("POST", "/clients", { token: owner, body: { name } })).json.clientId;
+    for (const purpose of purposes) {
+      await api("PUT", `/clients/${clientId}/consents/${purpose}`, { token: owner, body: { version: "1" } });
+    }
+    const session = await api("POST", `/clients/${clientId}/sessions`, {
+      token: owner,
+      body: { startsAt: "2026-11-01T10:00:00Z", durationMinutes: 30, type: "coaching" },
+    });
+    const note = await api("POST", `/clients/${clientId}/notes`, {
+      token: owner,
+      body: { text: "Fixture note" },
+    });
+    return { clientId, sessionId: session.json.sessionId as string, noteId: note.json.noteId as string };
+  }
+
+  return { dir, endpoints, users, token, api, clientWithRecords, logFile: inject("stackLogFile") };
 }
