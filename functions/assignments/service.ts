@@ -1,9 +1,8 @@
 import { accessClient, type ClientAccess } from "../../shared/access";
-import { appendWithItems, auditEntry, type GuardedItem } from "../../shared/audit";
+import { appendWithItems, auditEntry, type GuardedItem, type RequestMeta } from "../../shared/audit";
 import type { Principal } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
-import { ConflictError, ValidationError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { ConflictError, ValidationError } from "../../shared/errors";
 import { getUser } from "../../shared/people";
 import { type ClientRecord, recordsWithPrefix } from "../../shared/store";
 import { assignmentKey } from "../clients/service";

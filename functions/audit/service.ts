@@ -5,12 +5,12 @@ import {
   type Page,
   queryDisclosures,
   queryEntries,
+  type RequestMeta,
   type VerifyFrom,
   verifyOrg,
 } from "../../shared/audit";
 import { type Principal, requireOrgAction } from "../../shared/auth";
-import { NotFoundError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { NotFoundError } from "../../shared/errors";
 import { loadClient } from "../../shared/store";
 import type { DisclosureQuerySchema, EntryQuerySchema } from "./schema";
 

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { type BreakGlassGrant, grantKey, relationshipsTo } from "../../shared/access";
-import { appendWithItems, auditEntry } from "../../shared/audit";
+import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { decide, type Principal } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
 import { getDataKey, sealRecord } from "../../shared/crypto";
-import { ConflictError, ForbiddenError, NotFoundError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { ConflictError, ForbiddenError, NotFoundError } from "../../shared/errors";
 import { logger } from "../../shared/log";
 import { loadClient } from "../../shared/store";
 

@@ -2,19 +2,19 @@ import { randomUUID } from "node:crypto";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { accessClient, relationshipsTo } from "../../shared/access";
-import { appendWithItems, auditEntry } from "../../shared/audit";
+import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { CLIENT_PHI_FIELDS, decide, type Principal, pick, type Relationship } from "../../shared/auth";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { generateDataKey, getDataKey, openRecord, rememberDataKey, sealRecord } from "../../shared/crypto";
-import { ForbiddenError, InvalidCursorError, VersionConflictError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { ForbiddenError, VersionConflictError } from "../../shared/errors";
 import { teamOf } from "../../shared/people";
 import {
   type ClientRecord,
   clientKey,
   decodeCursor,
   encodeCursor,
+  InvalidCursorError,
   loadClient,
   versionedPut,
 } from "../../shared/store";

@@ -1,8 +1,7 @@
 import { accessClient, type ConsentRecord, consentKey, consentsOf, type Purpose } from "../../shared/access";
-import { appendWithItems, auditEntry } from "../../shared/audit";
+import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { type Principal, pick } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
-import type { RequestMeta } from "../../shared/http/handler";
 
 /** Consent per client and purpose: recorded with the version of the text agreed to, revocable, audited. */
 export async function listConsents(principal: Principal, clientId: string) {

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { accessClient, requireConsent } from "../../shared/access";
-import { type AccessBasis, appendWithItems, auditEntry } from "../../shared/audit";
+import { type AccessBasis, appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { type Principal, pick } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
 import { getDataKey, openRecord, sealRecord } from "../../shared/crypto";
-import { NotFoundError, ValidationError, VersionConflictError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { NotFoundError, ValidationError, VersionConflictError } from "../../shared/errors";
 import { getRecord, loadSession, recordsWithPrefix, versionedPut } from "../../shared/store";
 
 /**

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type * as z from "zod";
 import { accessClient, requireConsent } from "../../shared/access";
-import { appendWithItems, auditEntry } from "../../shared/audit";
+import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { type Principal, pick } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
 import { getDataKey, openRecord, sealRecord } from "../../shared/crypto";
-import { NotFoundError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { NotFoundError } from "../../shared/errors";
 import { listSessions, loadSession, type SessionRecord, sessionKey } from "../../shared/store";
 import type { CreateSessionSchema } from "./schema";
 

@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { accessClient, requireConsent } from "../../shared/access";
-import { appendWithItems, auditEntry } from "../../shared/audit";
+import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import type { Principal } from "../../shared/auth";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { getDataKey, openBytes, sealBytes } from "../../shared/crypto";
-import { IntegrityError, NotFoundError, VersionConflictError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { IntegrityError, NotFoundError, VersionConflictError } from "../../shared/errors";
 import { logger } from "../../shared/log";
 import { detectPhiViaComprehend, phiSummary, redact } from "../../shared/phi";
 import { loadSession, type SessionRecord, sessionKey, type TranscriptObject } from "../../shared/store";

@@ -1,10 +1,9 @@
 import type * as z from "zod";
-import { appendWithItems, auditEntry } from "../../shared/audit";
+import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { type Principal, pick, requireOrgAction } from "../../shared/auth";
 
 import { getConfig } from "../../shared/config";
-import { ConflictError, NotFoundError, ValidationError } from "../../shared/http/errors";
-import type { RequestMeta } from "../../shared/http/handler";
+import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors";
 import {
   changeRole,
   createAccount,

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { generate } from "selfsigned";
 import { verifyAuthorization } from "../../shared/auth";
-import { AppError } from "../../shared/http/errors";
+import { AppError } from "../../shared/errors";
+import { statusOf } from "../../shared/http/error-mapper";
 import type { RouteSpec } from "../../shared/http/route";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import { logger } from "../../shared/log";
@@ -162,7 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
           Object.entries(verified).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v)]),
         );
       } catch (error) {
-        const status = error instanceof AppError ? error.status : 401;
+        const status = error instanceof AppError ? statusOf(error) : 401;
         return send(res, status, errorBody("UNAUTHORIZED", "A valid token is required.", requestId));
       }
     }

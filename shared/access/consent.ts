@@ -1,6 +1,6 @@
 import type { Action } from "../auth/policy";
-import { ConsentRequiredError } from "../http/errors";
 import { recordsWithPrefix } from "../store/query";
+import { ConsentRequiredError } from "./errors";
 
 /** Purposes a client can consent to, and which actions need which consent (data, not ifs). */
 export const PURPOSES = ["coaching", "research", "ai_processing"] as const;

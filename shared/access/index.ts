@@ -1,7 +1,7 @@
 import type { Action, Relationship } from "../auth/policy";
 import { decide } from "../auth/policy";
 import type { Principal } from "../auth/principal";
-import { ForbiddenError, NotFoundError } from "../http/errors";
+import { ForbiddenError, NotFoundError } from "../errors";
 import { teamOf } from "../people";
 import { type ClientRecord, loadClient } from "../store/client-record";
 import { activeGrant } from "./break-glass";
@@ -86,3 +86,4 @@ export {
   type Purpose,
   requireConsent,
 } from "./consent";
+export { AccountDisabledError, ConsentRequiredError } from "./errors";

@@ -3,7 +3,7 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { ServiceUnavailableError } from "../http/errors";
+import { ServiceUnavailableError } from "../errors";
 import { logger } from "../log";
 import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
 

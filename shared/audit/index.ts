@@ -1,4 +1,11 @@
-export { type AccessBasis, auditEntry } from "./build";
+export {
+  type AccessBasis,
+  type Actor,
+  auditEntry,
+  jobMeta,
+  type RequestMeta,
+  type ServiceActor,
+} from "./build";
 export {
   type AppendedEntry,
   appendWithItems,
@@ -18,6 +25,7 @@ export {
   writeCheckpoint,
 } from "./checkpoint";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
+export { CheckpointNotFoundError } from "./errors";
 export { type EntryQuery, type FoundEntry, type Page, queryDisclosures, queryEntries } from "./query";
 export { readChain, readOrgChains } from "./read";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";

@@ -1,4 +1,3 @@
-import { CheckpointNotFoundError } from "../http/errors";
 import { chainId } from "./chain";
 import {
   type ChainSpan,
@@ -9,6 +8,7 @@ import {
 } from "./checkpoint";
 import { checkDisclosureIndex, type IndexProblem } from "./disclosure-index";
 import { GENESIS_HASH } from "./entry";
+import { CheckpointNotFoundError } from "./errors";
 import { readChain } from "./read";
 import { type ChainProblem, type ChainReport, verifyChain } from "./verify";
 

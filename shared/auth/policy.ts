@@ -1,4 +1,4 @@
-import { ForbiddenError } from "../http/errors";
+import { ForbiddenError } from "../errors";
 import type { Principal } from "./principal";
 import type { Role } from "./roles";
 

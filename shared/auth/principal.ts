@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import { ForbiddenError, UnauthorizedError } from "../http/errors";
+import { ForbiddenError, UnauthorizedError } from "../errors";
 import { isRole, type Role } from "./roles";
 
 /** Who is calling: always derived from a verified token, never from the request body or path. */

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
 import { getConfig } from "../config";
-import { UnauthorizedError } from "../http/errors";
+import { UnauthorizedError } from "../errors";
 
 type Verifier = (token: string) => Promise<JWTPayload>;
 

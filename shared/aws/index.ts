@@ -1,13 +1,17 @@
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { ComprehendMedicalClient } from "@aws-sdk/client-comprehendmedical";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { KMSClient } from "@aws-sdk/client-kms";
+import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type Config, getConfig } from "../config";
 import { countCalls } from "./call-counter";
+import { classifyErrors } from "./errors";
 
 export { awsCallCounts, resetAwsCallCounts } from "./call-counter";
+export { ERROR_CLASSIFIER, isTransientAwsError } from "./errors";
 
 /**
  * The only place AWS SDK clients are built. Local mode differs from the cloud only by the endpoint
@@ -19,6 +23,9 @@ type Clients = {
   s3: S3Client;
   cognito: CognitoIdentityProviderClient;
   comprehendMedical: ComprehendMedicalClient;
+  lambda: LambdaClient;
+  /** Only the local stack reads streams itself (in the cloud, Lambda's event source mapping does). */
+  dynamoStreams: DynamoDBStreamsClient;
 };
 
 let cached: { config: Config; clients: Partial<Clients> } | undefined;
@@ -34,29 +41,41 @@ function common(config: Config, endpoint: string | undefined) {
   };
 }
 
+/** Every client counts its calls (for the benchmarks) and turns transient failures into typed 503s. */
+// biome-ignore lint/suspicious/noExplicitAny: every SDK client shares this middleware-stack shape
+const instrument = <C extends { middlewareStack: any }>(client: C, service: string) =>
+  classifyErrors(countCalls(client, service));
+
 function build<K extends keyof Clients>(name: K, config: Config): Clients[K] {
   switch (name) {
     case "dynamo":
       return DynamoDBDocumentClient.from(
-        countCalls(new DynamoDBClient(common(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
+        instrument(new DynamoDBClient(common(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
         { marshallOptions: { removeUndefinedValues: true } },
       ) as Clients[K];
     case "kms":
-      return countCalls(new KMSClient(common(config, config.ENDPOINT_KMS)), "kms") as Clients[K];
+      return instrument(new KMSClient(common(config, config.ENDPOINT_KMS)), "kms") as Clients[K];
     case "s3":
-      return countCalls(
+      return instrument(
         new S3Client({ ...common(config, config.ENDPOINT_S3), forcePathStyle: Boolean(config.ENDPOINT_S3) }),
         "s3",
       ) as Clients[K];
     case "cognito":
-      return countCalls(
+      return instrument(
         new CognitoIdentityProviderClient(common(config, config.ENDPOINT_COGNITO)),
         "cognito",
       ) as Clients[K];
     case "comprehendMedical":
-      return countCalls(
+      return instrument(
         new ComprehendMedicalClient(common(config, config.ENDPOINT_COMPREHENDMEDICAL)),
         "comprehendmedical",
+      ) as Clients[K];
+    case "lambda":
+      return instrument(new LambdaClient(common(config, config.ENDPOINT_LAMBDA)), "lambda") as Clients[K];
+    case "dynamoStreams":
+      return instrument(
+        new DynamoDBStreamsClient(common(config, config.ENDPOINT_DYNAMODB)),
+        "dynamodbstreams",
       ) as Clients[K];
     default:
       throw new Error(`unknown client ${String(name)}`);

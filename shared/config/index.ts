@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { ConfigError } from "../errors";
 
 /**
  * Typed settings for every function and tool. In the cloud they come from the Lambda environment the
@@ -56,15 +57,16 @@ const ConfigSchema = z.object({
   ENDPOINT_KMS: optionalUrl,
   ENDPOINT_COGNITO: optionalUrl,
   ENDPOINT_COMPREHENDMEDICAL: optionalUrl,
+  ENDPOINT_LAMBDA: optionalUrl,
+  /** Functions are named `<prefix><id>` (a job started by name, see shared/jobs). */
+  FUNCTION_NAME_PREFIX: z.string().min(1).default("coachvault-local-"),
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { COGNITO_ISSUER: string; COGNITO_JWKS_URL: string };
 
 let cached: Config | undefined;
 
-export class ConfigError extends Error {
-  readonly code = "CONFIG_INVALID";
-}
+export { ConfigError };
 
 /** Parses settings from an environment map. Error messages name the variables, never their values. */
 export function parseConfig(env: Record<string, string | undefined>): Config {

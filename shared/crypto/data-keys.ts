@@ -2,6 +2,7 @@ import { DecryptCommand, GenerateDataKeyCommand } from "@aws-sdk/client-kms";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
+import { ServiceUnavailableError } from "../errors";
 import { DataKeyUnavailableError } from "./errors";
 import { KeyCache } from "./key-cache";
 
@@ -72,8 +73,10 @@ export async function getDataKey(ref: ClientKeyRef): Promise<Buffer> {
       }),
     );
     plaintext = out.Plaintext;
-  } catch {
-    throw new DataKeyUnavailableError();
+  } catch (error) {
+    // A throttled or unreachable KMS stays what it is (retryable); a refusal means the key is unusable.
+    if (error instanceof ServiceUnavailableError) throw error;
+    throw new DataKeyUnavailableError({ cause: error });
   }
   if (!plaintext) throw new DataKeyUnavailableError();
   const key = Buffer.from(plaintext);

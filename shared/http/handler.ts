@@ -4,19 +4,19 @@ import httpCors from "@middy/http-cors";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import * as z from "zod";
+import { AccountDisabledError } from "../access";
+import type { RequestMeta } from "../audit/build";
 import { type Principal, principalFromClaims } from "../auth/principal";
 import { verifyAuthorization } from "../auth/verifier";
 import { getConfig } from "../config";
+import { ForbiddenError } from "../errors";
 import { logger } from "../log";
 import { getUser } from "../people";
 import { json, toHttpResponse } from "./error-mapper";
-import { AccountDisabledError, ForbiddenError } from "./errors";
 import { parseJsonBody } from "./json-body";
 import type { RouteInput, RouteSpec } from "./route";
 import { securityHeaders } from "./security-headers";
 import { validatePart } from "./validation";
-
-export type RequestMeta = { requestId: string; sourceIp: string; userAgent: string };
 
 export type HandlerArgs<R extends RouteSpec> = RouteInput<R> & {
   principal: R["auth"] extends "cognito" ? Principal : undefined;

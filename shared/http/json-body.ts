@@ -1,10 +1,6 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import {
-  MalformedJsonError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-} from "./errors";
+import { ValidationError } from "../errors";
+import { MalformedJsonError, PayloadTooLargeError, UnsupportedMediaTypeError } from "./errors";
 
 /** Keys that could reach an object's prototype if a body were ever merged into another object. */
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);

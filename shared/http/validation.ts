@@ -1,5 +1,5 @@
 import type * as z from "zod";
-import { type FieldIssue, ValidationError } from "./errors";
+import { type FieldIssue, ValidationError } from "../errors";
 
 const SAFE_FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -10,7 +10,7 @@ import {
 import type { Role } from "../auth/roles";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { ConflictError } from "../http/errors";
+import { ConflictError } from "../errors";
 
 /** The Cognito side of managing people: accounts, role groups, enable/disable. */
 const pool = () => ({ UserPoolId: getConfig().USER_POOL_ID });

@@ -1,5 +1,5 @@
 import type * as z from "zod";
-import { InvalidCursorError } from "../http/errors";
+import { InvalidCursorError } from "./errors";
 
 /**
  * Opaque pagination cursors. A cursor carries only the sort-key position of the last item; the

@@ -1,5 +1,6 @@
 export { type ClientRecord, clientKey, loadClient } from "./client-record";
 export { decodeCursor, encodeCursor } from "./cursor";
+export { InvalidCursorError } from "./errors";
 export { batchGet, queryAll, recordsWithPrefix } from "./query";
 export { getRecord, versionedPut } from "./records";
 export {

@@ -1,7 +1,7 @@
 import { BatchGetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { ServiceUnavailableError } from "../http/errors";
+import { ServiceUnavailableError } from "../errors";
 
 /**
  * Every item a query matches, following DynamoDB's pages. Strongly consistent on the table; a global

@@ -1,7 +1,7 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { VersionConflictError } from "../http/errors";
+import { VersionConflictError } from "../errors";
 
 /** One item of the records table by its key (strongly consistent), or undefined. */
 export async function getRecord<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
