@@ -26,7 +26,12 @@ export default defineConfig({
       {
         test: {
           name: "stack",
-          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts", "test/security/**/*.test.ts"],
+          include: [
+            "test/integration/**/*.test.ts",
+            "test/e2e/**/*.test.ts",
+            "test/security/**/*.test.ts",
+            "test/reliability/**/*.test.ts",
+          ],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -1,24 +1,33 @@
 import type { Permission } from "../shared/http/route";
 
 /**
- * The scheduled jobs: functions EventBridge invokes on a schedule rather than API Gateway on a request.
- * The CDK app makes one function, role and rule per entry, from the same permission vocabulary as routes.
+ * The job manifest: every function that runs without a request — on a schedule (EventBridge), or started
+ * by a route or another job (`startJob`, an asynchronous Lambda invocation). The CDK app makes one
+ * function, role and trigger per entry from the same permission vocabulary as routes; the local stack
+ * serves the started ones behind its Lambda endpoint and runs the scheduled ones on command.
  */
+export type JobTrigger =
+  /** An EventBridge schedule expression. */
+  | { schedule: string }
+  /** Started by another function's `startJob(id, …)`, which needs the `jobs:start:<id>` permission. */
+  | { started: true };
+
 export type JobSpec = {
-  /** Module under `functions/` exporting `handler`. */
+  /** Module under `functions/` exporting `handler` (named by trigger: `x.job.ts`). */
   handler: string;
   summary: string;
-  /** EventBridge schedule expression. */
-  schedule: string;
+  trigger: JobTrigger;
   permissions: readonly Permission[];
   timeoutSeconds: number;
+  /** Runs at once at most (reserved concurrency); 1 by default, so two runs never race. */
+  concurrency?: number;
 };
 
 export const jobs = {
   auditCheckpoint: {
-    handler: "audit/checkpoint",
+    handler: "audit/checkpoint.job",
     summary: "Sign a checkpoint of every registered org's audit chains that moved since its last one",
-    schedule: "rate(5 minutes)",
+    trigger: { schedule: "rate(5 minutes)" },
     permissions: [
       "records:read",
       "audit:read",
@@ -30,6 +39,7 @@ export const jobs = {
   },
 } as const satisfies Record<string, JobSpec>;
 
+export type JobId = keyof typeof jobs;
 export const jobList: readonly (JobSpec & { id: string })[] = Object.entries(jobs).map(([id, spec]) => ({
   id,
   ...spec,

@@ -94,5 +94,6 @@ export function functionEnvironment(names: {
     USER_POOL_ID: names.userPoolId,
     USER_POOL_CLIENT_ID: names.userPoolClientId,
     ALLOWED_ORIGINS: names.allowedOrigins.join(","),
+    FUNCTION_NAME_PREFIX: resourceName(names.stage, ""),
   };
 }

@@ -43,6 +43,8 @@ export type FunctionSpec = {
   auth?: "cognito" | "none";
   concurrency?: number;
   timeoutSeconds?: number;
+  /** A fixed name, for functions others start by name (jobs); routes let CloudFormation name theirs. */
+  functionName?: string;
 };
 
 /**
@@ -91,6 +93,7 @@ export function bundledFunction(
   const role = new Role(scope, `${spec.id}Role`, { assumedBy: new ServicePrincipal("lambda.amazonaws.com") });
   const policy = new ManagedPolicy(scope, `${spec.id}Policy`, { statements, roles: [role] });
   const fn = new NodejsFunction(scope, `${spec.id}Function`, {
+    ...(spec.functionName && { functionName: spec.functionName }),
     entry: `${projectRoot}functions/${spec.handler}.ts`,
     handler: "handler",
     projectRoot,

@@ -18,7 +18,11 @@ export type PermissionTargets = {
   transcriptsBucket: IBucket;
   checkpointsBucket: IBucket;
   signingKey: Key;
+  /** The ARN of a job's function, by its id in `functions/jobs.ts`. */
+  jobFunctionArn: (jobId: string) => string;
 };
+
+const JOB_START = "jobs:start:";
 
 const ENCRYPTION_CONTEXT_CONDITIONS = {
   // Data keys only for a concrete client: both context keys present, and no others.
@@ -36,6 +40,12 @@ function tableStatement(table: TableV2, actions: string[], indexes: readonly str
 
 export function statementsFor(permission: Permission, targets: PermissionTargets): PolicyStatement[] {
   const { tables } = targets;
+  if (permission.startsWith(JOB_START)) {
+    const jobId = permission.slice(JOB_START.length);
+    return [
+      new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [targets.jobFunctionArn(jobId)] }),
+    ];
+  }
   switch (permission) {
     case "records:read":
       return [
@@ -139,6 +149,8 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           conditions: ENCRYPTION_CONTEXT_CONDITIONS,
         }),
       ];
+    default:
+      throw new Error(`no IAM statements for permission ${permission}`);
   }
 }
 

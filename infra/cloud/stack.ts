@@ -1,9 +1,9 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { ArnFormat, Stack, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
-import { functionEnvironment } from "../resources";
+import { functionEnvironment, resourceName } from "../resources";
 import { Api } from "./api";
 import { Auth } from "./auth";
 import { Data } from "./data";
@@ -49,6 +49,13 @@ export class CoachVaultStack extends Stack {
         transcriptsBucket: this.data.buckets.transcripts,
         checkpointsBucket: this.data.buckets.checkpoints,
         signingKey: this.keys.auditSigning,
+        jobFunctionArn: (jobId) =>
+          this.formatArn({
+            service: "lambda",
+            resource: "function",
+            resourceName: resourceName(settings.stage, jobId),
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
       },
       environment: {
         ...functionEnvironment({
@@ -80,7 +87,7 @@ export class CoachVaultStack extends Stack {
       userPool: this.auth.userPool,
       allowedOrigins: settings.allowedOrigins,
     });
-    this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, jobs: jobList });
+    this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
     const monitoring = new Monitoring(this, "Monitoring", {
       alarmEmail: settings.alarmEmail,
       logsKey: this.keys.logs,

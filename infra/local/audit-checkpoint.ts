@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { handler } from "../../functions/audit/checkpoint";
+import { run as checkpointJob } from "../../functions/audit/checkpoint.job";
 import { writeCheckpoint } from "../../shared/audit";
 import { readEndpoints, useLocalStack } from "./stack";
 
@@ -18,7 +18,7 @@ try {
       `checkpoint #${checkpoint.number} of ${values.org}: ${checkpoint.heads.length} chains, merkle root ${checkpoint.merkleRoot}`,
     );
   } else {
-    const { orgs, written } = await handler();
+    const { orgs, written } = await checkpointJob();
     console.log(`${written} checkpoint(s) written for ${orgs} registered org(s)`);
   }
 } catch (error) {

@@ -11,6 +11,7 @@ import { statusOf } from "../../shared/http/error-mapper";
 import type { RouteSpec } from "../../shared/http/route";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import { logger } from "../../shared/log";
+import { authorizerClaims, lambdaContext, proxyEvent } from "./lambda-runtime";
 
 /**
  * The local API Gateway: HTTPS only (TLS 1.3 minimum), routes from the manifest, a Cognito authorizer
@@ -49,7 +50,8 @@ export async function ensureCertificate(dir: string): Promise<{ key: string; cer
   return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8") };
 }
 
-function compile(route: Route) {
+/** A route template as a matcher: `/clients/{clientId}` → its parameter names and a regular expression. */
+export function compileRoute(route: Route) {
   const names: string[] = [];
   const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
     names.push(name);
@@ -88,18 +90,6 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
-function headerMaps(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    multi[name] = [...(multi[name] ?? []), value];
-  }
-  return { headers, multi };
-}
-
 export type GatewayOptions = {
   dir: string;
   port: number;
@@ -109,7 +99,7 @@ export type GatewayOptions = {
 };
 
 export async function startGateway(options: GatewayOptions): Promise<Server> {
-  const compiled = options.routes.map(compile);
+  const compiled = options.routes.map(compileRoute);
   const handlers = new Map<string, Promise<LambdaHandler>>();
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
@@ -153,61 +143,28 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
     if (!body)
       return send(res, 413, errorBody("PAYLOAD_TOO_LARGE", "The request body is too large.", requestId));
 
-    const { headers, multi } = headerMaps(req);
     let claims: Record<string, string> | undefined;
     if (route.auth === "cognito") {
       try {
-        const verified = await verifyAuthorization(req.headers.authorization);
-        // API Gateway hands claims to the function as strings (groups comma-joined).
-        claims = Object.fromEntries(
-          Object.entries(verified).map(([k, v]) => [k, Array.isArray(v) ? v.join(",") : String(v)]),
-        );
+        claims = authorizerClaims(await verifyAuthorization(req.headers.authorization));
       } catch (error) {
         const status = error instanceof AppError ? statusOf(error) : 401;
         return send(res, status, errorBody("UNAUTHORIZED", "A valid token is required.", requestId));
       }
     }
 
-    const query: Record<string, string> = {};
-    const multiQuery: Record<string, string[]> = {};
-    for (const [key, value] of url.searchParams) {
-      query[key] = value;
-      multiQuery[key] = [...(multiQuery[key] ?? []), value];
-    }
-    const event = {
-      resource: route.path,
-      path: url.pathname,
-      httpMethod: method,
-      headers,
-      multiValueHeaders: multi,
-      queryStringParameters: url.searchParams.size > 0 ? query : null,
-      multiValueQueryStringParameters: url.searchParams.size > 0 ? multiQuery : null,
+    const event = proxyEvent({
+      route,
+      method,
+      url,
+      rawHeaders: req.rawHeaders,
+      body,
       pathParameters,
-      stageVariables: null,
-      body: body.length > 0 ? body.toString("utf8") : null,
-      isBase64Encoded: false,
-      requestContext: {
-        requestId,
-        resourcePath: route.path,
-        httpMethod: method,
-        path: url.pathname,
-        stage: "local",
-        identity: {
-          sourceIp: req.socket.remoteAddress ?? "unknown",
-          userAgent: req.headers["user-agent"] ?? "",
-        },
-        ...(claims && { authorizer: { claims } }),
-      },
-    } as unknown as APIGatewayProxyEvent;
-    const context = {
-      awsRequestId: requestId,
-      functionName: `coachvault-local-${route.id}`,
-      functionVersion: "$LATEST",
-      invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:coachvault-local-${route.id}`,
-      memoryLimitInMB: "512",
-      callbackWaitsForEmptyEventLoop: false,
-      getRemainingTimeInMillis: () => 29_000,
-    } as unknown as Context;
+      requestId,
+      sourceIp: req.socket.remoteAddress ?? "unknown",
+      ...(claims && { claims }),
+    });
+    const context = lambdaContext(`coachvault-local-${route.id}`, requestId, 29_000);
 
     if (!handlers.has(route.id)) handlers.set(route.id, options.loadHandler(route));
     const handler = await (handlers.get(route.id) as Promise<LambdaHandler>);

@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
+import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
 import { resetConfig } from "../../shared/config";
 import {
@@ -17,7 +18,8 @@ import { startLocalComprehendMedical } from "./comprehend-medical";
 import { startDynamoDbLocal } from "./dynamodb";
 import { startGateway } from "./gateway";
 import { startLocalKms } from "./kms";
-import { isPortFree, stopChild } from "./processes";
+import { startLocalLambda } from "./lambda";
+import { freePort, isPortFree, stopChild } from "./processes";
 import {
   type DemoUser,
   provisionBuckets,
@@ -39,6 +41,7 @@ export type Ports = {
   cognito: number;
   kms: number;
   comprehendMedical: number;
+  lambda: number;
 };
 export const DEFAULT_PORTS: Ports = {
   api: 8443,
@@ -47,14 +50,39 @@ export const DEFAULT_PORTS: Ports = {
   cognito: 9229,
   kms: 4599,
   comprehendMedical: 4598,
+  lambda: 4597,
 };
+/** The environment variable that moves each port (`npm start` reads them; the test run sets them). */
+export const PORT_VARIABLES: Readonly<Record<keyof Ports, string>> = {
+  api: "PORT",
+  dynamodb: "DYNAMODB_PORT",
+  s3: "S3_PORT",
+  cognito: "COGNITO_PORT",
+  kms: "KMS_PORT",
+  comprehendMedical: "COMPREHEND_MEDICAL_PORT",
+  lambda: "LAMBDA_PORT",
+};
+
+/** A free port for every service (tests and benchmarks run their own stacks beside `npm start`). */
+export async function freePorts(): Promise<Ports> {
+  const ports: Partial<Ports> = {};
+  for (const service of Object.keys(DEFAULT_PORTS) as (keyof Ports)[]) ports[service] = await freePort();
+  return ports as Ports;
+}
 
 export type Endpoints = {
   apiUrl: string;
   region: string;
   userPoolId: string;
   userPoolClientId: string;
-  services: { dynamodb: string; s3: string; cognito: string; kms: string; comprehendMedical: string };
+  services: {
+    dynamodb: string;
+    s3: string;
+    cognito: string;
+    kms: string;
+    comprehendMedical: string;
+    lambda: string;
+  };
   tables: Record<TableName, string>;
   buckets: Record<BucketName, string>;
   /** Every setting a function needs, to run code against this stack from another process. */
@@ -129,6 +157,7 @@ export async function startLocalStack(options: StackOptions) {
       cognito: local(ports.cognito),
       kms: local(ports.kms),
       comprehendMedical: local(ports.comprehendMedical),
+      lambda: local(ports.lambda),
     };
     const serviceEnv = {
       AWS_REGION: REGION,
@@ -137,6 +166,7 @@ export async function startLocalStack(options: StackOptions) {
       ENDPOINT_COGNITO: services.cognito,
       ENDPOINT_KMS: services.kms,
       ENDPOINT_COMPREHENDMEDICAL: services.comprehendMedical,
+      ENDPOINT_LAMBDA: services.lambda,
     };
     const allowedOrigins = options.allowedOrigins ?? ["https://localhost:3000"];
     // Provisioning needs the SDK clients pointed at the local services before the pool exists.
@@ -194,6 +224,13 @@ export async function startLocalStack(options: StackOptions) {
       loadHandler: async (route) => (await import(`../../functions/${route.handler}.ts`)).handler,
     });
     servers.push(closable(gateway));
+    const lambda = await startLocalLambda({
+      port: ports.lambda,
+      functionNamePrefix: resourceName(STAGE, ""),
+      jobs: jobList,
+      loadHandler: async (job) => (await import(`../../functions/${job.handler}.ts`)).handler,
+    });
+    servers.push(closable(lambda));
     writeFileSync(endpointsFile(dir), JSON.stringify(endpoints, null, 2));
     return { endpoints, stop };
   } catch (error) {

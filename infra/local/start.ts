@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { DEFAULT_PORTS, startLocalStack } from "./stack";
+import { DEFAULT_PORTS, PORT_VARIABLES, type Ports, startLocalStack } from "./stack";
 
 /**
  * `npm start`: the local stack in the foreground. `--fresh` starts from empty; `--dir` and the
@@ -9,15 +9,12 @@ const { values } = parseArgs({
   options: { fresh: { type: "boolean", default: false }, dir: { type: "string", default: ".local" } },
 });
 
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const ports = {
-  api: port("PORT", DEFAULT_PORTS.api),
-  dynamodb: port("DYNAMODB_PORT", DEFAULT_PORTS.dynamodb),
-  s3: port("S3_PORT", DEFAULT_PORTS.s3),
-  cognito: port("COGNITO_PORT", DEFAULT_PORTS.cognito),
-  kms: port("KMS_PORT", DEFAULT_PORTS.kms),
-  comprehendMedical: port("COMPREHEND_MEDICAL_PORT", DEFAULT_PORTS.comprehendMedical),
-};
+const ports = Object.fromEntries(
+  Object.entries(DEFAULT_PORTS).map(([service, fallback]) => [
+    service,
+    Number(process.env[PORT_VARIABLES[service as keyof Ports]] ?? fallback),
+  ]),
+) as Ports;
 
 const stack = await startLocalStack({
   dir: values.dir ?? ".local",

@@ -22,7 +22,8 @@ export const statusOf = (error: AppError) => STATUS_BY_KIND[error.kind];
 export function toHttpResponse(error: unknown, requestId: string): APIGatewayProxyResult {
   if (error instanceof AppError) {
     const status = statusOf(error);
-    if (status >= 500) logger.error("request failed", { code: error.code, error });
+    if (error.kind === "unavailable") logger.warn("request failed, retryable", { code: error.code, error });
+    else if (status >= 500) logger.error("request failed", { code: error.code, error });
     return json(
       status,
       {

@@ -23,7 +23,9 @@ export type Permission =
   | "kms:sign-checkpoints"
   | "kms:verify-checkpoints"
   | "kms:generate-data-key"
-  | "kms:decrypt-data-key";
+  | "kms:decrypt-data-key"
+  /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
+  | `jobs:start:${string}`;
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 

@@ -27,9 +27,12 @@ class PhiSafeLogFormatter extends LogFormatter {
 
   override formatError(error: Error): LogAttributes {
     const frames = (error.stack ?? "").split("\n").filter((line) => line.trimStart().startsWith("at "));
+    // The cause's name tells a throttled call from a refused one; its message, like any message, is left out.
+    const cause = error.cause instanceof Error ? error.cause.name : undefined;
     return {
       name: error.name,
       code: (error as { code?: string }).code,
+      ...(cause && { cause }),
       location: frames.slice(0, 5).map((line) => line.trim()),
     };
   }

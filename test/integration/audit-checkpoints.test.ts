@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { handler as checkpointJob } from "../../functions/audit/checkpoint";
+import { run as checkpointJob } from "../../functions/audit/checkpoint.job";
 import {
   type AppendedEntry,
   appendWithItems,

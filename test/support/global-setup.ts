@@ -3,7 +3,7 @@ import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { freePort } from "../../infra/local/processes";
+import { freePorts, PORT_VARIABLES, type Ports } from "../../infra/local/stack";
 
 /**
  * Starts one local stack for the whole test run — the same `infra/local/start.ts` that `npm start`
@@ -18,12 +18,12 @@ export async function setup(project: TestProject) {
   const logFile = join(root, "api.log");
   const env = {
     ...process.env,
-    PORT: String(await freePort()),
-    DYNAMODB_PORT: String(await freePort()),
-    S3_PORT: String(await freePort()),
-    COGNITO_PORT: String(await freePort()),
-    KMS_PORT: String(await freePort()),
-    COMPREHEND_MEDICAL_PORT: String(await freePort()),
+    ...Object.fromEntries(
+      Object.entries(await freePorts()).map(([service, port]) => [
+        PORT_VARIABLES[service as keyof Ports],
+        String(port),
+      ]),
+    ),
     LOG_LEVEL: "DEBUG",
     ALLOWED_ORIGINS: "https://app.test.example",
   };

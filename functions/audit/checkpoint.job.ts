@@ -1,4 +1,6 @@
 import { checkpointIfChanged } from "../../shared/audit";
+import { ServiceUnavailableError } from "../../shared/errors";
+import { createJob } from "../../shared/jobs";
 import { logger } from "../../shared/log";
 import { listOrgs } from "../../shared/people";
 
@@ -10,7 +12,7 @@ const BATCH = 10;
  * signed checkpoint for every registered org whose chains moved. One org's failure does not stop the
  * others; any failure fails the run, so the function's error alarm fires.
  */
-export async function handler(): Promise<{ orgs: number; written: number }> {
+export async function run(): Promise<{ orgs: number; written: number }> {
   const orgs = await listOrgs();
   let written = 0;
   const failed: string[] = [];
@@ -23,6 +25,8 @@ export async function handler(): Promise<{ orgs: number; written: number }> {
     });
   }
   logger.info("audit checkpoints", { orgs: orgs.length, written, failed });
-  if (failed.length > 0) throw new Error(`audit checkpoint failed for ${failed.length} org(s)`);
+  if (failed.length > 0) throw new ServiceUnavailableError("AUDIT_CHECKPOINT_FAILED");
   return { orgs: orgs.length, written };
 }
+
+export const handler = createJob("auditCheckpoint", run);

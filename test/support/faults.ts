@@ -1,0 +1,107 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import type {
+  HandlerExecutionContext,
+  InitializeHandler,
+  InitializeHandlerArguments,
+  MiddlewareStack,
+} from "@smithy/types";
+import { aws, ERROR_CLASSIFIER } from "../../shared/aws";
+
+/**
+ * Fault injection for tests that invoke handlers in-process (`invoke.ts`): every AWS call this process
+ * makes is recorded, and the n-th one can be made to fail once. The fault sits just inside the error
+ * classifier and outside the SDK's own retries, so the code under test sees it as a call that failed
+ * after the SDK had given up: the harshest case. Kinds:
+ * - `throttling`, `server` (a 500): the call never reaches the service;
+ * - `timeout`: the call reaches the service and takes effect, but its answer is lost (so the caller
+ *   cannot know whether it happened: the case that tests idempotence and clean-up);
+ * - `conditional`: a condition fails (a lost race), for calls that carry one.
+ */
+export type FaultKind = "throttling" | "server" | "timeout" | "conditional";
+export type Call = { service: string; operation: string; input: Record<string, any> };
+
+const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda"] as const;
+
+let calls: Call[] = [];
+let plan: { index: number; kind: FaultKind; fired: boolean } | undefined;
+const instrumented = new WeakSet<object>();
+
+const sdkError = (name: string, status: number, fault: "client" | "server", message: string) =>
+  Object.assign(new Error(message), { name, $fault: fault, $metadata: { httpStatusCode: status } });
+
+type TransactItem = Record<string, { ConditionExpression?: string } | undefined>;
+const conditionOf = (item: TransactItem) =>
+  Object.values(item).find((operation) => operation?.ConditionExpression)?.ConditionExpression;
+
+/** Whether a call carries a condition a lost race could fail. */
+export function hasCondition(call: Call): boolean {
+  if (call.operation === "TransactWriteItemsCommand")
+    return (call.input.TransactItems as TransactItem[]).some((item) => conditionOf(item));
+  return Boolean(call.input.ConditionExpression);
+}
+
+function conditionalFailure(call: Call): Error {
+  if (call.operation === "TransactWriteItemsCommand") {
+    const items = call.input.TransactItems as TransactItem[];
+    const first = items.findIndex((item) => conditionOf(item));
+    return new TransactionCanceledException({
+      message: "Transaction cancelled",
+      $metadata: { httpStatusCode: 400 },
+      CancellationReasons: items.map((_, index) => ({
+        Code: index === first ? "ConditionalCheckFailed" : "None",
+      })),
+    });
+  }
+  return new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} });
+}
+
+function instrument(service: string, client: { middlewareStack: MiddlewareStack<any, any> }) {
+  if (instrumented.has(client)) return;
+  instrumented.add(client);
+  client.middlewareStack.addRelativeTo(
+    (next: InitializeHandler<any, any>, context: HandlerExecutionContext) =>
+      async (args: InitializeHandlerArguments<any>) => {
+        const call = {
+          service,
+          operation: String(context.commandName),
+          input: args.input as Record<string, any>,
+        };
+        const index = calls.push(call) - 1;
+        if (!plan || plan.fired || plan.index !== index) return next(args);
+        plan.fired = true;
+        switch (plan.kind) {
+          case "throttling":
+            throw sdkError("ThrottlingException", 400, "client", "Rate exceeded");
+          case "server":
+            throw sdkError("InternalServerError", 500, "server", "Internal server error");
+          case "conditional":
+            throw conditionalFailure(call);
+          case "timeout":
+            await next(args);
+            throw Object.assign(new Error("socket timed out"), { name: "TimeoutError" });
+        }
+      },
+    { relation: "after", toMiddleware: ERROR_CLASSIFIER, name: "testFaultInjector" },
+  );
+}
+
+/** Instruments this process's clients (call after `useLocalStack`, which builds new ones). */
+export function installFaultInjector(): void {
+  for (const name of CLIENTS) instrument(name, aws(name));
+}
+
+/** Starts recording calls afresh; with a fault, the call at `index` (0-based) fails once. */
+export function arm(fault?: { index: number; kind: FaultKind }): void {
+  calls = [];
+  plan = fault && { ...fault, fired: false };
+}
+
+/** The calls made since the last `arm`, and whether the planned fault fired. */
+export function recorded(): { calls: readonly Call[]; fired: boolean } {
+  return { calls: [...calls], fired: Boolean(plan?.fired) };
+}
+
+export function disarm(): void {
+  plan = undefined;
+  calls = [];
+}
