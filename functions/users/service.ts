@@ -12,6 +12,7 @@ import {
   listUsers,
   orgRegistryItem,
   setEnabled,
+  touched,
   type UserRecord,
   userItem,
 } from "../../shared/people";
@@ -47,6 +48,7 @@ export async function inviteUser(
     role: input.role,
     status: "active",
     ...(input.leadId && { leadId: input.leadId }),
+    touchedBy: touched({}, principal.userId, now),
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -104,13 +106,15 @@ export async function updateUser(
     await setEnabled(current.email, input.status === "active");
   const { leadId: _previousLead, ...rest } = current;
   const leadId = input.leadId === undefined ? current.leadId : (input.leadId ?? undefined);
+  const now = new Date().toISOString();
   const next: UserRecord = {
     ...rest,
     role: input.role ?? current.role,
     status: input.status ?? current.status,
     ...(leadId && { leadId }),
+    touchedBy: touched(current, principal.userId, now),
     version: current.version + 1,
-    updatedAt: new Date().toISOString(),
+    updatedAt: now,
   };
   const changed = (["role", "status", "leadId"] as const).filter((field) => input[field] !== undefined);
   await appendWithItems(

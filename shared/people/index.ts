@@ -17,6 +17,11 @@ export type UserRecord = {
   status: UserStatus;
   /** The coach_lead whose team this coach is on. */
   leadId?: string;
+  /**
+   * Which admins invited or changed this account, and when each last did (admin id → ISO time). The
+   * two-person rule for changes that grant access to PHI reads it; it is kept to the recent ones.
+   */
+  touchedBy?: Record<string, string>;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -32,6 +37,17 @@ export function userItem(user: UserRecord): Record<string, unknown> {
     ...user,
     ...(user.leadId && { gsi1pk: teamPartition(user.orgId, user.leadId), gsi1sk: `USER#${user.userId}` }),
   };
+}
+
+/** Admins a record remembers as having touched it (most recent first), so the map stays small. */
+const TOUCHED_BY_KEPT = 20;
+
+/** `touchedBy` after `adminId` invited or changed the account at `at`. */
+export function touched(user: Pick<UserRecord, "touchedBy">, adminId: string, at: string) {
+  const entries = Object.entries({ ...user.touchedBy, [adminId]: at })
+    .sort(([, a], [, b]) => b.localeCompare(a))
+    .slice(0, TOUCHED_BY_KEPT);
+  return Object.fromEntries(entries);
 }
 
 export function getUser(orgId: string, userId: string): Promise<UserRecord | undefined> {
