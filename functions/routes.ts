@@ -9,8 +9,11 @@ import {
   VerificationSchema,
   VerifyQuerySchema,
 } from "./audit/schema";
-import { BreakGlassSchema, GrantSchema } from "./break-glass/schema";
+import { BREAK_GLASS_WRITES, BreakGlassSchema, GrantSchema } from "./break-glass/schema";
 import {
+  CLIENT_LIST_PHI,
+  CLIENT_PHI,
+  CLIENT_UPDATE_WRITES,
   ClientIdPathSchema,
   ClientListSchema,
   ClientSchema,
@@ -18,16 +21,38 @@ import {
   ListClientsQuerySchema,
   UpdateClientSchema,
 } from "./clients/schema";
-import { ConsentListSchema, ConsentPathSchema, ConsentSchema, GrantConsentSchema } from "./consents/schema";
+import {
+  CONSENT_LIST_PHI,
+  CONSENT_PHI,
+  ConsentListSchema,
+  ConsentPathSchema,
+  ConsentSchema,
+  GrantConsentSchema,
+} from "./consents/schema";
 import {
   CreateNoteSchema,
+  NOTE_LIST_PHI,
+  NOTE_PHI,
   NoteListSchema,
   NotePathSchema,
   NoteSchema,
   UpdateNoteSchema,
 } from "./notes/schema";
-import { CreateSessionSchema, SessionListSchema, SessionPathSchema, SessionSchema } from "./sessions/schema";
-import { MAX_TRANSCRIPT_BYTES, TranscriptSchema, UploadTranscriptSchema } from "./transcripts/schema";
+import {
+  CreateSessionSchema,
+  SESSION_LIST_PHI,
+  SESSION_PHI,
+  SessionListSchema,
+  SessionPathSchema,
+  SessionSchema,
+} from "./sessions/schema";
+import {
+  MAX_TRANSCRIPT_BYTES,
+  TRANSCRIPT_PHI,
+  TRANSCRIPT_WRITES,
+  TranscriptSchema,
+  UploadTranscriptSchema,
+} from "./transcripts/schema";
 import {
   InviteUserSchema,
   ReassignSchema,
@@ -82,6 +107,7 @@ export const routes = {
     roles: ["coach", "coach_lead"],
     permissions: ["records:read", "records:write", "keys:create", "kms:generate-data-key", "audit:append"],
     request: { body: CreateClientSchema },
+    phi: { discloses: CLIENT_PHI, writes: CLIENT_PHI },
     responses: { 201: { description: "Created", schema: ClientSchema }, ...errors },
   }),
   listClients: defineRoute({
@@ -93,6 +119,7 @@ export const routes = {
     roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { query: ListClientsQuerySchema },
+    phi: { discloses: CLIENT_LIST_PHI },
     responses: { 200: { description: "A page of clients", schema: ClientListSchema }, ...errors },
   }),
   getClient: defineRoute({
@@ -104,6 +131,7 @@ export const routes = {
     roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema },
+    phi: { discloses: CLIENT_PHI },
     responses: {
       200: { description: "The client", schema: ClientSchema },
       404: { description: "No such client (or not visible to the caller)", schema: ErrorSchema },
@@ -119,6 +147,7 @@ export const routes = {
     roles: ["coach", "coach_lead"],
     permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema, body: UpdateClientSchema },
+    phi: { discloses: CLIENT_PHI, writes: CLIENT_UPDATE_WRITES },
     responses: {
       200: { description: "The updated client", schema: ClientSchema },
       404: { description: "No such client (or not visible to the caller)", schema: ErrorSchema },
@@ -209,8 +238,9 @@ export const routes = {
     summary: "The client's consents per purpose",
     auth: "cognito",
     roles: ["coach", "coach_lead", "admin"],
-    permissions: ["records:read"],
+    permissions: ["records:read", "audit:append"],
     request: { path: ClientIdPathSchema },
+    phi: { discloses: CONSENT_LIST_PHI },
     responses: { 200: { description: "Consents", schema: ConsentListSchema }, 404: notFound, ...errors },
   }),
   grantConsent: defineRoute({
@@ -223,6 +253,7 @@ export const routes = {
     roles: ["coach", "coach_lead"],
     permissions: ["records:read", "records:write", "audit:append"],
     request: { path: ConsentPathSchema, body: GrantConsentSchema },
+    phi: { discloses: CONSENT_PHI, writes: CONSENT_PHI },
     responses: { 200: { description: "Recorded", schema: ConsentSchema }, 404: notFound, ...errors },
   }),
   revokeConsent: defineRoute({
@@ -234,6 +265,7 @@ export const routes = {
     roles: ["coach", "coach_lead"],
     permissions: ["records:read", "records:write", "audit:append"],
     request: { path: ConsentPathSchema },
+    phi: { discloses: CONSENT_PHI },
     responses: { 200: { description: "Revoked", schema: ConsentSchema }, 404: notFound, ...errors },
   }),
   createSession: defineRoute({
@@ -245,6 +277,7 @@ export const routes = {
     roles: ["coach", "coach_lead"],
     permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema, body: CreateSessionSchema },
+    phi: { discloses: SESSION_PHI, writes: SESSION_PHI },
     responses: {
       201: { description: "Created", schema: SessionSchema },
       404: notFound,
@@ -261,6 +294,7 @@ export const routes = {
     roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema },
+    phi: { discloses: SESSION_LIST_PHI },
     responses: { 200: { description: "Sessions", schema: SessionListSchema }, 404: notFound, ...errors },
   }),
   getSession: defineRoute({
@@ -272,6 +306,7 @@ export const routes = {
     roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: SessionPathSchema },
+    phi: { discloses: SESSION_PHI },
     responses: { 200: { description: "Session", schema: SessionSchema }, 404: notFound, ...errors },
   }),
   uploadTranscript: defineRoute({
@@ -293,6 +328,7 @@ export const routes = {
     ],
     maxBodyBytes: Math.ceil(MAX_TRANSCRIPT_BYTES * 1.2),
     request: { path: SessionPathSchema, body: UploadTranscriptSchema },
+    phi: { writes: TRANSCRIPT_WRITES },
     responses: {
       200: {
         description: "Stored",
@@ -318,6 +354,7 @@ export const routes = {
     roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "transcripts:read", "audit:append"],
     request: { path: SessionPathSchema },
+    phi: { discloses: TRANSCRIPT_PHI },
     responses: { 200: { description: "Transcript", schema: TranscriptSchema }, 404: notFound, ...errors },
   }),
   createNote: defineRoute({
@@ -329,6 +366,7 @@ export const routes = {
     roles: ["coach", "coach_lead"],
     permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema, body: CreateNoteSchema },
+    phi: { discloses: NOTE_PHI, writes: NOTE_PHI },
     responses: {
       201: { description: "Created", schema: NoteSchema },
       404: notFound,
@@ -345,6 +383,7 @@ export const routes = {
     roles: ["coach", "coach_lead", "admin"],
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema },
+    phi: { discloses: NOTE_LIST_PHI },
     responses: { 200: { description: "Notes", schema: NoteListSchema }, 404: notFound, ...errors },
   }),
   updateNote: defineRoute({
@@ -356,6 +395,7 @@ export const routes = {
     roles: ["coach", "coach_lead"],
     permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: NotePathSchema, body: UpdateNoteSchema },
+    phi: { discloses: NOTE_PHI, writes: NOTE_PHI },
     responses: {
       200: { description: "Updated", schema: NoteSchema },
       404: notFound,
@@ -372,6 +412,7 @@ export const routes = {
     roles: ["coach_lead", "admin"],
     permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: ClientIdPathSchema, body: BreakGlassSchema },
+    phi: { writes: BREAK_GLASS_WRITES },
     responses: {
       201: { description: "Granted", schema: GrantSchema },
       404: notFound,

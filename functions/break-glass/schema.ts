@@ -1,6 +1,10 @@
 import * as z from "zod";
+import { phiFields } from "../../shared/audit/disclosure";
 
 export const ClientPathSchema = z.strictObject({ clientId: z.uuid() });
 /** A written reason is required; it is sealed under the client's key since it may describe the client. */
 export const BreakGlassSchema = z.strictObject({ reason: z.string().trim().min(20).max(1000) });
 export const GrantSchema = z.object({ grantId: z.uuid(), clientId: z.uuid(), expiresAt: z.string() });
+
+/** The reason may describe the client: it is written sealed, and named in the grant's audit entry. */
+export const BREAK_GLASS_WRITES = phiFields(["reason"]);

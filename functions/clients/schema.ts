@@ -1,4 +1,6 @@
 import * as z from "zod";
+import { type PhiFields, phiFields } from "../../shared/audit/disclosure";
+import { CLIENT_PHI_FIELDS } from "../../shared/auth/policy";
 
 /** Client (data subject) schemas. Strict everywhere: unknown fields are a 400, never silently dropped. */
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -24,7 +26,7 @@ const pastDate = z.iso
 
 export const ClientStatusSchema = z.enum(["active", "paused", "discharged"]);
 
-const phiFields = {
+const phiSchemas = {
   name: text(200),
   email: z.email().max(254).optional(),
   phone: z
@@ -38,15 +40,15 @@ const phiFields = {
 };
 
 export const CreateClientSchema = z.strictObject({
-  ...phiFields,
+  ...phiSchemas,
   status: ClientStatusSchema.default("active"),
 });
 export type CreateClientInput = z.infer<typeof CreateClientSchema>;
 
 export const UpdateClientSchema = z
   .strictObject({
-    ...phiFields,
-    name: phiFields.name.optional(),
+    ...phiSchemas,
+    name: phiSchemas.name.optional(),
     status: ClientStatusSchema.optional(),
     version: z.number().int().min(1),
   })
@@ -80,3 +82,9 @@ export const ClientSchema = z.object({
 });
 
 export const ClientListSchema = z.object({ items: z.array(ClientSchema), nextCursor: z.string().optional() });
+
+/** Where client PHI sits in these bodies, as audit field names (see `shared/audit/disclosure.ts`). */
+export const CLIENT_PHI = phiFields(CLIENT_PHI_FIELDS);
+export const CLIENT_LIST_PHI = phiFields(CLIENT_PHI_FIELDS, "items");
+/** An update writes the PHI fields it carries and the status. */
+export const CLIENT_UPDATE_WRITES: PhiFields = phiFields([...CLIENT_PHI_FIELDS, "status"]);

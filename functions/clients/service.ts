@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { accessClient, relationshipsTo } from "../../shared/access";
-import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
+import { appendWithItems, auditEntry, phiFieldsIn, type RequestMeta } from "../../shared/audit";
 import { CLIENT_PHI_FIELDS, decide, type Principal, pick, type Relationship } from "../../shared/auth";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
@@ -18,7 +18,7 @@ import {
   loadClient,
   versionedPut,
 } from "../../shared/store";
-import type { CreateClientInput, UpdateClientInput } from "./schema";
+import { CLIENT_PHI, type CreateClientInput, type UpdateClientInput } from "./schema";
 
 /** Clients: the data subjects whose PHI the org keeps. PHI fields are sealed one by one under the client's key. */
 type Meta = Pick<ClientRecord, "clientId" | "status" | "version" | "createdAt" | "updatedAt" | "coaches">;
@@ -171,19 +171,21 @@ export async function updateClient(
     updatedAt: new Date().toISOString(),
     phi: sealPhi(key, principal.orgId, clientId, stored.version + 1, next),
   };
+  const readable = decide(principal, "client:read", access.relationship);
+  const view = pick({ ...metaOf(item), ...next }, readable.allow ? readable.fields : access.fields);
+  // The entry names what was written and every PHI field the answer carries back.
   await appendWithItems(
     auditEntry(
       principal,
       request,
       "client.update",
       { type: "client", id: clientId, clientId },
-      changed,
+      [...new Set([...changed, ...phiFieldsIn(CLIENT_PHI, view)])],
       access,
     ),
     [versionedPut(item, stored.version)],
   );
-  const readable = decide(principal, "client:read", access.relationship);
-  return pick({ ...metaOf(item), ...next }, readable.allow ? readable.fields : access.fields);
+  return view;
 }
 
 const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";

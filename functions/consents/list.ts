@@ -2,7 +2,7 @@ import { createHandler } from "../../shared/http/handler";
 import { routes } from "../routes";
 import { listConsents } from "./service";
 
-export const handler = createHandler(routes.listConsents, async ({ path, principal }) => ({
+export const handler = createHandler(routes.listConsents, async ({ path, principal, meta }) => ({
   status: 200,
-  body: await listConsents(principal, path.clientId),
+  body: await listConsents(principal, meta, path.clientId),
 }));

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { PURPOSES } from "../../shared/access";
+import { phiFields } from "../../shared/audit/disclosure";
 
 export const ConsentPathSchema = z.strictObject({ clientId: z.uuid(), purpose: z.enum(PURPOSES) });
 export const ClientPathSchema = z.strictObject({ clientId: z.uuid() });
@@ -14,3 +15,8 @@ export const ConsentSchema = z.object({
   recordedBy: z.string(),
 });
 export const ConsentListSchema = z.object({ items: z.array(ConsentSchema) });
+
+/** What a consent record tells about the client: whether, to which text version, since and until when. */
+const CONSENT_FACTS = ["status", "version", "grantedAt", "revokedAt"];
+export const CONSENT_PHI = phiFields(CONSENT_FACTS);
+export const CONSENT_LIST_PHI = phiFields(CONSENT_FACTS, "items");

@@ -1,13 +1,33 @@
 import { accessClient, type ConsentRecord, consentKey, consentsOf, type Purpose } from "../../shared/access";
-import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
+import { appendWithItems, auditEntry, phiFieldsIn, type RequestMeta } from "../../shared/audit";
 import { type Principal, pick } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
+import { CONSENT_LIST_PHI, CONSENT_PHI } from "./schema";
 
 /** Consent per client and purpose: recorded with the version of the text agreed to, revocable, audited. */
-export async function listConsents(principal: Principal, clientId: string) {
+const view = (consent: ConsentRecord, fields: ReadonlySet<string>) =>
+  pick(consent as unknown as Record<string, unknown>, fields);
+
+/** Reading a client's consents discloses facts about the client: audited before they are returned. */
+export async function listConsents(principal: Principal, request: RequestMeta, clientId: string) {
   const access = await accessClient(principal, clientId, "consent:read");
-  const items = await consentsOf(principal.orgId, clientId);
-  return { items: items.map((item) => pick(item as unknown as Record<string, unknown>, access.fields)) };
+  const page = {
+    items: (await consentsOf(principal.orgId, clientId)).map((item) => view(item, access.fields)),
+  };
+  const disclosed = phiFieldsIn(CONSENT_LIST_PHI, page);
+  if (disclosed.length > 0) {
+    await appendWithItems(
+      auditEntry(
+        principal,
+        request,
+        "consent.list",
+        { type: "consent", id: "*", clientId },
+        disclosed,
+        access,
+      ),
+    );
+  }
+  return page;
 }
 
 async function record(
@@ -20,13 +40,14 @@ async function record(
   const access = await accessClient(principal, clientId, "consent:write");
   const current = (await consentsOf(principal.orgId, clientId)).find((c) => c.purpose === purpose);
   const next = change(current, new Date().toISOString());
+  const answer = view(next, access.fields);
   await appendWithItems(
     auditEntry(
       principal,
       request,
       `consent.${next.status === "granted" ? "grant" : "revoke"}`,
       { type: "consent", id: purpose, clientId },
-      ["status"],
+      [...new Set(["status", ...phiFieldsIn(CONSENT_PHI, answer)])],
       access,
     ),
     [
@@ -40,7 +61,7 @@ async function record(
       },
     ],
   );
-  return pick(next as unknown as Record<string, unknown>, access.fields);
+  return answer;
 }
 
 export const grantConsent = (

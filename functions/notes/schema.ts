@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { phiFields } from "../../shared/audit/disclosure";
 
 export const ClientPathSchema = z.strictObject({ clientId: z.uuid() });
 export const NotePathSchema = z.strictObject({ clientId: z.uuid(), noteId: z.uuid() });
@@ -21,3 +22,6 @@ export const NoteSchema = z.object({
   updatedAt: z.string(),
 });
 export const NoteListSchema = z.object({ items: z.array(NoteSchema) });
+
+export const NOTE_PHI = phiFields(["text"]);
+export const NOTE_LIST_PHI = phiFields(["text"], "items");

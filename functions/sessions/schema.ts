@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { phiFields } from "../../shared/audit/disclosure";
 
 export const SESSION_TYPES = ["intake", "coaching", "follow_up", "group"] as const;
 export const ClientPathSchema = z.strictObject({ clientId: z.uuid() });
@@ -27,3 +28,7 @@ export const SessionSchema = z.object({
   transcript: TranscriptMetaSchema.optional(),
 });
 export const SessionListSchema = z.object({ items: z.array(SessionSchema) });
+
+/** The session's time is PHI (sealed); the rest describes the coaching, not the client. */
+export const SESSION_PHI = phiFields(["startsAt"]);
+export const SESSION_LIST_PHI = phiFields(["startsAt"], "items");

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { PhiFields } from "../../shared/audit/disclosure";
 
 /** Transcripts are text, up to 1 MB (UTF-8) per request; see the README for larger uploads. */
 export const MAX_TRANSCRIPT_BYTES = 1_000_000;
@@ -20,3 +21,9 @@ export const TranscriptSchema = z.object({
   text: z.string(),
   phiSummary: z.record(z.string(), z.number()),
 });
+
+/** A read discloses the full or the redacted copy; an upload writes both. */
+export const TRANSCRIPT_PHI: PhiFields = {
+  fields: { text: (record) => (record.redacted ? "transcript:redacted" : "transcript:full") },
+};
+export const TRANSCRIPT_WRITES: PhiFields = { fields: { text: ["transcript:full", "transcript:redacted"] } };

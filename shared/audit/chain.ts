@@ -5,6 +5,7 @@ import { aws } from "../aws";
 import { getConfig } from "../config";
 import { ServiceUnavailableError } from "../errors";
 import { logger } from "../log";
+import { noteAppended } from "./disclosure";
 import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
 
 /** One item of a DynamoDB transaction (lib-dynamodb shape), with the error to raise if its condition fails. */
@@ -155,6 +156,7 @@ export class ChainWriter {
           }),
         );
         this.#keep(orgId, { shard: position.shard, head: { seq, hash } });
+        noteAppended(entry);
         return { chain, seq, hash };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;

@@ -5,3 +5,14 @@ export class CheckpointNotFoundError extends AppError {
     super("CHECKPOINT_NOT_FOUND", "not_found", "No audit checkpoint with that number.");
   }
 }
+
+/** A response would carry PHI that no committed audit entry names: withheld (a defect, never the caller's). */
+export class AuditIncompleteError extends AppError {
+  constructor() {
+    super(
+      "AUDIT_INCOMPLETE",
+      "internal",
+      "The response was withheld because its audit record is incomplete.",
+    );
+  }
+}

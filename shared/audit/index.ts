@@ -24,8 +24,9 @@ export {
   type SignedCheckpoint,
   writeCheckpoint,
 } from "./checkpoint";
+export { type PhiFields, phiFields, phiFieldsIn, recordingAppends, unnamedPhi } from "./disclosure";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
-export { CheckpointNotFoundError } from "./errors";
+export { AuditIncompleteError, CheckpointNotFoundError } from "./errors";
 export { type EntryQuery, type FoundEntry, type Page, queryDisclosures, queryEntries } from "./query";
 export { readChain, readOrgChains } from "./read";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";

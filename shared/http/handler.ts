@@ -5,7 +5,7 @@ import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import * as z from "zod";
 import { AccountDisabledError } from "../access";
-import type { RequestMeta } from "../audit/build";
+import { AuditIncompleteError, type RequestMeta, recordingAppends, unnamedPhi } from "../audit";
 import { type Principal, principalFromClaims } from "../auth/principal";
 import { verifyAuthorization } from "../auth/verifier";
 import { getConfig } from "../config";
@@ -128,15 +128,27 @@ export function createHandler<R extends RouteSpec>(
     .use(parseAndValidate(route))
     .handler(async (event, context) => {
       const input = context.state.input as RouteInput<R>;
-      const result = await fn({
-        ...input,
-        principal: context.state.principal as HandlerArgs<R>["principal"],
-        meta: {
-          requestId: context.awsRequestId,
-          sourceIp: event.requestContext?.identity?.sourceIp ?? "unknown",
-          userAgent: (event.headers["user-agent"] ?? "unknown").slice(0, 256),
-        },
-      });
+      const { result, appended } = await recordingAppends(() =>
+        fn({
+          ...input,
+          principal: context.state.principal as HandlerArgs<R>["principal"],
+          meta: {
+            requestId: context.awsRequestId,
+            sourceIp: event.requestContext?.identity?.sourceIp ?? "unknown",
+            userAgent: (event.headers["user-agent"] ?? "unknown").slice(0, 256),
+          },
+        }),
+      );
+      // Fail closed: PHI leaves only when a committed audit entry names every PHI field it carries.
+      const unnamed = unnamedPhi(route.phi?.discloses, result.body, appended);
+      if (unnamed.length > 0) {
+        logger.error("response withheld: it carries PHI its audit entries do not name", {
+          securityEvent: "AUDIT_DISCLOSURE_MISMATCH",
+          route: route.handler,
+          fields: unnamed,
+        });
+        throw new AuditIncompleteError();
+      }
       return json(result.status, result.body, result.headers);
     });
 }

@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import type { PhiFields } from "../audit/disclosure";
 import type { Role } from "../auth/roles";
 
 /**
@@ -49,6 +50,11 @@ export type RouteSpec = {
   maxBodyBytes?: number;
   /** Lambda reserved concurrency in the cloud. */
   concurrency?: number;
+  /**
+   * The PHI this route's responses carry (`discloses`) and its requests write (`writes`), as audit field
+   * names. The pipeline withholds a response carrying PHI its committed audit entries do not name.
+   */
+  phi?: { discloses?: PhiFields; writes?: PhiFields };
 };
 
 export function defineRoute<const T extends RouteSpec>(spec: T): T {
