@@ -1,0 +1,166 @@
+import { expect } from "vitest";
+import type { testStack } from "./stack";
+
+/**
+ * One request per route of the manifest (and per caller where the answer differs by relationship),
+ * against a fixture client: what the suites generated from the manifest (audit disclosure, fault
+ * injection, …) send. A route added to the manifest without an entry here fails those suites.
+ */
+type Stack = ReturnType<typeof testStack>;
+export const FIXTURE_TRANSCRIPT =
+  "Coach: Good morning Quentin Marlowe, how did the week go?\nClient: Better, thanks.";
+export const FIXTURE_NAME = "Quentin Marlowe";
+export type Fixture = { clientId: string; sessionId: string; noteId: string };
+export type RouteRequest = { path: string; body?: unknown; as: string };
+
+/** One request per route (and per caller where the answer differs by relationship). */
+export function routeRequests(stack: Stack): Record<string, (f: Fixture) => RouteRequest[]> {
+  const idOf = (email: string) => stack.users.find((u) => u.email === email)?.userId as string;
+  return {
+    health: () => [{ path: "/health", as: "coach1@demo.example" }],
+    openapi: () => [{ path: "/openapi.json", as: "coach1@demo.example" }],
+    createClient: () => [
+      {
+        path: "/clients",
+        body: { name: FIXTURE_NAME, dateOfBirth: "1980-02-03" },
+        as: "coach1@demo.example",
+      },
+    ],
+    listClients: () => [
+      { path: "/clients?limit=5", as: "coach1@demo.example" },
+      { path: "/clients?limit=5", as: "lead@demo.example" },
+      { path: "/clients?limit=5", as: "admin@demo.example" },
+    ],
+    getClient: (f) =>
+      ["coach1@demo.example", "lead@demo.example", "admin@demo.example"].map((as) => ({
+        path: `/clients/${f.clientId}`,
+        as,
+      })),
+    updateClient: (f) => [
+      // A status-only change: the answer still carries the record's PHI, so the entry must name it.
+      { path: `/clients/${f.clientId}`, body: { version: 2, status: "paused" }, as: "coach1@demo.example" },
+    ],
+    inviteUser: () => [
+      {
+        path: "/users",
+        body: { email: `disclosure${Date.now()}@demo.example`, role: "coach" },
+        as: "admin@demo.example",
+      },
+    ],
+    listUsers: () => [{ path: "/users", as: "admin@demo.example" }],
+    updateUser: () => [
+      {
+        path: `/users/${idOf("coach2@demo.example")}`,
+        body: { version: 1, leadId: null },
+        as: "admin@demo.example",
+      },
+    ],
+    reassignClients: () => [
+      {
+        path: `/users/${idOf("coach2@demo.example")}/reassign`,
+        body: { toCoachId: idOf("coach2@demo.example") },
+        as: "admin@demo.example",
+      },
+    ],
+    assignCoach: (f) => [
+      { path: `/clients/${f.clientId}/coaches/${idOf("coach2@demo.example")}`, as: "admin@demo.example" },
+    ],
+    unassignCoach: (f) => [
+      { path: `/clients/${f.clientId}/coaches/${idOf("coach2@demo.example")}`, as: "admin@demo.example" },
+    ],
+    listConsents: (f) =>
+      ["coach1@demo.example", "lead@demo.example", "admin@demo.example"].map((as) => ({
+        path: `/clients/${f.clientId}/consents`,
+        as,
+      })),
+    grantConsent: (f) => [
+      { path: `/clients/${f.clientId}/consents/research`, body: { version: "2" }, as: "coach1@demo.example" },
+    ],
+    revokeConsent: (f) => [{ path: `/clients/${f.clientId}/consents/research`, as: "coach1@demo.example" }],
+    createSession: (f) => [
+      {
+        path: `/clients/${f.clientId}/sessions`,
+        body: { startsAt: "2026-11-02T09:00:00Z", durationMinutes: 45, type: "coaching" },
+        as: "coach1@demo.example",
+      },
+    ],
+    listSessions: (f) =>
+      ["coach1@demo.example", "lead@demo.example"].map((as) => ({
+        path: `/clients/${f.clientId}/sessions`,
+        as,
+      })),
+    getSession: (f) =>
+      ["coach1@demo.example", "lead@demo.example"].map((as) => ({
+        path: `/clients/${f.clientId}/sessions/${f.sessionId}`,
+        as,
+      })),
+    uploadTranscript: (f) => [
+      {
+        path: `/clients/${f.clientId}/sessions/${f.sessionId}/transcript`,
+        body: { text: FIXTURE_TRANSCRIPT },
+        as: "coach1@demo.example",
+      },
+    ],
+    getTranscript: (f) =>
+      ["coach1@demo.example", "lead@demo.example"].map((as) => ({
+        path: `/clients/${f.clientId}/sessions/${f.sessionId}/transcript`,
+        as,
+      })),
+    createNote: (f) => [
+      {
+        path: `/clients/${f.clientId}/notes`,
+        body: { text: `Met ${FIXTURE_NAME}` },
+        as: "coach1@demo.example",
+      },
+    ],
+    listNotes: (f) =>
+      ["coach1@demo.example", "lead@demo.example"].map((as) => ({
+        path: `/clients/${f.clientId}/notes`,
+        as,
+      })),
+    updateNote: (f) => [
+      {
+        path: `/clients/${f.clientId}/notes/${f.noteId}`,
+        body: { text: `Called ${FIXTURE_NAME}`, version: 1 },
+        as: "coach1@demo.example",
+      },
+    ],
+    requestBreakGlass: (f) => [
+      {
+        path: `/clients/${f.clientId}/break-glass`,
+        body: { reason: "Disclosure test: emergency access to this client." },
+        as: "admin@demo.example",
+      },
+    ],
+    listAuditEntries: () => [{ path: "/audit/entries?limit=5", as: "compliance@demo.example" }],
+    listDisclosures: (f) => [
+      { path: `/clients/${f.clientId}/disclosures?limit=5`, as: "compliance@demo.example" },
+    ],
+    verifyAudit: () => [{ path: "/audit/verify", as: "admin@demo.example" }],
+  };
+}
+
+/** A client of coach1 (on the lead's team) with consents, a session, a note, a transcript and more PHI (version 2). */
+export async function richFixture(stack: Stack): Promise<Fixture> {
+  const { api } = stack;
+  const owner = await stack.token("coach1@demo.example");
+  const created = await stack.clientWithRecords(owner, FIXTURE_NAME, [
+    "coaching",
+    "ai_processing",
+    "research",
+  ]);
+  const transcript = await api(
+    "PUT",
+    `/clients/${created.clientId}/sessions/${created.sessionId}/transcript`,
+    {
+      token: owner,
+      body: { text: FIXTURE_TRANSCRIPT },
+    },
+  );
+  const patched = await api("PATCH", `/clients/${created.clientId}`, {
+    token: owner,
+    body: { version: 1, email: "quentin@patients.example", conditions: ["asthma"] },
+  });
+  expect([transcript.status, patched.status]).toEqual([200, 200]);
+  return created;
+}
