@@ -17,7 +17,7 @@ import {
   userItem,
 } from "../../shared/people";
 import { versionedPut } from "../../shared/store";
-import { assignedClientIds, moveAssignment } from "../assignments/service";
+import { assignedClientIds, moveAssignment, requireAssignable } from "../assignments/service";
 import type { InviteUserSchema, UpdateUserSchema } from "./schema";
 
 /** People and teams: admins invite users, change roles, disable and re-enable them, and set teams. */
@@ -134,9 +134,9 @@ export async function reassignClients(
   requireOrgAction(principal, "user:manage");
   const [from, to] = [await getUser(principal.orgId, fromId), await getUser(principal.orgId, toId)];
   if (!from || !to) throw new NotFoundError();
-  if (to.status !== "active" || to.role === "admin") {
-    throw new ValidationError([{ field: "body.toCoachId", rule: "active_coach" }]);
-  }
+  // Moving a coach's clients to that same coach changes nothing: refused, so it cannot be mistaken for a move.
+  if (fromId === toId) throw new ValidationError([{ field: "body.toCoachId", rule: "other_than_user" }]);
+  await requireAssignable(principal.orgId, toId, "body.toCoachId");
   const clientIds = await assignedClientIds(principal.orgId, fromId);
   for (const clientId of clientIds) await moveAssignment(principal, request, clientId, fromId, toId);
   return { moved: clientIds.length };

@@ -213,6 +213,17 @@ export function decide(
   return rule ? { allow: true, fields: new Set(rule.fields) } : { allow: false };
 }
 
+/**
+ * Whether a role reads client PHI through one of these relationships (by default any ordinary one:
+ * assigned, lead of assigned): the policy's own answer, so no second list of "PHI roles" can drift from it.
+ */
+export function readsPhi(role: Role, relationships: readonly Relationship[] = ORDINARY): boolean {
+  return relationships.some((relationship) => {
+    const decision = decide({ role }, "client:read", relationship);
+    return decision.allow && CLIENT_PHI_FIELDS.some((field) => decision.fields.has(field));
+  });
+}
+
 /** An org-level action (one that needs no relationship to a client): its fields, or 403. */
 export function requireOrgAction(principal: Pick<Principal, "role">, action: Action): ReadonlySet<string> {
   const decision = decide(principal, action, "none");

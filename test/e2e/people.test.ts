@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { assignmentKey } from "../../functions/clients/service";
+import { getRecord } from "../../shared/store";
 import { testStack } from "../support/stack";
 
 /** People, teams and assignments over HTTPS: what each role can do, and that changes take effect at once. */
@@ -78,6 +80,37 @@ describe("teams and assignments", () => {
       token: admin,
     });
     expect(foreignCoach.status).toBe(400);
+    const toCompliance = await api(
+      "PUT",
+      `/clients/${clientId}/coaches/${userId("compliance@demo.example")}`,
+      { token: admin },
+    );
+    expect(toCompliance.status).toBe(400);
+    expect(toCompliance.json.error.details).toEqual([{ field: "path.coachId", rule: "active_coach" }]);
+    expect((await api("GET", `/clients/${clientId}`, { token: admin })).json.coaches).toEqual([
+      userId("coach1@demo.example"),
+    ]);
+  });
+
+  it("reassigns only to an active coach or lead of the org, and never a coach to themselves", async () => {
+    const clientId = await newClient(coach1, "Kept Client");
+    const coach1Id = userId("coach1@demo.example");
+    for (const target of ["compliance@demo.example", "admin@demo.example", "coach@other.example"]) {
+      const refused = await api("POST", `/users/${coach1Id}/reassign`, {
+        token: admin,
+        body: { toCoachId: userId(target) },
+      });
+      expect(refused.status, target).toBe(target === "coach@other.example" ? 404 : 400);
+    }
+    const self = await api("POST", `/users/${coach1Id}/reassign`, {
+      token: admin,
+      body: { toCoachId: coach1Id },
+    });
+    expect(self.status).toBe(400);
+    expect(self.json.error.details).toEqual([{ field: "body.toCoachId", rule: "other_than_user" }]);
+    // Their assignment is intact on both sides: the client's list and the coach's own assignment item.
+    expect((await api("GET", `/clients/${clientId}`, { token: admin })).json.coaches).toEqual([coach1Id]);
+    expect(await getRecord(assignmentKey("demo", coach1Id, clientId))).toMatchObject({ clientId });
   });
 });
 
