@@ -1,4 +1,11 @@
-import { accessClient, type ClientAccess } from "../../shared/access";
+import {
+  type Approval,
+  accessClient,
+  ChangeStaleError,
+  type ClientAccess,
+  type HeldChangeView,
+  holdIfSelfGranted,
+} from "../../shared/access";
 import { appendWithItems, auditEntry, type GuardedItem, type RequestMeta } from "../../shared/audit";
 import { type Principal, readsPhi } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
@@ -60,18 +67,20 @@ function coachItems(orgId: string, client: ClientRecord, next: string[]): Guarde
   ];
 }
 
-/** Commits a new coach list with its assignment items and the audit entry, in one transaction. */
+/** Commits a new coach list with its assignment items and the audit entry (an approval's, if given), in one transaction. */
 function commitCoaches(
   principal: Principal,
   request: RequestMeta,
   access: ClientAccess,
   action: string,
   coaches: string[],
+  approval?: Approval,
 ) {
   const { clientId } = access.client;
   return appendWithItems(
-    auditEntry(principal, request, action, { type: "client", id: clientId, clientId }, ["coaches"], access),
-    coachItems(principal.orgId, access.client, coaches),
+    approval?.entry ??
+      auditEntry(principal, request, action, { type: "client", id: clientId, clientId }, ["coaches"], access),
+    [...(approval?.items ?? []), ...coachItems(principal.orgId, access.client, coaches)],
   );
 }
 
@@ -86,18 +95,27 @@ export async function requireAssignable(orgId: string, userId: string, field: st
   }
 }
 
+/** Assigns a coach, unless the two-person rule holds the assignment (then the pending change is returned). */
 export async function assignCoach(
   principal: Principal,
   request: RequestMeta,
   clientId: string,
   coachId: string,
-) {
+  approval?: Approval,
+): Promise<{ clientId: string; coaches: string[] } | HeldChangeView> {
   const access = await accessClient(principal, clientId, "client:assign");
   const { client } = access;
   await requireAssignable(principal.orgId, coachId, "path.coachId");
-  if (client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
+  if (client.coaches.includes(coachId)) {
+    if (approval) throw new ChangeStaleError();
+    return { clientId, coaches: client.coaches };
+  }
+  const held = approval
+    ? undefined
+    : await holdIfSelfGranted(principal, request, { op: "assign", clientId, coachId });
+  if (held) return held;
   const coaches = [...client.coaches, coachId];
-  await commitCoaches(principal, request, access, "client.assign", coaches);
+  await commitCoaches(principal, request, access, "client.assign", coaches, approval);
   return { clientId, coaches };
 }
 
@@ -135,6 +153,29 @@ export async function moveAssignment(
     "client.reassign",
     moved(access.client.coaches, fromId, toId),
   );
+}
+
+/**
+ * Applies an approved reassignment: every client the change names, all in one transaction with the
+ * approval, and only if those are still exactly the departing coach's clients.
+ */
+export async function moveAssignmentsApproved(
+  principal: Principal,
+  clientIds: readonly string[],
+  fromId: string,
+  toId: string,
+  approval: Approval,
+) {
+  const current = await assignedClientIds(principal.orgId, fromId);
+  const same = current.length === clientIds.length && clientIds.every((id) => current.includes(id));
+  if (!same) throw new ChangeStaleError();
+  const clients = await Promise.all(clientIds.map((id) => accessClient(principal, id, "client:assign")));
+  await appendWithItems(approval.entry, [
+    ...approval.items,
+    ...clients.flatMap(({ client }) =>
+      coachItems(principal.orgId, client, moved(client.coaches, fromId, toId)),
+    ),
+  ]);
 }
 
 export async function assignedClientIds(orgId: string, coachId: string): Promise<string[]> {

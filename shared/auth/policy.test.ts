@@ -54,6 +54,14 @@ describe("access policy", () => {
     expect(readsPhi("coach", ["lead_of_assigned"])).toBe(false);
   });
 
+  it("lets admins and leads, and no one else, see and decide changes held for a second person", () => {
+    for (const role of ROLES) {
+      const allowed = role === "admin" || role === "coach_lead";
+      expect(decide(as(role), "change:list", "none").allow).toBe(allowed);
+      expect(decide(as(role), "change:decide", "none").allow).toBe(allowed);
+    }
+  });
+
   it("has at most one rule per role, relationship and action", () => {
     const keys = POLICY.flatMap((r) =>
       r.roles.flatMap((role) =>

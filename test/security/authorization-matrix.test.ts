@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { type Action, decide, type Relationship } from "../../shared/auth/policy";
 import type { Role } from "../../shared/auth/roles";
+import { inviteUser, tokenFor, touchedDaysAgo } from "../support/people";
 import { testStack } from "../support/stack";
 import { forge } from "../support/tokens";
 
@@ -15,7 +16,14 @@ const stack = testStack();
 const { api } = stack;
 const idOf = (email: string) => stack.users.find((u) => u.email === email)?.userId as string;
 
-type Fixture = { clientId: string; sessionId: string; noteId: string; coachId: string; userId: string };
+type Fixture = {
+  clientId: string;
+  sessionId: string;
+  noteId: string;
+  coachId: string;
+  userId: string;
+  changeId: string;
+};
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
 type Entry = {
@@ -25,6 +33,8 @@ type Entry = {
   request: (f: Fixture) => { path: string; body?: unknown };
   /** Needs a transcript in the fixture's session. */
   transcript?: boolean;
+  /** Needs a change held by the two-person rule (requested by a second admin, not by any caller). */
+  change?: boolean;
 };
 
 let unique = 0;
@@ -145,6 +155,19 @@ const ENTRIES: Record<string, Entry> = {
     request: (f) => ({ path: `/clients/${f.clientId}/disclosures?limit=5` }),
   },
   verifyAudit: { scope: "org", action: "audit:verify", request: () => ({ path: "/audit/verify" }) },
+  listChanges: { scope: "org", action: "change:list", request: () => ({ path: "/changes" }) },
+  approveChange: {
+    scope: "org-resource",
+    action: "change:decide",
+    change: true,
+    request: (f) => ({ path: `/changes/${f.changeId}/approve` }),
+  },
+  rejectChange: {
+    scope: "org-resource",
+    action: "change:decide",
+    change: true,
+    request: (f) => ({ path: `/changes/${f.changeId}/reject` }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -217,6 +240,35 @@ const token = async (email: string) => {
   return tokens.get(email) as string;
 };
 
+/**
+ * The coach the assignment routes assign: an account no admin invited or changed within the two-person
+ * window (so assigning it is not held), whatever other test files do to the demo users.
+ */
+let assignable: string;
+/** A second demo admin: requests the held changes the deciding routes decide, so no caller is their requester. */
+let secondAdmin: string;
+
+beforeAll(async () => {
+  const admin = await token("admin@demo.example");
+  const email = "matrix.assignable@demo.example";
+  assignable = await inviteUser(api, admin, { email, role: "coach" });
+  await touchedDaysAgo("demo", assignable, 60, [idOf("admin@demo.example")]);
+  const secondEmail = "matrix.second.admin@demo.example";
+  const secondId = await inviteUser(api, admin, { email: secondEmail, role: "admin" });
+  secondAdmin = await tokenFor(admin, { userId: secondId, email: secondEmail, role: "admin" });
+});
+
+/** A change the second admin makes to an account they just invited: held for someone else's decision. */
+async function heldChange(clientId: string): Promise<string> {
+  const grantee = await inviteUser(api, secondAdmin, {
+    email: `grantee${unique++}@demo.example`,
+    role: "coach",
+  });
+  const held = await api("PUT", `/clients/${clientId}/coaches/${grantee}`, { token: secondAdmin });
+  expect(held.status).toBe(202);
+  return held.json.changeId;
+}
+
 /** A fresh client for one cell: consents, a session, a note, optionally a transcript; a grant where the cell needs one. */
 async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
   const owner = await token(caller.owner);
@@ -239,13 +291,9 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     expect(granted.status).toBe(201);
   }
   const admin = await token("admin@demo.example");
-  const userId = (
-    await api("POST", "/users", {
-      token: admin,
-      body: { email: `target${unique++}@demo.example`, role: "coach" },
-    })
-  ).json.userId;
-  return { clientId, sessionId, noteId, coachId: idOf("coach2@demo.example"), userId };
+  const userId = await inviteUser(api, admin, { email: `target${unique++}@demo.example`, role: "coach" });
+  const changeId = entry.change ? await heldChange(clientId) : "";
+  return { clientId, sessionId, noteId, coachId: assignable, userId, changeId };
 }
 
 describe("authorization matrix", () => {
