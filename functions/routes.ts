@@ -10,6 +10,7 @@ import {
   VerifyQuerySchema,
 } from "./audit/schema";
 import { BREAK_GLASS_WRITES, BreakGlassSchema, GrantSchema } from "./break-glass/schema";
+import { ChangeIdPathSchema, HeldChangeListSchema, HeldChangeSchema } from "./changes/schema";
 import {
   CLIENT_LIST_PHI,
   CLIENT_PHI,
@@ -76,6 +77,10 @@ const consentRequired = {
   schema: ErrorSchema,
 };
 const versionConflict = { description: "Version conflict", schema: ErrorSchema };
+const held = {
+  description: "Held for a second person's approval (two-person rule): the pending change, ids only",
+  schema: HeldChangeSchema,
+};
 
 export const routes = {
   health: defineRoute({
@@ -193,6 +198,7 @@ export const routes = {
     request: { path: UserIdPathSchema, body: UpdateUserSchema },
     responses: {
       200: { description: "Updated", schema: UserSchema },
+      202: held,
       404: { description: "No such user in the org", schema: ErrorSchema },
       409: { description: "Version conflict, or a change to oneself", schema: ErrorSchema },
       ...errors,
@@ -207,7 +213,11 @@ export const routes = {
     roles: ["admin"],
     permissions: ["records:read", "records:write", "records:update", "records:delete", "audit:append"],
     request: { path: UserIdPathSchema, body: ReassignSchema },
-    responses: { 200: { description: "Moved", schema: z.object({ moved: z.number() }) }, ...errors },
+    responses: {
+      200: { description: "Moved", schema: z.object({ moved: z.number() }) },
+      202: held,
+      ...errors,
+    },
   }),
   assignCoach: defineRoute({
     method: "PUT",
@@ -218,7 +228,11 @@ export const routes = {
     roles: ["admin"],
     permissions: ["records:read", "records:write", "records:update", "audit:append"],
     request: { path: AssignmentPathSchema },
-    responses: { 200: { description: "The client's coaches", schema: AssignmentSchema }, ...errors },
+    responses: {
+      200: { description: "The client's coaches", schema: AssignmentSchema },
+      202: held,
+      ...errors,
+    },
   }),
   unassignCoach: defineRoute({
     method: "DELETE",
@@ -464,6 +478,60 @@ export const routes = {
         schema: VerificationSchema,
       },
       404: { description: "No checkpoint with that number", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  listChanges: defineRoute({
+    method: "GET",
+    path: "/changes",
+    handler: "changes/list",
+    summary:
+      "Changes held by the two-person rule and waiting for a decision (admins and leads; ids only, no PHI)",
+    auth: "cognito",
+    roles: ["admin", "coach_lead"],
+    permissions: ["records:read"],
+    responses: { 200: { description: "Pending changes", schema: HeldChangeListSchema }, ...errors },
+  }),
+  approveChange: defineRoute({
+    method: "POST",
+    path: "/changes/{changeId}/approve",
+    handler: "changes/approve",
+    summary:
+      "Approve a held change, which applies it in the same audited transaction (another admin or a lead; never its requester or grantee)",
+    auth: "cognito",
+    roles: ["admin", "coach_lead"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "records:delete",
+      "cognito:manage-users",
+      "audit:append",
+    ],
+    request: { path: ChangeIdPathSchema },
+    responses: {
+      200: { description: "Approved and applied", schema: HeldChangeSchema },
+      404: { description: "No such change in the org", schema: ErrorSchema },
+      409: {
+        description: "Already decided, expired, or no longer applicable as requested",
+        schema: ErrorSchema,
+      },
+      ...errors,
+    },
+  }),
+  rejectChange: defineRoute({
+    method: "POST",
+    path: "/changes/{changeId}/reject",
+    handler: "changes/reject",
+    summary: "Reject a held change (another admin or a lead; never its requester or grantee); audited",
+    auth: "cognito",
+    roles: ["admin", "coach_lead"],
+    permissions: ["records:read", "records:update", "audit:append"],
+    request: { path: ChangeIdPathSchema },
+    responses: {
+      200: { description: "Rejected", schema: HeldChangeSchema },
+      404: { description: "No such change in the org", schema: ErrorSchema },
+      409: { description: "Already decided, or expired", schema: ErrorSchema },
       ...errors,
     },
   }),

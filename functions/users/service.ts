@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import { type Approval, holdIfSelfGranted } from "../../shared/access";
 import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { type Principal, pick, requireOrgAction } from "../../shared/auth";
 
@@ -17,7 +18,12 @@ import {
   userItem,
 } from "../../shared/people";
 import { versionedPut } from "../../shared/store";
-import { assignedClientIds, moveAssignment } from "../assignments/service";
+import {
+  assignedClientIds,
+  moveAssignment,
+  moveAssignmentsApproved,
+  requireAssignable,
+} from "../assignments/service";
 import type { InviteUserSchema, UpdateUserSchema } from "./schema";
 
 /** People and teams: admins invite users, change roles, disable and re-enable them, and set teams. */
@@ -91,6 +97,7 @@ export async function updateUser(
   request: RequestMeta,
   userId: string,
   input: z.infer<typeof UpdateUserSchema>,
+  approval?: Approval,
 ) {
   const fields = requireOrgAction(principal, "user:manage");
   const current = await getUser(principal.orgId, userId);
@@ -101,6 +108,10 @@ export async function updateUser(
   if (input.version !== current.version)
     throw new ConflictError("VERSION_CONFLICT", "The user was changed since you read it.");
   await requireLead(principal.orgId, input.leadId);
+  const held = approval
+    ? undefined
+    : await holdIfSelfGranted(principal, request, { op: "updateUser", userId, ...input }, current);
+  if (held) return held;
   if (input.role && input.role !== current.role) await changeRole(current.email, current.role, input.role);
   if (input.status && input.status !== current.status)
     await setEnabled(current.email, input.status === "active");
@@ -118,26 +129,40 @@ export async function updateUser(
   };
   const changed = (["role", "status", "leadId"] as const).filter((field) => input[field] !== undefined);
   await appendWithItems(
-    auditEntry(principal, request, "user.update", { type: "user", id: userId }, changed),
-    [versionedPut(userItem(next), current.version)],
+    approval?.entry ?? auditEntry(principal, request, "user.update", { type: "user", id: userId }, changed),
+    [...(approval?.items ?? []), versionedPut(userItem(next), current.version)],
   );
   return view(next, fields);
 }
 
-/** Moves every client of a departing coach to another coach, one audited transaction per client. */
+/**
+ * Moves every client of a departing coach to another coach, one audited transaction per client; held for
+ * a second person when the two-person rule says so (then all of them move at once, on approval).
+ */
 export async function reassignClients(
   principal: Principal,
   request: RequestMeta,
   fromId: string,
   toId: string,
+  approval?: Approval,
 ) {
   requireOrgAction(principal, "user:manage");
   const [from, to] = [await getUser(principal.orgId, fromId), await getUser(principal.orgId, toId)];
   if (!from || !to) throw new NotFoundError();
-  if (to.status !== "active" || to.role === "admin") {
-    throw new ValidationError([{ field: "body.toCoachId", rule: "active_coach" }]);
+  // Moving a coach's clients to that same coach changes nothing: refused, so it cannot be mistaken for a move.
+  if (fromId === toId) throw new ValidationError([{ field: "body.toCoachId", rule: "other_than_user" }]);
+  await requireAssignable(principal.orgId, toId, "body.toCoachId");
+  if (approval?.change.change.op === "reassign") {
+    const { clientIds } = approval.change.change;
+    await moveAssignmentsApproved(principal, clientIds, fromId, toId, approval);
+    return { moved: clientIds.length };
   }
   const clientIds = await assignedClientIds(principal.orgId, fromId);
+  const held =
+    clientIds.length > 0
+      ? await holdIfSelfGranted(principal, request, { op: "reassign", fromId, toId, clientIds })
+      : undefined;
+  if (held) return held;
   for (const clientId of clientIds) await moveAssignment(principal, request, clientId, fromId, toId);
   return { moved: clientIds.length };
 }

@@ -29,6 +29,12 @@ const ConfigSchema = z.object({
   BUCKET_TRANSCRIPTS: z.string().min(3),
   /** How long an emergency (break-glass) grant lasts. */
   BREAK_GLASS_MINUTES: z.coerce.number().int().min(5).max(240).default(60),
+  /**
+   * Two-person rule: a change that lets an account read PHI, made by an admin who invited or changed that
+   * account within this many days, waits for a second person; a held change expires after PENDING_CHANGE_DAYS.
+   */
+  TWO_PERSON_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  PENDING_CHANGE_DAYS: z.coerce.number().int().min(1).max(30).default(7),
   KMS_DATA_KEY_ID: z.string().min(1),
   /** Signs audit checkpoints; only the checkpoint writer and verifier need these two. */
   KMS_AUDIT_SIGNING_KEY_ID: z.string().min(1).optional(),

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { type Action, decide, type Relationship } from "../../shared/auth/policy";
 import type { Role } from "../../shared/auth/roles";
+import { assignableCoach, freshCoach, heldChange } from "../support/people";
 import { testStack } from "../support/stack";
 import { forge } from "../support/tokens";
 
@@ -13,9 +14,15 @@ import { forge } from "../support/tokens";
  */
 const stack = testStack();
 const { api } = stack;
-const idOf = (email: string) => stack.users.find((u) => u.email === email)?.userId as string;
 
-type Fixture = { clientId: string; sessionId: string; noteId: string; coachId: string; userId: string };
+type Fixture = {
+  clientId: string;
+  sessionId: string;
+  noteId: string;
+  coachId: string;
+  userId: string;
+  changeId: string;
+};
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
 type Entry = {
@@ -25,6 +32,8 @@ type Entry = {
   request: (f: Fixture) => { path: string; body?: unknown };
   /** Needs a transcript in the fixture's session. */
   transcript?: boolean;
+  /** Needs a change held by the two-person rule (requested by a second admin, not by any caller). */
+  change?: boolean;
 };
 
 let unique = 0;
@@ -145,6 +154,19 @@ const ENTRIES: Record<string, Entry> = {
     request: (f) => ({ path: `/clients/${f.clientId}/disclosures?limit=5` }),
   },
   verifyAudit: { scope: "org", action: "audit:verify", request: () => ({ path: "/audit/verify" }) },
+  listChanges: { scope: "org", action: "change:list", request: () => ({ path: "/changes" }) },
+  approveChange: {
+    scope: "org-resource",
+    action: "change:decide",
+    change: true,
+    request: (f) => ({ path: `/changes/${f.changeId}/approve` }),
+  },
+  rejectChange: {
+    scope: "org-resource",
+    action: "change:decide",
+    change: true,
+    request: (f) => ({ path: `/changes/${f.changeId}/reject` }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -238,14 +260,9 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     });
     expect(granted.status).toBe(201);
   }
-  const admin = await token("admin@demo.example");
-  const userId = (
-    await api("POST", "/users", {
-      token: admin,
-      body: { email: `target${unique++}@demo.example`, role: "coach" },
-    })
-  ).json.userId;
-  return { clientId, sessionId, noteId, coachId: idOf("coach2@demo.example"), userId };
+  const userId = await freshCoach(stack);
+  const changeId = entry.change ? await heldChange(stack, clientId) : "";
+  return { clientId, sessionId, noteId, coachId: await assignableCoach(stack), userId, changeId };
 }
 
 describe("authorization matrix", () => {
