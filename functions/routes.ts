@@ -288,10 +288,14 @@ export const routes = {
       "keys:read",
       "kms:decrypt-data-key",
       "transcripts:write",
+      "transcripts:delete",
       "phi:detect",
       "audit:append",
     ],
     maxBodyBytes: Math.ceil(MAX_TRANSCRIPT_BYTES * 1.2),
+    // Up to 1 MB through DetectPHI in ~52 chunks: all the time API Gateway allows (29 s) but a second's margin.
+    timeoutSeconds: 28,
+    memoryMb: 1024,
     request: { path: SessionPathSchema, body: UploadTranscriptSchema },
     responses: {
       200: {
@@ -304,7 +308,10 @@ export const routes = {
         }),
       },
       404: notFound,
-      409: consentRequired,
+      409: {
+        description: "The client has not given the consents this needs, or another upload won the race",
+        schema: ErrorSchema,
+      },
       ...errors,
     },
   }),

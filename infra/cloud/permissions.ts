@@ -89,6 +89,15 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           resources: [targets.transcriptsBucket.arnForObjects("*")],
         }),
       ];
+    case "transcripts:delete":
+      // DeleteObject only: in the versioned bucket it leaves a delete marker. No DeleteObjectVersion, so
+      // no function can destroy a version; the bucket's lifecycle expires noncurrent versions.
+      return [
+        new PolicyStatement({
+          actions: ["s3:DeleteObject"],
+          resources: [targets.transcriptsBucket.arnForObjects("*")],
+        }),
+      ];
     case "phi:detect":
       // Comprehend Medical has no resource-level permissions.
       return [new PolicyStatement({ actions: ["comprehendmedical:DetectPHI"], resources: ["*"] })];

@@ -51,6 +51,8 @@ const ConfigSchema = z.object({
     .max(10 * 1024 * 1024)
     .default(64 * 1024),
   LIST_PAGE_MAX: z.coerce.number().int().min(1).max(100).default(50),
+  /** DetectPHI calls in flight at once for one transcript (Comprehend Medical's default quota: 100 per second). */
+  PHI_DETECT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]).default("INFO"),
   ENDPOINT_DYNAMODB: optionalUrl,
   ENDPOINT_S3: optionalUrl,
