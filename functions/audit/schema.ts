@@ -1,11 +1,12 @@
 import * as z from "zod";
 import { RELATIONSHIPS } from "../../shared/auth/policy";
+import { LIST_PAGE_BOUND } from "../../shared/config";
 
 /** Audit trail schemas: what compliance officers query and what they get back (never a PHI value). */
 const range = {
   from: z.iso.datetime().optional(),
   to: z.iso.datetime().optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(LIST_PAGE_BOUND).optional(),
   cursor: z.string().max(2048).optional(),
 };
 const ordered = (value: { from?: string; to?: string }) => !value.from || !value.to || value.from < value.to;

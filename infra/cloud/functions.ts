@@ -73,7 +73,9 @@ export function bundledFunction(
     }),
     new PolicyStatement({ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
-    ...(permissions.some((permission) => /^(records|keys|audit|transcripts|checkpoints):/.test(permission))
+    ...(permissions.some((permission) =>
+      /^(records|keys|audit|transcripts|checkpoints|cursors):/.test(permission),
+    )
       ? [storageKeyStatement(defaults.permissions)]
       : []),
     ...(defaults.network

@@ -4,6 +4,7 @@ import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobList } from "../../functions/jobs";
 import { routeList, routes } from "../../functions/routes";
+import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
@@ -336,5 +337,35 @@ describe("transcripts", () => {
         ExpiredObjectDeleteMarker: true,
       }),
     ]);
+  });
+});
+
+describe("list cursors", () => {
+  it("only list routes may use the cursor key: KMS only under {purpose: list-cursor}, one keys-table item", () => {
+    const listRoutes = routeList
+      .filter((route) => route.permissions.includes("cursors:seal"))
+      .map((r) => r.id);
+    expect(listRoutes.sort()).toEqual(["listAuditEntries", "listClients", "listDisclosures"]);
+    const sealing = resources("AWS::IAM::ManagedPolicy").filter((p) =>
+      JSON.stringify(p).includes("kms:EncryptionContext:purpose"),
+    );
+    expect(
+      sealing.map((p) => listRoutes.find((id) => JSON.stringify(p).includes(`${id}Logs`))).sort(),
+    ).toEqual(listRoutes.sort());
+    for (const policy of sealing) {
+      const statements = policy.Properties.PolicyDocument.Statement as { Action: unknown; Condition?: any }[];
+      const kms = statements.find((s) => JSON.stringify(s.Condition ?? {}).includes("purpose"));
+      expect(kms?.Action).toEqual(["kms:GenerateDataKey", "kms:Decrypt"]);
+      expect(kms?.Condition).toEqual({
+        StringEquals: { "kms:EncryptionContext:purpose": CURSOR_KEY_CONTEXT.purpose },
+        "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["purpose"] },
+      });
+      const item = statements.find((s) => JSON.stringify(s.Condition ?? {}).includes(CURSOR_KEY_ITEM.pk));
+      expect(item?.Action).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
+      expect(JSON.stringify((item as { Resource?: unknown }).Resource)).toContain("keysTable");
+      expect(item?.Condition).toEqual({
+        "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [CURSOR_KEY_ITEM.pk] },
+      });
+    }
   });
 });

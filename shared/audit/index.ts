@@ -26,7 +26,15 @@ export {
 } from "./checkpoint";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
 export { CheckpointNotFoundError } from "./errors";
-export { type EntryQuery, type FoundEntry, type Page, queryDisclosures, queryEntries } from "./query";
+export {
+  DisclosurePosition,
+  EntryPosition,
+  type EntryQuery,
+  type FoundEntry,
+  type Page,
+  queryDisclosures,
+  queryEntries,
+} from "./query";
 export { readChain, readOrgChains } from "./read";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";
 export { type OrgVerification, type VerifyFrom, verifyOrg } from "./verify-org";

@@ -26,6 +26,8 @@ export type Permission =
   | "kms:verify-checkpoints"
   | "kms:generate-data-key"
   | "kms:decrypt-data-key"
+  /** Seal and open list cursors: the deployment's cursor key (its keys-table item, KMS under `{purpose: "list-cursor"}`). */
+  | "cursors:seal"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 
