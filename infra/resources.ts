@@ -47,7 +47,15 @@ export const TABLES = {
 export type TableName = keyof typeof TABLES;
 
 export const BUCKETS = {
-  transcripts: { holds: "client-side encrypted session transcripts", objectLock: false },
+  transcripts: {
+    holds: "client-side encrypted session transcripts",
+    objectLock: false,
+    /**
+     * Days a deleted or replaced transcript object stays as a noncurrent version (then expires): as long
+     * as DynamoDB point-in-time recovery reaches back (35 days), so a restored record finds its objects.
+     */
+    noncurrentVersionDays: 35,
+  },
   checkpoints: { holds: "signed audit checkpoints (Object Lock, compliance mode)", objectLock: true },
 } as const;
 

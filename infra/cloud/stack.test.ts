@@ -1,12 +1,15 @@
-import { App, type Stack } from "aws-cdk-lib";
+import { App, type CfnElement, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobList } from "../../functions/jobs";
-import { routeList } from "../../functions/routes";
+import { routeList, routes } from "../../functions/routes";
+import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
+import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
 import { readSettings } from "./settings";
+import type { CoachVaultStack } from "./stack";
 import { TRAIL_ALARMS } from "./trail";
 
 /**
@@ -287,5 +290,82 @@ describe("least privilege", () => {
   it("public functions get no data access at all", () => {
     const health = resources("AWS::IAM::ManagedPolicy").find((p) => JSON.stringify(p).includes("healthLogs"));
     expect(JSON.stringify(health)).not.toMatch(/dynamodb|kms:/);
+  });
+});
+
+describe("transcripts", () => {
+  it("each route's function has the timeout and memory of its manifest entry, within API Gateway's 29 s", () => {
+    const functions = (stack as CoachVaultStack).api.functions;
+    for (const route of routeList) {
+      const fn = functions[route.id];
+      const id = stack.getLogicalId(fn?.node.defaultChild as CfnElement);
+      const properties = (template.findResources("AWS::Lambda::Function")[id] as { Properties: any })
+        .Properties;
+      expect([route.id, properties.Timeout, properties.MemorySize]).toEqual([
+        route.id,
+        routeLimits(route).timeoutSeconds,
+        routeLimits(route).memoryMb,
+      ]);
+      expect(properties.Timeout).toBeLessThanOrEqual(API_GATEWAY_TIMEOUT_SECONDS);
+    }
+    expect(routeLimits(routes.uploadTranscript)).toEqual({ timeoutSeconds: 28, memoryMb: 1024 });
+  });
+
+  it("only the upload function may delete transcript objects, and no function may delete an object version", () => {
+    const deleters = resources("AWS::IAM::ManagedPolicy").filter((p) =>
+      JSON.stringify(p).includes('"s3:DeleteObject"'),
+    );
+    expect(deleters).toHaveLength(1);
+    expect(JSON.stringify(deleters[0])).toContain("uploadTranscriptLogs");
+    const statement = deleters[0]?.Properties.PolicyDocument.Statement.find(
+      (s: { Action: unknown }) => s.Action === "s3:DeleteObject",
+    );
+    expect(JSON.stringify(statement.Resource)).toContain("transcriptsBucket");
+    expect(JSON.stringify(statement.Resource)).not.toContain("checkpointsBucket");
+    for (const doc of policies()) expect(doc).not.toMatch(/s3:DeleteObjectVersion|s3:\*|"s3:Delete\*"/);
+  });
+
+  it("the versioned transcripts bucket expires what deletes leave: noncurrent versions after 35 days, then the markers", () => {
+    const [bucket] = Object.entries(template.findResources("AWS::S3::Bucket"))
+      .filter(([id]) => id.includes("transcriptsBucket"))
+      .map(([, resource]) => (resource as { Properties: any }).Properties);
+    expect(bucket.VersioningConfiguration.Status).toBe("Enabled");
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({
+        Status: "Enabled",
+        NoncurrentVersionExpiration: { NoncurrentDays: 35 },
+        ExpiredObjectDeleteMarker: true,
+      }),
+    ]);
+  });
+});
+
+describe("list cursors", () => {
+  it("only list routes may use the cursor key: KMS only under {purpose: list-cursor}, one keys-table item", () => {
+    const listRoutes = routeList
+      .filter((route) => route.permissions.includes("cursors:seal"))
+      .map((r) => r.id);
+    expect(listRoutes.sort()).toEqual(["listAuditEntries", "listClients", "listDisclosures"]);
+    const sealing = resources("AWS::IAM::ManagedPolicy").filter((p) =>
+      JSON.stringify(p).includes("kms:EncryptionContext:purpose"),
+    );
+    expect(
+      sealing.map((p) => listRoutes.find((id) => JSON.stringify(p).includes(`${id}Logs`))).sort(),
+    ).toEqual(listRoutes.sort());
+    for (const policy of sealing) {
+      const statements = policy.Properties.PolicyDocument.Statement as { Action: unknown; Condition?: any }[];
+      const kms = statements.find((s) => JSON.stringify(s.Condition ?? {}).includes("purpose"));
+      expect(kms?.Action).toEqual(["kms:GenerateDataKey", "kms:Decrypt"]);
+      expect(kms?.Condition).toEqual({
+        StringEquals: { "kms:EncryptionContext:purpose": CURSOR_KEY_CONTEXT.purpose },
+        "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["purpose"] },
+      });
+      const item = statements.find((s) => JSON.stringify(s.Condition ?? {}).includes(CURSOR_KEY_ITEM.pk));
+      expect(item?.Action).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
+      expect(JSON.stringify((item as { Resource?: unknown }).Resource)).toContain("keysTable");
+      expect(item?.Condition).toEqual({
+        "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [CURSOR_KEY_ITEM.pk] },
+      });
+    }
   });
 });
