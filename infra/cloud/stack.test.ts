@@ -2,7 +2,7 @@ import { App, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { jobList } from "../../functions/jobs";
+import { jobList, jobs } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
@@ -134,6 +134,34 @@ describe("identity", () => {
       .sort();
     expect(groups).toEqual(["admin", "coach", "coach_lead", "compliance_officer"]);
   });
+
+  it("Cognito follows the directory: an identity sync job every 5 minutes, alone; invitations processed by a started job", () => {
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.identitySync.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    const functions = template.findResources("AWS::Lambda::Function");
+    const sync = functions[rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0]] as { Properties: any };
+    expect(sync.Properties.ReservedConcurrentExecutions).toBe(1);
+    const invite = Object.values(functions).find(
+      (fn: any) => fn.Properties.FunctionName === "coachvault-test-processInvite",
+    ) as { Properties: any };
+    expect(invite).toBeDefined();
+    // Only the invitation route may start it.
+    const starters = policies().filter(
+      (doc) => doc.includes('"lambda:InvokeFunction"') && doc.includes("processInvite"),
+    );
+    expect(starters).toHaveLength(1);
+  });
+
+  it("app client: users cannot change their own email (or org) with their access token", () => {
+    const clients = resources("AWS::Cognito::UserPoolClient");
+    expect(clients).toHaveLength(1);
+    const client = clients[0]?.Properties;
+    // An explicit, non-empty list: without one, Cognito lets users write every standard attribute.
+    expect(client.WriteAttributes).toEqual(["locale", "zoneinfo"]);
+    expect(client.ReadAttributes).toEqual(expect.arrayContaining(["email", "custom:orgId"]));
+  });
 });
 
 describe("API", () => {
@@ -198,9 +226,11 @@ describe("API", () => {
 
 describe("audit checkpoints", () => {
   it("a job signs checkpoints every 5 minutes, alone: the only function that may Sign or write checkpoints", () => {
-    const rules = resources("AWS::Events::Rule");
-    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(5 minutes)"]);
-    const targetId = rules[0]?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.auditCheckpoint.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    const targetId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
     const job = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
     expect(job.Properties.Handler).toBe("index.handler");
     expect(job.Properties.ReservedConcurrentExecutions).toBe(1);

@@ -81,7 +81,17 @@ export const AUDIT_FIELDS = [
   "seq",
   "hash",
 ] as const;
-const USER_FIELDS = ["userId", "email", "role", "status", "leadId", "version", "createdAt", "updatedAt"];
+const USER_FIELDS = [
+  "userId",
+  "email",
+  "role",
+  "status",
+  "leadId",
+  "identitySync",
+  "version",
+  "createdAt",
+  "updatedAt",
+];
 
 export type Rule = {
   roles: readonly Role[];

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { invite, settledInvitation } from "../support/people";
 import { testStack } from "../support/stack";
 
 /** People, teams and assignments over HTTPS: what each role can do, and that changes take effect at once. */
@@ -82,13 +83,19 @@ describe("teams and assignments", () => {
 });
 
 describe("people", () => {
-  it("an admin invites a user, who is listed; the same email again is a 409", async () => {
+  it("an admin invites a user, who is listed once the invitation is sent; the same email again is a 409", async () => {
     const invited = await api("POST", "/users", {
       token: admin,
-      body: { email: "new.coach@demo.example", role: "coach" },
+      body: { email: "New.Coach@demo.example", role: "coach" },
     });
-    expect(invited.status).toBe(201);
-    expect(invited.json).toMatchObject({
+    expect(invited.status).toBe(202);
+    expect(invited.json).toMatchObject({ email: "new.coach@demo.example", role: "coach", status: "pending" });
+    const sent = await settledInvitation(api, admin, invited.json.inviteId);
+    expect(sent).toMatchObject({ status: "sent", userId: expect.any(String) });
+    const listed = (await api("GET", "/users", { token: admin })).json.items.find(
+      (u: { userId: string }) => u.userId === sent.userId,
+    );
+    expect(listed).toMatchObject({
       email: "new.coach@demo.example",
       role: "coach",
       status: "active",
@@ -150,11 +157,8 @@ describe("people", () => {
   });
 
   it("a departing coach's clients move to another coach", async () => {
-    const invited = await api("POST", "/users", {
-      token: admin,
-      body: { email: "leaving.coach@demo.example", role: "coach" },
-    });
-    const leaving = invited.json.userId as string;
+    const invited = await invite(api, admin, { email: "leaving.coach@demo.example", role: "coach" });
+    const leaving = invited.userId as string;
     const clientId = await newClient(coach1, "Moving Client");
     await api("PUT", `/clients/${clientId}/coaches/${leaving}`, { token: admin });
     await api("DELETE", `/clients/${clientId}/coaches/${userId("coach1@demo.example")}`, { token: admin });

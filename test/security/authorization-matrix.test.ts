@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { type Action, decide, type Relationship } from "../../shared/auth/policy";
 import type { Role } from "../../shared/auth/roles";
+import { invite, settleInvitations } from "../support/people";
 import { testStack } from "../support/stack";
 import { forge } from "../support/tokens";
 
@@ -25,6 +26,8 @@ type Entry = {
   request: (f: Fixture) => { path: string; body?: unknown };
   /** Needs a transcript in the fixture's session. */
   transcript?: boolean;
+  /** Needs a freshly invited user of the org (`f.userId`). */
+  targetUser?: boolean;
 };
 
 let unique = 0;
@@ -49,14 +52,17 @@ const ENTRIES: Record<string, Entry> = {
     request: () => ({ path: "/users", body: { email: `matrix${unique++}@demo.example`, role: "coach" } }),
   },
   listUsers: { scope: "org", action: "user:read", request: () => ({ path: "/users" }) },
+  listInvites: { scope: "org", action: "user:manage", request: () => ({ path: "/users/invites" }) },
   updateUser: {
     scope: "org-resource",
     action: "user:manage",
+    targetUser: true,
     request: (f) => ({ path: `/users/${f.userId}`, body: { version: 1, role: "coach_lead" } }),
   },
   reassignClients: {
     scope: "org-resource",
     action: "user:manage",
+    targetUser: true,
     request: (f) => ({ path: `/users/${f.userId}/reassign`, body: { toCoachId: f.coachId } }),
   },
   assignCoach: {
@@ -238,15 +244,22 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     });
     expect(granted.status).toBe(201);
   }
-  const admin = await token("admin@demo.example");
-  const userId = (
-    await api("POST", "/users", {
-      token: admin,
-      body: { email: `target${unique++}@demo.example`, role: "coach" },
-    })
-  ).json.userId;
+  const userId = entry.targetUser
+    ? ((
+        await invite(api, await token("admin@demo.example"), {
+          email: `target${unique++}@demo.example`,
+          role: "coach",
+        })
+      ).userId as string)
+    : "";
   return { clientId, sessionId, noteId, coachId: idOf("coach2@demo.example"), userId };
 }
+
+// Invitations made by the cells are processed out of band: let them finish before the next file runs.
+afterAll(async () => {
+  for (const email of ["admin@demo.example", "admin@other.example"])
+    await settleInvitations(api, await token(email));
+});
 
 describe("authorization matrix", () => {
   it("has an entry for every route in the manifest", () => {
