@@ -55,7 +55,10 @@ import {
   UploadTranscriptSchema,
 } from "./transcripts/schema";
 import {
+  InvitationListSchema,
+  InvitationSchema,
   InviteUserSchema,
+  ListInvitationsQuerySchema,
   ReassignSchema,
   UpdateUserSchema,
   UserIdPathSchema,
@@ -165,14 +168,28 @@ export const routes = {
     path: "/users",
     handler: "users/invite",
     summary:
-      "Invite a user to the caller's org (Cognito emails a temporary password; TOTP enrolment is required)",
+      "Invite a user to the caller's org: the invitation is recorded and processed out of band (Cognito emails a temporary password; TOTP enrolment is required); its outcome is in GET /users/invites",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:write", "cognito:manage-users", "audit:append"],
+    permissions: ["records:read", "records:write", "audit:append", "jobs:start:processInvite"],
     request: { body: InviteUserSchema },
     responses: {
-      201: { description: "Invited", schema: UserSchema },
-      409: { description: "Email in use", schema: ErrorSchema },
+      202: { description: "Invitation recorded (pending), whatever the address", schema: InvitationSchema },
+      409: { description: "Already a user of the caller's org", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  listInvites: defineRoute({
+    method: "GET",
+    path: "/users/invites",
+    handler: "users/list-invites",
+    summary: "The org's invitations, newest first, and their outcome: pending, sent or failed (never why)",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:read", "cursors:seal"],
+    request: { query: ListInvitationsQuerySchema },
+    responses: {
+      200: { description: "A page of invitations", schema: InvitationListSchema },
       ...errors,
     },
   }),
@@ -194,11 +211,22 @@ export const routes = {
       "Change a user's role, disable or re-enable them (effective on their next request), or set their lead",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:read", "records:write", "cognito:manage-users", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "records:delete",
+      "cognito:manage-users",
+      "audit:append",
+    ],
     request: { path: UserIdPathSchema, body: UpdateUserSchema },
     responses: {
       200: { description: "Updated", schema: UserSchema },
-      202: held,
+      202: {
+        description:
+          "Held for a second person (the pending change: two-person rule), or updated in the directory (effective now) with Cognito following later (the user, `identitySync: pending`)",
+        schema: z.union([HeldChangeSchema, UserSchema]),
+      },
       404: { description: "No such user in the org", schema: ErrorSchema },
       409: { description: "Version conflict, or a change to oneself", schema: ErrorSchema },
       ...errors,

@@ -73,6 +73,16 @@ export const USER_POOL = {
   /** Set once at invitation; immutable so a user can never move themselves to another org. */
   customAttributes: { orgId: { minLen: 2, maxLen: 63, mutable: false } },
   mfa: "ON",
+  /**
+   * What a signed-in user may read and change about themselves through the app client (with their own
+   * access token). Never `email`: the directory and the invitation flow know people by it, and a
+   * self-changed address could collide with another org's invitation or mislead an admin. Cognito
+   * addresses accounts by their immutable username, so even a changed email breaks nothing.
+   */
+  appClient: {
+    readAttributes: ["email", "email_verified", "locale", "zoneinfo", "custom:orgId"],
+    writeAttributes: ["locale", "zoneinfo"],
+  },
   tokenValidityMinutes: { id: 60, access: 60 },
   refreshTokenValidityMinutes: 12 * 60,
 } as const;

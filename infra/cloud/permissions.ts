@@ -67,7 +67,8 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         new PolicyStatement({
           actions: [
             "AdminCreateUser",
-            "AdminDeleteUser",
+            "AdminGetUser",
+            "AdminListGroupsForUser",
             "AdminAddUserToGroup",
             "AdminRemoveUserFromGroup",
             "AdminDisableUser",

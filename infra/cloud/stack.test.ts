@@ -2,7 +2,7 @@ import { App, type CfnElement, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { jobList } from "../../functions/jobs";
+import { jobList, jobs } from "../../functions/jobs";
 import { routeList, routes } from "../../functions/routes";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
@@ -137,6 +137,34 @@ describe("identity", () => {
       .sort();
     expect(groups).toEqual(["admin", "coach", "coach_lead", "compliance_officer"]);
   });
+
+  it("Cognito follows the directory: an identity sync job every 5 minutes, alone; invitations processed by a started job", () => {
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.identitySync.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    const functions = template.findResources("AWS::Lambda::Function");
+    const sync = functions[rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0]] as { Properties: any };
+    expect(sync.Properties.ReservedConcurrentExecutions).toBe(1);
+    const invite = Object.values(functions).find(
+      (fn: any) => fn.Properties.FunctionName === "coachvault-test-processInvite",
+    ) as { Properties: any };
+    expect(invite).toBeDefined();
+    // Only the invitation route may start it.
+    const starters = policies().filter(
+      (doc) => doc.includes('"lambda:InvokeFunction"') && doc.includes("processInvite"),
+    );
+    expect(starters).toHaveLength(1);
+  });
+
+  it("app client: users cannot change their own email (or org) with their access token", () => {
+    const clients = resources("AWS::Cognito::UserPoolClient");
+    expect(clients).toHaveLength(1);
+    const client = clients[0]?.Properties;
+    // An explicit, non-empty list: without one, Cognito lets users write every standard attribute.
+    expect(client.WriteAttributes).toEqual(["locale", "zoneinfo"]);
+    expect(client.ReadAttributes).toEqual(expect.arrayContaining(["email", "custom:orgId"]));
+  });
 });
 
 describe("API", () => {
@@ -201,9 +229,11 @@ describe("API", () => {
 
 describe("audit checkpoints", () => {
   it("a job signs checkpoints every 5 minutes, alone: the only function that may Sign or write checkpoints", () => {
-    const rules = resources("AWS::Events::Rule");
-    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(5 minutes)"]);
-    const targetId = rules[0]?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.auditCheckpoint.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    const targetId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
     const job = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
     expect(job.Properties.Handler).toBe("index.handler");
     expect(job.Properties.ReservedConcurrentExecutions).toBe(1);
@@ -345,7 +375,7 @@ describe("list cursors", () => {
     const listRoutes = routeList
       .filter((route) => route.permissions.includes("cursors:seal"))
       .map((r) => r.id);
-    expect(listRoutes.sort()).toEqual(["listAuditEntries", "listClients", "listDisclosures"]);
+    expect(listRoutes.sort()).toEqual(["listAuditEntries", "listClients", "listDisclosures", "listInvites"]);
     const sealing = resources("AWS::IAM::ManagedPolicy").filter((p) =>
       JSON.stringify(p).includes("kms:EncryptionContext:purpose"),
     );

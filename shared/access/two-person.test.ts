@@ -4,6 +4,7 @@ import { grantsOf, isHeld, PHI_GRANTS } from "./two-person";
 
 const user = (role: UserRecord["role"], leadId?: string): UserRecord => ({
   userId: "u1",
+  username: "u1",
   orgId: "demo",
   email: "u1@demo.example",
   role,

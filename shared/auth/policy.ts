@@ -96,7 +96,17 @@ const CHANGE_FIELDS = [
   "decidedBy",
   "decidedAt",
 ];
-const USER_FIELDS = ["userId", "email", "role", "status", "leadId", "version", "createdAt", "updatedAt"];
+const USER_FIELDS = [
+  "userId",
+  "email",
+  "role",
+  "status",
+  "leadId",
+  "identitySync",
+  "version",
+  "createdAt",
+  "updatedAt",
+];
 
 export type Rule = {
   roles: readonly Role[];

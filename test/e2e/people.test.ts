@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { assignmentKey } from "../../functions/clients/service";
 import { getRecord } from "../../shared/store";
-import { inviteUser, tokenFor } from "../support/people";
+import { inviteUser, settledInvitation, tokenFor } from "../support/people";
 import { testStack } from "../support/stack";
 
 /** People, teams and assignments over HTTPS: what each role can do, and that changes take effect at once. */
@@ -116,13 +116,19 @@ describe("teams and assignments", () => {
 });
 
 describe("people", () => {
-  it("an admin invites a user, who is listed; the same email again is a 409", async () => {
+  it("an admin invites a user, who is listed once the invitation is sent; the same email again is a 409", async () => {
     const invited = await api("POST", "/users", {
       token: admin,
-      body: { email: "new.coach@demo.example", role: "coach" },
+      body: { email: "New.Coach@demo.example", role: "coach" },
     });
-    expect(invited.status).toBe(201);
-    expect(invited.json).toMatchObject({
+    expect(invited.status).toBe(202);
+    expect(invited.json).toMatchObject({ email: "new.coach@demo.example", role: "coach", status: "pending" });
+    const sent = await settledInvitation(api, admin, invited.json.inviteId);
+    expect(sent).toMatchObject({ status: "sent", userId: expect.any(String) });
+    const listed = (await api("GET", "/users", { token: admin })).json.items.find(
+      (u: { userId: string }) => u.userId === sent.userId,
+    );
+    expect(listed).toMatchObject({
       email: "new.coach@demo.example",
       role: "coach",
       status: "active",

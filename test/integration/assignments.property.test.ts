@@ -61,6 +61,7 @@ async function freshOrg() {
     await put(
       userItem({
         ...user,
+        username: user.userId,
         orgId,
         email: `${user.userId}@prop.example`,
         version: 1,

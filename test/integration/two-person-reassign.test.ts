@@ -26,17 +26,21 @@ const put = (Item: Record<string, unknown>) =>
 async function orgWithDepartingCoach(clients: number) {
   const orgId = `held-${randomUUID().slice(0, 12)}`;
   const now = new Date().toISOString();
-  const person = (role: UserRecord["role"], touchedBy?: Record<string, string>): UserRecord => ({
-    userId: randomUUID(),
-    orgId,
-    email: `${role}@held.example`,
-    role,
-    status: "active",
-    ...(touchedBy && { touchedBy }),
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  });
+  const person = (role: UserRecord["role"], touchedBy?: Record<string, string>): UserRecord => {
+    const userId = randomUUID();
+    return {
+      userId,
+      username: userId,
+      orgId,
+      email: `${role}@held.example`,
+      role,
+      status: "active",
+      ...(touchedBy && { touchedBy }),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+  };
   const admin = person("admin");
   const lead = person("coach_lead");
   const departing = person("coach");

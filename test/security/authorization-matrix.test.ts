@@ -1,8 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { type Action, decide, type Relationship } from "../../shared/auth/policy";
 import type { Role } from "../../shared/auth/roles";
-import { assignableCoach, freshCoach, heldChange } from "../support/people";
+import { assignableCoach, freshCoach, heldChange, settleInvitations } from "../support/people";
 import { testStack } from "../support/stack";
 import { forge } from "../support/tokens";
 
@@ -34,6 +34,8 @@ type Entry = {
   transcript?: boolean;
   /** Needs a change held by the two-person rule (requested by a second admin, not by any caller). */
   change?: boolean;
+  /** Needs a fresh coach of the org to change (`f.userId`). */
+  targetUser?: boolean;
 };
 
 let unique = 0;
@@ -58,14 +60,17 @@ const ENTRIES: Record<string, Entry> = {
     request: () => ({ path: "/users", body: { email: `matrix${unique++}@demo.example`, role: "coach" } }),
   },
   listUsers: { scope: "org", action: "user:read", request: () => ({ path: "/users" }) },
+  listInvites: { scope: "org", action: "user:manage", request: () => ({ path: "/users/invites" }) },
   updateUser: {
     scope: "org-resource",
     action: "user:manage",
+    targetUser: true,
     request: (f) => ({ path: `/users/${f.userId}`, body: { version: 1, role: "coach_lead" } }),
   },
   reassignClients: {
     scope: "org-resource",
     action: "user:manage",
+    targetUser: true,
     request: (f) => ({ path: `/users/${f.userId}/reassign`, body: { toCoachId: f.coachId } }),
   },
   assignCoach: {
@@ -260,10 +265,16 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     });
     expect(granted.status).toBe(201);
   }
-  const userId = await freshCoach(stack);
+  const userId = entry.targetUser ? await freshCoach(stack) : "";
   const changeId = entry.change ? await heldChange(stack, clientId) : "";
   return { clientId, sessionId, noteId, coachId: await assignableCoach(stack), userId, changeId };
 }
+
+// Invitations made by the cells are processed out of band: let them finish before the next file runs.
+afterAll(async () => {
+  for (const email of ["admin@demo.example", "admin@other.example"])
+    await settleInvitations(api, await token(email));
+});
 
 describe("authorization matrix", () => {
   it("has an entry for every route in the manifest", () => {

@@ -58,6 +58,7 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
       },
     ],
     listUsers: () => [{ path: "/users", as: "admin@demo.example" }],
+    listInvites: () => [{ path: "/users/invites?limit=5", as: "admin@demo.example" }],
     updateUser: (f) => [
       { path: `/users/${f.userId}`, body: { version: 1, role: "coach_lead" }, as: "admin@demo.example" },
     ],
