@@ -37,6 +37,38 @@ export const jobs = {
     ],
     timeoutSeconds: 120,
   },
+  processInvite: {
+    handler: "users/process-invite.job",
+    summary:
+      "Create an invited account and its directory entry, or mark the invitation failed without saying why",
+    trigger: { started: true },
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "records:delete",
+      "cognito:manage-users",
+      "audit:append",
+    ],
+    timeoutSeconds: 30,
+    // Invitations are independent; each run is idempotent (conditional transitions), so runs may overlap.
+    concurrency: 5,
+  },
+  identitySync: {
+    handler: "users/identity-sync.job",
+    summary:
+      "Apply the directory's state (role group, enabled) to Cognito for every user still pending, and process invitations whose job never finished",
+    trigger: { schedule: "rate(5 minutes)" },
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "records:delete",
+      "cognito:manage-users",
+      "audit:append",
+    ],
+    timeoutSeconds: 120,
+  },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobId = keyof typeof jobs;

@@ -10,6 +10,7 @@ import {
   VerifyQuerySchema,
 } from "./audit/schema";
 import { BREAK_GLASS_WRITES, BreakGlassSchema, GrantSchema } from "./break-glass/schema";
+import { ChangeIdPathSchema, HeldChangeListSchema, HeldChangeSchema } from "./changes/schema";
 import {
   CLIENT_LIST_PHI,
   CLIENT_PHI,
@@ -54,7 +55,10 @@ import {
   UploadTranscriptSchema,
 } from "./transcripts/schema";
 import {
+  InvitationListSchema,
+  InvitationSchema,
   InviteUserSchema,
+  ListInvitationsQuerySchema,
   ReassignSchema,
   UpdateUserSchema,
   UserIdPathSchema,
@@ -76,6 +80,10 @@ const consentRequired = {
   schema: ErrorSchema,
 };
 const versionConflict = { description: "Version conflict", schema: ErrorSchema };
+const held = {
+  description: "Held for a second person's approval (two-person rule): the pending change, ids only",
+  schema: HeldChangeSchema,
+};
 
 export const routes = {
   health: defineRoute({
@@ -117,7 +125,7 @@ export const routes = {
     summary: "List the clients the caller may see (summary fields), paginated with an opaque cursor",
     auth: "cognito",
     roles: ["coach", "coach_lead", "admin"],
-    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "audit:append", "cursors:seal"],
     request: { query: ListClientsQuerySchema },
     phi: { discloses: CLIENT_LIST_PHI },
     responses: { 200: { description: "A page of clients", schema: ClientListSchema }, ...errors },
@@ -160,14 +168,28 @@ export const routes = {
     path: "/users",
     handler: "users/invite",
     summary:
-      "Invite a user to the caller's org (Cognito emails a temporary password; TOTP enrolment is required)",
+      "Invite a user to the caller's org: the invitation is recorded and processed out of band (Cognito emails a temporary password; TOTP enrolment is required); its outcome is in GET /users/invites",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:write", "cognito:manage-users", "audit:append"],
+    permissions: ["records:read", "records:write", "audit:append", "jobs:start:processInvite"],
     request: { body: InviteUserSchema },
     responses: {
-      201: { description: "Invited", schema: UserSchema },
-      409: { description: "Email in use", schema: ErrorSchema },
+      202: { description: "Invitation recorded (pending), whatever the address", schema: InvitationSchema },
+      409: { description: "Already a user of the caller's org", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  listInvites: defineRoute({
+    method: "GET",
+    path: "/users/invites",
+    handler: "users/list-invites",
+    summary: "The org's invitations, newest first, and their outcome: pending, sent or failed (never why)",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:read", "cursors:seal"],
+    request: { query: ListInvitationsQuerySchema },
+    responses: {
+      200: { description: "A page of invitations", schema: InvitationListSchema },
       ...errors,
     },
   }),
@@ -189,10 +211,22 @@ export const routes = {
       "Change a user's role, disable or re-enable them (effective on their next request), or set their lead",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:read", "records:write", "cognito:manage-users", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "records:delete",
+      "cognito:manage-users",
+      "audit:append",
+    ],
     request: { path: UserIdPathSchema, body: UpdateUserSchema },
     responses: {
       200: { description: "Updated", schema: UserSchema },
+      202: {
+        description:
+          "Held for a second person (the pending change: two-person rule), or updated in the directory (effective now) with Cognito following later (the user, `identitySync: pending`)",
+        schema: z.union([HeldChangeSchema, UserSchema]),
+      },
       404: { description: "No such user in the org", schema: ErrorSchema },
       409: { description: "Version conflict, or a change to oneself", schema: ErrorSchema },
       ...errors,
@@ -207,7 +241,11 @@ export const routes = {
     roles: ["admin"],
     permissions: ["records:read", "records:write", "records:update", "records:delete", "audit:append"],
     request: { path: UserIdPathSchema, body: ReassignSchema },
-    responses: { 200: { description: "Moved", schema: z.object({ moved: z.number() }) }, ...errors },
+    responses: {
+      200: { description: "Moved", schema: z.object({ moved: z.number() }) },
+      202: held,
+      ...errors,
+    },
   }),
   assignCoach: defineRoute({
     method: "PUT",
@@ -218,7 +256,11 @@ export const routes = {
     roles: ["admin"],
     permissions: ["records:read", "records:write", "records:update", "audit:append"],
     request: { path: AssignmentPathSchema },
-    responses: { 200: { description: "The client's coaches", schema: AssignmentSchema }, ...errors },
+    responses: {
+      200: { description: "The client's coaches", schema: AssignmentSchema },
+      202: held,
+      ...errors,
+    },
   }),
   unassignCoach: defineRoute({
     method: "DELETE",
@@ -323,10 +365,14 @@ export const routes = {
       "keys:read",
       "kms:decrypt-data-key",
       "transcripts:write",
+      "transcripts:delete",
       "phi:detect",
       "audit:append",
     ],
     maxBodyBytes: Math.ceil(MAX_TRANSCRIPT_BYTES * 1.2),
+    // Up to 1 MB through DetectPHI in ~52 chunks: all the time API Gateway allows (29 s) but a second's margin.
+    timeoutSeconds: 28,
+    memoryMb: 1024,
     request: { path: SessionPathSchema, body: UploadTranscriptSchema },
     phi: { writes: TRANSCRIPT_WRITES },
     responses: {
@@ -340,7 +386,10 @@ export const routes = {
         }),
       },
       404: notFound,
-      409: consentRequired,
+      409: {
+        description: "The client has not given the consents this needs, or another upload won the race",
+        schema: ErrorSchema,
+      },
       ...errors,
     },
   }),
@@ -428,7 +477,7 @@ export const routes = {
       "The org's audit entries, newest first, by user, action and time range (compliance officers; no PHI); the query itself is audited",
     auth: "cognito",
     roles: ["compliance_officer"],
-    permissions: ["audit:read", "audit:append"],
+    permissions: ["audit:read", "audit:append", "cursors:seal"],
     request: { query: EntryQuerySchema },
     responses: { 200: { description: "A page of entries", schema: EntryPageSchema }, ...errors },
   }),
@@ -440,7 +489,7 @@ export const routes = {
       "Accounting of disclosures (HIPAA 164.528): every audited access to one client's record, newest first (compliance officers)",
     auth: "cognito",
     roles: ["compliance_officer"],
-    permissions: ["records:read", "audit:read", "audit:append"],
+    permissions: ["records:read", "audit:read", "audit:append", "cursors:seal"],
     request: { path: ClientIdPathSchema, query: DisclosureQuerySchema },
     responses: {
       200: { description: "A page of the client's accounting", schema: EntryPageSchema },
@@ -464,6 +513,60 @@ export const routes = {
         schema: VerificationSchema,
       },
       404: { description: "No checkpoint with that number", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  listChanges: defineRoute({
+    method: "GET",
+    path: "/changes",
+    handler: "changes/list",
+    summary:
+      "Changes held by the two-person rule and waiting for a decision (admins and leads; ids only, no PHI)",
+    auth: "cognito",
+    roles: ["admin", "coach_lead"],
+    permissions: ["records:read"],
+    responses: { 200: { description: "Pending changes", schema: HeldChangeListSchema }, ...errors },
+  }),
+  approveChange: defineRoute({
+    method: "POST",
+    path: "/changes/{changeId}/approve",
+    handler: "changes/approve",
+    summary:
+      "Approve a held change, which applies it in the same audited transaction (another admin or a lead; never its requester or grantee)",
+    auth: "cognito",
+    roles: ["admin", "coach_lead"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "records:delete",
+      "cognito:manage-users",
+      "audit:append",
+    ],
+    request: { path: ChangeIdPathSchema },
+    responses: {
+      200: { description: "Approved and applied", schema: HeldChangeSchema },
+      404: { description: "No such change in the org", schema: ErrorSchema },
+      409: {
+        description: "Already decided, expired, or no longer applicable as requested",
+        schema: ErrorSchema,
+      },
+      ...errors,
+    },
+  }),
+  rejectChange: defineRoute({
+    method: "POST",
+    path: "/changes/{changeId}/reject",
+    handler: "changes/reject",
+    summary: "Reject a held change (another admin or a lead; never its requester or grantee); audited",
+    auth: "cognito",
+    roles: ["admin", "coach_lead"],
+    permissions: ["records:read", "records:update", "audit:append"],
+    request: { path: ChangeIdPathSchema },
+    responses: {
+      200: { description: "Rejected", schema: HeldChangeSchema },
+      404: { description: "No such change in the org", schema: ErrorSchema },
+      409: { description: "Already decided, or expired", schema: ErrorSchema },
       ...errors,
     },
   }),

@@ -47,7 +47,15 @@ export const TABLES = {
 export type TableName = keyof typeof TABLES;
 
 export const BUCKETS = {
-  transcripts: { holds: "client-side encrypted session transcripts", objectLock: false },
+  transcripts: {
+    holds: "client-side encrypted session transcripts",
+    objectLock: false,
+    /**
+     * Days a deleted or replaced transcript object stays as a noncurrent version (then expires): as long
+     * as DynamoDB point-in-time recovery reaches back (35 days), so a restored record finds its objects.
+     */
+    noncurrentVersionDays: 35,
+  },
   checkpoints: { holds: "signed audit checkpoints (Object Lock, compliance mode)", objectLock: true },
 } as const;
 
@@ -65,6 +73,16 @@ export const USER_POOL = {
   /** Set once at invitation; immutable so a user can never move themselves to another org. */
   customAttributes: { orgId: { minLen: 2, maxLen: 63, mutable: false } },
   mfa: "ON",
+  /**
+   * What a signed-in user may read and change about themselves through the app client (with their own
+   * access token). Never `email`: the directory and the invitation flow know people by it, and a
+   * self-changed address could collide with another org's invitation or mislead an admin. Cognito
+   * addresses accounts by their immutable username, so even a changed email breaks nothing.
+   */
+  appClient: {
+    readAttributes: ["email", "email_verified", "locale", "zoneinfo", "custom:orgId"],
+    writeAttributes: ["locale", "zoneinfo"],
+  },
   tokenValidityMinutes: { id: 60, access: 60 },
   refreshTokenValidityMinutes: 12 * 60,
 } as const;

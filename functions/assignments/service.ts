@@ -1,6 +1,13 @@
-import { accessClient, type ClientAccess } from "../../shared/access";
+import {
+  type Approval,
+  accessClient,
+  ChangeStaleError,
+  type ClientAccess,
+  type HeldChangeView,
+  holdIfSelfGranted,
+} from "../../shared/access";
 import { appendWithItems, auditEntry, type GuardedItem, type RequestMeta } from "../../shared/audit";
-import type { Principal } from "../../shared/auth";
+import { type Principal, readsPhi } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
 import { ConflictError, ValidationError } from "../../shared/errors";
 import { getUser } from "../../shared/people";
@@ -9,8 +16,9 @@ import { assignmentKey } from "../clients/service";
 
 /**
  * Which coaches a client has. The client item's `coaches` list decides access; an ASSIGN item per
- * coach lets a coach list their clients. Both change in one transaction with the audit entry, and
- * only if the list is still what was read (a concurrent change is a 409, never a lost update).
+ * coach lets a coach list their clients. Every change sets the next list and derives the ASSIGN items
+ * from the difference, in one transaction with the audit entry, and only if the list is still what
+ * was read (a concurrent change is a 409, never a lost update): the two can never disagree.
  */
 function coachesChange(client: ClientRecord, coaches: string[]): GuardedItem {
   return {
@@ -46,43 +54,68 @@ const deleteAssignment = (orgId: string, coachId: string, clientId: string): Gua
   item: { Delete: { TableName: getConfig().TABLE_RECORDS, Key: assignmentKey(orgId, coachId, clientId) } },
 });
 
-/** Commits a new coach list with its assignment items and the audit entry, in one transaction. */
+/** The items that make a client's coaches `next`: the list, and an ASSIGN item per coach added or removed. */
+function coachItems(orgId: string, client: ClientRecord, next: string[]): GuardedItem[] {
+  return [
+    coachesChange(client, next),
+    ...client.coaches
+      .filter((id) => !next.includes(id))
+      .map((id) => deleteAssignment(orgId, id, client.clientId)),
+    ...next
+      .filter((id) => !client.coaches.includes(id))
+      .map((id) => putAssignment(orgId, id, client.clientId)),
+  ];
+}
+
+/** Commits a new coach list with its assignment items and the audit entry (an approval's, if given), in one transaction. */
 function commitCoaches(
   principal: Principal,
   request: RequestMeta,
   access: ClientAccess,
   action: string,
   coaches: string[],
-  assignmentItems: GuardedItem[],
+  approval?: Approval,
 ) {
   const { clientId } = access.client;
   return appendWithItems(
-    auditEntry(principal, request, action, { type: "client", id: clientId, clientId }, ["coaches"], access),
-    [coachesChange(access.client, coaches), ...assignmentItems],
+    approval?.entry ??
+      auditEntry(principal, request, action, { type: "client", id: clientId, clientId }, ["coaches"], access),
+    [...(approval?.items ?? []), ...coachItems(principal.orgId, access.client, coaches)],
   );
 }
 
-async function requireCoach(orgId: string, coachId: string) {
-  const coach = await getUser(orgId, coachId);
-  if (coach?.status !== "active" || coach.role === "admin") {
-    throw new ValidationError([{ field: "path.coachId", rule: "active_coach" }]);
+/**
+ * Only an active coach or lead of the caller's org can be a client's coach: the roles the policy lets
+ * read PHI as the assigned coach (so never an admin or a compliance officer).
+ */
+export async function requireAssignable(orgId: string, userId: string, field: string) {
+  const user = await getUser(orgId, userId);
+  if (user?.status !== "active" || !readsPhi(user.role, ["assigned"])) {
+    throw new ValidationError([{ field, rule: "active_coach" }]);
   }
 }
 
+/** Assigns a coach, unless the two-person rule holds the assignment (then the pending change is returned). */
 export async function assignCoach(
   principal: Principal,
   request: RequestMeta,
   clientId: string,
   coachId: string,
-) {
+  approval?: Approval,
+): Promise<{ clientId: string; coaches: string[] } | HeldChangeView> {
   const access = await accessClient(principal, clientId, "client:assign");
   const { client } = access;
-  await requireCoach(principal.orgId, coachId);
-  if (client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
+  await requireAssignable(principal.orgId, coachId, "path.coachId");
+  if (client.coaches.includes(coachId)) {
+    if (approval) throw new ChangeStaleError();
+    return { clientId, coaches: client.coaches };
+  }
+  const held = approval
+    ? undefined
+    : await holdIfSelfGranted(principal, request, { op: "assign", clientId, coachId });
+  if (held) return held;
   const coaches = [...client.coaches, coachId];
-  await commitCoaches(principal, request, access, "client.assign", coaches, [
-    putAssignment(principal.orgId, coachId, clientId),
-  ]);
+  await commitCoaches(principal, request, access, "client.assign", coaches, approval);
   return { clientId, coaches };
 }
 
@@ -96,11 +129,14 @@ export async function unassignCoach(
   const { client } = access;
   if (!client.coaches.includes(coachId)) return { clientId, coaches: client.coaches };
   const coaches = client.coaches.filter((id) => id !== coachId);
-  await commitCoaches(principal, request, access, "client.unassign", coaches, [
-    deleteAssignment(principal.orgId, coachId, clientId),
-  ]);
+  await commitCoaches(principal, request, access, "client.unassign", coaches);
   return { clientId, coaches };
 }
+
+/** A client's coaches with `fromId` replaced by `toId` (once, if `toId` already coaches the client). */
+const moved = (coaches: readonly string[], fromId: string, toId: string) => [
+  ...new Set(coaches.map((id) => (id === fromId ? toId : id))),
+];
 
 export async function moveAssignment(
   principal: Principal,
@@ -110,11 +146,35 @@ export async function moveAssignment(
   toId: string,
 ) {
   const access = await accessClient(principal, clientId, "client:assign");
-  const { client } = access;
-  const coaches = [...new Set(client.coaches.map((id) => (id === fromId ? toId : id)))];
-  await commitCoaches(principal, request, access, "client.reassign", coaches, [
-    deleteAssignment(principal.orgId, fromId, clientId),
-    ...(client.coaches.includes(toId) ? [] : [putAssignment(principal.orgId, toId, clientId)]),
+  await commitCoaches(
+    principal,
+    request,
+    access,
+    "client.reassign",
+    moved(access.client.coaches, fromId, toId),
+  );
+}
+
+/**
+ * Applies an approved reassignment: every client the change names, all in one transaction with the
+ * approval, and only if those are still exactly the departing coach's clients.
+ */
+export async function moveAssignmentsApproved(
+  principal: Principal,
+  clientIds: readonly string[],
+  fromId: string,
+  toId: string,
+  approval: Approval,
+) {
+  const current = await assignedClientIds(principal.orgId, fromId);
+  const same = current.length === clientIds.length && clientIds.every((id) => current.includes(id));
+  if (!same) throw new ChangeStaleError();
+  const clients = await Promise.all(clientIds.map((id) => accessClient(principal, id, "client:assign")));
+  await appendWithItems(approval.entry, [
+    ...approval.items,
+    ...clients.flatMap(({ client }) =>
+      coachItems(principal.orgId, client, moved(client.coaches, fromId, toId)),
+    ),
   ]);
 }
 

@@ -5,6 +5,7 @@ import { RELATIONSHIPS } from "../../shared/auth/policy";
 const range = {
   from: z.iso.datetime().optional(),
   to: z.iso.datetime().optional(),
+  // Audit pages write no per-item pointers, so the list transaction bound (LIST_PAGE_BOUND) does not apply.
   limit: z.coerce.number().int().min(1).max(100).optional(),
   cursor: z.string().max(2048).optional(),
 };

@@ -2,7 +2,9 @@ import type * as z from "zod";
 import {
   appendWithItems,
   auditEntry,
-  type Page,
+  DisclosurePosition,
+  EntryPosition,
+  type FoundEntry,
   queryDisclosures,
   queryEntries,
   type RequestMeta,
@@ -11,29 +13,34 @@ import {
 } from "../../shared/audit";
 import { type Principal, requireOrgAction } from "../../shared/auth";
 import { NotFoundError } from "../../shared/errors";
-import { loadClient } from "../../shared/store";
+import { cursorScope, loadClient, openCursor, pageSize, sealCursor } from "../../shared/store";
 import type { DisclosureQuerySchema, EntryQuerySchema } from "./schema";
 
 /**
  * The audit trail, read by people. Reading it is itself audited (fail closed: the answer is returned
  * only once that entry is committed). These entries name no client in `clientId`, so looking at a
- * client's accounting does not show up in that client's own accounting of PHI disclosures.
+ * client's accounting does not show up in that client's own accounting of PHI disclosures. Cursors are
+ * sealed for the caller and the exact query (filters included) they page through.
  */
-const DEFAULT_PAGE = 50;
+type CursorPage = { items: FoundEntry[]; nextCursor?: string };
 
 export async function listEntries(
   principal: Principal,
   request: RequestMeta,
   query: z.infer<typeof EntryQuerySchema>,
-): Promise<Page> {
+): Promise<CursorPage> {
   requireOrgAction(principal, "audit:read");
+  const { cursor, limit, ...filters } = query;
+  const scope = cursorScope(principal, "listAuditEntries", filters);
+  const after = await openCursor(scope, EntryPosition, cursor);
   const [page] = await Promise.all([
-    queryEntries(principal.orgId, { ...query, limit: query.limit ?? DEFAULT_PAGE }),
+    queryEntries(principal.orgId, { ...filters, limit: pageSize(limit), ...(after && { after }) }),
     appendWithItems(
       auditEntry(principal, request, "audit.query", { type: "audit", id: query.actorId ?? "*" }, []),
     ),
   ]);
-  return page;
+  const nextCursor = await sealCursor(scope, page.last);
+  return { items: page.items, ...(nextCursor && { nextCursor }) };
 }
 
 export async function listDisclosures(
@@ -41,19 +48,24 @@ export async function listDisclosures(
   request: RequestMeta,
   clientId: string,
   query: z.infer<typeof DisclosureQuerySchema>,
-): Promise<Page> {
+): Promise<CursorPage> {
   requireOrgAction(principal, "audit:read");
+  const { cursor, limit, ...range } = query;
+  const scope = cursorScope(principal, "listDisclosures", { clientId, ...range });
+  const after = await openCursor(scope, DisclosurePosition, cursor);
   const page = await queryDisclosures(principal.orgId, clientId, {
-    ...query,
-    limit: query.limit ?? DEFAULT_PAGE,
+    ...range,
+    limit: pageSize(limit),
+    ...(after && { after }),
   });
   // The accounting outlives the client record; with neither, there is nothing to account for.
-  if (page.items.length === 0 && !query.cursor && !(await loadClient(principal.orgId, clientId)))
+  if (page.items.length === 0 && !after && !(await loadClient(principal.orgId, clientId)))
     throw new NotFoundError();
   await appendWithItems(
     auditEntry(principal, request, "audit.disclosures", { type: "disclosures", id: clientId }, []),
   );
-  return page;
+  const nextCursor = await sealCursor(scope, page.last);
+  return { items: page.items, ...(nextCursor && { nextCursor }) };
 }
 
 export async function verifyTrail(principal: Principal, request: RequestMeta, from: VerifyFrom = "latest") {

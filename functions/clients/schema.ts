@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { type PhiFields, phiFields } from "../../shared/audit/disclosure";
 import { CLIENT_PHI_FIELDS } from "../../shared/auth/policy";
+import { LIST_PAGE_BOUND } from "../../shared/config";
 
 /** Client (data subject) schemas. Strict everywhere: unknown fields are a 400, never silently dropped. */
 const text = (max: number) => z.string().trim().min(1).max(max);
@@ -61,7 +62,7 @@ export type UpdateClientInput = z.infer<typeof UpdateClientSchema>;
 export const ClientIdPathSchema = z.strictObject({ clientId: z.uuid() });
 
 export const ListClientsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(50).optional(),
+  limit: z.coerce.number().int().min(1).max(LIST_PAGE_BOUND).optional(),
   cursor: z.string().max(2048).optional(),
 });
 

@@ -1,10 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { accessClient, relationshipsTo } from "../../shared/access";
 import { appendWithItems, auditEntry, phiFieldsIn, type RequestMeta } from "../../shared/audit";
 import { CLIENT_PHI_FIELDS, decide, type Principal, pick, type Relationship } from "../../shared/auth";
-import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { generateDataKey, getDataKey, openRecord, rememberDataKey, sealRecord } from "../../shared/crypto";
 import { ForbiddenError, VersionConflictError } from "../../shared/errors";
@@ -12,10 +10,13 @@ import { teamOf } from "../../shared/people";
 import {
   type ClientRecord,
   clientKey,
-  decodeCursor,
-  encodeCursor,
+  cursorScope,
+  filledPage,
   InvalidCursorError,
   loadClient,
+  openCursor,
+  pageSize,
+  sealCursor,
   versionedPut,
 } from "../../shared/store";
 import { CLIENT_PHI, type CreateClientInput, type UpdateClientInput } from "./schema";
@@ -189,62 +190,59 @@ export async function updateClient(
 }
 
 const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-const ListCursor = z.strictObject({ sk: z.string().regex(new RegExp(`^(CLIENT|ASSIGN#${uuid})#${uuid}$`)) });
+const ListPosition = z.strictObject({
+  sk: z.string().regex(new RegExp(`^(CLIENT|ASSIGN#${uuid})#${uuid}$`)),
+});
 
-async function queryPage(orgId: string, prefix: string, limit: number, cursor: string | undefined) {
-  const position = decodeCursor(ListCursor, cursor);
-  if (position && !position.sk.startsWith(prefix)) throw new InvalidCursorError();
-  const out = await aws("dynamo").send(
-    new QueryCommand({
-      TableName: getConfig().TABLE_RECORDS,
-      KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": prefix },
-      Limit: limit,
-      ConsistentRead: true,
-      ...(position && { ExclusiveStartKey: { pk: `ORG#${orgId}`, sk: position.sk } }),
-    }),
-  );
-  return {
-    items: out.Items ?? [],
-    nextCursor: encodeCursor(out.LastEvaluatedKey ? { sk: String(out.LastEvaluatedKey.sk) } : undefined),
-  };
+type Listed = { stored: ClientRecord; fields: ReadonlySet<string>; relationship: Relationship };
+
+/** How the caller may list a client: the first relationship the policy lets list it, or undefined. */
+async function listedAs(
+  principal: Principal,
+  stored: ClientRecord,
+  team: ReadonlySet<string> | undefined,
+): Promise<Listed | undefined> {
+  for (const relationship of await relationshipsTo(principal, stored, team)) {
+    const decision = decide(principal, "client:list", relationship);
+    if (decision.allow) return { stored, fields: decision.fields, relationship };
+  }
+  return undefined;
 }
 
 /**
  * A coach pages through their own assignments; leads and admins page through the org's clients and
- * see those the policy lets them list (a lead's pages can be short: only their team's clients show).
+ * see those the policy lets them list. Pages are full until the end of the list, however many clients
+ * the caller may not see, and the cursor (sealed for this caller and this list) points at the last
+ * client returned.
  */
 export async function listClients(
   principal: Principal,
   request: RequestMeta,
   query: { limit?: number | undefined; cursor?: string | undefined },
 ) {
-  const limit = query.limit ?? getConfig().LIST_PAGE_MAX;
-  let candidates: ClientRecord[];
-  let nextCursor: string | undefined;
-  if (principal.role === "coach") {
-    const page = await queryPage(principal.orgId, `ASSIGN#${principal.userId}#`, limit, query.cursor);
-    const loaded = await Promise.all(
-      page.items.map((item) => loadClient(principal.orgId, String(item.clientId))),
-    );
-    candidates = loaded.filter((client): client is ClientRecord => Boolean(client));
-    nextCursor = page.nextCursor;
-  } else {
-    const page = await queryPage(principal.orgId, "CLIENT#", limit, query.cursor);
-    candidates = page.items as ClientRecord[];
-    nextCursor = page.nextCursor;
-  }
-  const team = principal.role === "coach_lead" ? await teamOf(principal.orgId, principal.userId) : undefined;
-  const visible: { stored: ClientRecord; fields: ReadonlySet<string>; relationship: Relationship }[] = [];
-  for (const stored of candidates) {
-    for (const relationship of await relationshipsTo(principal, stored, team)) {
-      const decision = decide(principal, "client:list", relationship);
-      if (decision.allow) {
-        visible.push({ stored, fields: decision.fields, relationship });
-        break;
-      }
-    }
-  }
+  const { orgId } = principal;
+  const scope = cursorScope(principal, "listClients", { role: principal.role });
+  const prefix = principal.role === "coach" ? `ASSIGN#${principal.userId}#` : "CLIENT#";
+  const position = await openCursor(scope, ListPosition, query.cursor);
+  if (position && !position.sk.startsWith(prefix)) throw new InvalidCursorError();
+  const team = principal.role === "coach_lead" ? await teamOf(orgId, principal.userId) : undefined;
+  const { items: visible, last } = await filledPage<Record<string, unknown>, Listed>(
+    {
+      TableName: getConfig().TABLE_RECORDS,
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": prefix },
+      ConsistentRead: true,
+      ...(position && { ExclusiveStartKey: { pk: `ORG#${orgId}`, sk: position.sk } }),
+    },
+    pageSize(query.limit),
+    async (batch) => {
+      const candidates =
+        principal.role === "coach"
+          ? await Promise.all(batch.map((item) => loadClient(orgId, String(item.clientId))))
+          : (batch as ClientRecord[]);
+      return Promise.all(candidates.map((stored) => stored && listedAs(principal, stored, team)));
+    },
+  );
   const disclosed = visible.filter(({ stored, fields }) => visiblePhi(fields, stored).length > 0);
   const keys = new Map<string, Buffer>();
   if (disclosed.length > 0) {
@@ -272,5 +270,6 @@ export async function listClients(
     const phi = key ? openPhi(key, principal.orgId, stored, visiblePhi(fields, stored)) : {};
     return pick({ ...metaOf(stored), ...phi }, fields);
   });
+  const nextCursor = await sealCursor(scope, last && { sk: String(last.sk) });
   return { items, ...(nextCursor ? { nextCursor } : {}) };
 }

@@ -3,6 +3,6 @@ import { routes } from "../routes";
 import { inviteUser } from "./service";
 
 export const handler = createHandler(routes.inviteUser, async ({ body, principal, meta }) => ({
-  status: 201,
+  status: 202,
   body: await inviteUser(principal, meta, body),
 }));

@@ -2,7 +2,8 @@ import * as z from "zod";
 import { ROLES } from "../../shared/auth/roles";
 
 export const InviteUserSchema = z.strictObject({
-  email: z.email().max(254),
+  /** Compared case-insensitively, as the user pool does. */
+  email: z.email().max(254).toLowerCase(),
   role: z.enum(ROLES),
   leadId: z.uuid().optional(),
 });
@@ -29,7 +30,31 @@ export const UserSchema = z.object({
   role: z.enum(ROLES),
   status: z.enum(["active", "disabled"]),
   leadId: z.string().optional(),
+  /** Present while Cognito has yet to follow a change (the directory, which the API acts on, has it). */
+  identitySync: z.literal("pending").optional(),
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
+});
+
+export const InvitationSchema = z.object({
+  inviteId: z.uuid(),
+  email: z.string(),
+  role: z.enum(ROLES),
+  leadId: z.string().optional(),
+  /** `failed` never says why (an account elsewhere looks like any other failure). */
+  status: z.enum(["pending", "sent", "failed"]),
+  /** The new account's id, once `sent`. */
+  userId: z.string().optional(),
+  invitedBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const InvitationListSchema = z.object({
+  items: z.array(InvitationSchema),
+  nextCursor: z.string().optional(),
+});
+export const ListInvitationsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(50).optional(),
+  cursor: z.string().max(2048).optional(),
 });

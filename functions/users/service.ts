@@ -1,23 +1,28 @@
 import type * as z from "zod";
+import { type Approval, holdIfSelfGranted } from "../../shared/access";
 import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { type Principal, pick, requireOrgAction } from "../../shared/auth";
 
-import { getConfig } from "../../shared/config";
 import { ConflictError, NotFoundError, ValidationError } from "../../shared/errors";
+import { startJob } from "../../shared/jobs";
+import { logger } from "../../shared/log";
 import {
-  changeRole,
-  createAccount,
-  deleteAccount,
+  followDirectory,
   getUser,
   listUsers,
-  orgRegistryItem,
-  setEnabled,
+  pendingSyncItem,
   touched,
   type UserRecord,
   userItem,
 } from "../../shared/people";
 import { versionedPut } from "../../shared/store";
-import { assignedClientIds, moveAssignment } from "../assignments/service";
+import {
+  assignedClientIds,
+  moveAssignment,
+  moveAssignmentsApproved,
+  requireAssignable,
+} from "../assignments/service";
+import { invitationView, listInvitations, recordInvitation } from "./invitations";
 import type { InviteUserSchema, UpdateUserSchema } from "./schema";
 
 /** People and teams: admins invite users, change roles, disable and re-enable them, and set teams. */
@@ -32,53 +37,33 @@ async function requireLead(orgId: string, leadId: string | undefined | null) {
   }
 }
 
+/**
+ * Records an invitation and starts the job that creates the account: the same answer and the same work
+ * for an unused address and for one that has an account in another org (see `invitations.ts`). An
+ * address already in the caller's own directory is refused at once: the admin can list their org anyway.
+ */
 export async function inviteUser(
   principal: Principal,
   request: RequestMeta,
   input: z.infer<typeof InviteUserSchema>,
 ) {
-  const fields = requireOrgAction(principal, "user:manage");
+  requireOrgAction(principal, "user:manage");
   await requireLead(principal.orgId, input.leadId);
-  const userId = await createAccount(input.email, principal.orgId, input.role);
-  const now = new Date().toISOString();
-  const user: UserRecord = {
-    userId,
-    orgId: principal.orgId,
-    email: input.email,
-    role: input.role,
-    status: "active",
-    ...(input.leadId && { leadId: input.leadId }),
-    touchedBy: touched({}, principal.userId, now),
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
+  if ((await listUsers(principal.orgId)).some((user) => user.email.toLowerCase() === input.email))
+    throw new ConflictError("USER_EXISTS", "A user with this email is already in your organization.");
+  const invite = await recordInvitation(principal, request, input);
   try {
-    await appendWithItems(
-      auditEntry(principal, request, "user.invite", { type: "user", id: userId }, [
-        "email",
-        "role",
-        "leadId",
-      ]),
-      [
-        {
-          item: {
-            Put: {
-              TableName: getConfig().TABLE_RECORDS,
-              Item: userItem(user),
-              ConditionExpression: "attribute_not_exists(pk)",
-            },
-          },
-        },
-        { item: { Put: { TableName: getConfig().TABLE_RECORDS, Item: orgRegistryItem(principal.orgId) } } },
-      ],
-    );
+    await startJob("processInvite", { orgId: invite.orgId, inviteId: invite.inviteId });
   } catch (error) {
-    // No directory entry, no account: never leave a user who can sign in but is unknown to the API.
-    await deleteAccount(input.email);
-    throw error;
+    // The invitation is queued: the scheduled identity sync processes it if its own job never starts.
+    logger.warn("invitation job did not start", { orgId: invite.orgId, inviteId: invite.inviteId, error });
   }
-  return view(user, fields);
+  return invitationView(invite);
+}
+
+export async function listInvites(principal: Principal, query: { limit?: number; cursor?: string }) {
+  requireOrgAction(principal, "user:manage");
+  return listInvitations(principal, query);
 }
 
 export async function listOrgUsers(principal: Principal) {
@@ -91,6 +76,7 @@ export async function updateUser(
   request: RequestMeta,
   userId: string,
   input: z.infer<typeof UpdateUserSchema>,
+  approval?: Approval,
 ) {
   const fields = requireOrgAction(principal, "user:manage");
   const current = await getUser(principal.orgId, userId);
@@ -101,10 +87,16 @@ export async function updateUser(
   if (input.version !== current.version)
     throw new ConflictError("VERSION_CONFLICT", "The user was changed since you read it.");
   await requireLead(principal.orgId, input.leadId);
-  if (input.role && input.role !== current.role) await changeRole(current.email, current.role, input.role);
-  if (input.status && input.status !== current.status)
-    await setEnabled(current.email, input.status === "active");
-  const { leadId: _previousLead, ...rest } = current;
+  const held = approval
+    ? undefined
+    : await holdIfSelfGranted(principal, request, { op: "updateUser", userId, ...input }, current);
+  if (held) return held;
+  // Cognito follows the directory after the commit; a user still pending from an earlier change is re-applied.
+  const syncCognito =
+    (input.role !== undefined && input.role !== current.role) ||
+    (input.status !== undefined && input.status !== current.status) ||
+    current.identitySync === "pending";
+  const { leadId: _previousLead, identitySync: _previousSync, ...rest } = current;
   const leadId = input.leadId === undefined ? current.leadId : (input.leadId ?? undefined);
   const now = new Date().toISOString();
   const next: UserRecord = {
@@ -113,31 +105,54 @@ export async function updateUser(
     status: input.status ?? current.status,
     ...(leadId && { leadId }),
     touchedBy: touched(current, principal.userId, now),
+    ...(syncCognito && { identitySync: "pending" as const }),
     version: current.version + 1,
     updatedAt: now,
   };
   const changed = (["role", "status", "leadId"] as const).filter((field) => input[field] !== undefined);
   await appendWithItems(
-    auditEntry(principal, request, "user.update", { type: "user", id: userId }, changed),
-    [versionedPut(userItem(next), current.version)],
+    approval?.entry ?? auditEntry(principal, request, "user.update", { type: "user", id: userId }, changed),
+    [
+      ...(approval?.items ?? []),
+      versionedPut(userItem(next), current.version),
+      ...(syncCognito ? [pendingSyncItem(next)] : []),
+    ],
   );
-  return view(next, fields);
+  // The change stands either way; if Cognito did not follow, the answer says so (202) and the job retries.
+  if (syncCognito && !(await followDirectory(next.orgId, next.userId)))
+    return { pending: true, user: view(next, fields) };
+  const { identitySync: _synced, ...synced } = next;
+  return { pending: false, user: view(synced, fields) };
 }
 
-/** Moves every client of a departing coach to another coach, one audited transaction per client. */
+/**
+ * Moves every client of a departing coach to another coach, one audited transaction per client; held for
+ * a second person when the two-person rule says so (then all of them move at once, on approval).
+ */
 export async function reassignClients(
   principal: Principal,
   request: RequestMeta,
   fromId: string,
   toId: string,
+  approval?: Approval,
 ) {
   requireOrgAction(principal, "user:manage");
   const [from, to] = [await getUser(principal.orgId, fromId), await getUser(principal.orgId, toId)];
   if (!from || !to) throw new NotFoundError();
-  if (to.status !== "active" || to.role === "admin") {
-    throw new ValidationError([{ field: "body.toCoachId", rule: "active_coach" }]);
+  // Moving a coach's clients to that same coach changes nothing: refused, so it cannot be mistaken for a move.
+  if (fromId === toId) throw new ValidationError([{ field: "body.toCoachId", rule: "other_than_user" }]);
+  await requireAssignable(principal.orgId, toId, "body.toCoachId");
+  if (approval?.change.change.op === "reassign") {
+    const { clientIds } = approval.change.change;
+    await moveAssignmentsApproved(principal, clientIds, fromId, toId, approval);
+    return { moved: clientIds.length };
   }
   const clientIds = await assignedClientIds(principal.orgId, fromId);
+  const held =
+    clientIds.length > 0
+      ? await holdIfSelfGranted(principal, request, { op: "reassign", fromId, toId, clientIds })
+      : undefined;
+  if (held) return held;
   for (const clientId of clientIds) await moveAssignment(principal, request, clientId, fromId, toId);
   return { moved: clientIds.length };
 }

@@ -25,7 +25,7 @@ import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import * as z from "zod";
-import type { RouteSpec } from "../../shared/http/route";
+import { type RouteSpec, routeLimits } from "../../shared/http/route";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import { bundledFunction, type FunctionDefaults } from "./functions";
 
@@ -119,7 +119,7 @@ export class Api extends Construct {
       validateRequestParameters: true,
     });
     for (const route of props.routes) {
-      const { fn, policy } = bundledFunction(this, route, props);
+      const { fn, policy } = bundledFunction(this, { ...route, ...routeLimits(route) }, props);
       this.functions[route.id] = fn;
       this.policies.push(policy);
       const body = route.request?.body;

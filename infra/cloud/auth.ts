@@ -2,8 +2,10 @@ import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import {
   AccountRecovery,
   CfnUserPoolGroup,
+  ClientAttributes,
   FeaturePlan,
   Mfa,
+  type StandardAttributesMask,
   StandardThreatProtectionMode,
   StringAttribute,
   UserPool,
@@ -11,6 +13,28 @@ import {
 } from "aws-cdk-lib/aws-cognito";
 import { Construct } from "constructs";
 import { resourceName, USER_POOL } from "../resources";
+
+/** Cognito's names of the standard attributes the app client lists, as CDK's mask keys. */
+const STANDARD_ATTRIBUTES: Readonly<Record<string, keyof StandardAttributesMask>> = {
+  email: "email",
+  email_verified: "emailVerified",
+  locale: "locale",
+  zoneinfo: "timezone",
+};
+
+function clientAttributes(names: readonly string[]): ClientAttributes {
+  const custom = names.filter((name) => name.startsWith("custom:"));
+  const standard = names
+    .filter((name) => !name.startsWith("custom:"))
+    .map((name) => {
+      const key = STANDARD_ATTRIBUTES[name];
+      if (!key) throw new Error(`no CDK name for the standard attribute ${name}`);
+      return [key, true] as const;
+    });
+  return new ClientAttributes()
+    .withStandardAttributes(Object.fromEntries(standard))
+    .withCustomAttributes(...custom);
+}
 
 /** The user pool: invitation only, MFA (TOTP) required for everyone, threat protection enforcing. */
 export class Auth extends Construct {
@@ -59,6 +83,9 @@ export class Auth extends Construct {
       generateSecret: false,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
+      // Users may not change their own email (nor anything the API relies on) with their access token.
+      readAttributes: clientAttributes(USER_POOL.appClient.readAttributes),
+      writeAttributes: clientAttributes(USER_POOL.appClient.writeAttributes),
       idTokenValidity: Duration.minutes(USER_POOL.tokenValidityMinutes.id),
       accessTokenValidity: Duration.minutes(USER_POOL.tokenValidityMinutes.access),
       refreshTokenValidity: Duration.minutes(USER_POOL.refreshTokenValidityMinutes),

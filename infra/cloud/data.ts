@@ -76,6 +76,15 @@ export class Data extends Construct {
           serverAccessLogsBucket: this.accessLogs,
           serverAccessLogsPrefix: `${name}/`,
           removalPolicy: RemovalPolicy.RETAIN,
+          ...("noncurrentVersionDays" in spec && {
+            // Deletes leave delete markers; versions they hide expire, then the markers themselves go.
+            lifecycleRules: [
+              {
+                noncurrentVersionExpiration: Duration.days(spec.noncurrentVersionDays),
+                expiredObjectDeleteMarker: true,
+              },
+            ],
+          }),
           ...(spec.objectLock && {
             objectLockEnabled: true,
             objectLockDefaultRetention: ObjectLockRetention.compliance(

@@ -6,7 +6,7 @@ import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import type { Permission } from "../../shared/http/route";
+import { DEFAULT_FUNCTION_LIMITS, type Permission } from "../../shared/http/route";
 import type { Network } from "./network";
 import { type PermissionTargets, statementsFor, storageKeyStatement } from "./permissions";
 
@@ -43,6 +43,7 @@ export type FunctionSpec = {
   auth?: "cognito" | "none";
   concurrency?: number;
   timeoutSeconds?: number;
+  memoryMb?: number;
   /** A fixed name, for functions others start by name (jobs); routes let CloudFormation name theirs. */
   functionName?: string;
 };
@@ -72,7 +73,9 @@ export function bundledFunction(
     }),
     new PolicyStatement({ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
-    ...(permissions.some((permission) => /^(records|keys|audit|transcripts|checkpoints):/.test(permission))
+    ...(permissions.some((permission) =>
+      /^(records|keys|audit|transcripts|checkpoints|cursors):/.test(permission),
+    )
       ? [storageKeyStatement(defaults.permissions)]
       : []),
     ...(defaults.network
@@ -100,8 +103,8 @@ export function bundledFunction(
     depsLockFilePath: `${projectRoot}package-lock.json`,
     runtime: Runtime.NODEJS_22_X,
     architecture: Architecture.ARM_64,
-    memorySize: 512,
-    timeout: Duration.seconds(spec.timeoutSeconds ?? 10),
+    memorySize: spec.memoryMb ?? DEFAULT_FUNCTION_LIMITS.memoryMb,
+    timeout: Duration.seconds(spec.timeoutSeconds ?? DEFAULT_FUNCTION_LIMITS.timeoutSeconds),
     tracing: Tracing.ACTIVE,
     reservedConcurrentExecutions: spec.concurrency ?? 10,
     logGroup,

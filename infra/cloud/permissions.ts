@@ -2,6 +2,7 @@ import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import type { Permission } from "../../shared/http/route";
 import { TABLES, type TableName } from "../resources";
 
@@ -66,7 +67,8 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         new PolicyStatement({
           actions: [
             "AdminCreateUser",
-            "AdminDeleteUser",
+            "AdminGetUser",
+            "AdminListGroupsForUser",
             "AdminAddUserToGroup",
             "AdminRemoveUserFromGroup",
             "AdminDisableUser",
@@ -86,6 +88,15 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       return [
         new PolicyStatement({
           actions: ["s3:PutObject"],
+          resources: [targets.transcriptsBucket.arnForObjects("*")],
+        }),
+      ];
+    case "transcripts:delete":
+      // DeleteObject only: in the versioned bucket it leaves a delete marker. No DeleteObjectVersion, so
+      // no function can destroy a version; the bucket's lifecycle expires noncurrent versions.
+      return [
+        new PolicyStatement({
+          actions: ["s3:DeleteObject"],
           resources: [targets.transcriptsBucket.arnForObjects("*")],
         }),
       ];
@@ -147,6 +158,23 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           actions: ["kms:Decrypt"],
           resources: [targets.dataKey.keyArn],
           conditions: ENCRYPTION_CONTEXT_CONDITIONS,
+        }),
+      ];
+    case "cursors:seal":
+      // The one keys-table item that holds the wrapped cursor key, and KMS only under its own context.
+      return [
+        new PolicyStatement({
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
+          resources: [tables.keys.tableArn],
+          conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [CURSOR_KEY_ITEM.pk] } },
+        }),
+        new PolicyStatement({
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: [targets.dataKey.keyArn],
+          conditions: {
+            StringEquals: { "kms:EncryptionContext:purpose": CURSOR_KEY_CONTEXT.purpose },
+            "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": Object.keys(CURSOR_KEY_CONTEXT) },
+          },
         }),
       ];
     default:

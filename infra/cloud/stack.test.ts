@@ -1,12 +1,15 @@
-import { App, type Stack } from "aws-cdk-lib";
+import { App, type CfnElement, type Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { jobList } from "../../functions/jobs";
-import { routeList } from "../../functions/routes";
+import { jobList, jobs } from "../../functions/jobs";
+import { routeList, routes } from "../../functions/routes";
+import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
+import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
 import { readSettings } from "./settings";
+import type { CoachVaultStack } from "./stack";
 import { TRAIL_ALARMS } from "./trail";
 
 /**
@@ -134,6 +137,34 @@ describe("identity", () => {
       .sort();
     expect(groups).toEqual(["admin", "coach", "coach_lead", "compliance_officer"]);
   });
+
+  it("Cognito follows the directory: an identity sync job every 5 minutes, alone; invitations processed by a started job", () => {
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.identitySync.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    const functions = template.findResources("AWS::Lambda::Function");
+    const sync = functions[rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0]] as { Properties: any };
+    expect(sync.Properties.ReservedConcurrentExecutions).toBe(1);
+    const invite = Object.values(functions).find(
+      (fn: any) => fn.Properties.FunctionName === "coachvault-test-processInvite",
+    ) as { Properties: any };
+    expect(invite).toBeDefined();
+    // Only the invitation route may start it.
+    const starters = policies().filter(
+      (doc) => doc.includes('"lambda:InvokeFunction"') && doc.includes("processInvite"),
+    );
+    expect(starters).toHaveLength(1);
+  });
+
+  it("app client: users cannot change their own email (or org) with their access token", () => {
+    const clients = resources("AWS::Cognito::UserPoolClient");
+    expect(clients).toHaveLength(1);
+    const client = clients[0]?.Properties;
+    // An explicit, non-empty list: without one, Cognito lets users write every standard attribute.
+    expect(client.WriteAttributes).toEqual(["locale", "zoneinfo"]);
+    expect(client.ReadAttributes).toEqual(expect.arrayContaining(["email", "custom:orgId"]));
+  });
 });
 
 describe("API", () => {
@@ -198,9 +229,11 @@ describe("API", () => {
 
 describe("audit checkpoints", () => {
   it("a job signs checkpoints every 5 minutes, alone: the only function that may Sign or write checkpoints", () => {
-    const rules = resources("AWS::Events::Rule");
-    expect(rules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(5 minutes)"]);
-    const targetId = rules[0]?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.auditCheckpoint.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    const targetId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
     const job = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
     expect(job.Properties.Handler).toBe("index.handler");
     expect(job.Properties.ReservedConcurrentExecutions).toBe(1);
@@ -287,5 +320,82 @@ describe("least privilege", () => {
   it("public functions get no data access at all", () => {
     const health = resources("AWS::IAM::ManagedPolicy").find((p) => JSON.stringify(p).includes("healthLogs"));
     expect(JSON.stringify(health)).not.toMatch(/dynamodb|kms:/);
+  });
+});
+
+describe("transcripts", () => {
+  it("each route's function has the timeout and memory of its manifest entry, within API Gateway's 29 s", () => {
+    const functions = (stack as CoachVaultStack).api.functions;
+    for (const route of routeList) {
+      const fn = functions[route.id];
+      const id = stack.getLogicalId(fn?.node.defaultChild as CfnElement);
+      const properties = (template.findResources("AWS::Lambda::Function")[id] as { Properties: any })
+        .Properties;
+      expect([route.id, properties.Timeout, properties.MemorySize]).toEqual([
+        route.id,
+        routeLimits(route).timeoutSeconds,
+        routeLimits(route).memoryMb,
+      ]);
+      expect(properties.Timeout).toBeLessThanOrEqual(API_GATEWAY_TIMEOUT_SECONDS);
+    }
+    expect(routeLimits(routes.uploadTranscript)).toEqual({ timeoutSeconds: 28, memoryMb: 1024 });
+  });
+
+  it("only the upload function may delete transcript objects, and no function may delete an object version", () => {
+    const deleters = resources("AWS::IAM::ManagedPolicy").filter((p) =>
+      JSON.stringify(p).includes('"s3:DeleteObject"'),
+    );
+    expect(deleters).toHaveLength(1);
+    expect(JSON.stringify(deleters[0])).toContain("uploadTranscriptLogs");
+    const statement = deleters[0]?.Properties.PolicyDocument.Statement.find(
+      (s: { Action: unknown }) => s.Action === "s3:DeleteObject",
+    );
+    expect(JSON.stringify(statement.Resource)).toContain("transcriptsBucket");
+    expect(JSON.stringify(statement.Resource)).not.toContain("checkpointsBucket");
+    for (const doc of policies()) expect(doc).not.toMatch(/s3:DeleteObjectVersion|s3:\*|"s3:Delete\*"/);
+  });
+
+  it("the versioned transcripts bucket expires what deletes leave: noncurrent versions after 35 days, then the markers", () => {
+    const [bucket] = Object.entries(template.findResources("AWS::S3::Bucket"))
+      .filter(([id]) => id.includes("transcriptsBucket"))
+      .map(([, resource]) => (resource as { Properties: any }).Properties);
+    expect(bucket.VersioningConfiguration.Status).toBe("Enabled");
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({
+        Status: "Enabled",
+        NoncurrentVersionExpiration: { NoncurrentDays: 35 },
+        ExpiredObjectDeleteMarker: true,
+      }),
+    ]);
+  });
+});
+
+describe("list cursors", () => {
+  it("only list routes may use the cursor key: KMS only under {purpose: list-cursor}, one keys-table item", () => {
+    const listRoutes = routeList
+      .filter((route) => route.permissions.includes("cursors:seal"))
+      .map((r) => r.id);
+    expect(listRoutes.sort()).toEqual(["listAuditEntries", "listClients", "listDisclosures", "listInvites"]);
+    const sealing = resources("AWS::IAM::ManagedPolicy").filter((p) =>
+      JSON.stringify(p).includes("kms:EncryptionContext:purpose"),
+    );
+    expect(
+      sealing.map((p) => listRoutes.find((id) => JSON.stringify(p).includes(`${id}Logs`))).sort(),
+    ).toEqual(listRoutes.sort());
+    for (const policy of sealing) {
+      const statements = policy.Properties.PolicyDocument.Statement as { Action: unknown; Condition?: any }[];
+      const kms = statements.find((s) => JSON.stringify(s.Condition ?? {}).includes("purpose"));
+      expect(kms?.Action).toEqual(["kms:GenerateDataKey", "kms:Decrypt"]);
+      expect(kms?.Condition).toEqual({
+        StringEquals: { "kms:EncryptionContext:purpose": CURSOR_KEY_CONTEXT.purpose },
+        "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["purpose"] },
+      });
+      const item = statements.find((s) => JSON.stringify(s.Condition ?? {}).includes(CURSOR_KEY_ITEM.pk));
+      expect(item?.Action).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
+      expect(JSON.stringify((item as { Resource?: unknown }).Resource)).toContain("keysTable");
+      expect(item?.Condition).toEqual({
+        "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [CURSOR_KEY_ITEM.pk] },
+      });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { generate } from "selfsigned";
 import { verifyAuthorization } from "../../shared/auth";
 import { AppError } from "../../shared/errors";
 import { statusOf } from "../../shared/http/error-mapper";
-import type { RouteSpec } from "../../shared/http/route";
+import { type RouteSpec, routeLimits } from "../../shared/http/route";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import { logger } from "../../shared/log";
 import { authorizerClaims, lambdaContext, proxyEvent } from "./lambda-runtime";
@@ -164,7 +164,14 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
       sourceIp: req.socket.remoteAddress ?? "unknown",
       ...(claims && { claims }),
     });
-    const context = lambdaContext(`coachvault-local-${route.id}`, requestId, 29_000);
+    // The function's own timeout and memory from the manifest, as Lambda would report them.
+    const limits = routeLimits(route);
+    const context = lambdaContext(
+      `coachvault-local-${route.id}`,
+      requestId,
+      limits.timeoutSeconds * 1000,
+      limits.memoryMb,
+    );
 
     if (!handlers.has(route.id)) handlers.set(route.id, options.loadHandler(route));
     const handler = await (handlers.get(route.id) as Promise<LambdaHandler>);

@@ -5,14 +5,19 @@ import type { RouteSpec } from "../../shared/http/route";
  * What the Lambda runtime and API Gateway hand a function, built the same way for the local gateway,
  * the local Lambda endpoint and tests that invoke a handler in-process.
  */
-export function lambdaContext(functionName: string, requestId: string, timeoutMs: number): Context {
+export function lambdaContext(
+  functionName: string,
+  requestId: string,
+  timeoutMs: number,
+  memoryMb = 512,
+): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     awsRequestId: requestId,
     functionName,
     functionVersion: "$LATEST",
     invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: "512",
+    memoryLimitInMB: String(memoryMb),
     callbackWaitsForEmptyEventLoop: false,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   } as unknown as Context;

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
-  AdminGetUserCommand,
   AdminSetUserPasswordCommand,
   AssociateSoftwareTokenCommand,
   CreateGroupCommand,
@@ -104,6 +103,9 @@ export async function provisionUserPool(name: string): Promise<{ userPoolId: str
       UserPoolId: userPoolId,
       ClientName: `${name}-app`,
       ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+      // Stored, as the cloud's are; cognito-local does not enforce them (UpdateUserAttributes ignores them).
+      ReadAttributes: [...USER_POOL.appClient.readAttributes],
+      WriteAttributes: [...USER_POOL.appClient.writeAttributes],
       IdTokenValidity: USER_POOL.tokenValidityMinutes.id,
       AccessTokenValidity: USER_POOL.tokenValidityMinutes.access,
       RefreshTokenValidity: USER_POOL.refreshTokenValidityMinutes,
@@ -125,6 +127,8 @@ export type DemoUser = {
   password: string;
   totpSecret: string;
   userId: string;
+  /** The Cognito username (immutable; what every Admin* call takes). */
+  username: string;
   lead?: string;
 };
 
@@ -141,7 +145,7 @@ export const DEMO_USERS: readonly Pick<DemoUser, "email" | "role" | "orgId" | "l
 ];
 
 /** A password meeting the pool policy: 20 random characters plus one of each required class. */
-const newPassword = () => `${randomBytes(15).toString("base64url")}aA1!`;
+export const newPassword = () => `${randomBytes(15).toString("base64url")}aA1!`;
 
 export const totpFor = (secret: string) => new TOTP({ secret, algorithm: "SHA1", digits: 6, period: 30 });
 
@@ -151,7 +155,7 @@ export async function seedUsers(userPoolId: string, clientId: string): Promise<D
   const users: DemoUser[] = [];
   for (const spec of DEMO_USERS) {
     const password = newPassword();
-    await cognito.send(
+    const created = await cognito.send(
       new AdminCreateUserCommand({
         UserPoolId: userPoolId,
         Username: spec.email,
@@ -163,16 +167,19 @@ export async function seedUsers(userPoolId: string, clientId: string): Promise<D
         ],
       }),
     );
+    const username = created.User?.Username;
+    const userId = created.User?.Attributes?.find((attribute) => attribute.Name === "sub")?.Value;
+    if (!username || !userId) throw new Error("AdminCreateUser returned no username or sub");
     await cognito.send(
       new AdminSetUserPasswordCommand({
         UserPoolId: userPoolId,
-        Username: spec.email,
+        Username: username,
         Password: password,
         Permanent: true,
       }),
     );
     await cognito.send(
-      new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: spec.email, GroupName: spec.role }),
+      new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: spec.role }),
     );
     const auth = await cognito.send(
       new InitiateAuthCommand({
@@ -199,12 +206,7 @@ export async function seedUsers(userPoolId: string, clientId: string): Promise<D
         SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
       }),
     );
-    const created = await cognito.send(
-      new AdminGetUserCommand({ UserPoolId: userPoolId, Username: spec.email }),
-    );
-    const userId = created.UserAttributes?.find((attribute) => attribute.Name === "sub")?.Value;
-    if (!userId) throw new Error("AdminGetUser returned no sub");
-    users.push({ ...spec, password, totpSecret, userId });
+    users.push({ ...spec, password, totpSecret, userId, username });
   }
   await cognito.send(
     new SetUserPoolMfaConfigCommand({
@@ -226,6 +228,7 @@ export async function seedDirectory(users: readonly DemoUser[], table: string): 
         TableName: table,
         Item: userItem({
           userId: user.userId,
+          username: user.username,
           orgId: user.orgId,
           email: user.email,
           role: user.role,

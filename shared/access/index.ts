@@ -86,4 +86,31 @@ export {
   type Purpose,
   requireConsent,
 } from "./consent";
-export { AccountDisabledError, ConsentRequiredError } from "./errors";
+export {
+  AccountDisabledError,
+  ChangeExpiredError,
+  ChangeNotPendingError,
+  ChangeStaleError,
+  ChangeTooLargeError,
+  ConsentRequiredError,
+  SecondPersonRequiredError,
+} from "./errors";
+export {
+  type Approval,
+  type ChangeStatus,
+  changedFields,
+  decisionItem,
+  type Grant,
+  type GrantKind,
+  grantsOf,
+  type HeldChange,
+  type HeldChangeView,
+  holdIfSelfGranted,
+  isHeld,
+  loadChange,
+  MAX_HELD_CLIENTS,
+  type Operation,
+  PHI_GRANTS,
+  pendingChanges,
+  viewOf,
+} from "./two-person";

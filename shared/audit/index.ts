@@ -28,7 +28,15 @@ export {
 export { type PhiFields, phiFields, phiFieldsIn, recordingAppends, unnamedPhi } from "./disclosure";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
 export { AuditIncompleteError, CheckpointNotFoundError } from "./errors";
-export { type EntryQuery, type FoundEntry, type Page, queryDisclosures, queryEntries } from "./query";
+export {
+  DisclosurePosition,
+  EntryPosition,
+  type EntryQuery,
+  type FoundEntry,
+  type Page,
+  queryDisclosures,
+  queryEntries,
+} from "./query";
 export { readChain, readOrgChains } from "./read";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";
 export { type OrgVerification, type VerifyFrom, verifyOrg } from "./verify-org";

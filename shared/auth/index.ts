@@ -8,6 +8,7 @@ export {
   pick,
   RELATIONSHIPS,
   type Relationship,
+  readsPhi,
   requireOrgAction,
 } from "./policy";
 export { ORG_ID, type Principal, principalFromClaims } from "./principal";

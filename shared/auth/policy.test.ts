@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ACTIONS, CLIENT_PHI_FIELDS, decide, POLICY, RELATIONSHIPS } from "./policy";
+import { ACTIONS, CLIENT_PHI_FIELDS, decide, POLICY, RELATIONSHIPS, readsPhi } from "./policy";
 import { ROLES } from "./roles";
 
 const as = (role: (typeof ROLES)[number]) => ({ role });
@@ -45,6 +45,20 @@ describe("access policy", () => {
   it("break-glass never allows a change", () => {
     for (const action of ACTIONS.filter((a) => /create|update|write|upload|assign|manage/.test(a))) {
       for (const role of ROLES) expect(decide(as(role), action, "break_glass").allow).toBe(false);
+    }
+  });
+
+  it("says which roles read PHI, and which may be a client's assigned coach", () => {
+    expect(ROLES.filter((role) => readsPhi(role))).toEqual(["coach", "coach_lead"]);
+    expect(ROLES.filter((role) => readsPhi(role, ["assigned"]))).toEqual(["coach", "coach_lead"]);
+    expect(readsPhi("coach", ["lead_of_assigned"])).toBe(false);
+  });
+
+  it("lets admins and leads, and no one else, see and decide changes held for a second person", () => {
+    for (const role of ROLES) {
+      const allowed = role === "admin" || role === "coach_lead";
+      expect(decide(as(role), "change:list", "none").allow).toBe(allowed);
+      expect(decide(as(role), "change:decide", "none").allow).toBe(allowed);
     }
   });
 

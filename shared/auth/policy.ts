@@ -33,6 +33,8 @@ export const ACTIONS = [
   "user:read",
   "audit:read",
   "audit:verify",
+  "change:list",
+  "change:decide",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -81,7 +83,30 @@ export const AUDIT_FIELDS = [
   "seq",
   "hash",
 ] as const;
-const USER_FIELDS = ["userId", "email", "role", "status", "leadId", "version", "createdAt", "updatedAt"];
+/** A pending change names ids and the change itself, never PHI. */
+const CHANGE_FIELDS = [
+  "changeId",
+  "kind",
+  "status",
+  "requesterId",
+  "granteeIds",
+  "change",
+  "createdAt",
+  "expiresAt",
+  "decidedBy",
+  "decidedAt",
+];
+const USER_FIELDS = [
+  "userId",
+  "email",
+  "role",
+  "status",
+  "leadId",
+  "identitySync",
+  "version",
+  "createdAt",
+  "updatedAt",
+];
 
 export type Rule = {
   roles: readonly Role[];
@@ -163,6 +188,14 @@ export const POLICY: readonly Rule[] = [
   // and nothing else: no client record, no PHI. Admins can have the trail verified.
   { roles: ["compliance_officer"], relationships: ["none"], actions: ["audit:read"], fields: AUDIT_FIELDS },
   { roles: ["admin"], relationships: ["none"], actions: ["audit:verify"], fields: [] },
+  // A change that would let an account read PHI, made by an admin who recently invited or changed that
+  // account, waits for a second person: another admin or a lead sees it and approves or rejects it.
+  {
+    roles: ["admin", "coach_lead"],
+    relationships: ["none"],
+    actions: ["change:list", "change:decide"],
+    fields: CHANGE_FIELDS,
+  },
   // Emergency access: leads and admins may ask for it (with a reason, time-boxed, audited) …
   {
     roles: ["coach_lead", "admin"],
@@ -211,6 +244,17 @@ export function decide(
       r.relationships.includes(relationship),
   );
   return rule ? { allow: true, fields: new Set(rule.fields) } : { allow: false };
+}
+
+/**
+ * Whether a role reads client PHI through one of these relationships (by default any ordinary one:
+ * assigned, lead of assigned): the policy's own answer, so no second list of "PHI roles" can drift from it.
+ */
+export function readsPhi(role: Role, relationships: readonly Relationship[] = ORDINARY): boolean {
+  return relationships.some((relationship) => {
+    const decision = decide({ role }, "client:read", relationship);
+    return decision.allow && CLIENT_PHI_FIELDS.some((field) => decision.fields.has(field));
+  });
 }
 
 /** An org-level action (one that needs no relationship to a client): its fields, or 403. */

@@ -12,6 +12,7 @@ import { classifyErrors } from "./errors";
 
 export { awsCallCounts, resetAwsCallCounts } from "./call-counter";
 export { ERROR_CLASSIFIER, isTransientAwsError } from "./errors";
+export { type FanOutOptions, fanOut, isThrottled } from "./fan-out";
 
 /**
  * The only place AWS SDK clients are built. Local mode differs from the cloud only by the endpoint

@@ -20,6 +20,15 @@ const optionalUrl = z.url().optional();
 /** The most hash chains an org's audit log may have (AUDIT_SHARDS; shared/audit/chain.ts says why more helps). */
 export const MAX_AUDIT_SHARDS = 64;
 
+/** DynamoDB's limit on the items of one TransactWriteItems call. */
+export const TRANSACTION_MAX_ITEMS = 100;
+/**
+ * The largest page a list may return: a list's audit append writes, in one transaction, its entry and one
+ * disclosure pointer per client it discloses, so a page holds at most one client fewer than the limit.
+ * LIST_PAGE_MAX is bounded by it, and so is every list route's `limit`.
+ */
+export const LIST_PAGE_BOUND = TRANSACTION_MAX_ITEMS - 1;
+
 const ConfigSchema = z.object({
   STAGE: z.string().min(1).default("local"),
   AWS_REGION: z.string().min(1).default("us-east-1"),
@@ -29,6 +38,12 @@ const ConfigSchema = z.object({
   BUCKET_TRANSCRIPTS: z.string().min(3),
   /** How long an emergency (break-glass) grant lasts. */
   BREAK_GLASS_MINUTES: z.coerce.number().int().min(5).max(240).default(60),
+  /**
+   * Two-person rule: a change that lets an account read PHI, made by an admin who invited or changed that
+   * account within this many days, waits for a second person; a held change expires after PENDING_CHANGE_DAYS.
+   */
+  TWO_PERSON_WINDOW_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  PENDING_CHANGE_DAYS: z.coerce.number().int().min(1).max(30).default(7),
   KMS_DATA_KEY_ID: z.string().min(1),
   /** Signs audit checkpoints; only the checkpoint writer and verifier need these two. */
   KMS_AUDIT_SIGNING_KEY_ID: z.string().min(1).optional(),
@@ -50,7 +65,16 @@ const ConfigSchema = z.object({
     .min(1024)
     .max(10 * 1024 * 1024)
     .default(64 * 1024),
-  LIST_PAGE_MAX: z.coerce.number().int().min(1).max(100).default(50),
+  LIST_PAGE_MAX: z.coerce.number().int().min(1).max(LIST_PAGE_BOUND).default(50),
+  /** How long a list cursor stays usable after it was issued. */
+  CURSOR_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(24 * 3600),
+  /** DetectPHI calls in flight at once for one transcript (Comprehend Medical's default quota: 100 per second). */
+  PHI_DETECT_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   LOG_LEVEL: z.enum(["DEBUG", "INFO", "WARN", "ERROR", "SILENT"]).default("INFO"),
   ENDPOINT_DYNAMODB: optionalUrl,
   ENDPOINT_S3: optionalUrl,

@@ -1,3 +1,4 @@
+export { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM, cursorKey, forgetCursorKey } from "./cursor-key";
 export {
   type ClientKeyRef,
   dataKeyItemKey,

@@ -21,6 +21,8 @@ import { validatePart } from "./validation";
 export type HandlerArgs<R extends RouteSpec> = RouteInput<R> & {
   principal: R["auth"] extends "cognito" ? Principal : undefined;
   meta: RequestMeta;
+  /** Milliseconds left before the function times out (its manifest `timeoutSeconds`): long work stops in time to answer. */
+  remainingMs: () => number;
 };
 
 export type HandlerResult = { status: number; body?: unknown; headers?: Record<string, string> };
@@ -137,6 +139,7 @@ export function createHandler<R extends RouteSpec>(
             sourceIp: event.requestContext?.identity?.sourceIp ?? "unknown",
             userAgent: (event.headers["user-agent"] ?? "unknown").slice(0, 256),
           },
+          remainingMs: () => context.getRemainingTimeInMillis(),
         }),
       );
       // Fail closed: PHI leaves only when a committed audit entry names every PHI field it carries.

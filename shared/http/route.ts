@@ -14,6 +14,8 @@ export type Permission =
   | "cognito:manage-users"
   | "transcripts:read"
   | "transcripts:write"
+  /** Delete transcript objects no record references (a lost upload's, a replaced version's). */
+  | "transcripts:delete"
   | "phi:detect"
   | "keys:read"
   | "keys:create"
@@ -25,6 +27,8 @@ export type Permission =
   | "kms:verify-checkpoints"
   | "kms:generate-data-key"
   | "kms:decrypt-data-key"
+  /** Seal and open list cursors: the deployment's cursor key (its keys-table item, KMS under `{purpose: "list-cursor"}`). */
+  | "cursors:seal"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 
@@ -55,7 +59,30 @@ export type RouteSpec = {
    * names. The pipeline withholds a response carrying PHI its committed audit entries do not name.
    */
   phi?: { discloses?: PhiFields; writes?: PhiFields };
+  /**
+   * The function's timeout and memory (`routeLimits` fills in the defaults). A route answers through API
+   * Gateway, whose REST integrations give up after 29 s, so no route may ask for more; longer work is a job.
+   */
+  timeoutSeconds?: number;
+  memoryMb?: number;
 };
+
+/** A function's timeout and memory unless its manifest entry says otherwise (routes and jobs alike). */
+export const DEFAULT_FUNCTION_LIMITS = { timeoutSeconds: 10, memoryMb: 512 } as const;
+
+/** API Gateway REST API: the integration timeout (29 s) that bounds every synchronous route. */
+export const API_GATEWAY_TIMEOUT_SECONDS = 29;
+
+/** A route's timeout and memory: what the CDK app gives its function and the local runtimes its context. */
+export function routeLimits(route: Pick<RouteSpec, "path" | "timeoutSeconds" | "memoryMb">) {
+  const limits = {
+    timeoutSeconds: route.timeoutSeconds ?? DEFAULT_FUNCTION_LIMITS.timeoutSeconds,
+    memoryMb: route.memoryMb ?? DEFAULT_FUNCTION_LIMITS.memoryMb,
+  };
+  if (limits.timeoutSeconds > API_GATEWAY_TIMEOUT_SECONDS)
+    throw new Error(`route ${route.path}: timeout over API Gateway's ${API_GATEWAY_TIMEOUT_SECONDS} s`);
+  return limits;
+}
 
 export function defineRoute<const T extends RouteSpec>(spec: T): T {
   return spec;

@@ -4,25 +4,66 @@ import {
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
+  AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
+  AliasExistsException,
+  type AttributeType,
+  CodeDeliveryFailureException,
+  InvalidParameterException,
+  InvalidPasswordException,
   UsernameExistsException,
 } from "@aws-sdk/client-cognito-identity-provider";
-import type { Role } from "../auth/roles";
+import { isRole, type Role } from "../auth/roles";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { ConflictError } from "../errors";
 
-/** The Cognito side of managing people: accounts, role groups, enable/disable. */
+/**
+ * The Cognito side of managing people. Accounts are addressed by their immutable `username`, never by
+ * email: in a pool whose sign-in attribute is email, Cognito (and cognito-local alike) gives each account
+ * a generated username equal to its `sub`, while the email is an attribute its owner might change. The
+ * directory stores the username at creation; everything here takes it.
+ */
 const pool = () => ({ UserPoolId: getConfig().USER_POOL_ID });
 
-/** Creates the account (Cognito emails a temporary password) and returns its immutable id (`sub`). */
-export async function createAccount(email: string, orgId: string, role: Role): Promise<string> {
+export type Account = { username: string; sub: string; orgId: string | undefined };
+
+export type CreateAccountResult =
+  /** A new account (Cognito emails it a temporary password unless one was given). */
+  | { outcome: "created"; account: Account }
+  /** The address already has an account: this one (in the caller's org or another). */
+  | { outcome: "exists"; account: Account }
+  /** Cognito refused the address itself (invalid, undeliverable). */
+  | { outcome: "refused" };
+
+const attribute = (attributes: AttributeType[] | undefined, name: string) =>
+  attributes?.find((candidate) => candidate.Name === name)?.Value;
+
+function accountOf(username: string | undefined, attributes: AttributeType[] | undefined): Account {
+  const sub = attribute(attributes, "sub");
+  if (!username || !sub) throw new Error("Cognito returned an account without username or sub");
+  return { username, sub, orgId: attribute(attributes, "custom:orgId") };
+}
+
+/**
+ * Creates an account for `email` in `orgId`. `temporaryPassword` is for the local stack, which sends no
+ * email: the password is set here and no message goes out. Without it Cognito generates one and emails it.
+ * An address that already has an account is reported with that account (looked up by the address, which
+ * is the only thing known about it), so the caller can tell its own earlier attempt from someone else's.
+ */
+export async function createAccount(
+  email: string,
+  orgId: string,
+  options: { temporaryPassword?: string } = {},
+): Promise<CreateAccountResult> {
   try {
     const out = await aws("cognito").send(
       new AdminCreateUserCommand({
         ...pool(),
         Username: email,
-        DesiredDeliveryMediums: ["EMAIL"],
+        ...(options.temporaryPassword
+          ? { TemporaryPassword: options.temporaryPassword, MessageAction: "SUPPRESS" }
+          : { DesiredDeliveryMediums: ["EMAIL"] }),
         UserAttributes: [
           { Name: "email", Value: email },
           { Name: "email_verified", Value: "true" },
@@ -30,37 +71,45 @@ export async function createAccount(email: string, orgId: string, role: Role): P
         ],
       }),
     );
-    const sub = out.User?.Attributes?.find((attribute) => attribute.Name === "sub")?.Value;
-    if (!sub) throw new Error("AdminCreateUser returned no sub");
-    await aws("cognito").send(
-      new AdminAddUserToGroupCommand({ ...pool(), Username: email, GroupName: role }),
-    );
-    return sub;
+    return { outcome: "created", account: accountOf(out.User?.Username, out.User?.Attributes) };
   } catch (error) {
-    if (error instanceof UsernameExistsException)
-      throw new ConflictError("USER_EXISTS", "A user with this email exists.");
+    if (error instanceof UsernameExistsException || error instanceof AliasExistsException) {
+      const existing = await aws("cognito").send(new AdminGetUserCommand({ ...pool(), Username: email }));
+      return { outcome: "exists", account: accountOf(existing.Username, existing.UserAttributes) };
+    }
+    if (
+      error instanceof InvalidParameterException ||
+      error instanceof InvalidPasswordException ||
+      error instanceof CodeDeliveryFailureException
+    )
+      return { outcome: "refused" };
     throw error;
   }
 }
 
-export async function deleteAccount(email: string): Promise<void> {
-  await aws("cognito").send(new AdminDeleteUserCommand({ ...pool(), Username: email }));
-}
-
-export async function changeRole(email: string, from: Role, to: Role): Promise<void> {
-  await aws("cognito").send(new AdminAddUserToGroupCommand({ ...pool(), Username: email, GroupName: to }));
-  await aws("cognito").send(
-    new AdminRemoveUserFromGroupCommand({ ...pool(), Username: email, GroupName: from }),
-  );
+export async function deleteAccount(username: string): Promise<void> {
+  await aws("cognito").send(new AdminDeleteUserCommand({ ...pool(), Username: username }));
 }
 
 /**
- * A disabled Cognito user can neither sign in nor refresh a token; the API refuses their still-valid
- * ID token from the next request on, because it checks the directory entry on every request.
+ * Makes the account match what the directory says, idempotently: member of exactly its role's group,
+ * enabled exactly when active. Safe to repeat after a partial failure. A disabled Cognito user can
+ * neither sign in nor refresh a token (and the API refuses their still-valid ID token from the next
+ * request on, because it reads the directory on every request).
  */
-export async function setEnabled(email: string, enabled: boolean): Promise<void> {
-  const command = enabled
-    ? new AdminEnableUserCommand({ ...pool(), Username: email })
-    : new AdminDisableUserCommand({ ...pool(), Username: email });
-  await aws("cognito").send(command);
+export async function applyIdentity(
+  username: string,
+  desired: { role: Role; status: "active" | "disabled" },
+): Promise<void> {
+  const cognito = aws("cognito");
+  const address = { ...pool(), Username: username };
+  // Disable first and enable last: the account is never usable with a role it should not have.
+  if (desired.status !== "active") await cognito.send(new AdminDisableUserCommand(address));
+  const groups = await cognito.send(new AdminListGroupsForUserCommand(address));
+  const roles = (groups.Groups ?? []).map((group) => group.GroupName).filter((name) => isRole(name));
+  if (!roles.includes(desired.role))
+    await cognito.send(new AdminAddUserToGroupCommand({ ...address, GroupName: desired.role }));
+  for (const role of roles.filter((name) => name !== desired.role))
+    await cognito.send(new AdminRemoveUserFromGroupCommand({ ...address, GroupName: role }));
+  if (desired.status === "active") await cognito.send(new AdminEnableUserCommand(address));
 }

@@ -10,7 +10,13 @@ import { getRecord } from "../store/records";
  */
 export type UserStatus = "active" | "disabled";
 export type UserRecord = {
+  /** The Cognito `sub`. */
   userId: string;
+  /**
+   * What Cognito addresses the account by (its immutable username; a UUID equal to `sub` in a pool whose
+   * sign-in attribute is email). Never the email: its owner could change that in Cognito.
+   */
+  username: string;
   orgId: string;
   email: string;
   role: Role;
@@ -22,6 +28,11 @@ export type UserRecord = {
    * two-person rule for changes that grant access to PHI reads it; it is kept to the recent ones.
    */
   touchedBy?: Record<string, string>;
+  /**
+   * Set, in the same transaction as a directory change, while Cognito has yet to follow it (role group,
+   * enabled). The directory is what the API trusts; `syncIdentity` applies it to Cognito and clears this.
+   */
+  identitySync?: "pending";
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -56,20 +67,37 @@ export function getUser(orgId: string, userId: string): Promise<UserRecord | und
 
 export async function listUsers(orgId: string): Promise<UserRecord[]> {
   const users = await recordsWithPrefix<UserRecord & Record<string, unknown>>(orgId, "USER#");
-  return users.map(({ userId, orgId: org, email, role, status, leadId, version, createdAt, updatedAt }) => ({
-    userId,
-    orgId: org,
-    email,
-    role,
-    status,
-    ...(leadId && { leadId }),
-    version,
-    createdAt,
-    updatedAt,
+  return users.map((user) => ({
+    userId: user.userId,
+    username: user.username,
+    orgId: user.orgId,
+    email: user.email,
+    role: user.role,
+    status: user.status,
+    ...(user.leadId && { leadId: user.leadId }),
+    ...(user.identitySync && { identitySync: user.identitySync }),
+    version: user.version,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
   }));
 }
 
-export { changeRole, createAccount, deleteAccount, setEnabled } from "./cognito";
+export {
+  type Account,
+  applyIdentity,
+  type CreateAccountResult,
+  createAccount,
+  deleteAccount,
+} from "./cognito";
+export {
+  followDirectory,
+  listPendingIdentityWork,
+  type PendingIdentityWork,
+  pendingInviteItem,
+  pendingSyncItem,
+  settledInviteItem,
+  syncIdentity,
+} from "./identity-sync";
 
 /**
  * The org registry: one item per org with users, which scheduled jobs (audit checkpoints) walk.

@@ -1,3 +1,5 @@
+import { splitsSurrogatePair } from "./offsets";
+
 /**
  * Splits text for DetectPHI, which takes at most 20,000 bytes of UTF-8 per call. Chunks end at the
  * safest boundary that fits (paragraph, line, sentence, then any whitespace) and overlap a little, so
@@ -18,7 +20,8 @@ function fitEnd(text: string, start: number, maxBytes: number): number {
     if (Buffer.byteLength(text.slice(start, mid)) <= maxBytes) low = mid;
     else high = mid - 1;
   }
-  return low;
+  // Never between the halves of a surrogate pair: neither chunk could carry half a character.
+  return low > start + 1 && splitsSurrogatePair(text, low) ? low - 1 : low;
 }
 
 function safeEnd(text: string, start: number, limit: number): number {

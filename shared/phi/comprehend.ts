@@ -1,22 +1,41 @@
-import { DetectPHICommand } from "@aws-sdk/client-comprehendmedical";
-import { aws } from "../aws";
+import { DetectPHICommand, type DetectPHICommandOutput } from "@aws-sdk/client-comprehendmedical";
+import { aws, type FanOutOptions, fanOut } from "../aws";
+import { getConfig } from "../config";
 import { splitForDetection } from "./chunks";
 import { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
+import { offsetMap } from "./offsets";
 
 /**
- * PHI in a text of any length through Comprehend Medical DetectPHI: split under its size limit,
- * offsets mapped back to the whole text, overlapping findings merged.
+ * PHI in a text of any length through Comprehend Medical DetectPHI: split under its size limit, the
+ * chunks sent `PHI_DETECT_CONCURRENCY` at a time (throttled calls retried with backoff until
+ * `deadline`), each answer's code-point offsets mapped to UTF-16 within its chunk and then moved by the
+ * chunk's start, overlapping findings merged.
  */
-export async function detectPhiViaComprehend(text: string): Promise<PhiEntity[]> {
+export type DetectOptions = Partial<Omit<FanOutOptions, "deadline">> & {
+  /** Epoch milliseconds after which no DetectPHI call or retry starts (the caller's time budget). */
+  deadline: number;
+  /** One DetectPHI call (a seam for tests); the Comprehend Medical client by default. */
+  send?: (text: string) => Promise<Pick<DetectPHICommandOutput, "Entities">>;
+};
+
+const detectPhi = (text: string) => aws("comprehendMedical").send(new DetectPHICommand({ Text: text }));
+
+export async function detectPhiViaComprehend(text: string, options: DetectOptions): Promise<PhiEntity[]> {
+  const chunks = splitForDetection(text);
+  const send = options.send ?? detectPhi;
+  const answers = await fanOut(chunks, (chunk) => send(chunk.text), {
+    ...options,
+    concurrency: options.concurrency ?? getConfig().PHI_DETECT_CONCURRENCY,
+  });
   const found: PhiEntity[] = [];
-  for (const chunk of splitForDetection(text)) {
-    const out = await aws("comprehendMedical").send(new DetectPHICommand({ Text: chunk.text }));
-    for (const entity of out.Entities ?? []) {
+  for (const [index, chunk] of chunks.entries()) {
+    const offsets = offsetMap(chunk.text);
+    for (const entity of answers[index]?.Entities ?? []) {
       if (entity.BeginOffset === undefined || entity.EndOffset === undefined) continue;
       found.push({
         type: (entity.Type ?? "ID") as PhiType,
-        begin: chunk.start + entity.BeginOffset,
-        end: chunk.start + entity.EndOffset,
+        begin: chunk.start + offsets.toUtf16(entity.BeginOffset),
+        end: chunk.start + offsets.toUtf16(entity.EndOffset),
         score: entity.Score ?? 0,
       });
     }

@@ -1,3 +1,4 @@
 export { type Chunk, DETECT_PHI_MAX_BYTES, splitForDetection } from "./chunks";
-export { detectPhiViaComprehend, phiSummary, redact } from "./comprehend";
+export { type DetectOptions, detectPhiViaComprehend, phiSummary, redact } from "./comprehend";
 export { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
+export { type OffsetMap, offsetMap } from "./offsets";

@@ -1,7 +1,7 @@
 export { type ClientRecord, clientKey, loadClient } from "./client-record";
-export { decodeCursor, encodeCursor } from "./cursor";
+export { type CursorScope, cursorScope, openCursor, type Position, sealCursor } from "./cursor";
 export { InvalidCursorError } from "./errors";
-export { batchGet, queryAll, recordsWithPrefix } from "./query";
+export { batchGet, filledPage, pageSize, queryAll, recordsWithPrefix } from "./query";
 export { getRecord, versionedPut } from "./records";
 export {
   listSessions,

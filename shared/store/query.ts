@@ -22,6 +22,48 @@ export async function queryAll<T>(
   return items;
 }
 
+/** Items a list returns per page: what the caller asked for, at most `LIST_PAGE_MAX`. */
+export function pageSize(asked: number | undefined): number {
+  const max = getConfig().LIST_PAGE_MAX;
+  return Math.min(asked ?? max, max);
+}
+
+/** Reads grow from one page's worth up to this, when most items are not kept. */
+const MAX_READ_BATCH = 500;
+
+/**
+ * One full page of a query's items that `keep` accepts: DynamoDB is asked again until `limit` items are
+ * kept or the query ends, so a page is short only at the end of the list, however few of the items the
+ * caller may see. `keep` gets each batch in order and gives, per item, its value or `undefined` to skip
+ * it. `last` (when more may follow) is the raw item behind the last value returned, so a cursor made from
+ * it points at an item the caller was shown, never at one they were not.
+ */
+export async function filledPage<R extends Record<string, unknown>, V>(
+  input: Omit<QueryCommandInput, "Limit">,
+  limit: number,
+  keep: (batch: R[]) => Promise<readonly (V | undefined)[]> | readonly (V | undefined)[],
+): Promise<{ items: V[]; last?: R }> {
+  const kept: { raw: R; value: V }[] = [];
+  let start = input.ExclusiveStartKey;
+  let more = true;
+  for (let batch = limit; kept.length < limit && more; batch = Math.min(batch * 2, MAX_READ_BATCH)) {
+    const out = await aws("dynamo").send(
+      new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: batch }),
+    );
+    const raw = (out.Items ?? []) as R[];
+    const values = await keep(raw);
+    raw.forEach((item, index) => {
+      const value = values[index];
+      if (value !== undefined) kept.push({ raw: item, value });
+    });
+    start = out.LastEvaluatedKey;
+    more = Boolean(start);
+  }
+  const page = kept.slice(0, limit);
+  const last = kept.length > limit || more ? page.at(-1)?.raw : undefined;
+  return { items: page.map(({ value }) => value), ...(last && { last }) };
+}
+
 /** Every record of an org whose sort key starts with `prefix` (`USER#`, `SESSION#<clientId>#` …). */
 export function recordsWithPrefix<T>(orgId: string, prefix: string): Promise<T[]> {
   return queryAll<T>({

@@ -1,4 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { assignmentKey } from "../../functions/clients/service";
+import { getRecord } from "../../shared/store";
+import { inviteUser, settledInvitation, tokenFor } from "../support/people";
 import { testStack } from "../support/stack";
 
 /** People, teams and assignments over HTTPS: what each role can do, and that changes take effect at once. */
@@ -78,17 +81,54 @@ describe("teams and assignments", () => {
       token: admin,
     });
     expect(foreignCoach.status).toBe(400);
+    const toCompliance = await api(
+      "PUT",
+      `/clients/${clientId}/coaches/${userId("compliance@demo.example")}`,
+      { token: admin },
+    );
+    expect(toCompliance.status).toBe(400);
+    expect(toCompliance.json.error.details).toEqual([{ field: "path.coachId", rule: "active_coach" }]);
+    expect((await api("GET", `/clients/${clientId}`, { token: admin })).json.coaches).toEqual([
+      userId("coach1@demo.example"),
+    ]);
+  });
+
+  it("reassigns only to an active coach or lead of the org, and never a coach to themselves", async () => {
+    const clientId = await newClient(coach1, "Kept Client");
+    const coach1Id = userId("coach1@demo.example");
+    for (const target of ["compliance@demo.example", "admin@demo.example", "coach@other.example"]) {
+      const refused = await api("POST", `/users/${coach1Id}/reassign`, {
+        token: admin,
+        body: { toCoachId: userId(target) },
+      });
+      expect(refused.status, target).toBe(target === "coach@other.example" ? 404 : 400);
+    }
+    const self = await api("POST", `/users/${coach1Id}/reassign`, {
+      token: admin,
+      body: { toCoachId: coach1Id },
+    });
+    expect(self.status).toBe(400);
+    expect(self.json.error.details).toEqual([{ field: "body.toCoachId", rule: "other_than_user" }]);
+    // Their assignment is intact on both sides: the client's list and the coach's own assignment item.
+    expect((await api("GET", `/clients/${clientId}`, { token: admin })).json.coaches).toEqual([coach1Id]);
+    expect(await getRecord(assignmentKey("demo", coach1Id, clientId))).toMatchObject({ clientId });
   });
 });
 
 describe("people", () => {
-  it("an admin invites a user, who is listed; the same email again is a 409", async () => {
+  it("an admin invites a user, who is listed once the invitation is sent; the same email again is a 409", async () => {
     const invited = await api("POST", "/users", {
       token: admin,
-      body: { email: "new.coach@demo.example", role: "coach" },
+      body: { email: "New.Coach@demo.example", role: "coach" },
     });
-    expect(invited.status).toBe(201);
-    expect(invited.json).toMatchObject({
+    expect(invited.status).toBe(202);
+    expect(invited.json).toMatchObject({ email: "new.coach@demo.example", role: "coach", status: "pending" });
+    const sent = await settledInvitation(api, admin, invited.json.inviteId);
+    expect(sent).toMatchObject({ status: "sent", userId: expect.any(String) });
+    const listed = (await api("GET", "/users", { token: admin })).json.items.find(
+      (u: { userId: string }) => u.userId === sent.userId,
+    );
+    expect(listed).toMatchObject({
       email: "new.coach@demo.example",
       role: "coach",
       status: "active",
@@ -110,8 +150,11 @@ describe("people", () => {
   });
 
   it("disabling a user takes effect on their next request, and re-enabling restores them", async () => {
-    const id = userId("coach2@demo.example");
-    expect((await api("GET", "/clients", { token: coach2 })).status).toBe(200);
+    // A fresh account: an admin's change to a demo user would hold that admin's assignments of it (two-person rule).
+    const email = "disabled.coach@demo.example";
+    const id = await inviteUser(api, admin, { email, role: "coach" });
+    const disabledToken = await tokenFor(coach1, { userId: id, email, role: "coach" });
+    expect((await api("GET", "/clients", { token: disabledToken })).status).toBe(200);
     const current = (await api("GET", "/users", { token: admin })).json.items.find(
       (u: { userId: string }) => u.userId === id,
     );
@@ -121,7 +164,7 @@ describe("people", () => {
     });
     expect(disabled.status).toBe(200);
     try {
-      const refused = await api("GET", "/clients", { token: coach2 });
+      const refused = await api("GET", "/clients", { token: disabledToken });
       expect(refused.status).toBe(401);
       expect(refused.json.error.code).toBe("ACCOUNT_DISABLED");
     } finally {
@@ -131,7 +174,7 @@ describe("people", () => {
       });
       expect(enabled.status).toBe(200);
     }
-    expect((await api("GET", "/clients", { token: coach2 })).status).toBe(200);
+    expect((await api("GET", "/clients", { token: disabledToken })).status).toBe(200);
   });
 
   it("an admin cannot change their own role or status, nor anyone in another org", async () => {
@@ -150,13 +193,12 @@ describe("people", () => {
   });
 
   it("a departing coach's clients move to another coach", async () => {
-    const invited = await api("POST", "/users", {
-      token: admin,
-      body: { email: "leaving.coach@demo.example", role: "coach" },
-    });
-    const leaving = invited.json.userId as string;
+    const leaving = await inviteUser(api, admin, { email: "leaving.coach@demo.example", role: "coach" });
     const clientId = await newClient(coach1, "Moving Client");
-    await api("PUT", `/clients/${clientId}/coaches/${leaving}`, { token: admin });
+    // The admin invited this account, so assigning it waits for a second person (two-person rule).
+    const held = await api("PUT", `/clients/${clientId}/coaches/${leaving}`, { token: admin });
+    expect(held.status).toBe(202);
+    expect((await api("POST", `/changes/${held.json.changeId}/approve`, { token: lead })).status).toBe(200);
     await api("DELETE", `/clients/${clientId}/coaches/${userId("coach1@demo.example")}`, { token: admin });
     const moved = await api("POST", `/users/${leaving}/reassign`, {
       token: admin,

@@ -18,7 +18,7 @@ import { testStack } from "../support/stack";
  */
 const stack = testStack();
 const { api } = stack;
-const REQUESTS = routeRequests(stack);
+const REQUESTS = routeRequests();
 
 async function entryFor(email: string, requestId: string) {
   const user = stack.users.find((u) => u.email === email);
@@ -29,7 +29,7 @@ async function entryFor(email: string, requestId: string) {
 
 let f: Fixture;
 beforeAll(async () => {
-  f = await richFixture(stack);
+  f = await richFixture(stack, { heldChanges: true });
 });
 
 describe("audit entries name exactly the PHI disclosed and written", () => {

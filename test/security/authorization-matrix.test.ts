@@ -1,7 +1,8 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { type Action, decide, type Relationship } from "../../shared/auth/policy";
 import type { Role } from "../../shared/auth/roles";
+import { assignableCoach, freshCoach, heldChange, settleInvitations } from "../support/people";
 import { testStack } from "../support/stack";
 import { forge } from "../support/tokens";
 
@@ -13,9 +14,15 @@ import { forge } from "../support/tokens";
  */
 const stack = testStack();
 const { api } = stack;
-const idOf = (email: string) => stack.users.find((u) => u.email === email)?.userId as string;
 
-type Fixture = { clientId: string; sessionId: string; noteId: string; coachId: string; userId: string };
+type Fixture = {
+  clientId: string;
+  sessionId: string;
+  noteId: string;
+  coachId: string;
+  userId: string;
+  changeId: string;
+};
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
 type Entry = {
@@ -25,6 +32,10 @@ type Entry = {
   request: (f: Fixture) => { path: string; body?: unknown };
   /** Needs a transcript in the fixture's session. */
   transcript?: boolean;
+  /** Needs a change held by the two-person rule (requested by a second admin, not by any caller). */
+  change?: boolean;
+  /** Needs a fresh coach of the org to change (`f.userId`). */
+  targetUser?: boolean;
 };
 
 let unique = 0;
@@ -49,14 +60,17 @@ const ENTRIES: Record<string, Entry> = {
     request: () => ({ path: "/users", body: { email: `matrix${unique++}@demo.example`, role: "coach" } }),
   },
   listUsers: { scope: "org", action: "user:read", request: () => ({ path: "/users" }) },
+  listInvites: { scope: "org", action: "user:manage", request: () => ({ path: "/users/invites" }) },
   updateUser: {
     scope: "org-resource",
     action: "user:manage",
+    targetUser: true,
     request: (f) => ({ path: `/users/${f.userId}`, body: { version: 1, role: "coach_lead" } }),
   },
   reassignClients: {
     scope: "org-resource",
     action: "user:manage",
+    targetUser: true,
     request: (f) => ({ path: `/users/${f.userId}/reassign`, body: { toCoachId: f.coachId } }),
   },
   assignCoach: {
@@ -145,6 +159,19 @@ const ENTRIES: Record<string, Entry> = {
     request: (f) => ({ path: `/clients/${f.clientId}/disclosures?limit=5` }),
   },
   verifyAudit: { scope: "org", action: "audit:verify", request: () => ({ path: "/audit/verify" }) },
+  listChanges: { scope: "org", action: "change:list", request: () => ({ path: "/changes" }) },
+  approveChange: {
+    scope: "org-resource",
+    action: "change:decide",
+    change: true,
+    request: (f) => ({ path: `/changes/${f.changeId}/approve` }),
+  },
+  rejectChange: {
+    scope: "org-resource",
+    action: "change:decide",
+    change: true,
+    request: (f) => ({ path: `/changes/${f.changeId}/reject` }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -238,15 +265,16 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     });
     expect(granted.status).toBe(201);
   }
-  const admin = await token("admin@demo.example");
-  const userId = (
-    await api("POST", "/users", {
-      token: admin,
-      body: { email: `target${unique++}@demo.example`, role: "coach" },
-    })
-  ).json.userId;
-  return { clientId, sessionId, noteId, coachId: idOf("coach2@demo.example"), userId };
+  const userId = entry.targetUser ? await freshCoach(stack) : "";
+  const changeId = entry.change ? await heldChange(stack, clientId) : "";
+  return { clientId, sessionId, noteId, coachId: await assignableCoach(stack), userId, changeId };
 }
+
+// Invitations made by the cells are processed out of band: let them finish before the next file runs.
+afterAll(async () => {
+  for (const email of ["admin@demo.example", "admin@other.example"])
+    await settleInvitations(api, await token(email));
+});
 
 describe("authorization matrix", () => {
   it("has an entry for every route in the manifest", () => {

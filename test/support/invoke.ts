@@ -5,6 +5,7 @@ import { routeList } from "../../functions/routes";
 import { compileRoute } from "../../infra/local/gateway";
 import { authorizerClaims, lambdaContext, proxyEvent } from "../../infra/local/lambda-runtime";
 import { verifyAuthorization } from "../../shared/auth";
+import { routeLimits } from "../../shared/http/route";
 
 /**
  * Invokes a route's handler in this test process, exactly as the local gateway would (same proxy event,
@@ -68,7 +69,11 @@ export async function invokeRoute(
     );
   }
   const handler = await (handlers.get(route.id) as Promise<Handler>);
-  const result = await handler(event, lambdaContext(`coachvault-test-${route.id}`, requestId, 29_000));
+  const limits = routeLimits(route);
+  const result = await handler(
+    event,
+    lambdaContext(`coachvault-test-${route.id}`, requestId, limits.timeoutSeconds * 1000, limits.memoryMb),
+  );
   return {
     status: result.statusCode,
     headers: (result.headers ?? {}) as Record<string, string>,

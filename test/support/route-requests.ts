@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import { assignableCoach, freshCoach, heldChange } from "./people";
 import type { testStack } from "./stack";
 
 /**
@@ -10,12 +11,21 @@ type Stack = ReturnType<typeof testStack>;
 export const FIXTURE_TRANSCRIPT =
   "Coach: Good morning Quentin Marlowe, how did the week go?\nClient: Better, thanks.";
 export const FIXTURE_NAME = "Quentin Marlowe";
-export type Fixture = { clientId: string; sessionId: string; noteId: string };
+export type Fixture = {
+  clientId: string;
+  sessionId: string;
+  noteId: string;
+  /** A coach the demo admin may assign without a second person (see test/support/people.ts). */
+  coachId: string;
+  /** A fresh coach account of its own, to change. */
+  userId: string;
+  /** Two held changes (assignments of fresh accounts to the client), when asked for. */
+  changeIds: string[];
+};
 export type RouteRequest = { path: string; body?: unknown; as: string };
 
 /** One request per route (and per caller where the answer differs by relationship). */
-export function routeRequests(stack: Stack): Record<string, (f: Fixture) => RouteRequest[]> {
-  const idOf = (email: string) => stack.users.find((u) => u.email === email)?.userId as string;
+export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> {
   return {
     health: () => [{ path: "/health", as: "coach1@demo.example" }],
     openapi: () => [{ path: "/openapi.json", as: "coach1@demo.example" }],
@@ -48,26 +58,15 @@ export function routeRequests(stack: Stack): Record<string, (f: Fixture) => Rout
       },
     ],
     listUsers: () => [{ path: "/users", as: "admin@demo.example" }],
-    updateUser: () => [
-      {
-        path: `/users/${idOf("coach2@demo.example")}`,
-        body: { version: 1, leadId: null },
-        as: "admin@demo.example",
-      },
+    listInvites: () => [{ path: "/users/invites?limit=5", as: "admin@demo.example" }],
+    updateUser: (f) => [
+      { path: `/users/${f.userId}`, body: { version: 1, role: "coach_lead" }, as: "admin@demo.example" },
     ],
-    reassignClients: () => [
-      {
-        path: `/users/${idOf("coach2@demo.example")}/reassign`,
-        body: { toCoachId: idOf("coach2@demo.example") },
-        as: "admin@demo.example",
-      },
+    reassignClients: (f) => [
+      { path: `/users/${f.userId}/reassign`, body: { toCoachId: f.coachId }, as: "admin@demo.example" },
     ],
-    assignCoach: (f) => [
-      { path: `/clients/${f.clientId}/coaches/${idOf("coach2@demo.example")}`, as: "admin@demo.example" },
-    ],
-    unassignCoach: (f) => [
-      { path: `/clients/${f.clientId}/coaches/${idOf("coach2@demo.example")}`, as: "admin@demo.example" },
-    ],
+    assignCoach: (f) => [{ path: `/clients/${f.clientId}/coaches/${f.coachId}`, as: "admin@demo.example" }],
+    unassignCoach: (f) => [{ path: `/clients/${f.clientId}/coaches/${f.coachId}`, as: "admin@demo.example" }],
     listConsents: (f) =>
       ["coach1@demo.example", "lead@demo.example", "admin@demo.example"].map((as) => ({
         path: `/clients/${f.clientId}/consents`,
@@ -137,11 +136,17 @@ export function routeRequests(stack: Stack): Record<string, (f: Fixture) => Rout
       { path: `/clients/${f.clientId}/disclosures?limit=5`, as: "compliance@demo.example" },
     ],
     verifyAudit: () => [{ path: "/audit/verify", as: "admin@demo.example" }],
+    listChanges: () => [{ path: "/changes", as: "lead@demo.example" }],
+    approveChange: (f) => [{ path: `/changes/${f.changeIds[0]}/approve`, as: "admin@demo.example" }],
+    rejectChange: (f) => [{ path: `/changes/${f.changeIds[1]}/reject`, as: "admin@demo.example" }],
   };
 }
 
-/** A client of coach1 (on the lead's team) with consents, a session, a note, a transcript and more PHI (version 2). */
-export async function richFixture(stack: Stack): Promise<Fixture> {
+/**
+ * A client of coach1 (on the lead's team) with consents, a session, a note, a transcript and more PHI
+ * (version 2), also assigned to a fresh coach of its own (`userId`); held changes when asked for.
+ */
+export async function richFixture(stack: Stack, options: { heldChanges?: boolean } = {}): Promise<Fixture> {
   const { api } = stack;
   const owner = await stack.token("coach1@demo.example");
   const created = await stack.clientWithRecords(owner, FIXTURE_NAME, [
@@ -149,18 +154,22 @@ export async function richFixture(stack: Stack): Promise<Fixture> {
     "ai_processing",
     "research",
   ]);
-  const transcript = await api(
-    "PUT",
-    `/clients/${created.clientId}/sessions/${created.sessionId}/transcript`,
-    {
+  const [userId, coachId] = await Promise.all([freshCoach(stack), assignableCoach(stack)]);
+  const admin = await stack.token("admin@demo.example");
+  const results = await Promise.all([
+    api("PUT", `/clients/${created.clientId}/sessions/${created.sessionId}/transcript`, {
       token: owner,
       body: { text: FIXTURE_TRANSCRIPT },
-    },
-  );
-  const patched = await api("PATCH", `/clients/${created.clientId}`, {
-    token: owner,
-    body: { version: 1, email: "quentin@patients.example", conditions: ["asthma"] },
-  });
-  expect([transcript.status, patched.status]).toEqual([200, 200]);
-  return created;
+    }),
+    api("PATCH", `/clients/${created.clientId}`, {
+      token: owner,
+      body: { version: 1, email: "quentin@patients.example", conditions: ["asthma"] },
+    }),
+  ]);
+  const assigned = await api("PUT", `/clients/${created.clientId}/coaches/${userId}`, { token: admin });
+  expect([...results, assigned].map((r) => r.status)).toEqual([200, 200, 200]);
+  const changeIds = options.heldChanges
+    ? [await heldChange(stack, created.clientId), await heldChange(stack, created.clientId)]
+    : [];
+  return { ...created, userId, coachId, changeIds };
 }

@@ -1,0 +1,284 @@
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { v7 as timeOrderedId } from "uuid";
+import * as z from "zod";
+import {
+  type AuditEntry,
+  appendWithItems,
+  auditEntry,
+  type RequestMeta,
+  type ServiceActor,
+} from "../../shared/audit";
+import type { Principal } from "../../shared/auth";
+import type { Role } from "../../shared/auth/roles";
+import { aws } from "../../shared/aws";
+import { getConfig } from "../../shared/config";
+import { ConflictError } from "../../shared/errors";
+import type { JobInvocation } from "../../shared/jobs";
+import { logger } from "../../shared/log";
+import {
+  createAccount,
+  followDirectory,
+  getUser,
+  orgRegistryItem,
+  pendingInviteItem,
+  pendingSyncItem,
+  settledInviteItem,
+  touched,
+  type UserRecord,
+  userItem,
+} from "../../shared/people";
+import { cursorScope, getRecord, openCursor, pageSize, sealCursor } from "../../shared/store";
+
+/**
+ * Invitations. All orgs share one user pool, so whether an address already has an account is
+ * something an admin of another org must not learn. `POST /users` therefore only records the
+ * invitation (audited, the same work whatever the address) and starts the `processInvite` job, which
+ * creates the account and the directory entry, or marks the invitation `failed` without saying why.
+ * Admins follow the outcome in `GET /users/invites`.
+ */
+export type InvitationStatus = "pending" | "sent" | "failed";
+export type InvitationRecord = {
+  inviteId: string;
+  orgId: string;
+  email: string;
+  role: Role;
+  leadId?: string;
+  status: InvitationStatus;
+  /** The account's id, once `sent`. */
+  userId?: string;
+  invitedBy: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
+const INVITE_PREFIX = "INVITE#";
+const invitationKey = (orgId: string, inviteId: string) => ({
+  pk: `ORG#${orgId}`,
+  sk: `${INVITE_PREFIX}${inviteId}`,
+});
+
+/** What an admin sees of an invitation: never why one failed. */
+export const invitationView = (invite: InvitationRecord) => ({
+  inviteId: invite.inviteId,
+  email: invite.email,
+  role: invite.role,
+  ...(invite.leadId && { leadId: invite.leadId }),
+  status: invite.status,
+  ...(invite.userId && { userId: invite.userId }),
+  invitedBy: invite.invitedBy,
+  createdAt: invite.createdAt,
+  updatedAt: invite.updatedAt,
+});
+
+const writtenFields = (invite: Pick<InvitationRecord, "leadId">) => [
+  "email",
+  "role",
+  ...(invite.leadId ? ["leadId"] : []),
+];
+
+/** Records a pending invitation with its audit entry and its work item, in one transaction. */
+export async function recordInvitation(
+  principal: Principal,
+  request: RequestMeta,
+  input: { email: string; role: Role; leadId?: string | undefined },
+): Promise<InvitationRecord> {
+  const now = new Date().toISOString();
+  // Time-ordered, so the org's invitations list newest first by key.
+  const inviteId = timeOrderedId();
+  const invite: InvitationRecord = {
+    inviteId,
+    orgId: principal.orgId,
+    email: input.email,
+    role: input.role,
+    ...(input.leadId && { leadId: input.leadId }),
+    status: "pending",
+    invitedBy: principal.userId,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await appendWithItems(
+    auditEntry(principal, request, "user.invite", { type: "invite", id: inviteId }, writtenFields(invite)),
+    [
+      {
+        item: {
+          Put: {
+            TableName: getConfig().TABLE_RECORDS,
+            Item: { ...invitationKey(principal.orgId, inviteId), ...invite },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+      },
+      pendingInviteItem(principal.orgId, inviteId, now),
+    ],
+  );
+  return invite;
+}
+
+const ListPosition = z.strictObject({ sk: z.string().startsWith(INVITE_PREFIX).max(100) });
+
+/** The org's invitations, newest first, one page; the cursor is sealed to the caller and this list. */
+export async function listInvitations(principal: Principal, query: { limit?: number; cursor?: string }) {
+  const scope = cursorScope(principal, "listInvites");
+  const after = (await openCursor(scope, ListPosition, query.cursor))?.sk;
+  const out = await aws("dynamo").send(
+    new QueryCommand({
+      TableName: getConfig().TABLE_RECORDS,
+      KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":p": `ORG#${principal.orgId}`, ":prefix": INVITE_PREFIX },
+      ScanIndexForward: false,
+      Limit: pageSize(query.limit),
+      ConsistentRead: true,
+      ...(after && { ExclusiveStartKey: { pk: `ORG#${principal.orgId}`, sk: after } }),
+    }),
+  );
+  const last = out.LastEvaluatedKey?.sk;
+  const nextCursor = await sealCursor(scope, typeof last === "string" ? { sk: last } : undefined);
+  return {
+    items: ((out.Items ?? []) as InvitationRecord[]).map(invitationView),
+    ...(nextCursor && { nextCursor }),
+  };
+}
+
+const SETTLED = "INVITATION_SETTLED";
+const TAKEN = "USER_EXISTS";
+
+/** The invitation's transition out of `pending`, refused if another run settled it first. */
+function settleItem(invite: InvitationRecord, status: InvitationStatus, now: string, userId?: string) {
+  return {
+    item: {
+      Update: {
+        TableName: getConfig().TABLE_RECORDS,
+        Key: invitationKey(invite.orgId, invite.inviteId),
+        UpdateExpression: `SET #s = :status, updatedAt = :now${userId ? ", userId = :user" : ""}`,
+        ConditionExpression: "#s = :pending",
+        ExpressionAttributeNames: { "#s": "status" },
+        ExpressionAttributeValues: {
+          ":status": status,
+          ":now": now,
+          ":pending": "pending",
+          ...(userId && { ":user": userId }),
+        },
+      },
+    },
+    onConditionFailed: () => new ConflictError(SETTLED, "The invitation was settled by another run."),
+  };
+}
+
+const isConflict = (error: unknown, code: string) => error instanceof ConflictError && error.code === code;
+
+type Outcome = InvitationStatus | "missing";
+
+/**
+ * Marks the invitation failed. The inviting admin learns that it failed, never why: an account in
+ * another org, a duplicate in theirs and an address Cognito refused look the same. The reason goes to
+ * the operators' log only.
+ */
+async function fail(
+  invite: InvitationRecord,
+  actor: ServiceActor,
+  meta: RequestMeta,
+  reason: string,
+): Promise<Outcome> {
+  const entry: AuditEntry = {
+    ...auditEntry(actor, meta, "user.invite.fail", { type: "invite", id: invite.inviteId }, ["status"]),
+    outcome: "failure",
+  };
+  try {
+    await appendWithItems(entry, [
+      settleItem(invite, "failed", new Date().toISOString()),
+      settledInviteItem(invite.orgId, invite.inviteId),
+    ]);
+  } catch (error) {
+    if (isConflict(error, SETTLED)) return currentStatus(invite.orgId, invite.inviteId);
+    throw error;
+  }
+  logger.warn("invitation failed", {
+    securityEvent: "INVITATION_FAILED",
+    orgId: invite.orgId,
+    inviteId: invite.inviteId,
+    reason,
+  });
+  return "failed";
+}
+
+/**
+ * Creates the invited account, then its directory entry, safely under retries (Lambda retries an
+ * asynchronous start twice, and the scheduled identity sync re-drives what is still pending):
+ * - a run that finds the invitation settled does nothing;
+ * - an account that already exists for the address is this invitation's own (an earlier run created
+ *   it and lost the answer, or failed before the directory entry) when it carries this org and no
+ *   directory entry has its id yet: it is adopted, so no account is ever left without an entry; in any
+ *   other case the invitation fails;
+ * - the directory entry, the org registry, the invitation's `sent` and the audit entry commit in one
+ *   transaction, conditional on the entry not existing and the invitation still pending;
+ * - then Cognito follows the directory (the role's group), as for any change to a person.
+ */
+export async function processInvitation(
+  orgId: string,
+  inviteId: string,
+  job: JobInvocation,
+): Promise<Outcome> {
+  const invite = await getRecord<InvitationRecord>(invitationKey(orgId, inviteId));
+  if (!invite) return "missing";
+  if (invite.status !== "pending") return invite.status;
+  const actor: ServiceActor = { service: job.service, orgId };
+
+  const created = await createAccount(invite.email, orgId);
+  if (created.outcome === "refused") return fail(invite, actor, job.meta, "refused");
+  const { account } = created;
+  if (created.outcome === "exists") {
+    if (account.orgId !== orgId) return fail(invite, actor, job.meta, "exists_elsewhere");
+    if (await getUser(orgId, account.sub)) return fail(invite, actor, job.meta, "exists_in_org");
+  }
+
+  const now = new Date().toISOString();
+  const user: UserRecord = {
+    userId: account.sub,
+    username: account.username,
+    orgId,
+    email: invite.email,
+    role: invite.role,
+    status: "active",
+    ...(invite.leadId && { leadId: invite.leadId }),
+    touchedBy: touched({}, invite.invitedBy, invite.createdAt),
+    identitySync: "pending",
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await appendWithItems(
+      auditEntry(actor, job.meta, "user.create", { type: "user", id: user.userId }, [
+        ...writtenFields(invite),
+        "status",
+      ]),
+      [
+        settleItem(invite, "sent", now, user.userId),
+        {
+          item: {
+            Put: {
+              TableName: getConfig().TABLE_RECORDS,
+              Item: userItem(user),
+              ConditionExpression: "attribute_not_exists(pk)",
+            },
+          },
+          onConditionFailed: () => new ConflictError(TAKEN, "The account already has a directory entry."),
+        },
+        { item: { Put: { TableName: getConfig().TABLE_RECORDS, Item: orgRegistryItem(orgId) } } },
+        settledInviteItem(orgId, inviteId),
+        pendingSyncItem(user),
+      ],
+    );
+  } catch (error) {
+    if (isConflict(error, SETTLED)) return currentStatus(orgId, inviteId);
+    // Another invitation of this org won the same account (two invitations of one address at once).
+    if (isConflict(error, TAKEN)) return fail(invite, actor, job.meta, "exists_in_org");
+    throw error;
+  }
+  await followDirectory(orgId, user.userId);
+  return "sent";
+}
+
+async function currentStatus(orgId: string, inviteId: string): Promise<Outcome> {
+  return (await getRecord<InvitationRecord>(invitationKey(orgId, inviteId)))?.status ?? "missing";
+}

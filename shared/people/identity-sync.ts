@@ -1,0 +1,153 @@
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { aws } from "../aws";
+import { getConfig } from "../config";
+import { logger } from "../log";
+import { queryAll } from "../store/query";
+import { applyIdentity } from "./cognito";
+import { getUser, type UserRecord, userKey } from "./index";
+
+/**
+ * Cognito follows the directory, never the other way round. A change to a person is committed to the
+ * directory first (what the API trusts: a disabled user is refused on their next request whatever
+ * Cognito says), marked `identitySync: "pending"`, and a work item is put in one queue partition in the
+ * same transaction; then the directory's state is applied to Cognito and the mark and the item are
+ * cleared together, conditional on the version that was applied. If Cognito fails, both stay, and the
+ * scheduled `identitySync` job (or the next change to that user) applies the directory's state again.
+ * Invitations waiting for their account are queued in the same partition.
+ */
+const QUEUE = "IDENTITY#PENDING";
+const userWork = (orgId: string, userId: string) => ({ pk: QUEUE, sk: `USER#${orgId}#${userId}` });
+const inviteWork = (orgId: string, inviteId: string) => ({ pk: QUEUE, sk: `INVITE#${orgId}#${inviteId}` });
+
+export type PendingIdentityWork =
+  | { kind: "user"; orgId: string; userId: string; since: string }
+  | { kind: "invite"; orgId: string; inviteId: string; since: string };
+
+const table = () => getConfig().TABLE_RECORDS;
+
+/** The queue item to put with a directory change that Cognito must follow (a transaction item). */
+export function pendingSyncItem(user: Pick<UserRecord, "orgId" | "userId" | "updatedAt">) {
+  const work = { kind: "user", orgId: user.orgId, userId: user.userId, since: user.updatedAt };
+  return { item: { Put: { TableName: table(), Item: { ...userWork(user.orgId, user.userId), ...work } } } };
+}
+
+/** The queue item to put with a new invitation, so that it is processed even if its job never starts. */
+export function pendingInviteItem(orgId: string, inviteId: string, since: string) {
+  const work = { kind: "invite", orgId, inviteId, since };
+  return { item: { Put: { TableName: table(), Item: { ...inviteWork(orgId, inviteId), ...work } } } };
+}
+
+/** The queue item to delete with an invitation's outcome. */
+export function settledInviteItem(orgId: string, inviteId: string) {
+  return { item: { Delete: { TableName: table(), Key: inviteWork(orgId, inviteId) } } };
+}
+
+export function listPendingIdentityWork(): Promise<PendingIdentityWork[]> {
+  return queryAll<PendingIdentityWork>({
+    TableName: table(),
+    KeyConditionExpression: "pk = :q",
+    ExpressionAttributeValues: { ":q": QUEUE },
+    ProjectionExpression: "kind, orgId, userId, inviteId, since",
+  });
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof TransactionCanceledException &&
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === "ConditionalCheckFailed");
+
+/** Clears the mark and the queue item if the user is still at `version`; false if someone changed it since. */
+async function clearPending(user: UserRecord): Promise<boolean> {
+  try {
+    await aws("dynamo").send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: table(),
+              Key: userKey(user.orgId, user.userId),
+              UpdateExpression: "REMOVE identitySync",
+              ConditionExpression: "#v = :v",
+              ExpressionAttributeNames: { "#v": "version" },
+              ExpressionAttributeValues: { ":v": user.version },
+            },
+          },
+          { Delete: { TableName: table(), Key: userWork(user.orgId, user.userId) } },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Marks the user pending again (for the scheduled job) when others kept changing it under us. */
+async function markPending(orgId: string, userId: string): Promise<void> {
+  const since = new Date().toISOString();
+  await aws("dynamo").send(
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: table(),
+            Key: userKey(orgId, userId),
+            UpdateExpression: "SET identitySync = :pending",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":pending": "pending" },
+          },
+        },
+        pendingSyncItem({ orgId, userId, updatedAt: since }).item,
+      ],
+    }),
+  );
+}
+
+/** Rounds of read, apply, clear before leaving a user that keeps changing to the scheduled job. */
+const SYNC_ROUNDS = 3;
+
+/**
+ * Applies the user's directory state (role group, enabled) to Cognito and clears the pending mark.
+ * Two writers can interleave (a PATCH and the job, or two PATCHes): each clears only the version it
+ * applied, and one that finds the version moved reads and applies again, so the last state applied is
+ * the directory's. Throws what Cognito throws (the mark stays; the caller decides how to answer).
+ */
+export async function syncIdentity(orgId: string, userId: string): Promise<"synced" | "pending"> {
+  for (let round = 0; round < SYNC_ROUNDS; round++) {
+    const user = await getUser(orgId, userId);
+    if (!user) {
+      await aws("dynamo").send(new DeleteCommand({ TableName: table(), Key: userWork(orgId, userId) }));
+      return "synced";
+    }
+    await applyIdentity(user.username, user);
+    if (await clearPending(user)) return "synced";
+  }
+  await markPending(orgId, userId);
+  return "pending";
+}
+
+/**
+ * `syncIdentity` for a request or job that has just committed a directory change: whatever Cognito
+ * does, the change stands. False (and an `IDENTITY_SYNC_PENDING` security event) when Cognito has not
+ * followed yet; the scheduled job will apply it.
+ */
+export async function followDirectory(orgId: string, userId: string): Promise<boolean> {
+  try {
+    if ((await syncIdentity(orgId, userId)) === "synced") return true;
+  } catch (error) {
+    logger.warn("Cognito does not follow the directory yet", {
+      securityEvent: "IDENTITY_SYNC_PENDING",
+      orgId,
+      userId,
+      error,
+    });
+    return false;
+  }
+  logger.warn("Cognito sync left to the scheduled job", {
+    securityEvent: "IDENTITY_SYNC_PENDING",
+    orgId,
+    userId,
+  });
+  return false;
+}
