@@ -73,6 +73,18 @@ export class ConflictError extends AppError {
   }
 }
 
+/** A conditional write lost to a concurrent one, where the caller has nothing more specific to say. */
+export class WriteConflictError extends AppError {
+  constructor(options: { cause?: unknown } = {}) {
+    super(
+      "WRITE_CONFLICT",
+      "conflict",
+      "A concurrent change got there first; read again and retry.",
+      options,
+    );
+  }
+}
+
 export class VersionConflictError extends ConflictError {
   constructor() {
     super("VERSION_CONFLICT", "The record was changed since you read it; read it again and retry.");

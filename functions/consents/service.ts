@@ -39,7 +39,8 @@ async function record(
 ) {
   const access = await accessClient(principal, clientId, "consent:write");
   const current = (await consentsOf(principal.orgId, clientId)).find((c) => c.purpose === purpose);
-  const next = change(current, new Date().toISOString());
+  // A revoke carries the version that was granted: it must build on the state it read, not another.
+  const next = { ...change(current, new Date().toISOString()), revision: (current?.revision ?? 0) + 1 };
   const answer = view(next, access.fields);
   await appendWithItems(
     auditEntry(
@@ -56,6 +57,14 @@ async function record(
           Put: {
             TableName: getConfig().TABLE_RECORDS,
             Item: { ...consentKey(principal.orgId, clientId, purpose), ...next },
+            ConditionExpression: current
+              ? current.revision === undefined
+                ? "attribute_not_exists(revision)"
+                : "revision = :read"
+              : "attribute_not_exists(pk)",
+            ...(current?.revision !== undefined && {
+              ExpressionAttributeValues: { ":read": current.revision },
+            }),
           },
         },
       },

@@ -21,6 +21,8 @@ export type ConsentRecord = {
   grantedAt: string;
   revokedAt?: string;
   recordedBy: string;
+  /** Counts the writes of this consent; each write is conditional on the one it read (no lost update). */
+  revision?: number;
 };
 
 export const consentKey = (orgId: string, clientId: string, purpose: Purpose) => ({

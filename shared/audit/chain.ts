@@ -3,7 +3,7 @@ import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { ServiceUnavailableError } from "../errors";
+import { ServiceUnavailableError, WriteConflictError } from "../errors";
 import { logger } from "../log";
 import { noteAppended } from "./disclosure";
 import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
@@ -164,7 +164,7 @@ export class ChainWriter {
         const failedData = items.findIndex((_, index) => reasons[index]?.Code === "ConditionalCheckFailed");
         if (failedData >= 0) {
           this.#keep(orgId, position);
-          throw items[failedData]?.onConditionFailed?.() ?? error;
+          throw items[failedData]?.onConditionFailed?.() ?? new WriteConflictError({ cause: error });
         }
         // The chain moved under us (or a transaction conflict): back off with full jitter, then move.
         await sleep(randomInt(1 + Math.min(MAX_BACKOFF_MS, 2 ** attempt * 2)));
@@ -176,6 +176,11 @@ export class ChainWriter {
 }
 
 /** This process's writer. */
-const writer = new ChainWriter();
+let writer = new ChainWriter();
 export const appendWithItems = (entry: AuditEntry, items: readonly GuardedItem[] = []) =>
   writer.append(entry, items);
+
+/** Forgets every remembered chain position (tests, so that each append starts by reading its head). */
+export function forgetChainPositions(): void {
+  writer = new ChainWriter();
+}

@@ -11,6 +11,7 @@ export {
   appendWithItems,
   ChainWriter,
   chainId,
+  forgetChainPositions,
   type GuardedItem,
   type TransactItem,
 } from "./chain";

@@ -36,7 +36,7 @@ describe("fault harness", () => {
       count(stack.endpoints.tables.records),
       count(stack.endpoints.tables.keys),
     ]);
-    arm({ index: kmsCall, kind: "throttling" });
+    arm({ target: { index: kmsCall }, kind: "throttling" });
     const res = await invokeRoute("POST", "/clients", { token: coach, body: { name: "Harness Client" } });
     expect(recorded().fired).toBe(true);
     disarm();

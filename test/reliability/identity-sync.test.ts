@@ -74,7 +74,7 @@ describe("PATCH /users/{id} under faults", () => {
       for (const kind of faultsFor(call)) {
         const before = await current();
         const body = nextChange(before);
-        arm({ index, kind });
+        arm({ target: { index }, kind });
         const res = await patch(body);
         disarm();
         statuses.add(res.status);
@@ -101,7 +101,7 @@ describe("PATCH /users/{id} under faults", () => {
     disarm();
     await syncPending(jobInvocation("identitySync"));
     const user = await current();
-    arm({ index: firstCognito, kind: "throttling" });
+    arm({ target: { index: firstCognito }, kind: "throttling" });
     const res = await patch(nextChange(user));
     disarm();
     expect(res.status).toBe(202);
@@ -130,9 +130,9 @@ describe("PATCH /users/{id} under faults", () => {
       const firstCognito = recorded().calls.findIndex((call) => call.service === "cognito");
       disarm();
       await syncPending(jobInvocation("identitySync"));
-      arm({ index: firstCognito, kind: "throttling" });
+      arm({ target: { index: firstCognito }, kind: "throttling" });
       expect((await patch(nextChange(await current()))).status).toBe(202);
-      arm({ index, kind: index % 2 === 0 ? "throttling" : "timeout" });
+      arm({ target: { index }, kind: index % 2 === 0 ? "throttling" : "timeout" });
       await syncPending(jobInvocation("identitySync")).catch(() => undefined);
       const fired = recorded().fired;
       disarm();

@@ -84,7 +84,7 @@ describe("processInvite under retries and faults", () => {
       for (const kind of faultsFor(call)) {
         const email = `retry${unique++}.${Date.now()}@demo.example`;
         const invite = await held(email);
-        arm({ index, kind });
+        arm({ target: { index }, kind });
         await processInvitation(invite.inviteId).catch(() => undefined);
         disarm();
         // Lambda's retry of the same event, then the scheduled sync.

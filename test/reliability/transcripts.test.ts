@@ -129,7 +129,7 @@ describe("an upload under faults: every AWS call it makes fails once", () => {
         const previous = `Before fault ${index} (${kind}).`;
         expect((await upload(previous)).status).toBe(200);
         const text = `Under fault ${index} (${kind}): we talked about sleep.`;
-        arm({ index, kind });
+        arm({ target: { index }, kind });
         const res = await upload(text);
         const { calls, fired } = recorded();
         disarm();

@@ -22,8 +22,31 @@ export type Call = { service: string; operation: string; input: Record<string, a
 
 const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda"] as const;
 
+/** Which call to fail: the n-th call overall, or the n-th (0-based) call of one service operation. */
+export type CallTarget = { service: string; operation: string; occurrence: number };
+export type Target = { index: number } | CallTarget;
 let calls: Call[] = [];
-let plan: { index: number; kind: FaultKind; fired: boolean } | undefined;
+let plan: { target: Target; kind: FaultKind; fired: boolean } | undefined;
+
+function isTarget(target: Target, index: number, call: Call): boolean {
+  if ("index" in target) return target.index === index;
+  if (target.service !== call.service || target.operation !== call.operation) return false;
+  const earlier = calls
+    .slice(0, index)
+    .filter((c) => c.service === call.service && c.operation === call.operation);
+  return earlier.length === target.occurrence;
+}
+
+/** Each call of a run as a target that survives other calls coming and going (a cache warming up). */
+export function targetsOf(run: readonly Call[]): CallTarget[] {
+  return run.map((call, index) => ({
+    service: call.service,
+    operation: call.operation,
+    occurrence: run
+      .slice(0, index)
+      .filter((c) => c.service === call.service && c.operation === call.operation).length,
+  }));
+}
 const instrumented = new WeakSet<object>();
 
 const sdkError = (name: string, status: number, fault: "client" | "server", message: string) =>
@@ -67,7 +90,7 @@ function instrument(service: string, client: { middlewareStack: MiddlewareStack<
           input: args.input as Record<string, any>,
         };
         const index = calls.push(call) - 1;
-        if (!plan || plan.fired || plan.index !== index) return next(args);
+        if (!plan || plan.fired || !isTarget(plan.target, index, call)) return next(args);
         plan.fired = true;
         switch (plan.kind) {
           case "throttling":
@@ -90,8 +113,8 @@ export function installFaultInjector(): void {
   for (const name of CLIENTS) instrument(name, aws(name));
 }
 
-/** Starts recording calls afresh; with a fault, the call at `index` (0-based) fails once. */
-export function arm(fault?: { index: number; kind: FaultKind }): void {
+/** Starts recording calls afresh; with a fault, the targeted call fails once. */
+export function arm(fault?: { target: Target; kind: FaultKind }): void {
   calls = [];
   plan = fault && { ...fault, fired: false };
 }
