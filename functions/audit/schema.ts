@@ -81,5 +81,9 @@ export const VerificationSchema = z.object({
   chains: z.array(z.object({ chain: z.string(), entries: z.number().int(), problem: Problem.optional() })),
   entryProblem: Problem.optional(),
   checkpointProblem: Problem.optional(),
-  indexProblem: Problem.extend({ clientId: z.string() }).optional(),
+  /** `index-attribute` names the attribute; `missing-disclosure` names the client. */
+  indexProblem: Problem.extend({
+    clientId: z.string().optional(),
+    attribute: z.string().optional(),
+  }).optional(),
 });

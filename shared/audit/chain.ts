@@ -39,6 +39,22 @@ export const subjectsOf = (entry: AuditEntry) => [
 ];
 
 /**
+ * The index attributes an audit item carries beside its hashed text, for the byOrg and byActor indexes.
+ * They are not part of the hash, but every one of them follows from the entry and its place in the chain,
+ * so the verifier and the witness recompute them and name any that differ.
+ */
+export function indexAttributes(entry: AuditEntry, chain: string, seq: number) {
+  const orgId = entry.actor.orgId;
+  return {
+    time: entry.time,
+    at: entryPosition(entry.time, chain, seq),
+    org: orgIndexKey(orgId),
+    actor: actorIndexKey(orgId, entry.actor.id),
+    action: entry.action,
+  };
+}
+
+/**
  * The audit item and its index pointers for one attempt. The index attributes and pointers are not part
  * of the hash: they only find entries, and whatever they find is checked against the chain.
  */
@@ -52,25 +68,15 @@ function auditItems(
 ) {
   const { TABLE_AUDIT, TABLE_RECORDS } = getConfig();
   const orgId = entry.actor.orgId;
-  const at = entryPosition(entry.time, chain, seq);
+  const index = indexAttributes(entry, chain, seq);
   const audit: TransactItem = {
     Put: {
       TableName: TABLE_AUDIT,
-      Item: {
-        pk: chain,
-        seq,
-        prevHash,
-        hash,
-        entry: canonical,
-        time: entry.time,
-        at,
-        org: orgIndexKey(orgId),
-        actor: actorIndexKey(orgId, entry.actor.id),
-        action: entry.action,
-      },
+      Item: { pk: chain, seq, prevHash, hash, entry: canonical, ...index },
       ConditionExpression: "attribute_not_exists(pk)",
     },
   };
+  const at = index.at;
   const pointers: TransactItem[] = subjectsOf(entry).map((clientId) => ({
     Put: { TableName: TABLE_RECORDS, Item: { pk: disclosurePartition(orgId, clientId), sk: at, chain, seq } },
   }));

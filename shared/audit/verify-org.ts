@@ -6,9 +6,9 @@ import {
   shardsToCover,
   verifyCheckpointRun,
 } from "./checkpoint";
-import { checkDisclosureIndex, type IndexProblem } from "./disclosure-index";
 import { GENESIS_HASH } from "./entry";
 import { CheckpointNotFoundError } from "./errors";
+import { checkIndexes, type IndexProblem } from "./indexes";
 import { readChain } from "./read";
 import { type ChainProblem, type ChainReport, verifyChain } from "./verify";
 
@@ -27,7 +27,10 @@ export type OrgVerification = {
   entryProblem?: ChainProblem;
   /** The first checkpoint the chains (or the checkpoint series) no longer match. */
   checkpointProblem?: CheckpointProblem;
-  /** The first entry whose pointer in its client's accounting of disclosures is missing or re-aimed. */
+  /**
+   * The first entry whose index attributes differ from what its text implies, or whose pointer in its
+   * client's accounting of disclosures is missing or re-aimed.
+   */
   indexProblem?: IndexProblem;
 };
 
@@ -59,9 +62,9 @@ export async function verifyOrg(orgId: string, from: VerifyFrom = "genesis"): Pr
     }),
   );
   const checkpointProblem = await verifyCheckpointRun(orgId, run, spans, fromCheckpoint === 0);
-  const indexProblem = await checkDisclosureIndex(
+  const indexProblem = await checkIndexes(
     orgId,
-    [...spans.values()].map((span) => span.entries),
+    [...spans.values()].flatMap((span) => span.entries),
   );
   const entryProblem = chains.find((report) => report.problem)?.problem;
   return {
