@@ -37,6 +37,22 @@ export const jobs = {
     ],
     timeoutSeconds: 120,
   },
+  verifyAudit: {
+    handler: "audit/verify.job",
+    summary:
+      "Verify an org's audit trail (chains, index attributes, disclosure pointers, signed checkpoints) a page at a time, starting itself again until done",
+    trigger: { started: true },
+    permissions: [
+      "records:read",
+      "records:write",
+      "audit:read",
+      "checkpoints:read",
+      "kms:verify-checkpoints",
+      "jobs:start:verifyAudit",
+    ],
+    timeoutSeconds: 300,
+    concurrency: 2,
+  },
 } as const satisfies Record<string, JobSpec>;
 
 export type JobId = keyof typeof jobs;

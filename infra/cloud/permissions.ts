@@ -115,10 +115,14 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         ),
       ];
     case "checkpoints:read":
+      // Versions too: the verifier reads exactly the version it lists and flags a key holding more than one.
       return [
-        new PolicyStatement({ actions: ["s3:ListBucket"], resources: [targets.checkpointsBucket.bucketArn] }),
         new PolicyStatement({
-          actions: ["s3:GetObject"],
+          actions: ["s3:ListBucket", "s3:ListBucketVersions"],
+          resources: [targets.checkpointsBucket.bucketArn],
+        }),
+        new PolicyStatement({
+          actions: ["s3:GetObject", "s3:GetObjectVersion"],
           resources: [targets.checkpointsBucket.arnForObjects("*")],
         }),
       ];

@@ -88,6 +88,9 @@ export class CoachVaultStack extends Stack {
       allowedOrigins: settings.allowedOrigins,
     });
     this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
+    // Alarms and log filters are per function id: a job named like a route would silently take its place.
+    const shared = Object.keys(this.jobs.functions).filter((id) => id in this.api.functions);
+    if (shared.length > 0) throw new Error(`jobs and routes share ids: ${shared.join(", ")}`);
     const monitoring = new Monitoring(this, "Monitoring", {
       alarmEmail: settings.alarmEmail,
       logsKey: this.keys.logs,

@@ -19,7 +19,6 @@ export {
   type CheckpointProblem,
   checkpointHash,
   checkpointIfChanged,
-  listCheckpoints,
   merkleRoot,
   type SignedCheckpoint,
   writeCheckpoint,
@@ -28,5 +27,14 @@ export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entr
 export { CheckpointNotFoundError } from "./errors";
 export { type EntryQuery, type FoundEntry, type Page, queryDisclosures, queryEntries } from "./query";
 export { readChain, readOrgChains } from "./read";
+export {
+  advanceVerification,
+  beginVerification,
+  checkpointExists,
+  type OrgVerification,
+  type VerificationProgress,
+  type VerifyFrom,
+  verificationReport,
+  verifyOrg,
+} from "./verifier";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";
-export { type OrgVerification, type VerifyFrom, verifyOrg } from "./verify-org";

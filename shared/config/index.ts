@@ -44,6 +44,10 @@ const ConfigSchema = z.object({
   DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
   AUDIT_SHARDS: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(32),
+  /** Entries the verifier reads per query (one page: checked, then its progress saved). */
+  AUDIT_VERIFY_PAGE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Chains (and checkpoint reads) the verifier works on at once. */
+  AUDIT_VERIFY_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

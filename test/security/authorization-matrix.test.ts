@@ -15,7 +15,15 @@ const stack = testStack();
 const { api } = stack;
 const idOf = (email: string) => stack.users.find((u) => u.email === email)?.userId as string;
 
-type Fixture = { clientId: string; sessionId: string; noteId: string; coachId: string; userId: string };
+type Fixture = {
+  clientId: string;
+  sessionId: string;
+  noteId: string;
+  coachId: string;
+  userId: string;
+  /** A verification job of the demo org. */
+  verificationJobId: string;
+};
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
 type Entry = {
@@ -144,7 +152,16 @@ const ENTRIES: Record<string, Entry> = {
     action: "audit:read",
     request: (f) => ({ path: `/clients/${f.clientId}/disclosures?limit=5` }),
   },
-  verifyAudit: { scope: "org", action: "audit:verify", request: () => ({ path: "/audit/verify" }) },
+  startAuditVerification: {
+    scope: "org",
+    action: "audit:verify",
+    request: () => ({ path: "/audit/verify" }),
+  },
+  getAuditVerification: {
+    scope: "org-resource",
+    action: "audit:verify",
+    request: (f) => ({ path: `/audit/verify/${f.verificationJobId}` }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -245,7 +262,22 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
       body: { email: `target${unique++}@demo.example`, role: "coach" },
     })
   ).json.userId;
-  return { clientId, sessionId, noteId, coachId: idOf("coach2@demo.example"), userId };
+  return {
+    clientId,
+    sessionId,
+    noteId,
+    coachId: idOf("coach2@demo.example"),
+    userId,
+    verificationJobId: await demoVerificationJob(),
+  };
+}
+
+let verificationJob: Promise<string> | undefined;
+function demoVerificationJob(): Promise<string> {
+  verificationJob ??= token("admin@demo.example").then(
+    async (admin) => (await api("GET", "/audit/verify", { token: admin })).json.jobId as string,
+  );
+  return verificationJob;
 }
 
 describe("authorization matrix", () => {
