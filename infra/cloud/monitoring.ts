@@ -13,11 +13,12 @@ import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { FilterPattern, MetricFilter } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 /**
  * Alarms to the security mailbox: server errors, bursts of client errors, function errors and
- * throttles, and every security event a function logs.
+ * throttles, every security event a function logs, and any batch a stream job gave up on.
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;
@@ -25,7 +26,14 @@ export class Monitoring extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { alarmEmail: string; logsKey: Key; api: RestApi; functions: Record<string, NodejsFunction> },
+    props: {
+      alarmEmail: string;
+      logsKey: Key;
+      api: RestApi;
+      functions: Record<string, NodejsFunction>;
+      /** Queues of what a stream job gave up on (its records went unwitnessed): any message alarms. */
+      failureQueues: Record<string, IQueue>;
+    },
   ) {
     super(scope, id);
     this.topic = new Topic(this, "Alarms", { masterKey: props.logsKey, enforceSSL: true });
@@ -54,6 +62,9 @@ export class Monitoring extends Construct {
         metricName: "SecurityEvents",
         metricValue: "1",
       });
+    }
+    for (const [id, queue] of Object.entries(props.failureQueues)) {
+      alarm(`${id}GaveUp`, queue.metricApproximateNumberOfMessagesVisible(fiveMinutes), 1);
     }
     alarm(
       "SecurityEvent",

@@ -114,6 +114,20 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           TABLES.audit.indexes.map((index) => index.name),
         ),
       ];
+    case "audit:stream":
+      // Only the stream's own ARN: the same four actions Lambda's event source mapping polls with.
+      return [
+        new PolicyStatement({
+          actions: ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map(
+            (a) => `dynamodb:${a}`,
+          ),
+          resources: [tables.audit.tableStreamArn as string],
+        }),
+      ];
+    case "witness:read":
+      return [tableStatement(tables.witness, ["GetItem", "BatchGetItem"])];
+    case "witness:write":
+      return [tableStatement(tables.witness, ["GetItem", "BatchGetItem", "UpdateItem"])];
     case "checkpoints:read":
       // Versions too: the verifier reads exactly the version it lists and flags a key holding more than one.
       return [

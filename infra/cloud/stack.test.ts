@@ -4,6 +4,8 @@ import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
+import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
+import { TABLES } from "../resources";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
 import { readSettings } from "./settings";
@@ -64,7 +66,7 @@ describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
 describe("data at rest", () => {
   it("tables: customer-managed key, PITR, deletion protection, in the backup plan", () => {
     const tables = resources("AWS::DynamoDB::GlobalTable");
-    expect(tables).toHaveLength(3);
+    expect(tables).toHaveLength(Object.keys(TABLES).length);
     for (const table of tables) {
       expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: "KMS" });
       expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(
@@ -73,7 +75,7 @@ describe("data at rest", () => {
       expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
     }
     const selection = resources("AWS::Backup::BackupSelection")[0];
-    expect(selection?.Properties.BackupSelection.Resources).toHaveLength(3);
+    expect(selection?.Properties.BackupSelection.Resources).toHaveLength(Object.keys(TABLES).length);
   });
 
   it("buckets: SSE-KMS, versioned, public access blocked, TLS-only, access-logged; checkpoints and CloudTrail under Object Lock", () => {
@@ -214,6 +216,118 @@ describe("audit checkpoints", () => {
   });
 });
 
+const logicalIdOf = (type: string, fragment: string) =>
+  Object.keys(template.findResources(type)).find((id) => id.includes(fragment)) as string;
+const stream = (doc: string) => doc.includes('"StreamArn"');
+
+describe("audit trail: append-only beyond our code", () => {
+  it("the audit table's resource policy denies every principal each write IAM can forbid", () => {
+    const audit = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "audit")
+    ] as { Properties: any };
+    const statements = audit.Properties.Replicas[0].ResourcePolicy.PolicyDocument.Statement as any[];
+    for (const statement of statements) {
+      expect(statement.Effect).toBe("Deny");
+      expect(statement.Principal).toEqual({ AWS: "*" });
+    }
+    const denied = statements
+      .filter((statement) => !statement.Condition)
+      .flatMap((statement) => statement.Action);
+    expect(denied).toEqual(
+      expect.arrayContaining([
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+        "dynamodb:UpdateTimeToLive",
+        "dynamodb:DeleteTable",
+      ]),
+    );
+    expect(denied).not.toContain("dynamodb:PutItem");
+    const puts = statements.filter((statement) => statement.Action === "dynamodb:PutItem");
+    expect(puts.map((statement) => statement.Condition)).toEqual([
+      { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": [CHAIN_ID_PATTERN] } },
+      { "ForAnyValue:StringNotEquals": { "dynamodb:Attributes": [...AUDIT_ITEM_ATTRIBUTES] } },
+    ]);
+    // No other table has one (the witness table is written by the witness alone, through IAM).
+    const withPolicy = resources("AWS::DynamoDB::GlobalTable").filter(
+      (t) => t.Properties.Replicas[0].ResourcePolicy,
+    );
+    expect(withPolicy).toHaveLength(1);
+  });
+
+  it("loosening or removing a DynamoDB resource policy, or blinding the witness, raises a CloudTrail alarm", () => {
+    expect(TRAIL_ALARMS.DynamoDbResourcePolicyChanges).toMatch(/PutResourcePolicy.*DeleteResourcePolicy/);
+    expect(TRAIL_ALARMS.AuditWitnessDisabled).toMatch(/streamEnabled IS FALSE.*DeleteEventSourceMapping/);
+    const alarmed = resources("AWS::CloudWatch::Alarm").map((alarm) => alarm.Properties.MetricName);
+    expect(alarmed).toEqual(
+      expect.arrayContaining(["DynamoDbResourcePolicyChanges", "AuditWitnessDisabled"]),
+    );
+  });
+
+  it("the audit table streams new and old images to the witness: ordered batches, partial failures, bisect, retries, an encrypted failure queue", () => {
+    const audit = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "audit")
+    ] as { Properties: any };
+    expect(audit.Properties.StreamSpecification).toEqual({ StreamViewType: "NEW_AND_OLD_IMAGES" });
+    const [mapping, ...others] = resources("AWS::Lambda::EventSourceMapping");
+    expect(others).toHaveLength(0);
+    expect(mapping?.Properties).toMatchObject({
+      StartingPosition: "TRIM_HORIZON",
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      MaximumRetryAttempts: 10,
+      EventSourceArn: { "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "audit"), "StreamArn"] },
+    });
+    const queueId = mapping?.Properties.DestinationConfig.OnFailure.Destination["Fn::GetAtt"][0];
+    const queue = template.findResources("AWS::SQS::Queue")[queueId] as { Properties: any };
+    expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      }),
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queueId, "QueueName"] } }],
+    });
+  });
+
+  it("only the witness reads the stream (on its ARN only) and writes the witness table; only it and the checkpoint job read that", () => {
+    const streamReaders = policies().filter(stream);
+    expect(streamReaders).toHaveLength(1);
+    const reader = JSON.parse(streamReaders[0] as string).Statement.find((statement: any) =>
+      JSON.stringify(statement.Resource).includes("StreamArn"),
+    );
+    expect([reader.Action].flat().sort()).toEqual([
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ]);
+    expect(reader.Resource).toEqual({
+      "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "audit"), "StreamArn"],
+    });
+    const witnessTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "witness");
+    const onWitness = (doc: string) => doc.includes(witnessTable);
+    expect(policies().filter(onWitness)).toHaveLength(2);
+    const writers = policies().filter((doc) => onWitness(doc) && doc.includes("dynamodb:UpdateItem"));
+    expect(writers).toEqual(streamReaders);
+  });
+
+  it("the verification job may list and read checkpoint versions, and starts only itself", () => {
+    const versions = policies().filter((doc) => doc.includes("s3:ListBucketVersions"));
+    expect(versions.length).toBeGreaterThanOrEqual(2); // the start route (does checkpoint n exist?) and the job
+    for (const doc of versions) expect(doc).toContain("s3:GetObjectVersion");
+  });
+});
+
 describe("CloudTrail", () => {
   it("records management events and PHI data events, validated, KMS-encrypted, into Object Lock and CloudWatch Logs", () => {
     const [trail] = resources("AWS::CloudTrail::Trail");
@@ -263,7 +377,8 @@ describe("least privilege", () => {
     for (const policy of resources("AWS::IAM::ManagedPolicy")) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
         const actions = [statement.Action].flat();
-        const onAudit = JSON.stringify(statement.Resource).includes(String(auditTable));
+        const resource = JSON.stringify(statement.Resource);
+        const onAudit = resource.includes(String(auditTable)) && !resource.includes("StreamArn");
         // Append (PutItem, conditional on a free sequence number) and read; never Update or Delete.
         if (onAudit)
           expect(["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"]).toEqual(

@@ -64,6 +64,7 @@ export class CoachVaultStack extends Stack {
             records: this.data.tables.records.tableName,
             keys: this.data.tables.keys.tableName,
             audit: this.data.tables.audit.tableName,
+            witness: this.data.tables.witness.tableName,
           },
           buckets: {
             transcripts: this.data.buckets.transcripts.bucketName,
@@ -96,6 +97,7 @@ export class CoachVaultStack extends Stack {
       logsKey: this.keys.logs,
       api: this.api.restApi,
       functions: { ...this.api.functions, ...this.jobs.functions },
+      failureQueues: this.jobs.failureQueues,
     });
     this.trail = new AccountTrail(this, "CloudTrail", {
       stage: settings.stage,

@@ -21,6 +21,26 @@ const MAX_ATTEMPTS = 30;
 const MAX_BACKOFF_MS = 400;
 
 export const chainId = (orgId: string, shard: number) => `ORG#${orgId}#SHARD#${shard}`;
+/** Every chain id, as an IAM string pattern (the audit table's resource policy admits puts to chains only). */
+export const CHAIN_ID_PATTERN = "ORG#*#SHARD#*";
+/** The chain an id names, or undefined for a key that is no chain's. */
+export function parseChainId(chain: string): { orgId: string; shard: number } | undefined {
+  const match = /^ORG#([a-z0-9-]{1,63})#SHARD#(\d{1,2})$/.exec(chain);
+  return match ? { orgId: match[1] as string, shard: Number(match[2]) } : undefined;
+}
+/** Every attribute an audit item may carry: the chain's (keys, link, hash, text) and the index attributes. */
+export const AUDIT_ITEM_ATTRIBUTES = [
+  "pk",
+  "seq",
+  "prevHash",
+  "hash",
+  "entry",
+  "time",
+  "at",
+  "org",
+  "actor",
+  "action",
+] as const;
 
 /** An entry's place in time order, unique across the org's chains: the sort key of the audit indexes. */
 export const entryPosition = (time: string, chain: string, seq: number) =>

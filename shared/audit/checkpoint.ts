@@ -11,12 +11,14 @@ import { aws } from "../aws";
 import { ConfigError, getConfig, MAX_AUDIT_SHARDS } from "../config";
 import { chainHead, chainId } from "./chain";
 import { GENESIS_HASH } from "./entry";
+import { requireWitnessAgreement, witnessedHeads } from "./witness";
 
 /**
  * Signed checkpoints of an org's audit chains: every chain's head (sequence and hash), a Merkle root
  * over them, the hash of the previous checkpoint, signed with a KMS asymmetric key (ECDSA P-256) and
  * written to the checkpoint bucket (Object Lock, compliance mode, in the cloud). A checkpoint pins
- * the chains: rewriting a chain's tail consistently, or cutting it short, no longer matches.
+ * the chains: rewriting a chain's tail consistently, or cutting it short, no longer matches. A chain
+ * that contradicts a head the live witness saw is never checkpointed (`witness.ts`).
  */
 export type ChainHead = { chain: string; seq: number; hash: string };
 export type Checkpoint = {
@@ -115,7 +117,10 @@ async function nextCheckpoint(
   const last = (await checkpointKeys(orgId)).at(-1);
   const previous = last ? await readCheckpoint(last) : undefined;
   const shards = shardsToCover(previous ? [previous] : []);
+  // The witness's heads first: it records only entries already stored, so none can be ahead of a chain read after.
+  const witnessed = await witnessedHeads(Array.from({ length: shards }, (_, shard) => chainId(orgId, shard)));
   const heads = await Promise.all(Array.from({ length: shards }, (_, shard) => head(orgId, shard)));
+  await requireWitnessAgreement(orgId, witnessed, heads);
   const root = merkleRoot(heads);
   if (onlyIfChanged && root === (previous?.checkpoint.merkleRoot ?? merkleRoot([]))) return undefined;
   const checkpoint: Checkpoint = {

@@ -5,3 +5,10 @@ export class CheckpointNotFoundError extends AppError {
     super("CHECKPOINT_NOT_FOUND", "not_found", "No audit checkpoint with that number.");
   }
 }
+
+/** A chain no longer holds what the live witness saw: it is not checkpointed (see shared/audit/witness.ts). */
+export class WitnessContradictedError extends AppError {
+  constructor() {
+    super("AUDIT_WITNESS_CONTRADICTED", "integrity", "The audit trail no longer holds what its witness saw.");
+  }
+}

@@ -12,6 +12,7 @@ export {
   ChainWriter,
   chainId,
   type GuardedItem,
+  parseChainId,
   type TransactItem,
 } from "./chain";
 export {
@@ -24,7 +25,7 @@ export {
   writeCheckpoint,
 } from "./checkpoint";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
-export { CheckpointNotFoundError } from "./errors";
+export { CheckpointNotFoundError, WitnessContradictedError } from "./errors";
 export { type EntryQuery, type FoundEntry, type Page, queryDisclosures, queryEntries } from "./query";
 export { readChain, readOrgChains } from "./read";
 export {
@@ -38,3 +39,11 @@ export {
   verifyOrg,
 } from "./verifier";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";
+export {
+  AUDIT_CHAIN_BROKEN,
+  AUDIT_TAMPER_DETECTED,
+  checkInsert,
+  recordHeads,
+  type WitnessedHead,
+  witnessedHeads,
+} from "./witness";

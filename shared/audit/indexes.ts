@@ -1,6 +1,6 @@
 import { getConfig } from "../config";
 import { batchGet } from "../store/query";
-import { disclosurePartition, indexAttributes, subjectsOf } from "./chain";
+import { AUDIT_ITEM_ATTRIBUTES, disclosurePartition, indexAttributes, subjectsOf } from "./chain";
 import { type AuditEntry, parseEntry } from "./entry";
 import type { StoredEntry } from "./verify";
 
@@ -19,7 +19,7 @@ type Pointer = { pk: string; sk: string; chain: string; seq: number };
 /** Schema version from which every item carries index attributes and every entry naming a client has a pointer. */
 const INDEXED_FROM_VERSION = 2;
 /** The attributes of every audit item that the chain check covers (keys, link, hash, hashed text). */
-const CHAIN_ATTRIBUTES = new Set(["pk", "seq", "prevHash", "hash", "entry"]);
+const CHAIN_ATTRIBUTES = new Set<string>(AUDIT_ITEM_ATTRIBUTES.slice(0, 5));
 
 /** The index attributes an item must carry, exactly: version 1 items (before the indexes) carry only `time`. */
 function expectedAttributes(entry: AuditEntry, chain: string, seq: number): Record<string, unknown> {

@@ -26,6 +26,8 @@ const ConfigSchema = z.object({
   TABLE_RECORDS: z.string().min(3),
   TABLE_KEYS: z.string().min(3),
   TABLE_AUDIT: z.string().min(3),
+  /** The chain heads the live witness has seen (written by the witness only). */
+  TABLE_WITNESS: z.string().min(3),
   BUCKET_TRANSCRIPTS: z.string().min(3),
   /** How long an emergency (break-glass) grant lasts. */
   BREAK_GLASS_MINUTES: z.coerce.number().int().min(5).max(240).default(60),
