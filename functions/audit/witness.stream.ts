@@ -44,10 +44,21 @@ function changedAttributes(before: Image, after: Image): string[] {
 export function witnessBatch(): StreamBatch {
   const heads = new Map<string, WitnessedHead>();
   const record = async (change: DynamoDBRecord) => {
-    const keys = image(change.dynamodb?.Keys);
-    const at = { chain: clip(keys.pk), seq: Number(keys.seq) };
+    // Read raw: an item put by hand may hold what no audit item does (a sequence beyond a safe integer).
+    const keys = change.dynamodb?.Keys;
+    const at = { chain: clip(keys?.pk?.S), seq: Number(keys?.seq?.N) };
     if (change.eventName === "INSERT") {
-      const item = image(change.dynamodb?.NewImage);
+      let item: Record<string, unknown>;
+      try {
+        item = image(change.dynamodb?.NewImage);
+      } catch {
+        logger.warn("audit item is no entry", {
+          securityEvent: AUDIT_CHAIN_BROKEN,
+          ...at,
+          problem: "not-a-chain",
+        });
+        return;
+      }
       const problem = await checkInsert(item, seen);
       if (problem)
         logger.warn("audit entry does not fit its chain", {

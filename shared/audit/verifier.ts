@@ -310,7 +310,7 @@ async function readChains(
   const work = progress.chains.filter((cursor) =>
     toTheEnd ? !cursor.ended : pinsOf(cursor.chain).length > 0,
   );
-  await mapLimit(work, getConfig().AUDIT_VERIFY_CONCURRENCY, async (cursor) => {
+  const readChain = async (cursor: ChainProgress) => {
     const chainPins = pinsOf(cursor.chain);
     const target = targetOf(cursor.chain);
     await checkPinsBehind(progress, cursor, chainPins);
@@ -321,6 +321,9 @@ async function readChains(
       }
       const out = await readPage(cursor.chain, cursor.next, target);
       const items = (out.Items ?? []) as StoredEntry[];
+      const indexProblem = await checkIndexes(progress.orgId, items);
+      // From here to the save nothing awaits: a save made meanwhile by another chain's worker never holds
+      // half a page (the cursor moved on, the page's findings not yet noted).
       const before = cursor.next;
       advanceChain(cursor, items);
       cursor.entries += items.length;
@@ -333,14 +336,19 @@ async function readChains(
         else if (entry.hash !== pin.hash)
           noteCheckpointProblem(progress, pinProblem(pin, cursor.chain, "head-mismatch"));
       }
-      noteIndexProblem(progress, await checkIndexes(progress.orgId, items));
+      noteIndexProblem(progress, indexProblem);
+      if (ended && toTheEnd) cursor.ended = true;
       run.steps++;
-      if (ended) {
-        if (toTheEnd) cursor.ended = true;
-        await options.onProgress(progress);
-        return;
-      }
       await options.onProgress(progress);
+      if (ended) return;
+    }
+  };
+  await mapLimit(work, getConfig().AUDIT_VERIFY_CONCURRENCY, async (cursor) => {
+    try {
+      await readChain(cursor);
+    } catch (error) {
+      run.stopped = true; // the other chains' workers stop at their next page instead of carrying on
+      throw error;
     }
   });
   return !run.stopped;

@@ -136,6 +136,9 @@ try {
   await fixture();
   const fixtureSeconds = (performance.now() - fixtureStarted) / 1000;
 
+  // Baseline once the fixture's garbage is collected and its memory handed back.
+  collect();
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   collect();
   const baseline = process.memoryUsage();
   const memory = memorySampler();

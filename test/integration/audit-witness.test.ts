@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, NumberValue, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   appendWithItems,
@@ -168,6 +168,18 @@ describe("the live witness", () => {
     const outside = { ...nextItem(gapped.at(-1) as StoredEntry), pk: "PLAIN#witness-gap" };
     await put(outside);
     expect(await eventFor(broken(outside))).toMatchObject({ problem: "not-a-chain" });
+
+    // A sequence no JavaScript number or BigInt holds: named all the same, not a record the witness chokes on.
+    const huge = { ...nextItem(gapped.at(-1) as StoredEntry), pk: "ORG#witness-gap#SHARD#63" };
+    await put({ ...huge, seq: NumberValue.from("12345678901234567890.5") });
+    expect(
+      await eventFor(
+        (line) =>
+          line.securityEvent === "AUDIT_CHAIN_BROKEN" &&
+          line.chain === huge.pk &&
+          line.problem === "not-a-chain",
+      ),
+    ).toBeDefined();
   });
 
   it("honest appends raise nothing, and their heads are recorded", async () => {
