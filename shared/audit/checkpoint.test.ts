@@ -35,7 +35,14 @@ const object: CheckpointObject = {
   deleted: false,
 };
 const check = (changes: Partial<CheckpointObject>, content: SignedCheckpoint | undefined = signed) =>
-  checkpointProblem("o1", { ...object, ...changes }, content, { keyArn, publicKey }, undefined, true);
+  checkpointProblem(
+    "o1",
+    { ...object, ...changes },
+    content,
+    new Map([[keyArn, publicKey]]),
+    undefined,
+    true,
+  );
 
 describe("a checkpoint object", () => {
   it("written once, signed with the configured key, checks out", () => {
@@ -58,7 +65,14 @@ describe("a checkpoint object", () => {
   });
 
   it("that is not a checkpoint at all, or sits under another number's key, is named", () => {
-    const unreadable = checkpointProblem("o1", object, undefined, { keyArn, publicKey }, undefined, true);
+    const unreadable = checkpointProblem(
+      "o1",
+      object,
+      undefined,
+      new Map([[keyArn, publicKey]]),
+      undefined,
+      true,
+    );
     expect(unreadable).toEqual({ checkpoint: 1, problem: "signature" });
     expect(check({ number: 2, key: "o1/checkpoints/000000000002.json" })).toEqual({
       checkpoint: 2,

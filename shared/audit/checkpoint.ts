@@ -238,16 +238,27 @@ export async function readCheckpointVersion(object: CheckpointObject): Promise<S
   }
 }
 
-/** The key checkpoints must be signed with: the configured one (never the key a checkpoint names), its ARN and public half. */
-export type SigningKey = { keyArn: string; publicKey: KeyObject };
+/**
+ * The keys checkpoints may be signed with, by ARN: the configured one, and the retired ones the
+ * configuration still names (a replaced signing key keeps its older checkpoints verifying). Never the key
+ * a checkpoint names: a checkpoint naming any other key fails its signature check.
+ */
+export type SigningKeys = ReadonlyMap<string, KeyObject>;
 
-export async function configuredSigningKey(): Promise<SigningKey> {
-  const { signingKeyId } = checkpointSettings();
-  const out = await aws("kms").send(new GetPublicKeyCommand({ KeyId: signingKeyId }));
-  return {
-    keyArn: out.KeyId ?? signingKeyId,
-    publicKey: createPublicKey({ key: Buffer.from(out.PublicKey ?? []), format: "der", type: "spki" }),
-  };
+export async function configuredSigningKeys(): Promise<SigningKeys> {
+  const { signingKeyId, KMS_AUDIT_RETIRED_SIGNING_KEY_IDS } = checkpointSettings();
+  const keys = await Promise.all(
+    [signingKeyId, ...KMS_AUDIT_RETIRED_SIGNING_KEY_IDS].map(async (keyId) => {
+      const out = await aws("kms").send(new GetPublicKeyCommand({ KeyId: keyId }));
+      const publicKey = createPublicKey({
+        key: Buffer.from(out.PublicKey ?? []),
+        format: "der",
+        type: "spki",
+      });
+      return [out.KeyId ?? keyId, publicKey] as const;
+    }),
+  );
+  return new Map(keys);
 }
 
 /** The checkpoint that precedes the next one in a run: its number and hash. */
@@ -255,7 +266,7 @@ export type PreviousCheckpoint = { number: number; hash: string };
 
 /**
  * Checks one checkpoint of a run on its own and against the one before: a single version of its object,
- * the configured key named and its signature valid under it, the org, its number and link (for the first
+ * a configured key named and its signature valid under it, the org, its number and link (for the first
  * of a run only when the run starts at genesis), and its Merkle root. Its pinned heads are checked against
  * the chains by the verifier as it reads them.
  */
@@ -263,7 +274,7 @@ export function checkpointProblem(
   orgId: string,
   object: CheckpointObject,
   signed: SignedCheckpoint | undefined,
-  key: SigningKey,
+  keys: SigningKeys,
   previous: PreviousCheckpoint | undefined,
   fromGenesis: boolean,
 ): CheckpointProblem | undefined {
@@ -272,12 +283,13 @@ export function checkpointProblem(
   if (object.versions > 1) return { ...at, problem: "replaced" };
   if (!signed) return { ...at, problem: "signature" };
   const { checkpoint } = signed;
+  const key = keys.get(String(signed.keyId));
   const genuine =
-    signed.keyId === key.keyArn &&
+    key !== undefined &&
     verify(
       "sha256",
       Buffer.from(canonical(checkpoint)),
-      key.publicKey,
+      key,
       Buffer.from(String(signed.signature), "base64"),
     );
   if (!genuine || checkpoint.orgId !== orgId) return { ...at, problem: "signature" };

@@ -9,11 +9,11 @@ import {
   checkpointHash,
   checkpointObjects,
   checkpointProblem,
-  configuredSigningKey,
+  configuredSigningKeys,
   type PreviousCheckpoint,
   readCheckpointVersion,
   type SignedCheckpoint,
-  type SigningKey,
+  type SigningKeys,
 } from "./checkpoint";
 import { GENESIS_HASH } from "./entry";
 import { CheckpointNotFoundError } from "./errors";
@@ -193,7 +193,7 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 }
 
 /** Reads and checks the next window of checkpoints (the same ones again when a run resumes mid-window). */
-async function openWindow(progress: VerificationProgress, key: SigningKey): Promise<Window | undefined> {
+async function openWindow(progress: VerificationProgress, keys: SigningKeys): Promise<Window | undefined> {
   const wanted = progress.window || (progress.from === "latest" ? 1 : WINDOW);
   const objects: CheckpointObject[] = [];
   for await (const object of checkpointObjects(progress.orgId, progress.afterKey)) {
@@ -213,7 +213,7 @@ async function openWindow(progress: VerificationProgress, key: SigningKey): Prom
       progress.orgId,
       object,
       checkpoint,
-      key,
+      keys,
       previous,
       progress.fromCheckpoint === 0,
     );
@@ -360,12 +360,12 @@ async function readChains(
  */
 export async function advanceVerification(progress: VerificationProgress, options: AdvanceOptions) {
   const run = { steps: 0, stopped: false };
-  let key: SigningKey | undefined;
+  let keys: SigningKeys | undefined;
   while (!progress.done) {
     if (run.steps > 0 && options.shouldStop()) return;
     if (!progress.seriesDone) {
-      key ??= await configuredSigningKey();
-      const window = await openWindow(progress, key);
+      keys ??= await configuredSigningKeys();
+      const window = await openWindow(progress, keys);
       if (!window) {
         progress.seriesDone = true;
         continue;

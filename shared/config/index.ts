@@ -34,6 +34,8 @@ const ConfigSchema = z.object({
   KMS_DATA_KEY_ID: z.string().min(1),
   /** Signs audit checkpoints; only the checkpoint writer and verifier need these two. */
   KMS_AUDIT_SIGNING_KEY_ID: z.string().min(1).optional(),
+  /** Signing keys replaced by KMS_AUDIT_SIGNING_KEY_ID whose checkpoints still verify (comma-separated). */
+  KMS_AUDIT_RETIRED_SIGNING_KEY_IDS: csv,
   BUCKET_CHECKPOINTS: z.string().min(3).optional(),
   CHECKPOINT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(2555),
   USER_POOL_ID: z.string().min(1),

@@ -140,6 +140,15 @@ describe("signed checkpoints", () => {
       { number: 1, versionId: "null" },
       { number: 2, versionId: "null" },
     ]);
+    // Had that key been ours before, retired by configuration, its checkpoints would still verify.
+    process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS = forger.KeyMetadata?.Arn;
+    resetConfig();
+    try {
+      expect(await verifyOrg("cp-key")).toMatchObject({ intact: true, checkpoints: 2 });
+    } finally {
+      delete process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS;
+      resetConfig();
+    }
   });
 
   it("verify from a checkpoint: only the entries after its pinned heads are read, and tampering there is caught", async () => {
