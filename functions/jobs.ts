@@ -10,7 +10,14 @@ export type JobTrigger =
   /** An EventBridge schedule expression. */
   | { schedule: string }
   /** Started by another function's `startJob(id, …)`, which needs the `jobs:start:<id>` permission. */
-  | { started: true };
+  | { started: true }
+  /**
+   * Every change to a table with a stream (`infra/resources.ts`), in batches of up to `batchSize` records
+   * per shard, in order: a Lambda event source mapping in the cloud (failed records reported one by one,
+   * a failing batch split and retried `retryAttempts` times, then sent to an encrypted queue), a poller
+   * of the same stream locally (`infra/local/streams.ts`).
+   */
+  | { stream: "audit"; batchSize: number; retryAttempts: number };
 
 export type JobSpec = {
   /** Module under `functions/` exporting `handler` (named by trigger: `x.job.ts`). */
@@ -34,6 +41,7 @@ export const jobs = {
       "checkpoints:read",
       "checkpoints:write",
       "kms:sign-checkpoints",
+      "witness:read",
     ],
     timeoutSeconds: 120,
   },
@@ -68,6 +76,32 @@ export const jobs = {
       "audit:append",
     ],
     timeoutSeconds: 120,
+  },
+  auditWitness: {
+    handler: "audit/witness.stream",
+    summary:
+      "The live witness: checks every new audit entry's hash and link, raises a security event on any change, removal or broken link, and records the chain heads it has seen",
+    trigger: { stream: "audit", batchSize: 100, retryAttempts: 10 },
+    permissions: ["audit:stream", "audit:read", "witness:write"],
+    timeoutSeconds: 60,
+    // One batch per stream shard at a time: enough for the shards of a busy audit table.
+    concurrency: 10,
+  },
+  verifyAudit: {
+    handler: "audit/verify.job",
+    summary:
+      "Verify an org's audit trail (chains, index attributes, disclosure pointers, signed checkpoints) a page at a time, starting itself again until done",
+    trigger: { started: true },
+    permissions: [
+      "records:read",
+      "records:write",
+      "audit:read",
+      "checkpoints:read",
+      "kms:verify-checkpoints",
+      "jobs:start:verifyAudit",
+    ],
+    timeoutSeconds: 300,
+    concurrency: 2,
   },
 } as const satisfies Record<string, JobSpec>;
 

@@ -6,7 +6,8 @@ import {
   DisclosureQuerySchema,
   EntryPageSchema,
   EntryQuerySchema,
-  VerificationSchema,
+  VerificationJobPathSchema,
+  VerificationJobSchema,
   VerifyQuerySchema,
 } from "./audit/schema";
 import { BREAK_GLASS_WRITES, BreakGlassSchema, GrantSchema } from "./break-glass/schema";
@@ -497,20 +498,20 @@ export const routes = {
       ...errors,
     },
   }),
-  verifyAudit: defineRoute({
+  startAuditVerification: defineRoute({
     method: "GET",
     path: "/audit/verify",
     handler: "audit/verify",
     summary:
-      "Verify the org's audit chains and signed checkpoints from genesis, the latest checkpoint (default) or checkpoint n (admins)",
+      "Start verifying the org's audit chains and signed checkpoints from genesis, the latest checkpoint (default) or checkpoint n (admins); the job's status is at the Location",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["audit:read", "checkpoints:read", "kms:verify-checkpoints", "audit:append"],
+    permissions: ["records:write", "checkpoints:read", "audit:append", "jobs:start:verifyAudit"],
     request: { query: VerifyQuerySchema },
     responses: {
-      200: {
-        description: "The verification report (intact or the first bad entry)",
-        schema: VerificationSchema,
+      202: {
+        description: "Started: the job's status (Location: its status route)",
+        schema: VerificationJobSchema,
       },
       404: { description: "No checkpoint with that number", schema: ErrorSchema },
       ...errors,
@@ -567,6 +568,25 @@ export const routes = {
       200: { description: "Rejected", schema: HeldChangeSchema },
       404: { description: "No such change in the org", schema: ErrorSchema },
       409: { description: "Already decided, or expired", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  getAuditVerification: defineRoute({
+    method: "GET",
+    path: "/audit/verify/{jobId}",
+    handler: "audit/verification-status",
+    summary:
+      "A verification job of the caller's org: its progress, and the report once done (admins; audited)",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["records:read", "audit:append"],
+    request: { path: VerificationJobPathSchema },
+    responses: {
+      200: {
+        description: "The job's state and progress, and its report when done",
+        schema: VerificationJobSchema,
+      },
+      404: notFound,
       ...errors,
     },
   }),

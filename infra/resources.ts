@@ -10,6 +10,8 @@ export type TableDefinition = {
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
   indexes?: readonly { name: string; partitionKey: KeyAttribute; sortKey: KeyAttribute }[];
+  /** A DynamoDB stream of every change (new and old images), for the stream jobs of `functions/jobs.ts`. */
+  stream?: "NEW_AND_OLD_IMAGES";
   /** Purpose, for the reader and for resource descriptions. */
   holds: string;
 };
@@ -41,6 +43,12 @@ export const TABLES = {
       { name: "byOrg", partitionKey: { name: "org", type: "S" }, sortKey: { name: "at", type: "S" } },
       { name: "byActor", partitionKey: { name: "actor", type: "S" }, sortKey: { name: "at", type: "S" } },
     ],
+    // The live witness reads every insert, change and removal within seconds.
+    stream: "NEW_AND_OLD_IMAGES",
+  },
+  witness: {
+    holds: "the audit chain heads the live witness has seen (only it writes here; the checkpoint job reads)",
+    partitionKey: { name: "pk", type: "S" },
   },
 } as const satisfies Record<string, TableDefinition>;
 
@@ -105,6 +113,7 @@ export function functionEnvironment(names: {
     TABLE_RECORDS: names.tables.records,
     TABLE_KEYS: names.tables.keys,
     TABLE_AUDIT: names.tables.audit,
+    TABLE_WITNESS: names.tables.witness,
     BUCKET_TRANSCRIPTS: names.buckets.transcripts,
     BUCKET_CHECKPOINTS: names.buckets.checkpoints,
     KMS_DATA_KEY_ID: names.kmsDataKeyId,

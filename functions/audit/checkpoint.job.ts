@@ -9,8 +9,9 @@ const BATCH = 10;
 
 /**
  * The scheduled checkpoint job (EventBridge, every 5 minutes; locally `npm run audit:checkpoint`): a
- * signed checkpoint for every registered org whose chains moved. One org's failure does not stop the
- * others; any failure fails the run, so the function's error alarm fires.
+ * signed checkpoint for every registered org whose chains moved. An org whose chains contradict a head
+ * the live witness recorded is not checkpointed (a security event; `shared/audit/witness.ts`). One org's
+ * failure does not stop the others; any failure fails the run, so the function's error alarm fires.
  */
 export async function run(): Promise<{ orgs: number; written: number }> {
   const orgs = await listOrgs();

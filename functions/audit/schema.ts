@@ -82,5 +82,34 @@ export const VerificationSchema = z.object({
   chains: z.array(z.object({ chain: z.string(), entries: z.number().int(), problem: Problem.optional() })),
   entryProblem: Problem.optional(),
   checkpointProblem: Problem.optional(),
-  indexProblem: Problem.extend({ clientId: z.string() }).optional(),
+  /** `index-attribute` names the attribute; `missing-disclosure` names the client. */
+  indexProblem: Problem.extend({
+    clientId: z.string().optional(),
+    attribute: z.string().optional(),
+  }).optional(),
+  /** The S3 version of each checkpoint read (the newest 1,000; "null" where the store keeps no versions). */
+  checkpointVersions: z.array(z.object({ number: z.number().int(), versionId: z.string() })),
+  /** A hash chain over every checkpoint version read, in order. */
+  checkpointVersionDigest: z.string(),
+});
+
+export const VerificationJobPathSchema = z.strictObject({ jobId: z.uuid() });
+
+export const VerificationJobSchema = z.object({
+  jobId: z.uuid(),
+  state: z.enum(["running", "done", "failed"]),
+  from: z.union([z.enum(["genesis", "latest"]), z.number().int()]),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().optional(),
+  progress: z.object({
+    runs: z.number().int(),
+    chains: z.number().int(),
+    chainsDone: z.number().int(),
+    entriesVerified: z.number().int(),
+    checkpointsVerified: z.number().int(),
+  }),
+  /** Present once the job is done. */
+  report: VerificationSchema.optional(),
+  error: z.object({ code: z.string() }).optional(),
 });

@@ -1,8 +1,9 @@
 import { createHandler } from "../../shared/http/handler";
 import { routes } from "../routes";
-import { verifyTrail } from "./service";
+import { startVerification } from "./service";
 
-export const handler = createHandler(routes.verifyAudit, async ({ query, principal, meta }) => ({
-  status: 200,
-  body: await verifyTrail(principal, meta, query?.from),
-}));
+export const handler = createHandler(routes.startAuditVerification, async ({ query, principal, meta }) => {
+  const status = await startVerification(principal, meta, query?.from);
+  // Relative to this route's own URL, so it resolves under whatever stage prefix the API is served.
+  return { status: 202, body: status, headers: { Location: `verify/${status.jobId}` } };
+});

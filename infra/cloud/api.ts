@@ -123,13 +123,17 @@ export class Api extends Construct {
       this.functions[route.id] = fn;
       this.policies.push(policy);
       const body = route.request?.body;
-      const method = this.resourceFor(route.path).addMethod(route.method, new LambdaIntegration(fn), {
-        ...(route.auth === "cognito"
-          ? { authorizer, authorizationType: AuthorizationType.COGNITO }
-          : { authorizationType: AuthorizationType.NONE }),
-        requestValidator: validator,
-        ...(body && { requestModels: { "application/json": this.model(route.id, body) } }),
-      });
+      const method = this.resourceFor(route.path).addMethod(
+        route.method,
+        new LambdaIntegration(fn, { allowTestInvoke: false }),
+        {
+          ...(route.auth === "cognito"
+            ? { authorizer, authorizationType: AuthorizationType.COGNITO }
+            : { authorizationType: AuthorizationType.NONE }),
+          requestValidator: validator,
+          ...(body && { requestModels: { "application/json": this.model(route.id, body) } }),
+        },
+      );
       if (route.auth === "none") this.publicMethods.push(method);
     }
     this.addWaf(props.stage, props);

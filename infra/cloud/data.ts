@@ -1,7 +1,8 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from "aws-cdk-lib/aws-backup";
-import { AttributeType, Billing, TableEncryptionV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Schedule } from "aws-cdk-lib/aws-events";
+import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import {
   BlockPublicAccess,
@@ -11,7 +12,59 @@ import {
   ObjectOwnership,
 } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
 import { BUCKETS, type BucketName, resourceName, TABLES, type TableName } from "../resources";
+
+/**
+ * The audit table's resource policy: what IAM can forbid to every principal, the account's administrators
+ * included, so that append-only does not rest on our code alone. Denied: changing or deleting an item
+ * (UpdateItem, DeleteItem, BatchWriteItem, the PartiQL writes, which ExecuteStatement, BatchExecuteStatement
+ * and ExecuteTransaction are authorized as), a TTL that would let DynamoDB delete items, deleting the
+ * table; and any put outside a chain's partition or carrying an attribute an audit item never has.
+ * What IAM cannot express is a put that overwrites an existing item: PutItem is PutItem whether or not
+ * the key exists, and the `attribute_not_exists` condition lives in the request. Overwrites are caught by
+ * the live witness (a MODIFY in the stream) and the verifier. Loosening this policy raises a CloudTrail
+ * alarm (trail.ts). DynamoDB Local ignores resource policies: this exists in the cloud only.
+ */
+export function appendOnlyPolicy(): PolicyDocument {
+  const everyone = [new AnyPrincipal()];
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: "AppendOnly",
+        effect: Effect.DENY,
+        principals: everyone,
+        actions: [
+          "dynamodb:UpdateItem",
+          "dynamodb:DeleteItem",
+          "dynamodb:BatchWriteItem",
+          "dynamodb:PartiQLInsert",
+          "dynamodb:PartiQLUpdate",
+          "dynamodb:PartiQLDelete",
+          "dynamodb:UpdateTimeToLive",
+          "dynamodb:DeleteTable",
+        ],
+        resources: ["*"],
+      }),
+      new PolicyStatement({
+        sid: "PutsToChainsOnly",
+        effect: Effect.DENY,
+        principals: everyone,
+        actions: ["dynamodb:PutItem"],
+        resources: ["*"],
+        conditions: { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": [CHAIN_ID_PATTERN] } },
+      }),
+      new PolicyStatement({
+        sid: "PutsOfAuditItemsOnly",
+        effect: Effect.DENY,
+        principals: everyone,
+        actions: ["dynamodb:PutItem"],
+        resources: ["*"],
+        conditions: { "ForAnyValue:StringNotEquals": { "dynamodb:Attributes": [...AUDIT_ITEM_ATTRIBUTES] } },
+      }),
+    ],
+  });
+}
 
 /**
  * Where PHI rests: the tables and buckets of `infra/resources.ts`, encrypted with the storage key,
@@ -44,6 +97,8 @@ export class Data extends Construct {
             partitionKey: attribute(index.partitionKey),
             sortKey: attribute(index.sortKey),
           })),
+          ...("stream" in table && { dynamoStream: StreamViewType[table.stream] }),
+          ...(name === "audit" && { resourcePolicy: appendOnlyPolicy() }),
           billing: Billing.onDemand(),
           encryption: TableEncryptionV2.customerManagedKey(props.storageKey),
           pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },

@@ -1,8 +1,11 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
-import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
+import { type ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { JobSpec } from "../../functions/jobs";
 import { resourceName } from "../resources";
@@ -12,11 +15,16 @@ import { bundledFunction, type FunctionDefaults } from "./functions";
  * The jobs of `functions/jobs.ts`: one function each, named `coachvault-<stage>-<id>` so that others can
  * start it by name, and for a scheduled one an EventBridge rule. A job runs with reserved concurrency 1
  * unless its entry says otherwise, so two runs never race (two checkpoint writers would both claim n+1).
- * Started jobs get Lambda's asynchronous retries (two) and an event age limit.
+ * Started jobs get Lambda's asynchronous retries (two) and an event age limit. A stream job gets an event
+ * source mapping on its table's stream: from the oldest record kept (so a new deployment misses nothing),
+ * failed records reported one by one, a failing batch split in two and retried, and what still fails
+ * sent, as a record of the stream positions it held, to its own KMS-encrypted queue (alarmed).
  */
 export class Jobs extends Construct {
   readonly functions: Record<string, NodejsFunction> = {};
   readonly policies: ManagedPolicy[] = [];
+  /** Per stream job, the queue its event source mapping sends the batches it gave up on. */
+  readonly failureQueues: Record<string, Queue> = {};
 
   constructor(
     scope: Construct,
@@ -38,6 +46,35 @@ export class Jobs extends Construct {
           schedule: Schedule.expression(job.trigger.schedule),
           // A run that fails is retried briefly; after that the next scheduled run picks the work up.
           targets: [new LambdaFunction(fn, { retryAttempts: 2, maxEventAge: Duration.minutes(4) })],
+        });
+      } else if ("stream" in job.trigger) {
+        const table = props.permissions.tables[job.trigger.stream];
+        if (!table.tableStreamArn) throw new Error(`table ${job.trigger.stream} has no stream`);
+        const failures = new Queue(this, `${job.id}Failures`, {
+          encryption: QueueEncryption.KMS,
+          encryptionMasterKey: props.logsKey,
+          enforceSSL: true,
+          retentionPeriod: Duration.days(14),
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+        this.failureQueues[job.id] = failures;
+        // The function's role is immutable (functions.ts): what the mapping needs goes into its policy here.
+        policy.addStatements(
+          new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [failures.queueArn] }),
+          new PolicyStatement({
+            actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+            resources: [props.logsKey.keyArn],
+            conditions: { StringEquals: { "kms:ViaService": `sqs.${Stack.of(this).region}.amazonaws.com` } },
+          }),
+        );
+        fn.addEventSourceMapping(`${job.id}Stream`, {
+          eventSourceArn: table.tableStreamArn,
+          startingPosition: StartingPosition.TRIM_HORIZON,
+          batchSize: job.trigger.batchSize,
+          bisectBatchOnError: true,
+          reportBatchItemFailures: true,
+          retryAttempts: job.trigger.retryAttempts,
+          onFailure: new SqsDlq(failures),
         });
       } else {
         fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });

@@ -34,8 +34,9 @@ export class Keys extends Construct {
     });
     this.logs = new Key(this, "Logs", { ...common, description: "CoachVault: log groups and alarm topic" });
     this.trail = new Key(this, "Trail", { ...common, description: "CoachVault: CloudTrail log files" });
-    // AWS KMS does not rotate asymmetric keys; a new signing key is a new key id, and every checkpoint
-    // names the key that signed it, so old checkpoints keep verifying (acknowledged in nag.ts).
+    // AWS KMS does not rotate asymmetric keys; a new signing key is a new key id. The verifier accepts only
+    // the configured key (never the one a checkpoint names): the replaced key's ARN goes into
+    // KMS_AUDIT_RETIRED_SIGNING_KEY_IDS so that older checkpoints keep verifying (acknowledged in nag.ts).
     this.auditSigning = new Key(this, "AuditSigning", {
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow: Duration.days(30),

@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, NestedStack } from "aws-cdk-lib";
 import type { RestApi } from "aws-cdk-lib/aws-apigateway";
 import {
   Alarm,
@@ -13,19 +13,29 @@ import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { FilterPattern, MetricFilter } from "aws-cdk-lib/aws-logs";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
-import { Construct } from "constructs";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
 
 /**
  * Alarms to the security mailbox: server errors, bursts of client errors, function errors and
- * throttles, and every security event a function logs.
+ * throttles, every security event a function logs, and any batch a stream job gave up on.
+ * A nested stack of its own: a few resources per function (two alarms, a log filter) would otherwise
+ * take the main stack past CloudFormation's 500 resources; the main stack passes it names and ARNs.
  */
-export class Monitoring extends Construct {
+export class Monitoring extends NestedStack {
   readonly topic: Topic;
 
   constructor(
     scope: Construct,
     id: string,
-    props: { alarmEmail: string; logsKey: Key; api: RestApi; functions: Record<string, NodejsFunction> },
+    props: {
+      alarmEmail: string;
+      logsKey: Key;
+      api: RestApi;
+      functions: Record<string, NodejsFunction>;
+      /** Queues of what a stream job gave up on (its records went unwitnessed): any message alarms. */
+      failureQueues: Record<string, IQueue>;
+    },
   ) {
     super(scope, id);
     this.topic = new Topic(this, "Alarms", { masterKey: props.logsKey, enforceSSL: true });
@@ -54,6 +64,9 @@ export class Monitoring extends Construct {
         metricName: "SecurityEvents",
         metricValue: "1",
       });
+    }
+    for (const [id, queue] of Object.entries(props.failureQueues)) {
+      alarm(`${id}GaveUp`, queue.metricApproximateNumberOfMessagesVisible(fiveMinutes), 1);
     }
     alarm(
       "SecurityEvent",

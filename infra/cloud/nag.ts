@@ -21,6 +21,8 @@ const logicalId = (construct: IConstruct) => {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
 };
 
+const stackOf = (construct: IConstruct) => Stack.of(construct) as CoachVaultStack;
+
 const allFunctions = (stack: CoachVaultStack) => [
   ...Object.values(stack.api.functions),
   ...Object.values(stack.jobs.functions),
@@ -71,12 +73,17 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
       on: (stack) => [...byPath(stack, "Rest/CloudWatchRole"), ...byPath(stack, "Plan/Tables/Role")],
     },
     {
-      ids: ["HIPAA.Security-LambdaDLQ"],
+      ids: (construct) =>
+        Object.values(stackOf(construct).jobs.failureQueues).includes(construct as never)
+          ? ["AwsSolutions-SQS3"]
+          : ["HIPAA.Security-LambdaDLQ"],
       reason:
-        "Route functions are invoked synchronously by API Gateway: a failure is returned to the caller (and " +
-        "alarmed). The one asynchronous function, the scheduled checkpoint job, carries no payload to keep: " +
-        "EventBridge retries a failed run, the next run (5 minutes later) redoes its work, and its errors alarm.",
-      on: allFunctions,
+        "Dead letters where they carry something: route functions are invoked synchronously by API Gateway " +
+        "(a failure is returned to the caller and alarmed); the scheduled checkpoint job carries no payload " +
+        "(EventBridge retries, the next run redoes its work); a started job keeps its state on its record and " +
+        "Lambda retries it twice; the stream witness's event source mapping sends what it gives up to its own " +
+        "encrypted queue, which is that dead-letter destination itself: alarmed, kept 14 days.",
+      on: (stack) => [...allFunctions(stack), ...Object.values(stack.jobs.failureQueues)],
     },
     {
       ids: ["AwsSolutions-APIG4", "AwsSolutions-COG4"],

@@ -125,11 +125,29 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           TABLES.audit.indexes.map((index) => index.name),
         ),
       ];
-    case "checkpoints:read":
+    case "audit:stream":
+      // Only the stream's own ARN: the same four actions Lambda's event source mapping polls with.
       return [
-        new PolicyStatement({ actions: ["s3:ListBucket"], resources: [targets.checkpointsBucket.bucketArn] }),
         new PolicyStatement({
-          actions: ["s3:GetObject"],
+          actions: ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map(
+            (a) => `dynamodb:${a}`,
+          ),
+          resources: [tables.audit.tableStreamArn as string],
+        }),
+      ];
+    case "witness:read":
+      return [tableStatement(tables.witness, ["GetItem", "BatchGetItem"])];
+    case "witness:write":
+      return [tableStatement(tables.witness, ["GetItem", "BatchGetItem", "UpdateItem"])];
+    case "checkpoints:read":
+      // Versions too: the verifier reads exactly the version it lists and flags a key holding more than one.
+      return [
+        new PolicyStatement({
+          actions: ["s3:ListBucket", "s3:ListBucketVersions"],
+          resources: [targets.checkpointsBucket.bucketArn],
+        }),
+        new PolicyStatement({
+          actions: ["s3:GetObject", "s3:GetObjectVersion"],
           resources: [targets.checkpointsBucket.arnForObjects("*")],
         }),
       ];

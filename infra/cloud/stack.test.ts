@@ -1,11 +1,13 @@
-import { App, type CfnElement, type Stack } from "aws-cdk-lib";
+import { App, type CfnElement } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobList, jobs } from "../../functions/jobs";
 import { routeList, routes } from "../../functions/routes";
+import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
+import { TABLES } from "../resources";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
 import { readSettings } from "./settings";
@@ -25,17 +27,43 @@ const context = {
 };
 
 let template: Template;
-let stack: Stack;
+let stack: CoachVaultStack;
+/** The alarms' nested stack (see monitoring.ts). */
+let monitoring: Template;
 
 beforeAll(() => {
   const built = buildApp(new App({ context }));
   stack = built.stack;
   template = Template.fromStack(stack);
+  monitoring = Template.fromStack(stack.monitoring);
 });
 
-const resources = (type: string) => Object.values(template.findResources(type)) as { Properties: any }[];
+/** A value in the monitoring stack as the main stack passes it in (a nested stack's parameter), or as is. */
+const fromParent = (value: unknown) => {
+  const ref = (value as { Ref?: string } | undefined)?.Ref;
+  const nested = Object.values(template.findResources("AWS::CloudFormation::Stack"))[0] as {
+    Properties: any;
+  };
+  return ref && nested.Properties.Parameters?.[ref] !== undefined ? nested.Properties.Parameters[ref] : value;
+};
+
+/** Resources of a type in the main stack and its nested stacks. */
+const resources = (type: string) =>
+  [template, monitoring].flatMap((t) => Object.values(t.findResources(type))) as { Properties: any }[];
 const policies = () =>
   resources("AWS::IAM::ManagedPolicy").map((p) => JSON.stringify(p.Properties.PolicyDocument));
+
+describe("CloudFormation limits", () => {
+  it("every stack stays well under 500 resources, with room for the routes and jobs still to come", () => {
+    const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Resources).length);
+    for (const count of counts) expect(count).toBeLessThanOrEqual(450);
+  });
+
+  it("no method lets the console's test-invoke call a function (only the deployed stage may)", () => {
+    for (const permission of resources("AWS::Lambda::Permission"))
+      expect(JSON.stringify(permission.Properties.SourceArn)).not.toContain("/test-invoke-stage/");
+  });
+});
 
 describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
   it("synthesizes with every finding fixed or acknowledged with a specific reason", () => {
@@ -67,7 +95,7 @@ describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
 describe("data at rest", () => {
   it("tables: customer-managed key, PITR, deletion protection, in the backup plan", () => {
     const tables = resources("AWS::DynamoDB::GlobalTable");
-    expect(tables).toHaveLength(3);
+    expect(tables).toHaveLength(Object.keys(TABLES).length);
     for (const table of tables) {
       expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: "KMS" });
       expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(
@@ -76,7 +104,7 @@ describe("data at rest", () => {
       expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
     }
     const selection = resources("AWS::Backup::BackupSelection")[0];
-    expect(selection?.Properties.BackupSelection.Resources).toHaveLength(3);
+    expect(selection?.Properties.BackupSelection.Resources).toHaveLength(Object.keys(TABLES).length);
   });
 
   it("buckets: SSE-KMS, versioned, public access blocked, TLS-only, access-logged; checkpoints and CloudTrail under Object Lock", () => {
@@ -214,7 +242,10 @@ describe("API", () => {
     );
     expect(filters).toHaveLength(routeList.length + jobList.length);
     for (const filter of filters) expect(filter.Properties.FilterPattern).toContain("$.securityEvent");
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "SecurityEvents", Threshold: 1 });
+    monitoring.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "SecurityEvents",
+      Threshold: 1,
+    });
   });
 
   it("gateway-made errors carry the security headers too", () => {
@@ -244,6 +275,120 @@ describe("audit checkpoints", () => {
       (doc) => doc.includes('"s3:PutObject"') && doc.includes("checkpointsBucket"),
     );
     expect(writers).toHaveLength(1);
+  });
+});
+
+const logicalIdOf = (type: string, fragment: string) =>
+  Object.keys(template.findResources(type)).find((id) => id.includes(fragment)) as string;
+const stream = (doc: string) => doc.includes('"StreamArn"');
+
+describe("audit trail: append-only beyond our code", () => {
+  it("the audit table's resource policy denies every principal each write IAM can forbid", () => {
+    const audit = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "audit")
+    ] as { Properties: any };
+    const statements = audit.Properties.Replicas[0].ResourcePolicy.PolicyDocument.Statement as any[];
+    for (const statement of statements) {
+      expect(statement.Effect).toBe("Deny");
+      expect(statement.Principal).toEqual({ AWS: "*" });
+    }
+    const denied = statements
+      .filter((statement) => !statement.Condition)
+      .flatMap((statement) => statement.Action);
+    expect(denied).toEqual(
+      expect.arrayContaining([
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PartiQLInsert",
+        "dynamodb:PartiQLUpdate",
+        "dynamodb:PartiQLDelete",
+        "dynamodb:UpdateTimeToLive",
+        "dynamodb:DeleteTable",
+      ]),
+    );
+    expect(denied).not.toContain("dynamodb:PutItem");
+    const puts = statements.filter((statement) => statement.Action === "dynamodb:PutItem");
+    expect(puts.map((statement) => statement.Condition)).toEqual([
+      { "ForAnyValue:StringNotLike": { "dynamodb:LeadingKeys": [CHAIN_ID_PATTERN] } },
+      { "ForAnyValue:StringNotEquals": { "dynamodb:Attributes": [...AUDIT_ITEM_ATTRIBUTES] } },
+    ]);
+    // No other table has one (the witness table is written by the witness alone, through IAM).
+    const withPolicy = resources("AWS::DynamoDB::GlobalTable").filter(
+      (t) => t.Properties.Replicas[0].ResourcePolicy,
+    );
+    expect(withPolicy).toHaveLength(1);
+  });
+
+  it("loosening or removing a DynamoDB resource policy, or blinding the witness, raises a CloudTrail alarm", () => {
+    expect(TRAIL_ALARMS.DynamoDbResourcePolicyChanges).toMatch(/PutResourcePolicy.*DeleteResourcePolicy/);
+    expect(TRAIL_ALARMS.AuditWitnessDisabled).toMatch(/streamEnabled IS FALSE.*DeleteEventSourceMapping/);
+    const alarmed = resources("AWS::CloudWatch::Alarm").map((alarm) => alarm.Properties.MetricName);
+    expect(alarmed).toEqual(
+      expect.arrayContaining(["DynamoDbResourcePolicyChanges", "AuditWitnessDisabled"]),
+    );
+  });
+
+  it("the audit table streams new and old images to the witness: ordered batches, partial failures, bisect, retries, an encrypted failure queue", () => {
+    const audit = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "audit")
+    ] as { Properties: any };
+    expect(audit.Properties.StreamSpecification).toEqual({ StreamViewType: "NEW_AND_OLD_IMAGES" });
+    const [mapping, ...others] = resources("AWS::Lambda::EventSourceMapping");
+    expect(others).toHaveLength(0);
+    expect(mapping?.Properties).toMatchObject({
+      StartingPosition: "TRIM_HORIZON",
+      BatchSize: 100,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      MaximumRetryAttempts: 10,
+      EventSourceArn: { "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "audit"), "StreamArn"] },
+    });
+    const queueId = mapping?.Properties.DestinationConfig.OnFailure.Destination["Fn::GetAtt"][0];
+    const queue = template.findResources("AWS::SQS::Queue")[queueId] as { Properties: any };
+    expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      }),
+    });
+    const queueAlarm = resources("AWS::CloudWatch::Alarm").find(
+      (alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible",
+    );
+    expect(fromParent(queueAlarm?.Properties.Dimensions[0].Value)).toEqual({
+      "Fn::GetAtt": [queueId, "QueueName"],
+    });
+  });
+
+  it("only the witness reads the stream (on its ARN only) and writes the witness table; only it and the checkpoint job read that", () => {
+    const streamReaders = policies().filter(stream);
+    expect(streamReaders).toHaveLength(1);
+    const reader = JSON.parse(streamReaders[0] as string).Statement.find((statement: any) =>
+      JSON.stringify(statement.Resource).includes("StreamArn"),
+    );
+    expect([reader.Action].flat().sort()).toEqual([
+      "dynamodb:DescribeStream",
+      "dynamodb:GetRecords",
+      "dynamodb:GetShardIterator",
+      "dynamodb:ListStreams",
+    ]);
+    expect(reader.Resource).toEqual({
+      "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "audit"), "StreamArn"],
+    });
+    const witnessTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "witness");
+    const onWitness = (doc: string) => doc.includes(witnessTable);
+    expect(policies().filter(onWitness)).toHaveLength(2);
+    const writers = policies().filter((doc) => onWitness(doc) && doc.includes("dynamodb:UpdateItem"));
+    expect(writers).toEqual(streamReaders);
+  });
+
+  it("the verification job may list and read checkpoint versions, and starts only itself", () => {
+    const versions = policies().filter((doc) => doc.includes("s3:ListBucketVersions"));
+    expect(versions.length).toBeGreaterThanOrEqual(2); // the start route (does checkpoint n exist?) and the job
+    for (const doc of versions) expect(doc).toContain("s3:GetObjectVersion");
   });
 });
 
@@ -296,7 +441,8 @@ describe("least privilege", () => {
     for (const policy of resources("AWS::IAM::ManagedPolicy")) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
         const actions = [statement.Action].flat();
-        const onAudit = JSON.stringify(statement.Resource).includes(String(auditTable));
+        const resource = JSON.stringify(statement.Resource);
+        const onAudit = resource.includes(String(auditTable)) && !resource.includes("StreamArn");
         // Append (PutItem, conditional on a free sequence number) and read; never Update or Delete.
         if (onAudit)
           expect(["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"]).toEqual(

@@ -23,6 +23,7 @@ export class CoachVaultStack extends Stack {
   readonly keys: Keys;
   readonly jobs: Jobs;
   readonly trail: AccountTrail;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, settings: StageSettings, props?: StackProps) {
     super(scope, id, props);
@@ -64,6 +65,7 @@ export class CoachVaultStack extends Stack {
             records: this.data.tables.records.tableName,
             keys: this.data.tables.keys.tableName,
             audit: this.data.tables.audit.tableName,
+            witness: this.data.tables.witness.tableName,
           },
           buckets: {
             transcripts: this.data.buckets.transcripts.bucketName,
@@ -88,11 +90,15 @@ export class CoachVaultStack extends Stack {
       allowedOrigins: settings.allowedOrigins,
     });
     this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
-    const monitoring = new Monitoring(this, "Monitoring", {
+    // Alarms and log filters are per function id: a job named like a route would silently take its place.
+    const shared = Object.keys(this.jobs.functions).filter((id) => id in this.api.functions);
+    if (shared.length > 0) throw new Error(`jobs and routes share ids: ${shared.join(", ")}`);
+    this.monitoring = new Monitoring(this, "Monitoring", {
       alarmEmail: settings.alarmEmail,
       logsKey: this.keys.logs,
       api: this.api.restApi,
       functions: { ...this.api.functions, ...this.jobs.functions },
+      failureQueues: this.jobs.failureQueues,
     });
     this.trail = new AccountTrail(this, "CloudTrail", {
       stage: settings.stage,
@@ -103,7 +109,7 @@ export class CoachVaultStack extends Stack {
       accessLogs: this.data.accessLogs,
       phiBuckets: [this.data.buckets.transcripts, this.data.buckets.checkpoints],
       phiTables: Object.values(this.data.tables),
-      alarmTopic: monitoring.topic,
+      alarmTopic: this.monitoring.topic,
     });
   }
 }

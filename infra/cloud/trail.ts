@@ -142,7 +142,10 @@ export class AccountTrail extends Construct {
   }
 }
 
-/** The CIS AWS Foundations metric filters for what a HIPAA reviewer asks to be alarmed on. */
+/**
+ * The CIS AWS Foundations metric filters for what a HIPAA reviewer asks to be alarmed on, and the guards
+ * of the audit trail's append-only protection.
+ */
 export const TRAIL_ALARMS = {
   UnauthorizedApiCalls: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
   KmsKeyDisabledOrScheduledForDeletion:
@@ -157,4 +160,15 @@ export const TRAIL_ALARMS = {
   CloudTrailChanges:
     "{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || " +
     "($.eventName = StartLogging) || ($.eventName = StopLogging) || ($.eventName = PutEventSelectors) }",
+  // The audit table's append-only resource policy (data.ts) loosened or removed, on any table of the account.
+  DynamoDbResourcePolicyChanges:
+    "{ ($.eventSource = dynamodb.amazonaws.com) && " +
+    "(($.eventName = PutResourcePolicy) || ($.eventName = DeleteResourcePolicy)) }",
+  // The live witness blinded: a table's stream turned off, or a stream's event source mapping deleted or disabled.
+  AuditWitnessDisabled:
+    "{ (($.eventSource = dynamodb.amazonaws.com) && ($.eventName = UpdateTable) && " +
+    "($.requestParameters.streamSpecification.streamEnabled IS FALSE)) || " +
+    // Lambda's event names carry an API version suffix (DeleteEventSourceMapping20150331): matched by prefix.
+    "(($.eventSource = lambda.amazonaws.com) && (($.eventName = %^DeleteEventSourceMapping%) || " +
+    "(($.eventName = %^UpdateEventSourceMapping%) && ($.requestParameters.enabled IS FALSE)))) }",
 } as const;

@@ -42,7 +42,9 @@ function report(result: OrgVerification): string[] {
   const index = result.indexProblem;
   if (index)
     lines.push(
-      `disclosure index: entry ${index.chain} #${index.seq} is missing from client ${index.clientId}'s accounting`,
+      index.problem === "index-attribute"
+        ? `index: entry ${index.chain} #${index.seq} has attribute '${index.attribute}' that its entry does not imply`
+        : `disclosure index: entry ${index.chain} #${index.seq} is missing from client ${index.clientId}'s accounting`,
     );
   const bad = result.entryProblem;
   lines.push(
@@ -51,7 +53,7 @@ function report(result: OrgVerification): string[] {
       : pinned
         ? `Audit trail of ${result.orgId} is NOT intact: it no longer matches checkpoint #${pinned.checkpoint} (${pinned.problem}).`
         : index
-          ? `Audit chains of ${result.orgId} are intact, but its accounting of disclosures was tampered with.`
+          ? `Audit chains of ${result.orgId} are intact, but their indexes were tampered with.`
           : `Audit trail of ${result.orgId} is intact ${start}: ${result.entries} entries in ${result.chains.length} chains.`,
   );
   return lines;

@@ -14,8 +14,9 @@ import { ServiceError, startJsonProtocolServer } from "./json-protocol";
 
 /**
  * Local stand-in for the KMS operations CoachVault uses (GenerateDataKey, Encrypt, Decrypt, Sign,
- * GetPublicKey), speaking KMS's JSON protocol so production code runs unchanged against it. Key
- * material lives in `<dir>/kms/keys.json`. It binds ciphertexts to their encryption context as KMS does.
+ * GetPublicKey, and CreateKey for tests that need a key of their own, such as a forger's), speaking
+ * KMS's JSON protocol so production code runs unchanged against it. Key material lives in
+ * `<dir>/kms/keys.json`. It binds ciphertexts to their encryption context as KMS does.
  */
 type SymmetricKey = { spec: "SYMMETRIC_DEFAULT"; material: string };
 type SigningKey = { spec: "ECC_NIST_P256"; privateKeyPem: string };
@@ -29,22 +30,28 @@ export const LOCAL_KEY_ALIASES = {
 
 const MAGIC = Buffer.from("CVK1");
 
+const newKey = (spec: "SYMMETRIC_DEFAULT" | "ECC_NIST_P256"): SymmetricKey | SigningKey =>
+  spec === "SYMMETRIC_DEFAULT"
+    ? { spec, material: randomBytes(32).toString("base64") }
+    : {
+        spec,
+        privateKeyPem: generateKeyPairSync("ec", { namedCurve: "P-256" })
+          .privateKey.export({ type: "pkcs8", format: "pem" })
+          .toString(),
+      };
+
+const saveStore = (file: string, store: KeyStore) =>
+  writeFileSync(file, JSON.stringify(store, null, 2), { mode: 0o600 });
+
 function loadStore(file: string): KeyStore {
   if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as KeyStore;
   const dataKey = randomUUID();
   const signingKey = randomUUID();
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const store: KeyStore = {
-    keys: {
-      [dataKey]: { spec: "SYMMETRIC_DEFAULT", material: randomBytes(32).toString("base64") },
-      [signingKey]: {
-        spec: "ECC_NIST_P256",
-        privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
-      },
-    },
+    keys: { [dataKey]: newKey("SYMMETRIC_DEFAULT"), [signingKey]: newKey("ECC_NIST_P256") },
     aliases: { [LOCAL_KEY_ALIASES.data]: dataKey, [LOCAL_KEY_ALIASES.auditSigning]: signingKey },
   };
-  writeFileSync(file, JSON.stringify(store, null, 2), { mode: 0o600 });
+  saveStore(file, store);
   return store;
 }
 
@@ -57,7 +64,8 @@ const contextAad = (context: unknown) => {
 
 export async function startLocalKms(dir: string, port: number, region: string) {
   mkdirSync(join(dir, "kms"), { recursive: true });
-  const store = loadStore(join(dir, "kms", "keys.json"));
+  const file = join(dir, "kms", "keys.json");
+  const store = loadStore(file);
   const arn = (id: string) => `arn:aws:kms:${region}:${LOCAL_ACCOUNT}:key/${id}`;
 
   const resolve = (keyRef: unknown) => {
@@ -152,6 +160,28 @@ export async function startLocalKms(dir: string, port: number, region: string) {
         const message = Buffer.from(String(input.Message ?? ""), "base64");
         const signature = sign("sha256", message, { key: privateKey, dsaEncoding: "der" });
         return { KeyId: arn(id), Signature: signature.toString("base64"), SigningAlgorithm: "ECDSA_SHA_256" };
+      },
+      CreateKey: (input) => {
+        const spec = String(input.KeySpec ?? "SYMMETRIC_DEFAULT");
+        const usage = String(input.KeyUsage ?? "ENCRYPT_DECRYPT");
+        const supported =
+          (spec === "SYMMETRIC_DEFAULT" && usage === "ENCRYPT_DECRYPT") ||
+          (spec === "ECC_NIST_P256" && usage === "SIGN_VERIFY");
+        if (!supported)
+          throw new ServiceError("UnsupportedOperationException", "key spec not served locally");
+        const id = randomUUID();
+        store.keys[id] = newKey(spec as "SYMMETRIC_DEFAULT" | "ECC_NIST_P256");
+        saveStore(file, store);
+        return {
+          KeyMetadata: {
+            KeyId: id,
+            Arn: arn(id),
+            KeySpec: spec,
+            KeyUsage: usage,
+            Enabled: true,
+            KeyState: "Enabled",
+          },
+        };
       },
       GetPublicKey: (input) => {
         const { id, privateKey } = signing(input.KeyId);

@@ -12,7 +12,12 @@ import {
   SetUserPoolMfaConfigCommand,
   VerifySoftwareTokenCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { CreateTableCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ListTablesCommand,
+  UpdateTableCommand,
+} from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { TOTP } from "otpauth";
@@ -26,7 +31,14 @@ export async function provisionTables(names: Record<TableName, string>): Promise
   const existing = new Set((await aws("dynamo").send(new ListTablesCommand({}))).TableNames ?? []);
   for (const [logical, table] of Object.entries(TABLES) as [TableName, (typeof TABLES)[TableName]][]) {
     const name = names[logical];
-    if (existing.has(name)) continue;
+    const stream = "stream" in table ? { StreamEnabled: true, StreamViewType: table.stream } : undefined;
+    if (existing.has(name)) {
+      // A table made before it had a stream (data kept in .local across versions) gets one now.
+      const described = await aws("dynamo").send(new DescribeTableCommand({ TableName: name }));
+      if (stream && !described.Table?.StreamSpecification?.StreamEnabled)
+        await aws("dynamo").send(new UpdateTableCommand({ TableName: name, StreamSpecification: stream }));
+      continue;
+    }
     const attributes = new Map<string, "S" | "N">();
     const keys = [table.partitionKey, ...("sortKey" in table ? [table.sortKey] : [])];
     const indexes = "indexes" in table ? table.indexes : [];
@@ -37,6 +49,7 @@ export async function provisionTables(names: Record<TableName, string>): Promise
       new CreateTableCommand({
         TableName: name,
         BillingMode: "PAY_PER_REQUEST",
+        ...(stream && { StreamSpecification: stream }),
         AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
           AttributeName,
           AttributeType,

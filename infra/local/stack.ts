@@ -29,6 +29,7 @@ import {
   seedUsers,
 } from "./provision";
 import { startS3rver } from "./s3";
+import { type StreamPollerOptions, startStreamPoller } from "./streams";
 
 /**
  * The whole local stack behind `npm start`, the test run's global setup and the benchmarks: real
@@ -109,7 +110,14 @@ export function useLocalStack(endpoints: Endpoints): void {
   resetConfig();
 }
 
-export type StackOptions = { dir: string; fresh: boolean; ports: Ports; allowedOrigins?: readonly string[] };
+export type StackOptions = {
+  dir: string;
+  fresh: boolean;
+  ports: Ports;
+  allowedOrigins?: readonly string[];
+  /** How often stream jobs poll their table's stream (default 1000 ms); 0 runs no stream jobs. */
+  streamPollMs?: number;
+};
 
 export async function startLocalStack(options: StackOptions) {
   const dir = resolve(options.dir);
@@ -231,6 +239,26 @@ export async function startLocalStack(options: StackOptions) {
       loadHandler: async (job) => (await import(`../../functions/${job.handler}.ts`)).handler,
     });
     servers.push(closable(lambda));
+    if (options.streamPollMs !== 0) {
+      const handlers = new Map<string, ReturnType<StreamPollerOptions["loadHandler"]>>();
+      servers.push(
+        await startStreamPoller({
+          jobs: jobList,
+          tables,
+          intervalMs: options.streamPollMs ?? 1000,
+          functionNamePrefix: resourceName(STAGE, ""),
+          stateFile: join(dir, "streams.json"),
+          loadHandler: (job) => {
+            if (!handlers.has(job.id))
+              handlers.set(
+                job.id,
+                import(`../../functions/${job.handler}.ts`).then((module) => module.handler),
+              );
+            return handlers.get(job.id) as ReturnType<StreamPollerOptions["loadHandler"]>;
+          },
+        }),
+      );
+    }
     writeFileSync(endpointsFile(dir), JSON.stringify(endpoints, null, 2));
     return { endpoints, stop };
   } catch (error) {

@@ -3,7 +3,8 @@ import { DEFAULT_PORTS, PORT_VARIABLES, type Ports, startLocalStack } from "./st
 
 /**
  * `npm start`: the local stack in the foreground. `--fresh` starts from empty; `--dir` and the
- * `PORT` / `*_PORT` variables move it (tests and benchmarks run their own stacks side by side).
+ * `PORT` / `*_PORT` variables move it (tests and benchmarks run their own stacks side by side);
+ * `STREAM_POLL_MS` sets how often stream jobs (the audit witness) poll (0: not at all).
  */
 const { values } = parseArgs({
   options: { fresh: { type: "boolean", default: false }, dir: { type: "string", default: ".local" } },
@@ -21,6 +22,7 @@ const stack = await startLocalStack({
   fresh: Boolean(values.fresh),
   ports,
   ...(process.env.ALLOWED_ORIGINS ? { allowedOrigins: process.env.ALLOWED_ORIGINS.split(",") } : {}),
+  ...(process.env.STREAM_POLL_MS ? { streamPollMs: Number(process.env.STREAM_POLL_MS) } : {}),
 }).catch((error: unknown) => {
   console.error(
     `CoachVault local stack failed to start: ${error instanceof Error ? error.message : "unknown error"}`,

@@ -22,6 +22,26 @@ const MAX_ATTEMPTS = 30;
 const MAX_BACKOFF_MS = 400;
 
 export const chainId = (orgId: string, shard: number) => `ORG#${orgId}#SHARD#${shard}`;
+/** Every chain id, as an IAM string pattern (the audit table's resource policy admits puts to chains only). */
+export const CHAIN_ID_PATTERN = "ORG#*#SHARD#*";
+/** The chain an id names, or undefined for a key that is no chain's. */
+export function parseChainId(chain: string): { orgId: string; shard: number } | undefined {
+  const match = /^ORG#([a-z0-9-]{1,63})#SHARD#(\d{1,2})$/.exec(chain);
+  return match ? { orgId: match[1] as string, shard: Number(match[2]) } : undefined;
+}
+/** Every attribute an audit item may carry: the chain's (keys, link, hash, text) and the index attributes. */
+export const AUDIT_ITEM_ATTRIBUTES = [
+  "pk",
+  "seq",
+  "prevHash",
+  "hash",
+  "entry",
+  "time",
+  "at",
+  "org",
+  "actor",
+  "action",
+] as const;
 
 /** An entry's place in time order, unique across the org's chains: the sort key of the audit indexes. */
 export const entryPosition = (time: string, chain: string, seq: number) =>
@@ -40,6 +60,22 @@ export const subjectsOf = (entry: AuditEntry) => [
 ];
 
 /**
+ * The index attributes an audit item carries beside its hashed text, for the byOrg and byActor indexes.
+ * They are not part of the hash, but every one of them follows from the entry and its place in the chain,
+ * so the verifier and the witness recompute them and name any that differ.
+ */
+export function indexAttributes(entry: AuditEntry, chain: string, seq: number) {
+  const orgId = entry.actor.orgId;
+  return {
+    time: entry.time,
+    at: entryPosition(entry.time, chain, seq),
+    org: orgIndexKey(orgId),
+    actor: actorIndexKey(orgId, entry.actor.id),
+    action: entry.action,
+  };
+}
+
+/**
  * The audit item and its index pointers for one attempt. The index attributes and pointers are not part
  * of the hash: they only find entries, and whatever they find is checked against the chain.
  */
@@ -53,25 +89,15 @@ function auditItems(
 ) {
   const { TABLE_AUDIT, TABLE_RECORDS } = getConfig();
   const orgId = entry.actor.orgId;
-  const at = entryPosition(entry.time, chain, seq);
+  const index = indexAttributes(entry, chain, seq);
   const audit: TransactItem = {
     Put: {
       TableName: TABLE_AUDIT,
-      Item: {
-        pk: chain,
-        seq,
-        prevHash,
-        hash,
-        entry: canonical,
-        time: entry.time,
-        at,
-        org: orgIndexKey(orgId),
-        actor: actorIndexKey(orgId, entry.actor.id),
-        action: entry.action,
-      },
+      Item: { pk: chain, seq, prevHash, hash, entry: canonical, ...index },
       ConditionExpression: "attribute_not_exists(pk)",
     },
   };
+  const at = index.at;
   const pointers: TransactItem[] = subjectsOf(entry).map((clientId) => ({
     Put: { TableName: TABLE_RECORDS, Item: { pk: disclosurePartition(orgId, clientId), sk: at, chain, seq } },
   }));

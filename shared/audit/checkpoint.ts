@@ -1,18 +1,24 @@
 import { createHash, createPublicKey, type KeyObject, verify } from "node:crypto";
 import { GetPublicKeyCommand, SignCommand } from "@aws-sdk/client-kms";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+} from "@aws-sdk/client-s3";
 import canonicalize from "canonicalize";
 import { aws } from "../aws";
 import { ConfigError, getConfig, MAX_AUDIT_SHARDS } from "../config";
 import { chainHead, chainId } from "./chain";
 import { GENESIS_HASH } from "./entry";
-import type { StoredEntry } from "./verify";
+import { requireWitnessAgreement, witnessedHeads } from "./witness";
 
 /**
  * Signed checkpoints of an org's audit chains: every chain's head (sequence and hash), a Merkle root
  * over them, the hash of the previous checkpoint, signed with a KMS asymmetric key (ECDSA P-256) and
  * written to the checkpoint bucket (Object Lock, compliance mode, in the cloud). A checkpoint pins
- * the chains: rewriting a chain's tail consistently, or cutting it short, no longer matches.
+ * the chains: rewriting a chain's tail consistently, or cutting it short, no longer matches. A chain
+ * that contradicts a head the live witness saw is never checkpointed (`witness.ts`).
  */
 export type ChainHead = { chain: string; seq: number; hash: string };
 export type Checkpoint = {
@@ -92,19 +98,6 @@ async function readCheckpoint(key: string): Promise<SignedCheckpoint> {
   return JSON.parse(await (object.Body?.transformToString() ?? "{}")) as SignedCheckpoint;
 }
 
-/**
- * The org's checkpoints from number `from` (or only the newest) on, in order. One listing; only the
- * checkpoints asked for are fetched.
- */
-export async function listCheckpoints(
-  orgId: string,
-  from: number | "latest" = 1,
-): Promise<SignedCheckpoint[]> {
-  const keys = await checkpointKeys(orgId);
-  const wanted = from === "latest" ? keys.slice(-1) : keys.filter((key) => numberOf(key) >= from);
-  return Promise.all(wanted.map(readCheckpoint));
-}
-
 /** Builds, signs and stores the org's next checkpoint. */
 export async function writeCheckpoint(orgId: string, now = new Date()): Promise<SignedCheckpoint> {
   return (await nextCheckpoint(orgId, now, false)) as SignedCheckpoint;
@@ -124,7 +117,10 @@ async function nextCheckpoint(
   const last = (await checkpointKeys(orgId)).at(-1);
   const previous = last ? await readCheckpoint(last) : undefined;
   const shards = shardsToCover(previous ? [previous] : []);
+  // The witness's heads first: it records only entries already stored, so none can be ahead of a chain read after.
+  const witnessed = await witnessedHeads(Array.from({ length: shards }, (_, shard) => chainId(orgId, shard)));
   const heads = await Promise.all(Array.from({ length: shards }, (_, shard) => head(orgId, shard)));
+  await requireWitnessAgreement(orgId, witnessed, heads);
   const root = merkleRoot(heads);
   if (onlyIfChanged && root === (previous?.checkpoint.merkleRoot ?? merkleRoot([]))) return undefined;
   const checkpoint: Checkpoint = {
@@ -165,62 +161,142 @@ async function nextCheckpoint(
 
 export type CheckpointProblem = {
   checkpoint: number;
-  problem: "signature" | "link" | "merkle" | "head-mismatch" | "truncated";
+  problem: "replaced" | "deleted" | "signature" | "link" | "merkle" | "head-mismatch" | "truncated";
   chain?: string;
 };
 
-/** Entries of one chain from sequence `first` on (all of it from genesis, or from a checkpoint's head). */
-export type ChainSpan = { first: number; entries: readonly StoredEntry[] };
+/** One checkpoint object as the versioned bucket lists it: its latest version, and how many it has. */
+export type CheckpointObject = {
+  key: string;
+  number: number;
+  /** The version read and reported ("null" where the bucket keeps no versions, as S3 names those). */
+  versionId: string;
+  /** Versions and delete markers under the key: a checkpoint is written once, so more than one means it was replaced. */
+  versions: number;
+  /** The latest version is a delete marker: the checkpoint was removed from the listing. */
+  deleted: boolean;
+};
+
+type Listed = { Key?: string; VersionId?: string; IsLatest?: boolean };
 
 /**
- * Checks a run of consecutive checkpoints against each other and against the chains: every signature
- * (with the key's public half from KMS), every link to the previous checkpoint (the first one's only
- * when the run starts at genesis), every Merkle root, and that each chain still holds, at each
- * checkpointed sequence, exactly the checkpointed hash. Returns the first problem, or undefined.
+ * The org's checkpoint objects after `afterKey` (all of them without it), oldest first, with their
+ * versions (ListObjectVersions pages, following a key whose versions span two pages).
  */
-export async function verifyCheckpointRun(
+export async function* checkpointObjects(orgId: string, afterKey?: string): AsyncGenerator<CheckpointObject> {
+  const { bucket } = checkpointSettings();
+  let current: CheckpointObject | undefined;
+  let keyMarker = afterKey;
+  let versionIdMarker: string | undefined;
+  do {
+    const out = await aws("s3").send(
+      new ListObjectVersionsCommand({
+        Bucket: bucket,
+        Prefix: `${orgId}/checkpoints/`,
+        KeyMarker: keyMarker,
+        VersionIdMarker: versionIdMarker,
+      }),
+    );
+    const listed = [
+      ...(out.Versions ?? []).map((version: Listed) => ({ ...version, marker: false })),
+      ...(out.DeleteMarkers ?? []).map((marker: Listed) => ({ ...marker, marker: true })),
+    ].sort((a, b) => (String(a.Key) < String(b.Key) ? -1 : String(a.Key) > String(b.Key) ? 1 : 0));
+    for (const version of listed) {
+      const key = String(version.Key);
+      if (current && current.key !== key) {
+        yield current;
+        current = undefined;
+      }
+      current ??= { key, number: numberOf(key), versionId: "null", versions: 0, deleted: false };
+      current.versions++;
+      if (version.IsLatest) {
+        current.versionId = version.VersionId ?? "null";
+        current.deleted = version.marker;
+      }
+    }
+    keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+    versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+  } while (keyMarker);
+  if (current) yield current;
+}
+
+/** The checkpoint in exactly the version listed (not whatever is latest by the time it is read); undefined if it is not one. */
+export async function readCheckpointVersion(object: CheckpointObject): Promise<SignedCheckpoint | undefined> {
+  const { bucket } = checkpointSettings();
+  const out = await aws("s3").send(
+    new GetObjectCommand({
+      Bucket: bucket,
+      Key: object.key,
+      ...(object.versionId !== "null" && { VersionId: object.versionId }),
+    }),
+  );
+  try {
+    const signed = JSON.parse(await (out.Body?.transformToString() ?? "")) as SignedCheckpoint;
+    return signed?.checkpoint && Array.isArray(signed.checkpoint.heads) ? signed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The keys checkpoints may be signed with, by ARN: the configured one, and the retired ones the
+ * configuration still names (a replaced signing key keeps its older checkpoints verifying). Never the key
+ * a checkpoint names: a checkpoint naming any other key fails its signature check.
+ */
+export type SigningKeys = ReadonlyMap<string, KeyObject>;
+
+export async function configuredSigningKeys(): Promise<SigningKeys> {
+  const { signingKeyId, KMS_AUDIT_RETIRED_SIGNING_KEY_IDS } = checkpointSettings();
+  const keys = await Promise.all(
+    [signingKeyId, ...KMS_AUDIT_RETIRED_SIGNING_KEY_IDS].map(async (keyId) => {
+      const out = await aws("kms").send(new GetPublicKeyCommand({ KeyId: keyId }));
+      const publicKey = createPublicKey({
+        key: Buffer.from(out.PublicKey ?? []),
+        format: "der",
+        type: "spki",
+      });
+      return [out.KeyId ?? keyId, publicKey] as const;
+    }),
+  );
+  return new Map(keys);
+}
+
+/** The checkpoint that precedes the next one in a run: its number and hash. */
+export type PreviousCheckpoint = { number: number; hash: string };
+
+/**
+ * Checks one checkpoint of a run on its own and against the one before: a single version of its object,
+ * a configured key named and its signature valid under it, the org, its number and link (for the first
+ * of a run only when the run starts at genesis), and its Merkle root. Its pinned heads are checked against
+ * the chains by the verifier as it reads them.
+ */
+export function checkpointProblem(
   orgId: string,
-  run: readonly SignedCheckpoint[],
-  chains: ReadonlyMap<string, ChainSpan>,
+  object: CheckpointObject,
+  signed: SignedCheckpoint | undefined,
+  keys: SigningKeys,
+  previous: PreviousCheckpoint | undefined,
   fromGenesis: boolean,
-): Promise<CheckpointProblem | undefined> {
-  const keys = new Map<string, KeyObject>();
-  let previous: Checkpoint | undefined;
-  for (const signed of run) {
-    const { checkpoint } = signed;
-    const at = { checkpoint: checkpoint.number };
-    const key = keys.get(signed.keyId) ?? (await publicKey(signed.keyId));
-    keys.set(signed.keyId, key);
-    const genuine = verify(
+): CheckpointProblem | undefined {
+  const at = { checkpoint: object.number };
+  if (object.deleted) return { ...at, problem: "deleted" };
+  if (object.versions > 1) return { ...at, problem: "replaced" };
+  if (!signed) return { ...at, problem: "signature" };
+  const { checkpoint } = signed;
+  const key = keys.get(String(signed.keyId));
+  const genuine =
+    key !== undefined &&
+    verify(
       "sha256",
       Buffer.from(canonical(checkpoint)),
       key,
-      Buffer.from(signed.signature, "base64"),
+      Buffer.from(String(signed.signature), "base64"),
     );
-    if (!genuine || checkpoint.orgId !== orgId) return { ...at, problem: "signature" };
-    const expectedLink = previous
-      ? checkpointHash(previous)
-      : fromGenesis
-        ? GENESIS_HASH
-        : checkpoint.previous;
-    const expectedNumber = previous ? previous.number + 1 : fromGenesis ? 1 : checkpoint.number;
-    if (checkpoint.previous !== expectedLink || checkpoint.number !== expectedNumber)
-      return { ...at, problem: "link" };
-    if (merkleRoot(checkpoint.heads) !== checkpoint.merkleRoot) return { ...at, problem: "merkle" };
-    for (const pinned of checkpoint.heads) {
-      const span = chains.get(pinned.chain);
-      if (pinned.seq === 0 || !span || pinned.seq < span.first) continue;
-      const entry = span.entries[pinned.seq - span.first];
-      if (!entry || Number(entry.seq) !== pinned.seq)
-        return { ...at, problem: "truncated", chain: pinned.chain };
-      if (entry.hash !== pinned.hash) return { ...at, problem: "head-mismatch", chain: pinned.chain };
-    }
-    previous = checkpoint;
-  }
+  if (!genuine || checkpoint.orgId !== orgId) return { ...at, problem: "signature" };
+  const expectedLink = previous ? previous.hash : fromGenesis ? GENESIS_HASH : checkpoint.previous;
+  const expectedNumber = previous ? previous.number + 1 : fromGenesis ? 1 : checkpoint.number;
+  const misplaced = checkpoint.number !== expectedNumber || checkpoint.number !== object.number;
+  if (checkpoint.previous !== expectedLink || misplaced) return { ...at, problem: "link" };
+  if (merkleRoot(checkpoint.heads) !== checkpoint.merkleRoot) return { ...at, problem: "merkle" };
   return undefined;
-}
-
-async function publicKey(keyId: string): Promise<KeyObject> {
-  const out = await aws("kms").send(new GetPublicKeyCommand({ KeyId: keyId }));
-  return createPublicKey({ key: Buffer.from(out.PublicKey ?? []), format: "der", type: "spki" });
 }

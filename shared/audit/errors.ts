@@ -16,3 +16,10 @@ export class AuditIncompleteError extends AppError {
     );
   }
 }
+
+/** A chain no longer holds what the live witness saw: it is not checkpointed (see shared/audit/witness.ts). */
+export class WitnessContradictedError extends AppError {
+  constructor() {
+    super("AUDIT_WITNESS_CONTRADICTED", "integrity", "The audit trail no longer holds what its witness saw.");
+  }
+}

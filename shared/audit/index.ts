@@ -13,6 +13,7 @@ export {
   chainId,
   forgetChainPositions,
   type GuardedItem,
+  parseChainId,
   type TransactItem,
 } from "./chain";
 export {
@@ -20,14 +21,13 @@ export {
   type CheckpointProblem,
   checkpointHash,
   checkpointIfChanged,
-  listCheckpoints,
   merkleRoot,
   type SignedCheckpoint,
   writeCheckpoint,
 } from "./checkpoint";
 export { type PhiFields, phiFields, phiFieldsIn, recordingAppends, unnamedPhi } from "./disclosure";
 export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
-export { AuditIncompleteError, CheckpointNotFoundError } from "./errors";
+export { AuditIncompleteError, CheckpointNotFoundError, WitnessContradictedError } from "./errors";
 export {
   DisclosurePosition,
   EntryPosition,
@@ -38,5 +38,22 @@ export {
   queryEntries,
 } from "./query";
 export { readChain, readOrgChains } from "./read";
+export {
+  advanceVerification,
+  beginVerification,
+  checkpointExists,
+  type OrgVerification,
+  type VerificationProgress,
+  type VerifyFrom,
+  verificationReport,
+  verifyOrg,
+} from "./verifier";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";
-export { type OrgVerification, type VerifyFrom, verifyOrg } from "./verify-org";
+export {
+  AUDIT_CHAIN_BROKEN,
+  AUDIT_TAMPER_DETECTED,
+  checkInsert,
+  recordHeads,
+  type WitnessedHead,
+  witnessedHeads,
+} from "./witness";

@@ -8,25 +8,43 @@ export type ChainStart = { seq: number; previousHash: string };
 const GENESIS: ChainStart = { seq: 1, previousHash: GENESIS_HASH };
 
 /**
- * Checks one chain from `start`: consecutive sequence numbers without gaps, each entry linked to the
- * previous hash, each hash recomputed from the canonical entry. Returns the first problem, or undefined.
+ * Where the check of one chain stands between pages: the next sequence number expected, the hash it must
+ * link to (absent before the first entry read from a checkpointed head, whose stored link the checkpoint
+ * vouches for), and the first problem found.
  */
+export type ChainCursor = { next: number; previousHash?: string; problem?: ChainProblem };
+
+/**
+ * Checks the next entries of one chain from its cursor and moves the cursor past them: consecutive
+ * sequence numbers without gaps, each entry linked to the previous hash, each hash recomputed from the
+ * stored text. Only the first problem is kept; after it the check goes on from the stored entries.
+ */
+export function advanceChain(cursor: ChainCursor, entries: readonly StoredEntry[]): void {
+  for (const stored of entries) {
+    const seq = Number(stored.seq);
+    const previous = cursor.previousHash ?? stored.prevHash;
+    if (!cursor.problem) {
+      const at = { chain: stored.pk, seq };
+      if (seq !== cursor.next) cursor.problem = { ...at, problem: "gap" };
+      else if (stored.prevHash !== previous) cursor.problem = { ...at, problem: "link" };
+      // The hash covers the stored text byte for byte (the writer stored it RFC 8785-canonical), so any
+      // change to it shows here without parsing it.
+      else if (chainHash(previous, seq, stored.entry) !== stored.hash)
+        cursor.problem = { ...at, problem: "hash" };
+    }
+    cursor.next = seq + 1;
+    cursor.previousHash = stored.hash;
+  }
+}
+
+/** Checks one chain held in memory from `start`; returns the first problem, or undefined. */
 export function verifyChain(
   entries: readonly StoredEntry[],
   start: ChainStart = GENESIS,
 ): ChainProblem | undefined {
-  let previous = start.previousHash;
-  for (let index = 0; index < entries.length; index++) {
-    const stored = entries[index] as StoredEntry;
-    const at = { chain: stored.pk, seq: stored.seq };
-    if (stored.seq !== start.seq + index) return { ...at, problem: "gap" };
-    if (stored.prevHash !== previous) return { ...at, problem: "link" };
-    // The hash covers the stored text byte for byte (the writer stored it RFC 8785-canonical), so any
-    // change to it shows here without parsing it; parsing every entry would cut verification speed ~6x.
-    if (chainHash(previous, stored.seq, stored.entry) !== stored.hash) return { ...at, problem: "hash" };
-    previous = stored.hash;
-  }
-  return undefined;
+  const cursor: ChainCursor = { next: start.seq, previousHash: start.previousHash };
+  advanceChain(cursor, entries);
+  return cursor.problem;
 }
 
 export type ChainReport = { chain: string; entries: number; problem?: ChainProblem };

@@ -5,6 +5,7 @@ const REQUIRED = {
   TABLE_RECORDS: "records",
   TABLE_KEYS: "keys",
   TABLE_AUDIT: "audit",
+  TABLE_WITNESS: "witness",
   BUCKET_TRANSCRIPTS: "transcripts",
   KMS_DATA_KEY_ID: "alias/data",
   USER_POOL_ID: "pool",

@@ -35,6 +35,8 @@ const ConfigSchema = z.object({
   TABLE_RECORDS: z.string().min(3),
   TABLE_KEYS: z.string().min(3),
   TABLE_AUDIT: z.string().min(3),
+  /** The chain heads the live witness has seen (written by the witness only). */
+  TABLE_WITNESS: z.string().min(3),
   BUCKET_TRANSCRIPTS: z.string().min(3),
   /** How long an emergency (break-glass) grant lasts. */
   BREAK_GLASS_MINUTES: z.coerce.number().int().min(5).max(240).default(60),
@@ -47,6 +49,8 @@ const ConfigSchema = z.object({
   KMS_DATA_KEY_ID: z.string().min(1),
   /** Signs audit checkpoints; only the checkpoint writer and verifier need these two. */
   KMS_AUDIT_SIGNING_KEY_ID: z.string().min(1).optional(),
+  /** Signing keys replaced by KMS_AUDIT_SIGNING_KEY_ID whose checkpoints still verify (comma-separated). */
+  KMS_AUDIT_RETIRED_SIGNING_KEY_IDS: csv,
   BUCKET_CHECKPOINTS: z.string().min(3).optional(),
   CHECKPOINT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(2555),
   USER_POOL_ID: z.string().min(1),
@@ -59,6 +63,10 @@ const ConfigSchema = z.object({
   DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),
   AUDIT_SHARDS: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(32),
+  /** Entries the verifier reads per query (one page: checked, then its progress saved). */
+  AUDIT_VERIFY_PAGE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  /** Chains (and checkpoint reads) the verifier works on at once. */
+  AUDIT_VERIFY_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

@@ -44,6 +44,7 @@ beforeAll(() => {
     TABLE_RECORDS: "records",
     TABLE_KEYS: "keys",
     TABLE_AUDIT: "audit",
+    TABLE_WITNESS: "witness",
     BUCKET_TRANSCRIPTS: "transcripts",
     KMS_DATA_KEY_ID: "key",
     USER_POOL_ID: "pool",

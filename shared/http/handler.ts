@@ -92,7 +92,7 @@ const errorMapper = (): Middleware => ({
 function corsFromConfig(): Middleware {
   let cors: ReturnType<typeof httpCors> | undefined;
   const get = () => {
-    cors ??= httpCors({ origins: getConfig().ALLOWED_ORIGINS, exposeHeaders: "X-Request-Id" });
+    cors ??= httpCors({ origins: getConfig().ALLOWED_ORIGINS, exposeHeaders: "X-Request-Id, Location" });
     return cors;
   };
   return {

@@ -21,6 +21,11 @@ export type Permission =
   | "keys:create"
   | "audit:append"
   | "audit:read"
+  /** Read the audit table's stream (the live witness's event source). */
+  | "audit:stream"
+  /** The heads the live witness has seen: only the witness writes them; the checkpoint job reads them. */
+  | "witness:read"
+  | "witness:write"
   | "checkpoints:read"
   | "checkpoints:write"
   | "kms:sign-checkpoints"

@@ -1,7 +1,8 @@
-import type { Context } from "aws-lambda";
+import type { Context, DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { jobMeta } from "../audit/build";
 import { ServiceUnavailableError } from "../errors";
-import { createJob } from ".";
+import { createJob, processStream } from ".";
 
 const context = {
   awsRequestId: "req-7",
@@ -33,5 +34,39 @@ describe("createJob", () => {
       throw new TypeError("bug");
     });
     await expect(broken({}, context)).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+describe("processStream", () => {
+  const record = (sequence: string) =>
+    ({ eventName: "INSERT", dynamodb: { SequenceNumber: sequence, Keys: {} } }) as unknown as DynamoDBRecord;
+  const job = { service: "job:witness", meta: jobMeta("r", "job:witness"), remainingMs: () => 1000 };
+
+  it("hands records over one after another and reports the ones that failed, so the stream delivers them again", async () => {
+    const seen: string[] = [];
+    let finished = false;
+    const response = await processStream("witness", { Records: ["1", "2", "3"].map(record) }, job, () => ({
+      record: async (change) => {
+        const sequence = change.dynamodb?.SequenceNumber as string;
+        seen.push(sequence);
+        if (sequence === "2") throw new ServiceUnavailableError();
+      },
+      finish: async () => {
+        finished = true;
+      },
+    }));
+    expect(seen).toEqual(["1", "2", "3"]);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: "2" }]);
+    expect(finished).toBe(true);
+  });
+
+  it("a batch whose finish fails fails whole", async () => {
+    const failing = processStream("witness", { Records: [record("1")] }, job, () => ({
+      record: async () => undefined,
+      finish: async () => {
+        throw new ServiceUnavailableError();
+      },
+    }));
+    await expect(failing).rejects.toBeInstanceOf(ServiceUnavailableError);
   });
 });

@@ -1,7 +1,8 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import middy from "@middy/core";
-import type { Context } from "aws-lambda";
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { jobMeta, type RequestMeta } from "../audit/build";
 import { aws } from "../aws";
 import { getConfig } from "../config";
@@ -40,20 +41,70 @@ export function invocationFor(
   } satisfies JobInvocation;
 }
 
+/** The one error policy: a typed error logged by code (a retryable one as a warning), anything else as unexpected. */
+function logFailure(jobId: string, error: unknown, what = "job failed") {
+  if (error instanceof AppError) {
+    const log = error.kind === "unavailable" ? logger.warn : logger.error;
+    log.call(logger, what, { job: jobId, code: error.code, error });
+  } else {
+    logger.error(`${what} unexpectedly`, { job: jobId, error: error ?? { name: "unknown" } });
+  }
+}
+
 export function createJob<E, R>(jobId: string, run: JobRun<E, R>) {
   return middy<E, R, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use({
-      onError: ({ error }) => {
-        if (error instanceof AppError) {
-          const log = error.kind === "unavailable" ? logger.warn : logger.error;
-          log.call(logger, "job failed", { job: jobId, code: error.code, error });
-        } else {
-          logger.error("job failed unexpectedly", { job: jobId, error: error ?? { name: "unknown" } });
-        }
-      },
-    })
+    .use({ onError: ({ error }) => logFailure(jobId, error) })
     .handler((event, context) => run(event, invocationFor(jobId, context)));
+}
+
+/**
+ * What a stream job does with one batch: each record in order (a record that throws is reported as
+ * failed, and the stream delivers it and those after it again), then `finish` once the batch has been
+ * gone through (a `finish` that throws fails the whole batch).
+ */
+export type StreamBatch = {
+  record: (record: DynamoDBRecord) => Promise<void>;
+  finish?: () => Promise<void>;
+};
+
+/**
+ * A batch of stream records through a job's batch handler, records one after another with partial batch
+ * failures (`@aws-lambda-powertools/batch`): the inner function of `createStreamHandler`, which local
+ * pollers and tests call directly.
+ */
+export async function processStream(
+  jobId: string,
+  event: DynamoDBStreamEvent,
+  job: JobInvocation,
+  startBatch: (job: JobInvocation) => StreamBatch,
+): Promise<DynamoDBBatchResponse> {
+  const batch = startBatch(job);
+  const handle = async (record: DynamoDBRecord) => {
+    try {
+      await batch.record(record);
+    } catch (error) {
+      logFailure(jobId, error, "stream record failed");
+      throw error;
+    }
+  };
+  // A processor per batch: it keeps the batch's state, and the local poller may run batches side by side.
+  const response = await processPartialResponse(
+    event,
+    handle,
+    new BatchProcessor(EventType.DynamoDBStreams),
+    { processInParallel: false },
+  );
+  await batch.finish?.();
+  return response;
+}
+
+/** `createJob` for a stream trigger: the Lambda handler an event source mapping invokes with a batch. */
+export function createStreamHandler(jobId: string, startBatch: (job: JobInvocation) => StreamBatch) {
+  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use({ onError: ({ error }) => logFailure(jobId, error) })
+    .handler((event, context) => processStream(jobId, event, invocationFor(jobId, context), startBatch));
 }
 
 /** A job's function name: `FUNCTION_NAME_PREFIX` + its id in `functions/jobs.ts`. */

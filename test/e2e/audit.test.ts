@@ -212,17 +212,79 @@ describe("org-wide audit query", () => {
   });
 });
 
-describe("verification route", () => {
-  it("reports the org intact, from genesis or from the latest checkpoint, and refuses an unknown checkpoint", async () => {
-    const genesis = await api("GET", "/audit/verify?from=genesis", { token: admin });
-    expect(genesis.status).toBe(200);
-    expect(genesis.json).toMatchObject({ orgId: "demo", intact: true, fromCheckpoint: 0 });
-    expect(genesis.json.entries).toBeGreaterThan(0);
-    expect((await api("GET", "/audit/verify", { token: admin })).json.intact).toBe(true);
+describe("verification job", () => {
+  /** Polls a job's status route until the job is no longer running. */
+  async function finished(statusPath: string) {
+    for (let attempt = 0; attempt < 120; attempt++) {
+      const status = await api("GET", statusPath, { token: admin });
+      expect(status.status, status.text).toBe(200);
+      if (status.json.state !== "running") return status.json;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error("verification did not finish");
+  }
+
+  it("starts with 202, a job id and a Location; the status route shows progress, then the report", async () => {
+    const started = await api("GET", "/audit/verify?from=genesis", { token: admin });
+    expect(started.status, started.text).toBe(202);
+    expect(started.json).toMatchObject({
+      state: "running",
+      from: "genesis",
+      progress: { entriesVerified: 0 },
+    });
+    const { jobId } = started.json;
+    expect(started.headers.location).toBe(`verify/${jobId}`);
+    const statusPath = new URL(String(started.headers.location), `${stack.endpoints.apiUrl}/audit/verify`)
+      .pathname;
+    expect(statusPath).toBe(`/audit/verify/${jobId}`);
+    const done = await finished(statusPath);
+    expect(done).toMatchObject({
+      jobId,
+      state: "done",
+      report: { orgId: "demo", intact: true, fromCheckpoint: 0 },
+    });
+    expect(done.report.entries).toBeGreaterThan(0);
+    expect(done.progress).toMatchObject({
+      entriesVerified: done.report.entries,
+      chainsDone: done.report.chains.length,
+    });
+    expect(done.finishedAt >= done.createdAt).toBe(true);
+
+    const latest = await api("GET", "/audit/verify", { token: admin }); // from the latest checkpoint by default
+    expect(latest.status).toBe(202);
+    expect(latest.json.from).toBe("latest");
+    expect((await finished(`/audit/verify/${latest.json.jobId}`)).report.intact).toBe(true);
+  });
+
+  it("refuses an unknown checkpoint at once, a bad query, other roles and other orgs", async () => {
     const missing = await api("GET", "/audit/verify?from=999999", { token: admin });
     expect(missing.status).toBe(404);
     expect(missing.json.error.code).toBe("CHECKPOINT_NOT_FOUND");
     expect((await api("GET", "/audit/verify?from=first", { token: admin })).status).toBe(400);
     expect((await api("GET", "/audit/verify", { token: compliance })).status).toBe(403);
+    const { jobId } = (await api("GET", "/audit/verify", { token: admin })).json;
+    expect((await api("GET", `/audit/verify/${jobId}`, { token: compliance })).status).toBe(403);
+    const otherAdmin = await stack.token("admin@other.example");
+    expect((await api("GET", `/audit/verify/${jobId}`, { token: otherAdmin })).status).toBe(404);
+    expect(
+      (await api("GET", "/audit/verify/00000000-0000-4000-8000-000000000000", { token: admin })).status,
+    ).toBe(404);
+    expect((await api("GET", "/audit/verify/not-a-job", { token: admin })).status).toBe(400);
+  });
+
+  it("starting a job and reading its status are audited, naming the job", async () => {
+    const { jobId } = (await api("GET", "/audit/verify", { token: admin })).json;
+    await api("GET", `/audit/verify/${jobId}`, { token: admin });
+    const own = async (action: string) =>
+      (
+        await api("GET", `/audit/entries?actorId=${idOf("admin@demo.example")}&action=${action}&limit=5`, {
+          token: compliance,
+        })
+      ).json.items as Found[];
+    expect((await own("audit.verify"))[0]?.entry.resource).toEqual({ type: "audit-verification", id: jobId });
+    expect((await own("audit.verify-status"))[0]?.entry.resource).toEqual({
+      type: "audit-verification",
+      id: jobId,
+    });
   });
 });

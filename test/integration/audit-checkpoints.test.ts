@@ -1,3 +1,4 @@
+import { CreateKeyCommand } from "@aws-sdk/client-kms";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
@@ -10,7 +11,6 @@ import {
   canonicalEntry,
   chainHash,
   chainId,
-  listCheckpoints,
   readOrgChains,
   type StoredEntry,
   type VerifyFrom,
@@ -100,9 +100,8 @@ describe("signed checkpoints", () => {
 
   it("catch a forged checkpoint", async () => {
     await append("cp-forge", 6);
-    await writeCheckpoint("cp-forge");
-    const [signed] = await listCheckpoints("cp-forge");
-    const forged = { ...signed, checkpoint: { ...signed?.checkpoint, time: "2020-01-01T00:00:00.000Z" } };
+    const signed = await writeCheckpoint("cp-forge");
+    const forged = { ...signed, checkpoint: { ...signed.checkpoint, time: "2020-01-01T00:00:00.000Z" } };
     await aws("s3").send(
       new PutObjectCommand({
         Bucket: getConfig().BUCKET_CHECKPOINTS,
@@ -114,6 +113,43 @@ describe("signed checkpoints", () => {
       checkpoint: 1,
       problem: "signature",
     });
+  });
+
+  it("catch a checkpoint signed with another key, even one that verifies under the key it names", async () => {
+    await append("cp-key", 4);
+    await writeCheckpoint("cp-key");
+    await append("cp-key", 2);
+    // A forger with a signing key of their own: the checkpoint links, pins the real heads and verifies under
+    // the key it names. Only the key the verifier is configured with (never the checkpoint's) may sign.
+    const forger = await aws("kms").send(
+      new CreateKeyCommand({ KeySpec: "ECC_NIST_P256", KeyUsage: "SIGN_VERIFY" }),
+    );
+    const configured = process.env.KMS_AUDIT_SIGNING_KEY_ID;
+    process.env.KMS_AUDIT_SIGNING_KEY_ID = forger.KeyMetadata?.Arn;
+    resetConfig();
+    try {
+      expect((await writeCheckpoint("cp-key")).keyId).toBe(forger.KeyMetadata?.Arn);
+    } finally {
+      process.env.KMS_AUDIT_SIGNING_KEY_ID = configured;
+      resetConfig();
+    }
+    const result = await verifyOrg("cp-key");
+    expect(result.entryProblem).toBeUndefined();
+    expect(result.checkpointProblem).toEqual({ checkpoint: 2, problem: "signature" });
+    // Each checkpoint's object version is recorded (s3rver keeps no versions: S3 calls those "null").
+    expect(result.checkpointVersions).toEqual([
+      { number: 1, versionId: "null" },
+      { number: 2, versionId: "null" },
+    ]);
+    // Had that key been ours before, retired by configuration, its checkpoints would still verify.
+    process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS = forger.KeyMetadata?.Arn;
+    resetConfig();
+    try {
+      expect(await verifyOrg("cp-key")).toMatchObject({ intact: true, checkpoints: 2 });
+    } finally {
+      delete process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS;
+      resetConfig();
+    }
   });
 
   it("verify from a checkpoint: only the entries after its pinned heads are read, and tampering there is caught", async () => {

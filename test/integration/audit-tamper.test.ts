@@ -139,6 +139,38 @@ describe("tampering with the audit trail", () => {
     expect(await verifyOrg("tamper-index")).toMatchObject({ intact: true });
   });
 
+  describe("catches an index attribute that no longer matches its entry (the hash does not cover them)", () => {
+    type Item = StoredEntry & Record<string, unknown>;
+    const cases: [string, string, (item: Item) => Item][] = [
+      // "entries by user X" no longer finds it …
+      [
+        "actor",
+        "re-keyed to another user",
+        (item) => ({ ...item, actor: "ORG#tamper-attr-actor#USER#someone-else" }),
+      ],
+      // … or drops it altogether: the byActor index is sparse.
+      ["actor", "removed", ({ actor: _, ...item }) => item as Item],
+      ["org", "moved to another org's index", (item) => ({ ...item, org: "ORG#other" })],
+      ["action", "relabelled", (item) => ({ ...item, action: "client.list" })],
+      ["time", "backdated", (item) => ({ ...item, time: "2020-01-01T00:00:00.000Z" })],
+      ["at", "moved in the time order", (item) => ({ ...item, at: `2020-01-01T00:00:00.000Z#${item.pk}#x` })],
+      ["planted", "an attribute no entry implies", (item) => ({ ...item, planted: "ORG#x#USER#y" })],
+    ];
+    it.each(cases)("%s: %s", async (attribute, how, alter) => {
+      const orgId = `tamper-attr-${attribute}-${how.split(" ")[0]}`;
+      const chain = await seededOrg(orgId, 6);
+      const victim = chain[3] as Item;
+      expect(await verifyOrg(orgId)).toMatchObject({ intact: true });
+      await put(alter(victim));
+      const result = await verifyOrg(orgId);
+      expect(result.entryProblem).toBeUndefined(); // the chain itself still verifies …
+      expect(result).toMatchObject({
+        intact: false, // … its index does not
+        indexProblem: { chain: victim.pk, seq: victim.seq, problem: "index-attribute", attribute },
+      });
+    });
+  });
+
   it("a compliance query flags a row whose text no longer matches its hash", async () => {
     const principal = { userId: "tamper-user", orgId: "tamper-rows", role: "coach" as const };
     await appendWithItems(

@@ -29,7 +29,7 @@ async function entryFor(email: string, requestId: string) {
 
 let f: Fixture;
 beforeAll(async () => {
-  f = await richFixture(stack, { heldChanges: true });
+  f = await richFixture(stack, { heldChanges: true, verificationJob: true });
 });
 
 describe("audit entries name exactly the PHI disclosed and written", () => {

@@ -22,6 +22,8 @@ type Fixture = {
   coachId: string;
   userId: string;
   changeId: string;
+  /** A verification job of the demo org. */
+  verificationJobId: string;
 };
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
@@ -158,7 +160,16 @@ const ENTRIES: Record<string, Entry> = {
     action: "audit:read",
     request: (f) => ({ path: `/clients/${f.clientId}/disclosures?limit=5` }),
   },
-  verifyAudit: { scope: "org", action: "audit:verify", request: () => ({ path: "/audit/verify" }) },
+  startAuditVerification: {
+    scope: "org",
+    action: "audit:verify",
+    request: () => ({ path: "/audit/verify" }),
+  },
+  getAuditVerification: {
+    scope: "org-resource",
+    action: "audit:verify",
+    request: (f) => ({ path: `/audit/verify/${f.verificationJobId}` }),
+  },
   listChanges: { scope: "org", action: "change:list", request: () => ({ path: "/changes" }) },
   approveChange: {
     scope: "org-resource",
@@ -267,7 +278,23 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
   }
   const userId = entry.targetUser ? await freshCoach(stack) : "";
   const changeId = entry.change ? await heldChange(stack, clientId) : "";
-  return { clientId, sessionId, noteId, coachId: await assignableCoach(stack), userId, changeId };
+  return {
+    clientId,
+    sessionId,
+    noteId,
+    coachId: await assignableCoach(stack),
+    userId,
+    changeId,
+    verificationJobId: await demoVerificationJob(),
+  };
+}
+
+let verificationJob: Promise<string> | undefined;
+function demoVerificationJob(): Promise<string> {
+  verificationJob ??= token("admin@demo.example").then(
+    async (admin) => (await api("GET", "/audit/verify", { token: admin })).json.jobId as string,
+  );
+  return verificationJob;
 }
 
 // Invitations made by the cells are processed out of band: let them finish before the next file runs.

@@ -21,6 +21,8 @@ export type Fixture = {
   userId: string;
   /** Two held changes (assignments of fresh accounts to the client), when asked for. */
   changeIds: string[];
+  /** A verification job of the demo org, when asked for. */
+  verificationJobId: string;
 };
 export type RouteRequest = { path: string; body?: unknown; as: string };
 
@@ -135,7 +137,8 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
     listDisclosures: (f) => [
       { path: `/clients/${f.clientId}/disclosures?limit=5`, as: "compliance@demo.example" },
     ],
-    verifyAudit: () => [{ path: "/audit/verify", as: "admin@demo.example" }],
+    startAuditVerification: () => [{ path: "/audit/verify", as: "admin@demo.example" }],
+    getAuditVerification: (f) => [{ path: `/audit/verify/${f.verificationJobId}`, as: "admin@demo.example" }],
     listChanges: () => [{ path: "/changes", as: "lead@demo.example" }],
     approveChange: (f) => [{ path: `/changes/${f.changeIds[0]}/approve`, as: "admin@demo.example" }],
     rejectChange: (f) => [{ path: `/changes/${f.changeIds[1]}/reject`, as: "admin@demo.example" }],
@@ -146,7 +149,10 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
  * A client of coach1 (on the lead's team) with consents, a session, a note, a transcript and more PHI
  * (version 2), also assigned to a fresh coach of its own (`userId`); held changes when asked for.
  */
-export async function richFixture(stack: Stack, options: { heldChanges?: boolean } = {}): Promise<Fixture> {
+export async function richFixture(
+  stack: Stack,
+  options: { heldChanges?: boolean; verificationJob?: boolean } = {},
+): Promise<Fixture> {
   const { api } = stack;
   const owner = await stack.token("coach1@demo.example");
   const created = await stack.clientWithRecords(owner, FIXTURE_NAME, [
@@ -171,5 +177,8 @@ export async function richFixture(stack: Stack, options: { heldChanges?: boolean
   const changeIds = options.heldChanges
     ? [await heldChange(stack, created.clientId), await heldChange(stack, created.clientId)]
     : [];
-  return { ...created, userId, coachId, changeIds };
+  const verificationJobId = options.verificationJob
+    ? ((await api("GET", "/audit/verify", { token: admin })).json.jobId as string)
+    : "";
+  return { ...created, userId, coachId, changeIds, verificationJobId };
 }

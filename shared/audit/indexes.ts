@@ -1,0 +1,93 @@
+import { getConfig } from "../config";
+import { batchGet } from "../store/query";
+import { AUDIT_ITEM_ATTRIBUTES, disclosurePartition, indexAttributes, subjectsOf } from "./chain";
+import { type AuditEntry, parseEntry } from "./entry";
+import type { StoredEntry } from "./verify";
+
+/**
+ * What finds an entry without walking its chain: the index attributes on its own item (the byOrg and
+ * byActor indexes) and the disclosure pointers in the records table. Neither is hashed, and the records
+ * table is writable by functions, so both are checked against what each canonical entry implies: an
+ * attribute altered, removed or added (say the `actor` key changed, so that "entries by user X" no longer
+ * finds the entry), or a pointer removed or re-aimed to hide an access from a client's accounting.
+ */
+export type IndexProblem =
+  | { chain: string; seq: number; problem: "index-attribute"; attribute: string }
+  | { chain: string; seq: number; problem: "missing-disclosure"; clientId: string };
+type Pointer = { pk: string; sk: string; chain: string; seq: number };
+
+/** Schema version from which every item carries index attributes and every entry naming a client has a pointer. */
+const INDEXED_FROM_VERSION = 2;
+/** The attributes of every audit item that the chain check covers (keys, link, hash, hashed text). */
+const CHAIN_ATTRIBUTES = new Set<string>(AUDIT_ITEM_ATTRIBUTES.slice(0, 5));
+
+/** The index attributes an item must carry, exactly: version 1 items (before the indexes) carry only `time`. */
+function expectedAttributes(entry: AuditEntry, chain: string, seq: number): Record<string, unknown> {
+  return entry.v < INDEXED_FROM_VERSION ? { time: entry.time } : indexAttributes(entry, chain, seq);
+}
+
+/**
+ * The first attribute of a stored audit item that differs from what its entry implies, that is missing,
+ * or that the item should not carry at all; undefined when the item is consistent. An entry claiming
+ * another org than its chain's is named by its `org`. Text that is not an entry is left to the chain check.
+ */
+export function attributeProblem(
+  orgId: string,
+  item: Readonly<Record<string, unknown>>,
+  entry = parseEntry(String(item.entry)),
+): string | undefined {
+  if (!entry) return undefined;
+  const expected = expectedAttributes(entry, String(item.pk), Number(item.seq));
+  for (const [attribute, value] of Object.entries(expected)) {
+    if (item[attribute] !== value) return attribute;
+  }
+  if (entry.v >= INDEXED_FROM_VERSION && entry.actor.orgId !== orgId) return "org";
+  return Object.keys(item).find((attribute) => !CHAIN_ATTRIBUTES.has(attribute) && !(attribute in expected));
+}
+
+/**
+ * Checks the indexes of a run of entries in one pass (each entry parsed once): every item's index
+ * attributes, then every pointer the entries imply, fetched in batches. Returns the first entry, in the
+ * order given, whose attributes or pointers are wrong.
+ */
+export async function checkIndexes(
+  orgId: string,
+  entries: readonly StoredEntry[],
+): Promise<IndexProblem | undefined> {
+  const expected: (Pointer & { clientId: string })[] = [];
+  const problems: IndexProblem[] = [];
+  for (const stored of entries) {
+    const entry = parseEntry(stored.entry);
+    if (!entry) continue;
+    const at = { chain: stored.pk, seq: Number(stored.seq) };
+    const attribute = attributeProblem(orgId, stored, entry);
+    if (attribute) problems.push({ ...at, problem: "index-attribute", attribute });
+    if (entry.v < INDEXED_FROM_VERSION) continue;
+    const sk = indexAttributes(entry, stored.pk, at.seq).at;
+    for (const clientId of subjectsOf(entry)) {
+      expected.push({ pk: disclosurePartition(orgId, clientId), sk, ...at, clientId });
+    }
+  }
+  const found = await batchGet<Pointer>(
+    getConfig().TABLE_RECORDS,
+    expected.map(({ pk, sk }) => ({ pk, sk })),
+  );
+  const byKey = new Map(found.map((pointer) => [`${pointer.pk}|${pointer.sk}`, pointer]));
+  for (const want of expected) {
+    const pointer = byKey.get(`${want.pk}|${want.sk}`);
+    if (!pointer || pointer.chain !== want.chain || Number(pointer.seq) !== want.seq) {
+      problems.push({
+        chain: want.chain,
+        seq: want.seq,
+        problem: "missing-disclosure",
+        clientId: want.clientId,
+      });
+      break;
+    }
+  }
+  // Entries come in chain order, so the first problem is the one with the lowest position in `entries`.
+  const position = new Map(entries.map((stored, index) => [`${stored.pk}|${stored.seq}`, index]));
+  return problems.sort(
+    (a, b) => (position.get(`${a.chain}|${a.seq}`) ?? 0) - (position.get(`${b.chain}|${b.seq}`) ?? 0),
+  )[0];
+}

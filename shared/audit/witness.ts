@@ -1,0 +1,158 @@
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { aws } from "../aws";
+import { getConfig } from "../config";
+import { logger } from "../log";
+import { batchGet } from "../store/query";
+import { parseChainId } from "./chain";
+import { chainHash, GENESIS_HASH } from "./entry";
+import { WitnessContradictedError } from "./errors";
+import { attributeProblem } from "./indexes";
+
+/**
+ * The live witness's half of the audit trail's protection (the stream job is `functions/audit/
+ * witness.stream.ts`). The audit table is append-only by our code and by its resource policy, but a put
+ * can still overwrite an item, and the chains alone only show it at the next verification. The witness
+ * reads the table's stream within seconds of every change: it checks each inserted entry on its own and
+ * against its predecessor, raises a security event on any change, removal or broken link, and records
+ * the head of every chain it has seen, only ever advancing, in a table the API functions cannot write.
+ * The checkpoint job compares each chain with those heads before signing it, so an entry the witness
+ * saw cannot later be rewritten or cut off the tail and then checkpointed as if nothing happened.
+ */
+export type WitnessedHead = { chain: string; seq: number; hash: string };
+type Head = Omit<WitnessedHead, "chain">;
+
+/** Security events (the CDK alarms on any `securityEvent` a function logs). */
+export const AUDIT_TAMPER_DETECTED = "AUDIT_TAMPER_DETECTED";
+export const AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN";
+
+export type InsertProblem = {
+  problem: "not-a-chain" | "hash" | "index-attribute" | "gap" | "link";
+  attribute?: string;
+};
+
+/** The stored hash of one entry (strongly consistent), or undefined if there is none. */
+async function storedHash(chain: string, seq: number): Promise<string | undefined> {
+  const [item] = await batchGet<{ hash: string }>(getConfig().TABLE_AUDIT, [{ pk: chain, seq }]);
+  return item?.hash;
+}
+
+/**
+ * Checks an inserted audit item: a chain's key, its own hash, its index attributes, and its link to the
+ * entry before it, known from the heads this witness has seen or read from the table.
+ */
+export async function checkInsert(
+  item: Readonly<Record<string, unknown>>,
+  seen: ReadonlyMap<string, Head>,
+): Promise<InsertProblem | undefined> {
+  const chain = String(item.pk);
+  const seq = Number(item.seq);
+  const place = parseChainId(chain);
+  if (!place || !Number.isSafeInteger(seq) || seq < 1) return { problem: "not-a-chain" };
+  const prevHash = String(item.prevHash);
+  if (chainHash(prevHash, seq, String(item.entry)) !== item.hash) return { problem: "hash" };
+  const attribute = attributeProblem(place.orgId, item);
+  if (attribute) return { problem: "index-attribute", attribute };
+  const known = seen.get(chain);
+  const predecessor =
+    seq === 1 ? GENESIS_HASH : known?.seq === seq - 1 ? known.hash : await storedHash(chain, seq - 1);
+  if (predecessor === undefined) return { problem: "gap" };
+  if (predecessor !== prevHash) return { problem: "link" };
+  return undefined;
+}
+
+/**
+ * Records heads the witness has seen. Each only advances: a head at or below the one already recorded
+ * (a batch delivered again, a shard read late) changes nothing.
+ */
+export async function recordHeads(heads: readonly WitnessedHead[]): Promise<void> {
+  const seenAt = new Date().toISOString();
+  await Promise.all(
+    heads.map(async (head) => {
+      try {
+        await aws("dynamo").send(
+          new UpdateCommand({
+            TableName: getConfig().TABLE_WITNESS,
+            Key: { pk: head.chain },
+            UpdateExpression: "SET seq = :seq, #hash = :hash, seenAt = :seenAt",
+            ConditionExpression: "attribute_not_exists(pk) OR seq < :seq",
+            ExpressionAttributeNames: { "#hash": "hash" },
+            ExpressionAttributeValues: { ":seq": head.seq, ":hash": head.hash, ":seenAt": seenAt },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }),
+  );
+}
+
+/** The heads the witness has recorded for these chains (chains it has not seen are absent). */
+export async function witnessedHeads(chains: readonly string[]): Promise<WitnessedHead[]> {
+  const items = await batchGet<{ pk: string; seq: number; hash: string }>(
+    getConfig().TABLE_WITNESS,
+    chains.map((pk) => ({ pk })),
+  );
+  return items.map((item) => ({ chain: item.pk, seq: Number(item.seq), hash: item.hash }));
+}
+
+export type Contradiction = {
+  chain: string;
+  seq: number;
+  problem: "truncated" | "removed" | "changed";
+};
+
+/**
+ * Where the chains as they stand contradict what the witness saw: a head now below the witnessed one
+ * (cut off), or the witnessed entry gone or holding another hash. `heads` must be read after `witnessed`
+ * (the witness only ever records entries already stored, so then no honest head is behind it).
+ */
+export async function contradictions(
+  witnessed: readonly WitnessedHead[],
+  heads: readonly WitnessedHead[],
+): Promise<Contradiction[]> {
+  const current = new Map(heads.map((head) => [head.chain, head]));
+  const found: Contradiction[] = [];
+  const behind: WitnessedHead[] = [];
+  for (const seen of witnessed) {
+    const head = current.get(seen.chain);
+    if (!head) continue;
+    const at = { chain: seen.chain, seq: seen.seq };
+    if (head.seq < seen.seq) found.push({ ...at, problem: "truncated" });
+    else if (head.seq === seen.seq) {
+      if (head.hash !== seen.hash) found.push({ ...at, problem: "changed" });
+    } else behind.push(seen);
+  }
+  const stored = await batchGet<{ pk: string; seq: number; hash: string }>(
+    getConfig().TABLE_AUDIT,
+    behind.map((seen) => ({ pk: seen.chain, seq: seen.seq })),
+  );
+  const hashes = new Map(stored.map((item) => [`${item.pk}|${item.seq}`, item.hash]));
+  for (const seen of behind) {
+    const hash = hashes.get(`${seen.chain}|${seen.seq}`);
+    if (hash === undefined) found.push({ chain: seen.chain, seq: seen.seq, problem: "removed" });
+    else if (hash !== seen.hash) found.push({ chain: seen.chain, seq: seen.seq, problem: "changed" });
+  }
+  return found;
+}
+
+/**
+ * Before an org's chains are checkpointed: refuses (with a security event per chain) if any of them
+ * contradicts a head the witness recorded. Call with the witnessed heads read before the chain heads.
+ */
+export async function requireWitnessAgreement(
+  orgId: string,
+  witnessed: readonly WitnessedHead[],
+  heads: readonly WitnessedHead[],
+): Promise<void> {
+  const found = await contradictions(witnessed, heads);
+  for (const contradiction of found) {
+    logger.warn("audit chain contradicts the head its witness saw", {
+      securityEvent: AUDIT_TAMPER_DETECTED,
+      orgId,
+      ...contradiction,
+      detectedBy: "checkpoint",
+    });
+  }
+  if (found.length > 0) throw new WitnessContradictedError();
+}

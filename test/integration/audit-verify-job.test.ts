@@ -1,0 +1,203 @@
+import { randomUUID } from "node:crypto";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadVerificationJob, newVerificationJob } from "../../functions/audit/verification";
+import { run, type VerifyAuditEvent } from "../../functions/audit/verify.job";
+import {
+  appendWithItems,
+  auditEntry,
+  ChainWriter,
+  jobMeta,
+  readOrgChains,
+  type StoredEntry,
+  type VerifyFrom,
+  verifyOrg,
+  writeCheckpoint,
+} from "../../shared/audit";
+import { aws } from "../../shared/aws";
+import { getConfig, resetConfig } from "../../shared/config";
+import type { JobInvocation } from "../../shared/jobs";
+import { arm, disarm, installFaultInjector, recorded } from "../support/faults";
+import { testStack } from "../support/stack";
+
+/**
+ * The verification job (functions/audit/verify.job.ts) run in this process against the local stack, with
+ * a page of 4 entries so that even small chains take many pages: stopped for time, it hands on to a run
+ * the stack's Lambda endpoint starts; crashed, it is resumed by a retry; either way its report is the one
+ * an uninterrupted run gives. It finds a tampered entry deep in a chain.
+ */
+testStack();
+const meta = { requestId: "r", sourceIp: "127.0.0.1", userAgent: "vitest" };
+
+beforeAll(() => {
+  process.env.AUDIT_VERIFY_PAGE = "4";
+  resetConfig();
+  installFaultInjector();
+});
+afterAll(() => {
+  delete process.env.AUDIT_VERIFY_PAGE;
+  resetConfig();
+  disarm();
+});
+
+const invocation = (remainingMs: () => number): JobInvocation => {
+  const requestId = randomUUID();
+  return { service: "job:verifyAudit", meta: jobMeta(requestId, "job:verifyAudit"), remainingMs };
+};
+const plenty = () => 10 * 60_000;
+
+/** A job record as the start route writes it. */
+async function newJob(orgId: string, from: VerifyFrom = "genesis"): Promise<VerifyAuditEvent> {
+  const job = newVerificationJob(orgId, randomUUID(), from, "vitest");
+  await aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: job }));
+  return { orgId, jobId: job.jobId };
+}
+
+async function finished(event: VerifyAuditEvent) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const job = await loadVerificationJob(event.orgId, event.jobId);
+    if (job?.state !== "running") return job;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error("the job did not finish");
+}
+
+/** An org with several chains (one per writer), entries naming clients, and checkpoints in between. */
+async function seed(orgId: string) {
+  const writers = Array.from({ length: 5 }, () => new ChainWriter());
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 18; i++) {
+      const principal = { userId: `u${i % 3}`, orgId, role: "coach" as const };
+      await (writers[i % writers.length] as ChainWriter).append(
+        auditEntry(
+          principal,
+          { ...meta, requestId: `r${round}-${i}` },
+          "client.read",
+          { type: "client", id: `c${i}`, clientId: `c${i}` },
+          ["name"],
+          { relationship: "assigned", breakGlass: false },
+        ),
+      );
+    }
+    await writeCheckpoint(orgId);
+  }
+  await appendWithItems(
+    auditEntry({ userId: "u9", orgId, role: "coach" }, meta, "client.list", { type: "client", id: "*" }, []),
+  );
+}
+
+describe("the verification job", () => {
+  it("stopped for time, hands on to a new run and finishes with the report of an uninterrupted run", async () => {
+    await seed("vj-resume");
+    const whole = await newJob("vj-resume");
+    expect(await run(whole, invocation(plenty))).toEqual({ outcome: "done" });
+    const reference = await loadVerificationJob(whole.orgId, whole.jobId);
+    expect(reference?.report).toMatchObject({ intact: true, checkpoints: 3, entries: 55 });
+    expect(reference?.runs).toBe(0);
+    expect(reference?.report).toEqual(await verifyOrg("vj-resume"));
+
+    // No time at all: one page, then the progress is saved and the job started again (the stack runs it).
+    const interrupted = await newJob("vj-resume");
+    expect(
+      await run(
+        interrupted,
+        invocation(() => 0),
+      ),
+    ).toEqual({ outcome: "handed-on" });
+    const saved = await loadVerificationJob(interrupted.orgId, interrupted.jobId);
+    expect(saved?.progress?.chains.reduce((total, chain) => total + chain.entries, 0)).toBeLessThan(55);
+    const resumed = await finished(interrupted);
+    expect(resumed).toMatchObject({ state: "done", runs: 1 });
+    expect(resumed?.report).toEqual(reference?.report);
+    expect(resumed?.progress).toBeUndefined();
+  });
+
+  it("crashed midway, is resumed by Lambda's retry from the saved state, again with the same report", async () => {
+    const reference = await verifyOrg("vj-resume");
+    const event = await newJob("vj-resume");
+    arm();
+    await run(await newJob("vj-resume"), invocation(plenty));
+    const calls = recorded().calls.length;
+    let attempts = 0;
+    for (const [share, kind] of [
+      [0.3, "server"],
+      [0.2, "timeout"],
+    ] as const) {
+      // Fail one AWS call partway through what a whole run makes (a read, or a save whose answer is lost).
+      arm({ target: { index: Math.floor(calls * share) }, kind });
+      attempts++;
+      await expect(run(event, invocation(plenty))).rejects.toBeDefined();
+      expect(recorded().fired).toBe(true);
+      expect(await loadVerificationJob(event.orgId, event.jobId)).toMatchObject({
+        state: "running",
+        failures: 1,
+      });
+    }
+    disarm();
+    expect(await run(event, invocation(plenty))).toEqual({ outcome: "done" });
+    const done = await loadVerificationJob(event.orgId, event.jobId);
+    expect(attempts).toBe(2);
+    expect(done?.report).toEqual(reference);
+  });
+
+  it("a duplicate delivery of a running job's event leaves it to the run that holds it", async () => {
+    const event = await newJob("vj-resume");
+    const job = await loadVerificationJob(event.orgId, event.jobId);
+    await aws("dynamo").send(
+      new PutCommand({
+        TableName: getConfig().TABLE_RECORDS,
+        Item: { ...job, runner: "another-run", leaseUntil: Date.now() + 60_000 },
+      }),
+    );
+    expect(await run(event, invocation(plenty))).toEqual({ outcome: "busy" });
+    expect(await loadVerificationJob(event.orgId, event.jobId)).toMatchObject({ runner: "another-run" });
+  });
+
+  it("finds a tampered entry and a re-keyed index attribute deep in a chain, past many pages", async () => {
+    const writer = new ChainWriter();
+    const principal = { userId: "deep-user", orgId: "vj-deep", role: "coach" as const };
+    for (let i = 0; i < 60; i++) {
+      await writer.append(
+        auditEntry(
+          principal,
+          { ...meta, requestId: `r${i}` },
+          "client.read",
+          { type: "client", id: `c${i}` },
+          [],
+        ),
+      );
+      if (i === 29) await writeCheckpoint("vj-deep");
+    }
+    const [chain] = (await readOrgChains("vj-deep")).filter((entries) => entries.length > 0) as [
+      StoredEntry[],
+    ];
+    expect(chain).toHaveLength(60);
+    const put = (item: StoredEntry & Record<string, unknown>) =>
+      aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_AUDIT, Item: item }));
+    const victim = chain[46] as StoredEntry;
+    // A change the hash shows but no index attribute reflects (fields are not indexed).
+    await put({ ...victim, entry: victim.entry.replace('"fields":[]', '"fields":["phone"]') });
+    const rekeyed = chain[52] as StoredEntry & { actor: string };
+    await put({ ...rekeyed, actor: "ORG#vj-deep#USER#someone-else" });
+
+    const event = await newJob("vj-deep");
+    expect(await run(event, invocation(plenty))).toEqual({ outcome: "done" });
+    const { report } = (await loadVerificationJob(event.orgId, event.jobId)) ?? {};
+    expect(report).toMatchObject({
+      intact: false,
+      entries: 60,
+      entryProblem: { chain: victim.pk, seq: 47, problem: "hash" },
+      indexProblem: { chain: victim.pk, seq: 53, problem: "index-attribute", attribute: "actor" },
+    });
+    expect(report?.checkpointProblem).toBeUndefined();
+  });
+
+  it("from a checkpoint that does not exist, fails the job with the reason", async () => {
+    const event = await newJob("vj-resume", 99);
+    expect(await run(event, invocation(plenty))).toEqual({ outcome: "failed" });
+    expect(await loadVerificationJob(event.orgId, event.jobId)).toMatchObject({
+      state: "failed",
+      error: "CHECKPOINT_NOT_FOUND",
+    });
+  });
+});
