@@ -10,16 +10,36 @@ import {
 } from "aws-cdk-lib/aws-ec2";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import type { AwsService } from "./permissions";
+
+/**
+ * Interface endpoints by service (construct ids kept stable: replacing a private-DNS endpoint in place
+ * fails); DynamoDB and S3 get gateway endpoints; Logs and X-Ray every function uses.
+ */
+const INTERFACE_ENDPOINTS: Readonly<
+  Record<Exclude<AwsService, "dynamodb" | "s3">, { id: string; endpoint: InterfaceVpcEndpointAwsService }>
+> = {
+  kms: { id: "Kms", endpoint: InterfaceVpcEndpointAwsService.KMS },
+  "cognito-idp": { id: "Cognito", endpoint: InterfaceVpcEndpointAwsService.COGNITO_IDP },
+  comprehendmedical: { id: "ComprehendMedical", endpoint: InterfaceVpcEndpointAwsService.COMPREHEND_MEDICAL },
+  lambda: { id: "Lambda", endpoint: InterfaceVpcEndpointAwsService.LAMBDA },
+};
 
 /**
  * Optional (context `useVpc`): functions in isolated subnets with no route to the internet; AWS
  * services through VPC endpoints only, reachable from the functions' security group alone; flow logs on.
+ * The endpoints are those of the services the manifests' permissions reach (`services`), so a function
+ * given a new kind of permission cannot find itself without a way to the service.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;
   readonly functionsSecurityGroup: SecurityGroup;
 
-  constructor(scope: Construct, id: string, props: { flowLogBucket: IBucket }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { flowLogBucket: IBucket; services: ReadonlySet<AwsService> },
+  ) {
     super(scope, id);
     this.vpc = new Vpc(this, "Vpc", {
       ipAddresses: IpAddresses.cidr("10.40.0.0/16"),
@@ -40,15 +60,17 @@ export class Network extends Construct {
       allowAllOutbound: false,
     });
     endpoints.addIngressRule(this.functionsSecurityGroup, Port.tcp(443), "HTTPS from CoachVault functions");
-    this.vpc.addGatewayEndpoint("DynamoDb", { service: GatewayVpcEndpointAwsService.DYNAMODB });
-    this.vpc.addGatewayEndpoint("S3", { service: GatewayVpcEndpointAwsService.S3 });
-    for (const [name, service] of Object.entries({
-      Kms: InterfaceVpcEndpointAwsService.KMS,
+    if (props.services.has("dynamodb"))
+      this.vpc.addGatewayEndpoint("DynamoDb", { service: GatewayVpcEndpointAwsService.DYNAMODB });
+    if (props.services.has("s3"))
+      this.vpc.addGatewayEndpoint("S3", { service: GatewayVpcEndpointAwsService.S3 });
+    const interfaces: Record<string, InterfaceVpcEndpointAwsService> = {
       Logs: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
       XRay: InterfaceVpcEndpointAwsService.XRAY,
-      Cognito: InterfaceVpcEndpointAwsService.COGNITO_IDP,
-      ComprehendMedical: InterfaceVpcEndpointAwsService.COMPREHEND_MEDICAL,
-    })) {
+    };
+    for (const [service, { id, endpoint }] of Object.entries(INTERFACE_ENDPOINTS))
+      if (props.services.has(service as AwsService)) interfaces[id] = endpoint;
+    for (const [name, service] of Object.entries(interfaces)) {
       this.vpc.addInterfaceEndpoint(name, {
         service,
         privateDnsEnabled: true,

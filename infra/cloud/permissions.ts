@@ -212,3 +212,27 @@ export function storageKeyStatement(targets: PermissionTargets): PolicyStatement
     },
   });
 }
+
+/** The AWS services a function reaches to use a permission: what a VPC without internet needs endpoints for. */
+export type AwsService = "dynamodb" | "s3" | "kms" | "cognito-idp" | "comprehendmedical" | "lambda";
+const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
+  records: ["dynamodb"],
+  keys: ["dynamodb"],
+  audit: ["dynamodb"],
+  witness: ["dynamodb"],
+  transcripts: ["s3"],
+  checkpoints: ["s3"],
+  kms: ["kms"],
+  cursors: ["kms", "dynamodb"],
+  cognito: ["cognito-idp"],
+  phi: ["comprehendmedical"],
+  jobs: ["lambda"],
+};
+
+export function servicesOf(permission: Permission): readonly AwsService[] {
+  // A stream is read by Lambda's event source mapping on the function's behalf, never by the function.
+  if (permission === "audit:stream") return [];
+  const services = SERVICES_BY_PREFIX[permission.slice(0, permission.indexOf(":"))];
+  if (!services) throw new Error(`no AWS service known for permission ${permission}`);
+  return services;
+}

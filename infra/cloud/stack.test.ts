@@ -10,6 +10,7 @@ import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/rout
 import { TABLES } from "../resources";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
+import { servicesOf } from "./permissions";
 import { readSettings } from "./settings";
 import type { CoachVaultStack } from "./stack";
 import { TRAIL_ALARMS } from "./trail";
@@ -59,9 +60,35 @@ describe("CloudFormation limits", () => {
     for (const count of counts) expect(count).toBeLessThanOrEqual(450);
   });
 
+  it("reserved concurrency stays within what the README tells DevOps to have (400 + Lambda's 100 unreserved)", () => {
+    const reserved = resources("AWS::Lambda::Function").reduce(
+      (total, fn) => total + (fn.Properties.ReservedConcurrentExecutions ?? 0),
+      0,
+    );
+    expect(reserved).toBeGreaterThan(0);
+    expect(reserved).toBeLessThanOrEqual(400);
+  });
+
   it("no method lets the console's test-invoke call a function (only the deployed stage may)", () => {
     for (const permission of resources("AWS::Lambda::Permission"))
       expect(JSON.stringify(permission.Properties.SourceArn)).not.toContain("/test-invoke-stage/");
+  });
+});
+
+describe("network", () => {
+  it("in the VPC, every AWS service a route or job's permissions reach has an endpoint (no internet route)", () => {
+    const needed = new Set([...routeList, ...jobList].flatMap((fn) => fn.permissions.flatMap(servicesOf)));
+    expect(needed).toContain("lambda");
+    const endpoints = resources("AWS::EC2::VPCEndpoint").map((endpoint) =>
+      JSON.stringify(endpoint.Properties.ServiceName),
+    );
+    for (const service of [...needed, "logs", "xray"])
+      expect(
+        endpoints.some((name) => name.includes(`.${service}`)),
+        service,
+      ).toBe(true);
+    expect(resources("AWS::EC2::NatGateway")).toHaveLength(0);
+    expect(resources("AWS::EC2::InternetGateway")).toHaveLength(0);
   });
 });
 

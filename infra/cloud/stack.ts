@@ -12,6 +12,7 @@ import { Jobs } from "./jobs";
 import { Keys } from "./keys";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
+import { servicesOf } from "./permissions";
 import type { StageSettings } from "./settings";
 import { AccountTrail } from "./trail";
 
@@ -36,7 +37,10 @@ export class CoachVaultStack extends Stack {
     });
     this.auth = new Auth(this, "Auth", { stage: settings.stage });
     const network = settings.useVpc
-      ? new Network(this, "Network", { flowLogBucket: this.data.accessLogs })
+      ? new Network(this, "Network", {
+          flowLogBucket: this.data.accessLogs,
+          services: new Set([...routeList, ...jobList].flatMap((fn) => fn.permissions.flatMap(servicesOf))),
+        })
       : undefined;
     const functionDefaults: FunctionDefaults = {
       logsKey: this.keys.logs,

@@ -104,6 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
+    const receivedAt = Date.now();
     const url = new URL(req.url ?? "/", "https://localhost");
     const method = req.method ?? "GET";
     const candidates = compiled.map((c) => ({ c, match: c.regex.exec(url.pathname) })).filter((m) => m.match);
@@ -161,6 +162,7 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
       body,
       pathParameters,
       requestId,
+      receivedAt,
       sourceIp: req.socket.remoteAddress ?? "unknown",
       ...(claims && { claims }),
     });

@@ -32,6 +32,8 @@ export type ProxyRequest = {
   body: Buffer | undefined;
   pathParameters: Record<string, string> | null;
   requestId: string;
+  /** When the gateway received the request (epoch ms): API Gateway's timeout counts from it. */
+  receivedAt: number;
   sourceIp: string;
   /** The verified token's claims, as strings (API Gateway joins lists with commas). */
   claims?: Record<string, string>;
@@ -74,6 +76,7 @@ export function proxyEvent(request: ProxyRequest): APIGatewayProxyEvent {
     isBase64Encoded: false,
     requestContext: {
       requestId: request.requestId,
+      requestTimeEpoch: request.receivedAt,
       resourcePath: route.path,
       httpMethod: method,
       path: url.pathname,

@@ -29,7 +29,8 @@ import {
   seedUsers,
 } from "./provision";
 import { startS3rver } from "./s3";
-import { type StreamPollerOptions, startStreamPoller } from "./streams";
+import { startSchedules } from "./schedules";
+import { startStreamPoller } from "./streams";
 
 /**
  * The whole local stack behind `npm start`, the test run's global setup and the benchmarks: real
@@ -117,6 +118,8 @@ export type StackOptions = {
   allowedOrigins?: readonly string[];
   /** How often stream jobs poll their table's stream (default 1000 ms); 0 runs no stream jobs. */
   streamPollMs?: number;
+  /** Whether scheduled jobs run at their rates, as EventBridge runs them (default true; tests run them by hand). */
+  scheduledJobs?: boolean;
 };
 
 export async function startLocalStack(options: StackOptions) {
@@ -229,42 +232,54 @@ export async function startLocalStack(options: StackOptions) {
       port: ports.api,
       routes: routeList,
       allowedOrigins,
-      loadHandler: async (route) => (await import(`../../functions/${route.handler}.ts`)).handler,
+      loadHandler: (route) => loadFunction(route.handler),
     });
     servers.push(closable(gateway));
+    const functionNamePrefix = resourceName(STAGE, "");
     const lambda = await startLocalLambda({
       port: ports.lambda,
-      functionNamePrefix: resourceName(STAGE, ""),
+      functionNamePrefix,
       jobs: jobList,
-      loadHandler: async (job) => (await import(`../../functions/${job.handler}.ts`)).handler,
+      loadHandler: (job) => loadFunction(job.handler),
     });
     servers.push(closable(lambda));
     if (options.streamPollMs !== 0) {
-      const handlers = new Map<string, ReturnType<StreamPollerOptions["loadHandler"]>>();
       servers.push(
         await startStreamPoller({
           jobs: jobList,
           tables,
           intervalMs: options.streamPollMs ?? 1000,
-          functionNamePrefix: resourceName(STAGE, ""),
+          functionNamePrefix,
           stateFile: join(dir, "streams.json"),
-          loadHandler: (job) => {
-            if (!handlers.has(job.id))
-              handlers.set(
-                job.id,
-                import(`../../functions/${job.handler}.ts`).then((module) => module.handler),
-              );
-            return handlers.get(job.id) as ReturnType<StreamPollerOptions["loadHandler"]>;
-          },
+          loadHandler: (job) => loadFunction(job.handler),
         }),
       );
     }
+    if (options.scheduledJobs !== false)
+      servers.push(
+        startSchedules({
+          jobs: jobList,
+          functionNamePrefix,
+          loadHandler: (job) => loadFunction(job.handler),
+        }),
+      );
     writeFileSync(endpointsFile(dir), JSON.stringify(endpoints, null, 2));
     return { endpoints, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** A function's handler module, imported once for the gateway, the Lambda endpoint, the poller and the schedules. */
+const loaded = new Map<string, Promise<unknown>>();
+function loadFunction<H>(handler: string): Promise<H> {
+  if (!loaded.has(handler))
+    loaded.set(
+      handler,
+      import(`../../functions/${handler}.ts`).then((module) => module.handler),
+    );
+  return loaded.get(handler) as Promise<H>;
 }
 
 const closable = (server: Pick<Server, "close" | "closeAllConnections">) => ({

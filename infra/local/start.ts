@@ -4,7 +4,8 @@ import { DEFAULT_PORTS, PORT_VARIABLES, type Ports, startLocalStack } from "./st
 /**
  * `npm start`: the local stack in the foreground. `--fresh` starts from empty; `--dir` and the
  * `PORT` / `*_PORT` variables move it (tests and benchmarks run their own stacks side by side);
- * `STREAM_POLL_MS` sets how often stream jobs (the audit witness) poll (0: not at all).
+ * `STREAM_POLL_MS` sets how often stream jobs (the audit witness) poll (0: not at all);
+ * `SCHEDULED_JOBS=off` keeps the scheduled jobs (checkpoints, identity sync) from running on their own.
  */
 const { values } = parseArgs({
   options: { fresh: { type: "boolean", default: false }, dir: { type: "string", default: ".local" } },
@@ -23,6 +24,7 @@ const stack = await startLocalStack({
   ports,
   ...(process.env.ALLOWED_ORIGINS ? { allowedOrigins: process.env.ALLOWED_ORIGINS.split(",") } : {}),
   ...(process.env.STREAM_POLL_MS ? { streamPollMs: Number(process.env.STREAM_POLL_MS) } : {}),
+  scheduledJobs: process.env.SCHEDULED_JOBS !== "off",
 }).catch((error: unknown) => {
   console.error(
     `CoachVault local stack failed to start: ${error instanceof Error ? error.message : "unknown error"}`,

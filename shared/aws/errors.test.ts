@@ -58,3 +58,34 @@ describe("AWS error classification", () => {
     expect(calls()).toBe(1);
   });
 });
+
+describe("bounded waits", () => {
+  it("a service that accepts but never answers fails fast as a retryable 503, not at the function's timeout", async () => {
+    const { createServer } = await import("node:net");
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as { port: number }).port;
+    const { parseConfig } = await import("../config");
+    const { DynamoDBClient: Client } = await import("@aws-sdk/client-dynamodb");
+    const config = parseConfig({
+      TABLE_RECORDS: "records",
+      TABLE_KEYS: "keys",
+      TABLE_AUDIT: "audit",
+      TABLE_WITNESS: "witness",
+      BUCKET_TRANSCRIPTS: "transcripts",
+      KMS_DATA_KEY_ID: "key",
+      USER_POOL_ID: "pool",
+      USER_POOL_CLIENT_ID: "client",
+      AWS_REQUEST_TIMEOUT_MS: "150",
+    });
+    const { clientOptions } = await import(".");
+    const client = classifyErrors(new Client(clientOptions(config, `http://127.0.0.1:${port}`)));
+    try {
+      const error = await client.send(get).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(((error as Error).cause as Error).name).toBe("TimeoutError");
+    } finally {
+      silent.close();
+    }
+  });
+});

@@ -38,16 +38,19 @@ export function isThrottled(error: unknown): boolean {
   );
 }
 
-async function withRetries<R>(call: () => Promise<R>, options: FanOutOptions): Promise<R> {
+async function withRetries<R>(call: (signal: AbortSignal) => Promise<R>, options: FanOutOptions): Promise<R> {
   const { maxAttempts, baseDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? realSleep;
   const random = options.random ?? Math.random;
   for (let attempt = 0; ; attempt++) {
     if (now() >= options.deadline) throw new ServiceUnavailableError();
+    // A call still running at the deadline is abandoned: the request must answer while it still can.
+    const signal = AbortSignal.timeout(Math.max(1, options.deadline - now()));
     try {
-      return await call();
+      return await call(signal);
     } catch (error) {
+      if (signal.aborted) throw new ServiceUnavailableError("SERVICE_UNAVAILABLE", { cause: error });
       if (!isThrottled(error)) throw error;
       const delay = random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
       if (attempt + 1 >= maxAttempts || now() + delay >= options.deadline) throw error;
@@ -56,10 +59,13 @@ async function withRetries<R>(call: () => Promise<R>, options: FanOutOptions): P
   }
 }
 
-/** `call` on every item, at most `concurrency` at once; the first failure stops new calls and is thrown. */
+/**
+ * `call` on every item, at most `concurrency` at once; the first failure stops new calls and is thrown.
+ * Each call gets a signal that aborts it at the deadline (pass it to the SDK's `send`).
+ */
 export async function fanOut<T, R>(
   items: readonly T[],
-  call: (item: T) => Promise<R>,
+  call: (item: T, signal: AbortSignal) => Promise<R>,
   options: FanOutOptions,
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -69,7 +75,7 @@ export async function fanOut<T, R>(
     while (!failure && next < items.length) {
       const index = next++;
       try {
-        results[index] = await withRetries(() => call(items[index] as T), options);
+        results[index] = await withRetries((signal) => call(items[index] as T, signal), options);
       } catch (error) {
         failure ??= { error };
       }

@@ -34,11 +34,20 @@ let cached: { config: Config; clients: Partial<Clients> } | undefined;
 /** Stand-in credentials for local endpoints; s3rver accepts only its own well-known pair. */
 const LOCAL_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 
-function common(config: Config, endpoint: string | undefined) {
+/** The options every client is built with (exported for its test). */
+export function clientOptions(config: Config, endpoint: string | undefined) {
   return {
     region: config.AWS_REGION,
     ...(endpoint ? { endpoint, credentials: LOCAL_CREDENTIALS } : {}),
     maxAttempts: 3,
+    // Bounded waits: a service that cannot be reached (no VPC endpoint, a network fault) fails in
+    // seconds as a retryable 503, instead of holding the function until its timeout (a 502/504).
+    requestHandler: {
+      connectionTimeout: config.AWS_CONNECT_TIMEOUT_MS,
+      requestTimeout: config.AWS_REQUEST_TIMEOUT_MS,
+      // Without it the handler only warns when a request outlives requestTimeout.
+      throwOnRequestTimeout: true,
+    },
   };
 }
 
@@ -51,31 +60,37 @@ function build<K extends keyof Clients>(name: K, config: Config): Clients[K] {
   switch (name) {
     case "dynamo":
       return DynamoDBDocumentClient.from(
-        instrument(new DynamoDBClient(common(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
+        instrument(new DynamoDBClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
         { marshallOptions: { removeUndefinedValues: true } },
       ) as Clients[K];
     case "kms":
-      return instrument(new KMSClient(common(config, config.ENDPOINT_KMS)), "kms") as Clients[K];
+      return instrument(new KMSClient(clientOptions(config, config.ENDPOINT_KMS)), "kms") as Clients[K];
     case "s3":
       return instrument(
-        new S3Client({ ...common(config, config.ENDPOINT_S3), forcePathStyle: Boolean(config.ENDPOINT_S3) }),
+        new S3Client({
+          ...clientOptions(config, config.ENDPOINT_S3),
+          forcePathStyle: Boolean(config.ENDPOINT_S3),
+        }),
         "s3",
       ) as Clients[K];
     case "cognito":
       return instrument(
-        new CognitoIdentityProviderClient(common(config, config.ENDPOINT_COGNITO)),
+        new CognitoIdentityProviderClient(clientOptions(config, config.ENDPOINT_COGNITO)),
         "cognito",
       ) as Clients[K];
     case "comprehendMedical":
       return instrument(
-        new ComprehendMedicalClient(common(config, config.ENDPOINT_COMPREHENDMEDICAL)),
+        new ComprehendMedicalClient(clientOptions(config, config.ENDPOINT_COMPREHENDMEDICAL)),
         "comprehendmedical",
       ) as Clients[K];
     case "lambda":
-      return instrument(new LambdaClient(common(config, config.ENDPOINT_LAMBDA)), "lambda") as Clients[K];
+      return instrument(
+        new LambdaClient(clientOptions(config, config.ENDPOINT_LAMBDA)),
+        "lambda",
+      ) as Clients[K];
     case "dynamoStreams":
       return instrument(
-        new DynamoDBStreamsClient(common(config, config.ENDPOINT_DYNAMODB)),
+        new DynamoDBStreamsClient(clientOptions(config, config.ENDPOINT_DYNAMODB)),
         "dynamodbstreams",
       ) as Clients[K];
     default:

@@ -90,6 +90,9 @@ const ConfigSchema = z.object({
   ENDPOINT_COGNITO: optionalUrl,
   ENDPOINT_COMPREHENDMEDICAL: optionalUrl,
   ENDPOINT_LAMBDA: optionalUrl,
+  /** How long an AWS call may take to connect, and to answer once sent, before it counts as failed. */
+  AWS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(2_000),
+  AWS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
   /** Functions are named `<prefix><id>` (a job started by name, see shared/jobs). */
   FUNCTION_NAME_PREFIX: z.string().min(1).default("coachvault-local-"),
 });

@@ -78,6 +78,19 @@ describe("disclosure guard", () => {
     expect(response.body).not.toContain("Secret");
   });
 
+  it("counts the time left to answer from when API Gateway received the request (its 29 s), not the function's start", async () => {
+    let left = 0;
+    const handler = createHandler({ ...route, phi: {} }, async ({ remainingMs }) => {
+      left = remainingMs();
+      return { status: 200, body: {} };
+    });
+    const received = Date.now() - 28_000;
+    const late = { ...event, requestContext: { ...event.requestContext, requestTimeEpoch: received } };
+    const roomy = { ...context, getRemainingTimeInMillis: () => 20_000 };
+    await handler(late as typeof event, roomy);
+    expect(left).toBeLessThanOrEqual(1_000);
+  });
+
   it("does not count a failed entry as naming anything", async () => {
     const handler = createHandler(route, async () => {
       noteAppended({ ...entry(["name"]), outcome: "failure" });

@@ -14,14 +14,17 @@ import { logger } from "../log";
 import { getUser } from "../people";
 import { json, toHttpResponse } from "./error-mapper";
 import { parseJsonBody } from "./json-body";
-import type { RouteInput, RouteSpec } from "./route";
+import { API_GATEWAY_TIMEOUT_SECONDS, type RouteInput, type RouteSpec } from "./route";
 import { securityHeaders } from "./security-headers";
 import { validatePart } from "./validation";
 
 export type HandlerArgs<R extends RouteSpec> = RouteInput<R> & {
   principal: R["auth"] extends "cognito" ? Principal : undefined;
   meta: RequestMeta;
-  /** Milliseconds left before the function times out (its manifest `timeoutSeconds`): long work stops in time to answer. */
+  /**
+   * Milliseconds left to answer: before the function times out (its manifest `timeoutSeconds`) or API
+   * Gateway gives up (29 s from receiving the request), whichever is first. Long work stops in time.
+   */
   remainingMs: () => number;
 };
 
@@ -62,6 +65,18 @@ const authorizeRole = (route: RouteSpec): Middleware => ({
 });
 
 const NO_PARAMETERS = z.strictObject({}).transform(() => undefined);
+
+/**
+ * Time left to answer: the function's own, or API Gateway's (its 29 s count from when it received the
+ * request, cold start and authorizer included), whichever ends first.
+ */
+function remainingFor(event: Event, context: Context): number {
+  const received = event.requestContext?.requestTimeEpoch;
+  const gateway = received
+    ? received + API_GATEWAY_TIMEOUT_SECONDS * 1000 - Date.now()
+    : Number.POSITIVE_INFINITY;
+  return Math.max(0, Math.min(context.getRemainingTimeInMillis(), gateway));
+}
 
 /** JSON body (size-limited, prototype keys refused), then strict Zod validation of body, query and path. */
 const parseAndValidate = (route: RouteSpec): Middleware => ({
@@ -139,7 +154,7 @@ export function createHandler<R extends RouteSpec>(
             sourceIp: event.requestContext?.identity?.sourceIp ?? "unknown",
             userAgent: (event.headers["user-agent"] ?? "unknown").slice(0, 256),
           },
-          remainingMs: () => context.getRemainingTimeInMillis(),
+          remainingMs: () => remainingFor(event, context),
         }),
       );
       // Fail closed: PHI leaves only when a committed audit entry names every PHI field it carries.

@@ -148,6 +148,21 @@ describe("DetectPHI over many chunks", () => {
     expect(Math.max(...started)).toBeLessThan(5_000);
   });
 
+  it("abandons a call still running at the deadline with a clean 503, so the route can still answer", async () => {
+    const hanging = (_text: string, signal: AbortSignal) =>
+      new Promise<Pick<DetectPHICommandOutput, "Entities">>((_resolve, reject) =>
+        signal.addEventListener("abort", () =>
+          reject(Object.assign(new Error("aborted"), { name: "AbortError" })),
+        ),
+      );
+    const error = await detectPhiViaComprehend("Hello Jane Doe", {
+      deadline: Date.now() + 50,
+      concurrency: 1,
+      send: hanging,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+  });
+
   it("does not retry what throttling did not cause", async () => {
     let calls = 0;
     const refused = Object.assign(new Error("bad text"), { name: "InvalidRequestException" });

@@ -15,15 +15,16 @@ export type DetectOptions = Partial<Omit<FanOutOptions, "deadline">> & {
   /** Epoch milliseconds after which no DetectPHI call or retry starts (the caller's time budget). */
   deadline: number;
   /** One DetectPHI call (a seam for tests); the Comprehend Medical client by default. */
-  send?: (text: string) => Promise<Pick<DetectPHICommandOutput, "Entities">>;
+  send?: (text: string, signal: AbortSignal) => Promise<Pick<DetectPHICommandOutput, "Entities">>;
 };
 
-const detectPhi = (text: string) => aws("comprehendMedical").send(new DetectPHICommand({ Text: text }));
+const detectPhi = (text: string, abortSignal: AbortSignal) =>
+  aws("comprehendMedical").send(new DetectPHICommand({ Text: text }), { abortSignal });
 
 export async function detectPhiViaComprehend(text: string, options: DetectOptions): Promise<PhiEntity[]> {
   const chunks = splitForDetection(text);
   const send = options.send ?? detectPhi;
-  const answers = await fanOut(chunks, (chunk) => send(chunk.text), {
+  const answers = await fanOut(chunks, (chunk, signal) => send(chunk.text, signal), {
     ...options,
     concurrency: options.concurrency ?? getConfig().PHI_DETECT_CONCURRENCY,
   });

@@ -58,6 +58,7 @@ export async function invokeRoute(
         ? Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(found.match?.[i + 1] ?? "")]))
         : null,
     requestId,
+    receivedAt: Date.now(),
     sourceIp: "127.0.0.1",
     ...(claims && { claims }),
   });

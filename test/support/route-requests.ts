@@ -11,6 +11,15 @@ type Stack = ReturnType<typeof testStack>;
 export const FIXTURE_TRANSCRIPT =
   "Coach: Good morning Quentin Marlowe, how did the week go?\nClient: Better, thanks.";
 export const FIXTURE_NAME = "Quentin Marlowe";
+/** Every PHI value a rich fixture holds (as it would appear in a JSON answer): none may leave undeclared. */
+export const FIXTURE_PHI = [
+  FIXTURE_NAME,
+  "quentin@patients.example",
+  "asthma",
+  "2026-11-01T10:00:00",
+  "Fixture note",
+  "Good morning",
+];
 export type Fixture = {
   clientId: string;
   sessionId: string;
