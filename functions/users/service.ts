@@ -15,13 +15,8 @@ import {
   type UserRecord,
   userItem,
 } from "../../shared/people";
-import { versionedPut } from "../../shared/store";
-import {
-  assignedClientIds,
-  moveAssignment,
-  moveAssignmentsApproved,
-  requireAssignable,
-} from "../assignments/service";
+import { assignedClientIds, versionedPut } from "../../shared/store";
+import { moveAssignment, moveAssignmentsApproved, requireAssignable } from "../assignments/service";
 import { invitationView, listInvitations, recordInvitation } from "./invitations";
 import type { InviteUserSchema, UpdateUserSchema } from "./schema";
 

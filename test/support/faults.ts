@@ -22,19 +22,21 @@ export type Call = { service: string; operation: string; input: Record<string, a
 
 const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda"] as const;
 
-/** Which call to fail: the n-th call overall, or the n-th (0-based) call of one service operation. */
+/**
+ * Which call to fail: the n-th call overall, the n-th (0-based) call of one service operation, or the n-th
+ * call of a service whatever its operation (`ServiceTarget`: "Cognito's first call", whichever it is).
+ */
 export type CallTarget = { service: string; operation: string; occurrence: number };
-export type Target = { index: number } | CallTarget;
+export type ServiceTarget = { service: string; occurrence: number };
+export type Target = { index: number } | CallTarget | ServiceTarget;
 let calls: Call[] = [];
 let plan: { target: Target; kind: FaultKind; fired: boolean } | undefined;
 
 function isTarget(target: Target, index: number, call: Call): boolean {
   if ("index" in target) return target.index === index;
-  if (target.service !== call.service || target.operation !== call.operation) return false;
-  const earlier = calls
-    .slice(0, index)
-    .filter((c) => c.service === call.service && c.operation === call.operation);
-  return earlier.length === target.occurrence;
+  const same = (c: Call) =>
+    c.service === target.service && (!("operation" in target) || c.operation === target.operation);
+  return same(call) && calls.slice(0, index).filter(same).length === target.occurrence;
 }
 
 /** Each call of a run as a target that survives other calls coming and going (a cache warming up). */
