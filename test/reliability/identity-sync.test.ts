@@ -1,7 +1,18 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { AdminDeleteUserCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { syncPending } from "../../functions/users/identity-sync.job";
 import type { Role } from "../../shared/auth/roles";
-import { getUser, listPendingIdentityWork, type UserRecord } from "../../shared/people";
+import { aws } from "../../shared/aws";
+import { getConfig } from "../../shared/config";
+import { logger } from "../../shared/log";
+import {
+  cognitoUsername,
+  getUser,
+  listPendingIdentityWork,
+  type UserRecord,
+  userKey,
+} from "../../shared/people";
 import {
   arm,
   type Call,
@@ -14,7 +25,7 @@ import {
   targetsOf,
 } from "../support/faults";
 import { invokeRoute } from "../support/invoke";
-import { cognitoState, invite, jobInvocation } from "../support/people";
+import { cognitoState, freshCoach, invite } from "../support/people";
 import { testStack } from "../support/stack";
 
 /**
@@ -32,7 +43,7 @@ beforeAll(async () => {
   const invited = await invite(stack.api, admin, { email: "sync.target@demo.example", role: "coach" });
   userId = invited.userId as string;
   installFaultInjector();
-  await syncPending(jobInvocation("identitySync"), { inviteGraceMs: 0 });
+  await syncPending({ inviteGraceMs: 0 });
 });
 
 const current = async () => (await getUser("demo", userId)) as UserRecord;
@@ -40,7 +51,7 @@ const current = async () => (await getUser("demo", userId)) as UserRecord;
 async function expectAgreement() {
   const user = await current();
   expect(user.identitySync).toBeUndefined();
-  expect(await cognitoState(user.username)).toMatchObject({
+  expect(await cognitoState(cognitoUsername(user))).toMatchObject({
     enabled: user.status === "active",
     groups: [user.role],
   });
@@ -95,7 +106,7 @@ describe("PATCH /users/{id} under faults", () => {
             expect(await current()).toMatchObject({ status: body.status, role: body.role });
             expect(res.json.identitySync).toBe(res.status === 202 ? "pending" : undefined);
           }
-          await syncPending(jobInvocation("identitySync"));
+          await syncPending();
           await expectAgreement();
         }
         expect(
@@ -110,7 +121,7 @@ describe("PATCH /users/{id} under faults", () => {
 
   it("a Cognito failure leaves the user pending; the next PATCH of that user applies the directory", async () => {
     await patch(nextChange(await current()));
-    await syncPending(jobInvocation("identitySync"));
+    await syncPending();
     const user = await current();
     arm({ target: firstCognitoCall, kind: "throttling" });
     const res = await patch(nextChange(user));
@@ -119,7 +130,7 @@ describe("PATCH /users/{id} under faults", () => {
     const pending = await current();
     expect(pending.identitySync).toBe("pending");
     // Cognito is behind: the first of its calls (disable, or the group list when enabling) never ran.
-    const behind = await cognitoState(pending.username);
+    const behind = await cognitoState(cognitoUsername(pending));
     expect(behind.enabled === (pending.status === "active") && behind.groups.join() === pending.role).toBe(
       false,
     );
@@ -136,16 +147,72 @@ describe("PATCH /users/{id} under faults", () => {
     for (let index = 0; ; index++) {
       // Make the user pending: a PATCH whose first Cognito call is throttled.
       await patch(nextChange(await current()));
-      await syncPending(jobInvocation("identitySync"));
+      await syncPending();
       arm({ target: firstCognitoCall, kind: "throttling" });
       expect((await patch(nextChange(await current()))).status).toBe(202);
       arm({ target: { index }, kind: index % 2 === 0 ? "throttling" : "timeout" });
-      await syncPending(jobInvocation("identitySync")).catch(() => undefined);
+      await syncPending().catch(() => undefined);
       const fired = recorded().fired;
       disarm();
-      await syncPending(jobInvocation("identitySync"));
+      await syncPending();
       await expectAgreement();
       if (!fired) break;
     }
+  });
+});
+
+describe("Cognito failures no retry can fix", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  const disable = async (id: string) =>
+    invokeRoute("PATCH", `/users/${id}`, {
+      token: admin,
+      body: { version: (await getUser("demo", id))?.version, status: "disabled" },
+    });
+  const queued = async (id: string) =>
+    (await listPendingIdentityWork()).filter((work) => work.kind === "user" && work.userId === id);
+
+  it("a directory entry written before usernames were stored is addressed by its userId (the pool's username)", async () => {
+    const id = await freshCoach(stack);
+    await aws("dynamo").send(
+      new UpdateCommand({
+        TableName: getConfig().TABLE_RECORDS,
+        Key: userKey("demo", id),
+        UpdateExpression: "REMOVE username",
+      }),
+    );
+    const res = await disable(id);
+    expect(res.status, JSON.stringify(res.json)).toBe(200);
+    expect(res.json.identitySync).toBeUndefined();
+    expect(await cognitoState(id)).toMatchObject({ enabled: false, groups: ["coach"] });
+    expect(await queued(id)).toEqual([]);
+  });
+
+  it("an account gone from Cognito: marked failed once, with a security event; the job drops it and stays green", async () => {
+    const id = await freshCoach(stack);
+    const user = (await getUser("demo", id)) as UserRecord;
+    await aws("cognito").send(
+      new AdminDeleteUserCommand({ UserPoolId: getConfig().USER_POOL_ID, Username: cognitoUsername(user) }),
+    );
+    const warn = vi.spyOn(logger, "warn");
+    const res = await disable(id);
+    // The directory has the change (the API refuses the user from now on); Cognito never will.
+    expect(res.status).toBe(202);
+    expect(res.json).toMatchObject({ userId: id, status: "disabled", identitySync: "failed" });
+    expect(await getUser("demo", id)).toMatchObject({ status: "disabled", identitySync: "failed" });
+    expect(await queued(id)).toEqual([]);
+    const failures = () =>
+      warn.mock.calls.filter(
+        ([, fields]) => (fields as { securityEvent?: string })?.securityEvent === "IDENTITY_SYNC_FAILED",
+      );
+    expect(failures()).toHaveLength(1);
+    expect(failures()[0]?.[1]).toMatchObject({
+      orgId: "demo",
+      userId: id,
+      error: { name: "UserNotFoundException" },
+    });
+    await syncPending();
+    await syncPending();
+    expect(failures()).toHaveLength(1);
   });
 });

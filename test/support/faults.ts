@@ -15,9 +15,12 @@ import { aws, ERROR_CLASSIFIER } from "../../shared/aws";
  * - `throttling`, `server` (a 500): the call never reaches the service;
  * - `timeout`: the call reaches the service and takes effect, but its answer is lost (so the caller
  *   cannot know whether it happened: the case that tests idempotence and clean-up);
- * - `conditional`: a condition fails (a lost race), for calls that carry one.
+ * - `conditional`: a condition fails (a lost race), for calls that carry one;
+ * - `resent`: the call takes effect, its answer is lost, and the SDK sends it again, as its own retries
+ *   do: the caller sees the second answer (for a call that is not idempotent, the service's refusal to
+ *   do it twice, e.g. `UsernameExistsException`).
  */
-export type FaultKind = "throttling" | "server" | "timeout" | "conditional";
+export type FaultKind = "throttling" | "server" | "timeout" | "conditional" | "resent";
 export type Call = { service: string; operation: string; input: Record<string, any> };
 
 const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda"] as const;
@@ -104,6 +107,9 @@ function instrument(service: string, client: { middlewareStack: MiddlewareStack<
           case "timeout":
             await next(args);
             throw Object.assign(new Error("socket timed out"), { name: "TimeoutError" });
+          case "resent":
+            await next(args);
+            return next(args);
         }
       },
     { relation: "after", toMiddleware: ERROR_CLASSIFIER, name: "testFaultInjector" },
