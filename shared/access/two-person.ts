@@ -216,7 +216,7 @@ export type HeldChange = {
   kind: GrantKind;
   status: ChangeStatus;
   requesterId: string;
-  /** Every account the change grants access to: none of them may decide it. */
+  /** Every account the change grants access to: none of them, nor anyone in their circles, may decide it. */
   granteeIds: string[];
   change: Operation;
   createdAt: string;
@@ -271,8 +271,14 @@ export async function holdIfSelfGranted(
   const now = new Date();
   const since = windowStart(now);
   const requester = await circleOf(principal.userId, directory, since);
-  const circles = await Promise.all(grants.map(({ granteeId }) => circleOf(granteeId, directory, since)));
-  const held = grants.find((_, index) => meet(requester, circles[index] as Set<string>));
+  // One circle after another, so accounts they share are read once.
+  let held: Grant | undefined;
+  for (const grant of grants) {
+    if (meet(requester, await circleOf(grant.granteeId, directory, since))) {
+      held = grant;
+      break;
+    }
+  }
   const granteeIds = [...new Set(grants.map((grant) => grant.granteeId))];
   if (!held) {
     // Not held: the requester's own decision, audited by the change itself, and still a security event,
@@ -349,8 +355,9 @@ export async function requireSecondPerson(
   const parties = new Set([change.requesterId, ...change.granteeIds, ...now.map((grant) => grant.granteeId)]);
   const since = windowStart(new Date());
   const decider = await circleOf(deciderId, directory, since);
-  const circles = await Promise.all([...parties].map((party) => circleOf(party, directory, since)));
-  if (circles.some((circle) => meet(decider, circle))) throw new SecondPersonRequiredError();
+  for (const party of parties) {
+    if (meet(decider, await circleOf(party, directory, since))) throw new SecondPersonRequiredError();
+  }
 }
 
 export async function loadChange(orgId: string, changeId: string): Promise<HeldChange | undefined> {

@@ -69,23 +69,22 @@ function accountOf(user: CognitoUser | undefined, attributes: AttributeType[] | 
  * Whether an account that already exists for an address is provably the product of an earlier attempt
  * of the same work, started at `since` (an invitation's creation, a bootstrap's first run): it carries
  * the org, nobody has signed in with it yet (`FORCE_CHANGE_PASSWORD`: only the temporary password that
- * went to the address exists), and it was created at or after `since` (to the second: Cognito's clock is
- * not ours). Anything else (an account planted earlier with the org and a password someone knows, one
- * already in use) is not adopted. The caller also checks that no directory entry has it.
+ * went to the address exists), and it was created at or after `since` (Cognito reports the creation to
+ * the millisecond; the attempt is recorded before the account is asked for, so its own account always
+ * comes later). Anything else (an account planted before, with the org and a password someone knows;
+ * one already in use) is not adopted. The caller also checks that no directory entry has it.
  */
 export function isOwnEarlierAttempt(account: Account, orgId: string, since: string): boolean {
-  const created = account.createdAt?.getTime();
   return (
     account.orgId === orgId &&
     account.status === "FORCE_CHANGE_PASSWORD" &&
-    created !== undefined &&
-    created >= Math.floor(Date.parse(since) / 1000) * 1000
+    createdSince(account, new Date(since))
   );
 }
 
-/** Whether the account was created at or after `since` (to the second), whoever created it. */
+/** Whether the account was created at or after `since`, whoever created it. */
 export const createdSince = (account: Account, since: Date) =>
-  (account.createdAt?.getTime() ?? 0) >= Math.floor(since.getTime() / 1000) * 1000;
+  account.createdAt !== undefined && account.createdAt.getTime() >= since.getTime();
 
 /**
  * Creates an account for `email` in `orgId`. `temporaryPassword` is for the local stack, which sends no
