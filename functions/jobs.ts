@@ -55,7 +55,8 @@ export const jobs = {
       "records:write",
       "records:update",
       "records:delete",
-      "cognito:manage-users",
+      "cognito:create-users",
+      "cognito:sync-users",
       "audit:append",
     ],
     timeoutSeconds: 30,
@@ -65,15 +66,15 @@ export const jobs = {
   identitySync: {
     handler: "users/identity-sync.job",
     summary:
-      "Apply the directory's state (role group, enabled) to Cognito for every user still pending, and process invitations whose job never finished",
+      "Apply the directory's state (role group, enabled) to Cognito for every user still pending, and start again the job of invitations whose job never finished",
     trigger: { schedule: "rate(5 minutes)" },
     permissions: [
       "records:read",
       "records:write",
       "records:update",
       "records:delete",
-      "cognito:manage-users",
-      "audit:append",
+      "cognito:sync-users",
+      "jobs:start:processInvite",
     ],
     timeoutSeconds: 120,
   },

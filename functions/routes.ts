@@ -217,7 +217,7 @@ export const routes = {
       "records:write",
       "records:update",
       "records:delete",
-      "cognito:manage-users",
+      "cognito:sync-users",
       "audit:append",
     ],
     request: { path: UserIdPathSchema, body: UpdateUserSchema },
@@ -225,7 +225,7 @@ export const routes = {
       200: { description: "Updated", schema: UserSchema },
       202: {
         description:
-          "Held for a second person (the pending change: two-person rule), or updated in the directory (effective now) with Cognito following later (the user, `identitySync: pending`)",
+          "Held for a second person (the pending change: two-person rule), or updated in the directory (effective now) with Cognito following later (the user, `identitySync: pending`) or never (`failed`: the account is gone from Cognito; operators are alerted)",
         schema: z.union([HeldChangeSchema, UserSchema]),
       },
       404: { description: "No such user in the org", schema: ErrorSchema },
@@ -541,7 +541,7 @@ export const routes = {
       "records:write",
       "records:update",
       "records:delete",
-      "cognito:manage-users",
+      "cognito:sync-users",
       "audit:append",
     ],
     request: { path: ChangeIdPathSchema },

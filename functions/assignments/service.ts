@@ -11,7 +11,7 @@ import { type Principal, readsPhi } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
 import { ConflictError, ValidationError } from "../../shared/errors";
 import { getUser } from "../../shared/people";
-import { type ClientRecord, recordsWithPrefix } from "../../shared/store";
+import { assignedClientIds, type ClientRecord } from "../../shared/store";
 import { assignmentKey } from "../clients/service";
 
 /**
@@ -176,9 +176,4 @@ export async function moveAssignmentsApproved(
       coachItems(principal.orgId, client, moved(client.coaches, fromId, toId)),
     ),
   ]);
-}
-
-export async function assignedClientIds(orgId: string, coachId: string): Promise<string[]> {
-  const assignments = await recordsWithPrefix<{ clientId: string }>(orgId, `ASSIGN#${coachId}#`);
-  return assignments.map((assignment) => assignment.clientId);
 }

@@ -9,7 +9,7 @@ import {
   loadChange,
   type Operation,
   pendingChanges,
-  SecondPersonRequiredError,
+  requireSecondPerson,
   viewOf,
 } from "../../shared/access";
 import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
@@ -59,16 +59,14 @@ export async function listChanges(principal: Principal) {
 }
 
 /**
- * A change the caller may decide now (pending, unexpired, and neither theirs nor granting them access),
- * and the fields of it they may see.
+ * A change the caller may decide now (pending, unexpired, and the caller a second person: see
+ * `requireSecondPerson`), and the fields of it they may see.
  */
 async function decidable(principal: Principal, changeId: string) {
   const fields = requireOrgAction(principal, "change:decide");
   const change = await loadChange(principal.orgId, changeId);
   if (!change) throw new NotFoundError();
-  if (change.requesterId === principal.userId || change.granteeIds.includes(principal.userId)) {
-    throw new SecondPersonRequiredError();
-  }
+  await requireSecondPerson(principal.orgId, principal.userId, change);
   if (change.status !== "pending") throw new ChangeNotPendingError();
   if (change.expiresAt <= new Date().toISOString()) throw new ChangeExpiredError();
   return { change, fields };

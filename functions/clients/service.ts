@@ -8,6 +8,7 @@ import { generateDataKey, getDataKey, openRecord, rememberDataKey, sealRecord } 
 import { ForbiddenError, VersionConflictError } from "../../shared/errors";
 import { teamOf } from "../../shared/people";
 import {
+  assignmentPrefix,
   type ClientRecord,
   clientKey,
   cursorScope,
@@ -28,7 +29,7 @@ export type ClientView = Partial<Meta & Record<(typeof CLIENT_PHI_FIELDS)[number
 const PHI = new Set<string>(CLIENT_PHI_FIELDS);
 export const assignmentKey = (orgId: string, coachId: string, clientId: string) => ({
   pk: `ORG#${orgId}`,
-  sk: `ASSIGN#${coachId}#${clientId}`,
+  sk: `${assignmentPrefix(coachId)}${clientId}`,
 });
 const recordRef = (orgId: string, clientId: string, version: number) => ({
   orgId,
@@ -222,7 +223,7 @@ export async function listClients(
 ) {
   const { orgId } = principal;
   const scope = cursorScope(principal, "listClients", { role: principal.role });
-  const prefix = principal.role === "coach" ? `ASSIGN#${principal.userId}#` : "CLIENT#";
+  const prefix = principal.role === "coach" ? assignmentPrefix(principal.userId) : "CLIENT#";
   const position = await openCursor(scope, ListPosition, query.cursor);
   if (position && !position.sk.startsWith(prefix)) throw new InvalidCursorError();
   const team = principal.role === "coach_lead" ? await teamOf(orgId, principal.userId) : undefined;

@@ -1,13 +1,19 @@
 import { randomUUID } from "node:crypto";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import { appendWithItems, auditEntry, jobMeta, type ServiceActor } from "../../shared/audit";
 import { ORG_ID } from "../../shared/auth";
+import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { ConflictError } from "../../shared/errors";
 import {
   createAccount,
+  createdSince,
   deleteAccount,
   followDirectory,
+  getUser,
+  isOwnEarlierAttempt,
   listUsers,
   orgRegistryItem,
   pendingSyncItem,
@@ -18,10 +24,13 @@ import {
 /**
  * An org's first admin (`npm run bootstrap`): nobody can invite anyone into an org without an admin, so
  * an operator makes the first one. Refused when the org already has an admin. The order never leaves an
- * admin in Cognito that the directory does not know: the account is created without a group, then the
- * directory entry (with its audit entry, as the system actor `system:bootstrap`, and a once-per-org
- * marker that makes two concurrent runs safe) commits, then Cognito follows the directory (the admin
- * group). A run that stops after creating the account is simply run again: it adopts that account.
+ * admin in Cognito that the directory does not know: the run records its attempt (the address and when
+ * the first run for it started), the account is created without a group, then the directory entry (with
+ * its audit entry, as the system actor `system:bootstrap`, and a once-per-org marker that makes two
+ * concurrent runs safe) commits, then Cognito follows the directory (the admin group). A run that stops
+ * after creating the account is simply run again: it adopts that account, but only when it is provably
+ * the earlier run's (`isOwnEarlierAttempt` against the recorded attempt), never an account someone else
+ * planted with the org. A run that loses the race deletes the account it made.
  */
 export const BOOTSTRAP_SERVICE = "system:bootstrap";
 
@@ -35,6 +44,37 @@ export type BootstrapResult =
   | { outcome: "refused"; reason: string };
 
 const refused = (reason: string): BootstrapResult => ({ outcome: "refused", reason });
+
+const attemptKey = (orgId: string) => ({ pk: `ORG#${orgId}`, sk: "BOOTSTRAP#ATTEMPT" });
+
+/**
+ * Records that a run for `email` is about to create its account, and returns when the first run for that
+ * address started (a later run for the same address keeps it, so it can adopt what an earlier run made).
+ * A run for another address starts afresh: what an earlier run made for a different address is never
+ * adopted. Written before the account exists, so an account created before it cannot pass for this run's.
+ */
+async function recordAttempt(orgId: string, email: string, now: string): Promise<string> {
+  const table = getConfig().TABLE_RECORDS;
+  try {
+    const out = await aws("dynamo").send(
+      new UpdateCommand({
+        TableName: table,
+        Key: attemptKey(orgId),
+        UpdateExpression: "SET email = :email, startedAt = if_not_exists(startedAt, :now)",
+        ConditionExpression: "attribute_not_exists(pk) OR email = :email",
+        ExpressionAttributeValues: { ":email": email, ":now": now },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return String(out.Attributes?.startedAt ?? now);
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    await aws("dynamo").send(
+      new PutCommand({ TableName: table, Item: { ...attemptKey(orgId), email, startedAt: now } }),
+    );
+    return now;
+  }
+}
 
 export async function bootstrapOrgAdmin(
   input: { orgId?: string | undefined; email?: string | undefined },
@@ -51,12 +91,14 @@ export async function bootstrapOrgAdmin(
   const users = await listUsers(orgId);
   if (users.some((user) => user.role === "admin")) return refused(`org ${orgId} already has an admin`);
 
+  const runStartedAt = new Date();
+  const attemptStartedAt = await recordAttempt(orgId, email, runStartedAt.toISOString());
   const created = await createAccount(email, orgId, options);
   if (created.outcome === "refused") return refused("Cognito refused the address");
   const { account } = created;
   if (
     created.outcome === "exists" &&
-    (account.orgId !== orgId || users.some((u) => u.userId === account.sub))
+    (users.some((u) => u.userId === account.sub) || !isOwnEarlierAttempt(account, orgId, attemptStartedAt))
   )
     return refused("the address already has an account");
 
@@ -105,13 +147,18 @@ export async function bootstrapOrgAdmin(
         },
         { item: { Put: { TableName: table, Item: orgRegistryItem(orgId) } } },
         pendingSyncItem(user),
+        { item: { Delete: { TableName: table, Key: attemptKey(orgId) } } },
       ],
     );
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
-    // A concurrent run won: the account this run made (never one it adopted) must not stay behind.
-    if (created.outcome === "created") await deleteAccount(account.username);
+    // A concurrent run won. The account this run made must not stay behind, including one it found as
+    // `exists` because the SDK re-sent its own lost creation (created after this run started); but not
+    // the winner's own account (two runs for one address).
+    const madeByThisRun = created.outcome === "created" || createdSince(account, runStartedAt);
+    if (madeByThisRun && !(await getUser(orgId, account.sub))) await deleteAccount(account.username);
     return refused(`org ${orgId} already has an admin`);
   }
-  return { outcome: "created", userId: user.userId, synced: await followDirectory(orgId, user.userId) };
+  const synced = (await followDirectory(orgId, user.userId)) === "synced";
+  return { outcome: "created", userId: user.userId, synced };
 }

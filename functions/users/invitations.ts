@@ -19,10 +19,14 @@ import {
   createAccount,
   followDirectory,
   getUser,
+  isActiveAdmin,
+  isActiveLead,
+  isOwnEarlierAttempt,
   orgRegistryItem,
   pendingInviteItem,
   pendingSyncItem,
   settledInviteItem,
+  stillActiveItem,
   touched,
   type UserRecord,
   userItem,
@@ -141,6 +145,7 @@ export async function listInvitations(principal: Principal, query: { limit?: num
 
 const SETTLED = "INVITATION_SETTLED";
 const TAKEN = "USER_EXISTS";
+const UNQUALIFIED = "INVITATION_UNQUALIFIED";
 
 /** The invitation's transition out of `pending`, refused if another run settled it first. */
 function settleItem(invite: InvitationRecord, status: InvitationStatus, now: string, userId?: string) {
@@ -164,14 +169,18 @@ function settleItem(invite: InvitationRecord, status: InvitationStatus, now: str
   };
 }
 
+const unqualified = () =>
+  new ConflictError(UNQUALIFIED, "The inviter is no longer an active admin, or the lead an active lead.");
+
 const isConflict = (error: unknown, code: string) => error instanceof ConflictError && error.code === code;
 
 type Outcome = InvitationStatus | "missing";
 
 /**
  * Marks the invitation failed. The inviting admin learns that it failed, never why: an account in
- * another org, a duplicate in theirs and an address Cognito refused look the same. The reason goes to
- * the operators' log only.
+ * another org, a duplicate in theirs, an account not made by this invitation, an address Cognito
+ * refused, an inviter or lead who no longer qualifies look the same. The reason goes to the operators'
+ * log only (the `INVITATION_FAILED` security event).
  */
 async function fail(
   invite: InvitationRecord,
@@ -203,14 +212,17 @@ async function fail(
 
 /**
  * Creates the invited account, then its directory entry, safely under retries (Lambda retries an
- * asynchronous start twice, and the scheduled identity sync re-drives what is still pending):
+ * asynchronous start twice, and the scheduled identity sync starts it again while it is pending):
  * - a run that finds the invitation settled does nothing;
- * - an account that already exists for the address is this invitation's own (an earlier run created
- *   it and lost the answer, or failed before the directory entry) when it carries this org and no
- *   directory entry has its id yet: it is adopted, so no account is ever left without an entry; in any
- *   other case the invitation fails;
+ * - what allowed the invitation must still hold: the inviter an active admin of the org, the lead (if
+ *   any) an active lead; otherwise the invitation fails (checked before Cognito, and again in the commit);
+ * - an account that already exists for the address is adopted only when it is provably this
+ *   invitation's own earlier attempt (`isOwnEarlierAttempt`: this org, never signed in, created at or
+ *   after the invitation) and no directory entry has it yet; in any other case (an account planted with
+ *   the org and a password someone knows, one in use) the invitation fails;
  * - the directory entry, the org registry, the invitation's `sent` and the audit entry commit in one
- *   transaction, conditional on the entry not existing and the invitation still pending;
+ *   transaction, conditional on the entry not existing, the invitation still pending, and the inviter
+ *   and lead still qualifying;
  * - then Cognito follows the directory (the role's group), as for any change to a person.
  */
 export async function processInvitation(
@@ -222,6 +234,13 @@ export async function processInvitation(
   if (!invite) return "missing";
   if (invite.status !== "pending") return invite.status;
   const actor: ServiceActor = { service: job.service, orgId };
+  // The invitation is acted on later: what allowed it must still hold (checked again in the commit).
+  const [inviter, lead] = await Promise.all([
+    getUser(orgId, invite.invitedBy),
+    invite.leadId ? getUser(orgId, invite.leadId) : undefined,
+  ]);
+  if (!isActiveAdmin(inviter)) return fail(invite, actor, job.meta, "inviter_not_active_admin");
+  if (invite.leadId && !isActiveLead(lead)) return fail(invite, actor, job.meta, "lead_not_active_lead");
 
   const created = await createAccount(invite.email, orgId);
   if (created.outcome === "refused") return fail(invite, actor, job.meta, "refused");
@@ -229,6 +248,8 @@ export async function processInvitation(
   if (created.outcome === "exists") {
     if (account.orgId !== orgId) return fail(invite, actor, job.meta, "exists_elsewhere");
     if (await getUser(orgId, account.sub)) return fail(invite, actor, job.meta, "exists_in_org");
+    if (!isOwnEarlierAttempt(account, orgId, invite.createdAt))
+      return fail(invite, actor, job.meta, "exists_not_this_invitation");
   }
 
   const now = new Date().toISOString();
@@ -267,10 +288,16 @@ export async function processInvitation(
         { item: { Put: { TableName: getConfig().TABLE_RECORDS, Item: orgRegistryItem(orgId) } } },
         settledInviteItem(orgId, inviteId),
         pendingSyncItem(user),
+        { item: stillActiveItem(orgId, invite.invitedBy, "admin"), onConditionFailed: unqualified },
+        ...(invite.leadId
+          ? [{ item: stillActiveItem(orgId, invite.leadId, "coach_lead"), onConditionFailed: unqualified }]
+          : []),
       ],
     );
   } catch (error) {
     if (isConflict(error, SETTLED)) return currentStatus(orgId, inviteId);
+    // The inviter or the lead changed between the check above and the commit.
+    if (isConflict(error, UNQUALIFIED)) return fail(invite, actor, job.meta, "inviter_or_lead_changed");
     // Another invitation of this org won the same account (two invitations of one address at once).
     if (isConflict(error, TAKEN)) return fail(invite, actor, job.meta, "exists_in_org");
     throw error;

@@ -30,8 +30,11 @@ export const UserSchema = z.object({
   role: z.enum(ROLES),
   status: z.enum(["active", "disabled"]),
   leadId: z.string().optional(),
-  /** Present while Cognito has yet to follow a change (the directory, which the API acts on, has it). */
-  identitySync: z.literal("pending").optional(),
+  /**
+   * Present while Cognito has yet to follow a change (the directory, which the API acts on, has it), or
+   * `failed` when it never can (the account is gone from Cognito; the operators were alerted).
+   */
+  identitySync: z.enum(["pending", "failed"]).optional(),
   version: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -9,19 +9,15 @@ import { logger } from "../../shared/log";
 import {
   followDirectory,
   getUser,
+  isActiveLead,
   listUsers,
   pendingSyncItem,
   touched,
   type UserRecord,
   userItem,
 } from "../../shared/people";
-import { versionedPut } from "../../shared/store";
-import {
-  assignedClientIds,
-  moveAssignment,
-  moveAssignmentsApproved,
-  requireAssignable,
-} from "../assignments/service";
+import { assignedClientIds, versionedPut } from "../../shared/store";
+import { moveAssignment, moveAssignmentsApproved, requireAssignable } from "../assignments/service";
 import { invitationView, listInvitations, recordInvitation } from "./invitations";
 import type { InviteUserSchema, UpdateUserSchema } from "./schema";
 
@@ -31,8 +27,7 @@ const view = (user: UserRecord, fields: ReadonlySet<string>) =>
 
 async function requireLead(orgId: string, leadId: string | undefined | null) {
   if (!leadId) return;
-  const lead = await getUser(orgId, leadId);
-  if (lead?.role !== "coach_lead" || lead.status !== "active") {
+  if (!isActiveLead(await getUser(orgId, leadId))) {
     throw new ValidationError([{ field: "body.leadId", rule: "active_coach_lead" }]);
   }
 }
@@ -55,7 +50,7 @@ export async function inviteUser(
   try {
     await startJob("processInvite", { orgId: invite.orgId, inviteId: invite.inviteId });
   } catch (error) {
-    // The invitation is queued: the scheduled identity sync processes it if its own job never starts.
+    // The invitation is queued: the scheduled identity sync starts its job again if it never starts.
     logger.warn("invitation job did not start", { orgId: invite.orgId, inviteId: invite.inviteId, error });
   }
   return invitationView(invite);
@@ -95,7 +90,7 @@ export async function updateUser(
   const syncCognito =
     (input.role !== undefined && input.role !== current.role) ||
     (input.status !== undefined && input.status !== current.status) ||
-    current.identitySync === "pending";
+    current.identitySync !== undefined;
   const { leadId: _previousLead, identitySync: _previousSync, ...rest } = current;
   const leadId = input.leadId === undefined ? current.leadId : (input.leadId ?? undefined);
   const now = new Date().toISOString();
@@ -118,9 +113,10 @@ export async function updateUser(
       ...(syncCognito ? [pendingSyncItem(next)] : []),
     ],
   );
-  // The change stands either way; if Cognito did not follow, the answer says so (202) and the job retries.
-  if (syncCognito && !(await followDirectory(next.orgId, next.userId)))
-    return { pending: true, user: view(next, fields) };
+  // The change stands either way; if Cognito did not follow, the answer says so (202): the job retries,
+  // or (`failed`) the operators were told that it never can.
+  const outcome = syncCognito ? await followDirectory(next.orgId, next.userId) : "synced";
+  if (outcome !== "synced") return { pending: true, user: view({ ...next, identitySync: outcome }, fields) };
   const { identitySync: _synced, ...synced } = next;
   return { pending: false, user: view(synced, fields) };
 }

@@ -25,6 +25,20 @@ export type PermissionTargets = {
 
 const JOB_START = "jobs:start:";
 
+/**
+ * The user pool, split by what a compromised function could do with it: creating accounts (which could
+ * plant one carrying any org) is the invitation job's alone; making an account follow the directory
+ * (group, enabled) is what changing a person needs. Neither reads an account by address but creation.
+ */
+export const COGNITO_CREATE_USERS = ["AdminCreateUser", "AdminGetUser"] as const;
+export const COGNITO_SYNC_USERS = [
+  "AdminListGroupsForUser",
+  "AdminAddUserToGroup",
+  "AdminRemoveUserFromGroup",
+  "AdminDisableUser",
+  "AdminEnableUser",
+] as const;
+
 const ENCRYPTION_CONTEXT_CONDITIONS = {
   // Data keys only for a concrete client: both context keys present, and no others.
   "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["orgId", "clientId"] },
@@ -62,18 +76,17 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       return [tableStatement(tables.records, ["UpdateItem"])];
     case "records:delete":
       return [tableStatement(tables.records, ["DeleteItem"])];
-    case "cognito:manage-users":
+    case "cognito:create-users":
       return [
         new PolicyStatement({
-          actions: [
-            "AdminCreateUser",
-            "AdminGetUser",
-            "AdminListGroupsForUser",
-            "AdminAddUserToGroup",
-            "AdminRemoveUserFromGroup",
-            "AdminDisableUser",
-            "AdminEnableUser",
-          ].map((action) => `cognito-idp:${action}`),
+          actions: COGNITO_CREATE_USERS.map((action) => `cognito-idp:${action}`),
+          resources: [targets.userPoolArn],
+        }),
+      ];
+    case "cognito:sync-users":
+      return [
+        new PolicyStatement({
+          actions: COGNITO_SYNC_USERS.map((action) => `cognito-idp:${action}`),
           resources: [targets.userPoolArn],
         }),
       ];

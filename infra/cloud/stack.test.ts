@@ -205,11 +205,38 @@ describe("identity", () => {
       (fn: any) => fn.Properties.FunctionName === "coachvault-test-processInvite",
     ) as { Properties: any };
     expect(invite).toBeDefined();
-    // Only the invitation route may start it.
+    // Only the invitation route may start it, and the identity sync (for an invitation whose job never ran).
     const starters = policies().filter(
       (doc) => doc.includes('"lambda:InvokeFunction"') && doc.includes("processInvite"),
     );
-    expect(starters).toHaveLength(1);
+    expect(starters).toHaveLength(2);
+  });
+
+  it("least privilege on the user pool: only the invitation job creates accounts; changing a person only syncs them", () => {
+    const owners = [...routeList.map((route) => route.id), ...jobList.map((job) => job.id)];
+    const cognitoActions = Object.entries(template.findResources("AWS::IAM::ManagedPolicy"))
+      .map(([id, policy]) => {
+        const owner = owners.find((name) => id.includes(`${name}Policy`));
+        const actions = ((policy as { Properties: any }).Properties.PolicyDocument.Statement as any[])
+          .flatMap((statement) => [statement.Action].flat() as string[])
+          .filter((action) => action.startsWith("cognito-idp:"))
+          .sort();
+        return [owner, actions] as const;
+      })
+      .filter(([, actions]) => actions.length > 0);
+    const sync = [
+      "cognito-idp:AdminAddUserToGroup",
+      "cognito-idp:AdminDisableUser",
+      "cognito-idp:AdminEnableUser",
+      "cognito-idp:AdminListGroupsForUser",
+      "cognito-idp:AdminRemoveUserFromGroup",
+    ];
+    expect(Object.fromEntries(cognitoActions)).toEqual({
+      processInvite: [...sync, "cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser"].sort(),
+      identitySync: sync,
+      updateUser: sync,
+      approveChange: sync,
+    });
   });
 
   it("app client: users cannot change their own email (or org) with their access token", () => {

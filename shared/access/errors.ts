@@ -12,13 +12,16 @@ export class AccountDisabledError extends AppError {
   }
 }
 
-/** The requester of a held change, or an account it grants access to, tried to decide it. */
+/**
+ * Someone in the circle of a held change's requester or of an account it grants access to (see
+ * two-person.ts) tried to decide it.
+ */
 export class SecondPersonRequiredError extends AppError {
   constructor() {
     super(
       "SECOND_PERSON_REQUIRED",
       "forbidden",
-      "A change must be decided by someone who neither requested it nor gains access by it.",
+      "A change must be decided by someone independent of its requester and of everyone it gives access to.",
     );
   }
 }

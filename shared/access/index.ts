@@ -99,8 +99,10 @@ export {
   type Approval,
   type ChangeStatus,
   changedFields,
+  circleOf,
   decisionItem,
   type Grant,
+  type GrantFacts,
   type GrantKind,
   grantsOf,
   type HeldChange,
@@ -112,5 +114,7 @@ export {
   type Operation,
   PHI_GRANTS,
   pendingChanges,
+  requireSecondPerson,
   viewOf,
+  windowStart,
 } from "./two-person";

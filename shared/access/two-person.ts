@@ -5,19 +5,29 @@ import type { Principal } from "../auth/principal";
 import type { Role } from "../auth/roles";
 import { getConfig } from "../config";
 import { logger } from "../log";
-import { getUser, type UserRecord, type UserStatus } from "../people";
-import { queryAll } from "../store/query";
+import { teamOf, type UserRecord, type UserStatus, userKey } from "../people";
+import { assignedClientIds } from "../store/client-record";
+import { batchGet, queryAll } from "../store/query";
 import { getRecord } from "../store/records";
-import { ChangeNotPendingError, ChangeTooLargeError } from "./errors";
+import { ChangeNotPendingError, ChangeTooLargeError, SecondPersonRequiredError } from "./errors";
 
 /**
  * The two-person rule (no one reaches PHI alone outside their role). An admin could invite an address
  * they control and make that account a coach of a client, the lead of a team, or give it a PHI-reading
- * role, and read PHI as an ordinary coach. So a change that lets an account read PHI, made by an admin
- * who invited or changed that account within TWO_PERSON_WINDOW_DAYS (its `touchedBy`), is not applied:
- * it is held as a pending change until another person approves it (an admin or lead of the org who is
- * neither its requester nor an account it grants access to). Every route that makes such a change calls
- * the one gate below, `holdIfSelfGranted`; the table `PHI_GRANTS` says which changes grant what to whom.
+ * role, and read PHI as an ordinary coach; or invite a second admin or a lead they control and act, or
+ * approve, through it. So the rule reasons about **circles**, not single accounts:
+ *
+ * - controllers(X): the admins who invited or changed account X within TWO_PERSON_WINDOW_DAYS (X's
+ *   `touchedBy`), closed transitively within the window: an admin A2 whom A invited or changed within
+ *   the window is A's, so A controls whatever A2 touched within the window too.
+ * - circle(X) = {X} ∪ controllers*(X): the accounts that may be one person acting as X.
+ *
+ * A change that lets accounts (its grantees) read PHI, requested by R, is held as a pending change when
+ * circle(R) meets circle(g) for any grantee g (R, or an admin R controls, or an admin controlling R,
+ * touched g or one of g's controllers). Another person decides it: someone whose circle meets neither
+ * circle(R) nor any grantee's circle. Every route that makes such a change calls the one gate below,
+ * `holdIfSelfGranted`; deciders pass `requireSecondPerson`; the table `PHI_GRANTS` says which changes
+ * grant what to whom. The window is the rule's limit: touches older than it no longer count.
  */
 
 /** The changes that can grant access to PHI, exactly as requested: ids and settings, never PHI. */
@@ -34,54 +44,167 @@ export type Operation =
     };
 type OperationOf<O extends Operation["op"]> = Extract<Operation, { op: O }>;
 
+/**
+ * What a grant rule may ask about the account an operation names (each read at most once, and only when
+ * a rule asks): the account updateUser changes, or the coach assign and reassign give clients to, as
+ * stored before the change; whether it leads a team; whether it has clients.
+ */
+export type GrantFacts = {
+  account: () => Promise<UserRecord | undefined>;
+  leadsTeam: () => Promise<boolean>;
+  hasClients: () => Promise<boolean>;
+};
+
 type GrantRule<O extends Operation["op"]> = {
   /** The operation that carries this kind of grant. */
   op: O;
-  /**
-   * The account the change lets read PHI, or undefined when this instance grants nothing. `target` is the
-   * account the operation changes (updateUser), as stored before the change.
-   */
-  grantee: (change: OperationOf<O>, target: UserRecord | undefined) => string | undefined;
+  /** The accounts the change lets read PHI (none when this instance grants nothing). */
+  grantees: (change: OperationOf<O>, facts: GrantFacts) => Promise<(string | undefined)[]>;
 };
 
-/** Every kind of change that gives an account access to PHI, and how to find that account. */
+/** Whether moving an account from one role to another lets it read PHI it could not read before. */
+async function roleGains(from: Role, to: Role, facts: GrantFacts): Promise<boolean> {
+  if (!readsPhi(from) && readsPhi(to)) return true;
+  // A lead reads its team's clients: a coach made lead of a team that still points at it gains them.
+  return (
+    !readsPhi(from, ["lead_of_assigned"]) && readsPhi(to, ["lead_of_assigned"]) && (await facts.leadsTeam())
+  );
+}
+
+/** Every kind of change that gives an account access to PHI, and how to find those accounts. */
 export const PHI_GRANTS: {
   assign: GrantRule<"assign">;
   reassign: GrantRule<"reassign">;
   lead: GrantRule<"updateUser">;
   role: GrantRule<"updateUser">;
+  reenable: GrantRule<"updateUser">;
 } = {
-  // PUT /clients/{clientId}/coaches/{coachId}: the coach reads the client.
-  assign: { op: "assign", grantee: (change) => change.coachId },
-  // POST /users/{userId}/reassign: the new coach reads every client moved to them.
-  reassign: { op: "reassign", grantee: (change) => change.toId },
+  // PUT /clients/{clientId}/coaches/{coachId}: the coach reads the client, and so does the coach's lead.
+  assign: {
+    op: "assign",
+    grantees: async (change, facts) => [change.coachId, (await facts.account())?.leadId],
+  },
+  // POST /users/{userId}/reassign: the new coach (and its lead) read every client moved to them.
+  reassign: {
+    op: "reassign",
+    grantees: async (change, facts) => [change.toId, (await facts.account())?.leadId],
+  },
   // PATCH /users/{userId} with a new leadId: the lead reads the coach's clients.
   lead: {
     op: "updateUser",
-    grantee: (change, target) =>
-      change.leadId && change.leadId !== target?.leadId ? change.leadId : undefined,
+    grantees: async (change, facts) =>
+      change.leadId && change.leadId !== (await facts.account())?.leadId ? [change.leadId] : [],
   },
-  // PATCH /users/{userId} from a role that reads no PHI to one that does (the policy says which).
+  // PATCH /users/{userId} to a role that reads PHI the account's role did not (the policy says which).
   role: {
     op: "updateUser",
-    grantee: (change, target) =>
-      change.role && target && !readsPhi(target.role) && readsPhi(change.role) ? change.userId : undefined,
+    grantees: async (change, facts) => {
+      const account = await facts.account();
+      if (!change.role || !account || change.role === account.role) return [];
+      return (await roleGains(account.role, change.role, facts)) ? [change.userId] : [];
+    },
+  },
+  // PATCH /users/{userId} {status: "active"} of a disabled account that has clients or a team.
+  reenable: {
+    op: "updateUser",
+    grantees: async (change, facts) => {
+      const account = await facts.account();
+      if (change.status !== "active" || account?.status !== "disabled") return [];
+      return (await facts.hasClients()) || (await facts.leadsTeam()) ? [change.userId] : [];
+    },
   },
 };
 export type GrantKind = keyof typeof PHI_GRANTS;
 export type Grant = { kind: GrantKind; granteeId: string };
 
 /** The PHI grants a change makes (none for most changes). */
-export function grantsOf(change: Operation, target?: UserRecord): Grant[] {
+export async function grantsOf(change: Operation, facts: GrantFacts): Promise<Grant[]> {
   // Each rule is typed by its own operation; the `op` filter makes the call below sound.
   const rules = Object.entries(PHI_GRANTS) as unknown as [GrantKind, GrantRule<Operation["op"]>][];
-  return rules
-    .filter(([, rule]) => rule.op === change.op)
-    .flatMap(([kind, rule]) => {
-      const granteeId = rule.grantee(change, target);
-      return granteeId ? [{ kind, granteeId }] : [];
-    });
+  const found = await Promise.all(
+    rules
+      .filter(([, rule]) => rule.op === change.op)
+      .map(async ([kind, rule]) =>
+        (await rule.grantees(change, facts))
+          .filter((granteeId): granteeId is string => Boolean(granteeId))
+          .map((granteeId) => ({ kind, granteeId })),
+      ),
+  );
+  return found.flat();
 }
+
+/** The org's directory as the rule reads it: each account fetched once per decision, in batches. */
+export type Directory = (userIds: readonly string[]) => Promise<Map<string, UserRecord>>;
+
+function directoryOf(orgId: string, known: readonly (UserRecord | undefined)[] = []): Directory {
+  const cache = new Map<string, UserRecord | undefined>(
+    known.filter((user): user is UserRecord => Boolean(user)).map((user) => [user.userId, user]),
+  );
+  return async (userIds) => {
+    const missing = [...new Set(userIds)].filter((id) => !cache.has(id));
+    if (missing.length > 0) {
+      const found = await batchGet<UserRecord>(
+        getConfig().TABLE_RECORDS,
+        missing.map((id) => userKey(orgId, id)),
+      );
+      for (const id of missing) cache.set(id, undefined);
+      for (const user of found) cache.set(user.userId, user);
+    }
+    const users = new Map<string, UserRecord>();
+    for (const id of userIds) {
+      const user = cache.get(id);
+      if (user) users.set(id, user);
+    }
+    return users;
+  };
+}
+
+/** The facts the grant rules read about the account a change names, each loaded only if asked. */
+function factsFor(orgId: string, change: Operation, directory: Directory): GrantFacts {
+  const accountId =
+    change.op === "assign" ? change.coachId : change.op === "reassign" ? change.toId : change.userId;
+  const once = <T>(load: () => Promise<T>) => {
+    let value: Promise<T> | undefined;
+    return () => {
+      value ??= load();
+      return value;
+    };
+  };
+  return {
+    account: once(async () => (await directory([accountId])).get(accountId)),
+    leadsTeam: once(async () => (await teamOf(orgId, accountId)).size > 0),
+    hasClients: once(async () => (await assignedClientIds(orgId, accountId)).length > 0),
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/** The start of the two-person window: touches at or before it no longer count. */
+export const windowStart = (now: Date) =>
+  new Date(now.getTime() - getConfig().TWO_PERSON_WINDOW_DAYS * DAY_MS).toISOString();
+
+/**
+ * circle(X): X and every admin who controls X within the window (who invited or changed X after `since`,
+ * or controls such an admin), read level by level through `touchedBy`.
+ */
+export async function circleOf(userId: string, directory: Directory, since: string): Promise<Set<string>> {
+  const circle = new Set([userId]);
+  for (let frontier = [userId]; frontier.length > 0; ) {
+    const users = await directory(frontier);
+    frontier = [];
+    for (const user of users.values()) {
+      for (const [adminId, at] of Object.entries(user.touchedBy ?? {})) {
+        if (at > since && !circle.has(adminId)) {
+          circle.add(adminId);
+          frontier.push(adminId);
+        }
+      }
+    }
+  }
+  return circle;
+}
+
+const meet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((id) => b.has(id));
 
 export type ChangeStatus = "pending" | "approved" | "rejected";
 
@@ -93,7 +216,7 @@ export type HeldChange = {
   kind: GrantKind;
   status: ChangeStatus;
   requesterId: string;
-  /** Every account the change grants access to: none of them may decide it. */
+  /** Every account the change grants access to: none of them, nor anyone in their circles, may decide it. */
   granteeIds: string[];
   change: Operation;
   createdAt: string;
@@ -118,15 +241,6 @@ const pendingPartition = (orgId: string) => `ORG#${orgId}#CHANGES#PENDING`;
  */
 export const MAX_HELD_CLIENTS = 24;
 
-const DAY_MS = 86_400_000;
-
-/** Whether `adminId` invited or changed the account within the two-person window. */
-function touchedRecently(account: UserRecord | undefined, adminId: string, now: Date): boolean {
-  const at = account?.touchedBy?.[adminId];
-  const windowStart = new Date(now.getTime() - getConfig().TWO_PERSON_WINDOW_DAYS * DAY_MS).toISOString();
-  return Boolean(at && at > windowStart);
-}
-
 /** The field names a change writes, for its audit entries. */
 export function changedFields(change: Operation): string[] {
   if (change.op !== "updateUser") return ["coaches"];
@@ -140,10 +254,10 @@ export const isHeld = (result: object): result is HeldChangeView =>
   "changeId" in result && "status" in result && result.status === "pending";
 
 /**
- * The gate every PHI-granting change passes. Returns undefined when the change may go ahead; otherwise
- * stores it as a pending change (with its audit entry, in one transaction), logs `PHI_GRANT_HELD` and
- * returns it, and the caller answers 202 without changing anything. `target` is the account an
- * updateUser operation changes, as read before the change.
+ * The gate every PHI-granting change passes. Returns undefined when the change may go ahead (it grants
+ * nothing, or the requester's circle meets no grantee's); otherwise stores it as a pending change (with
+ * its audit entry, in one transaction), logs `PHI_GRANT_HELD` and returns it, and the caller answers 202
+ * without changing anything. `target` is the account an updateUser operation changes, as read before it.
  */
 export async function holdIfSelfGranted(
   principal: Principal,
@@ -151,16 +265,32 @@ export async function holdIfSelfGranted(
   change: Operation,
   target?: UserRecord,
 ): Promise<HeldChangeView | undefined> {
-  const grants = grantsOf(change, target);
+  const directory = directoryOf(principal.orgId, [target]);
+  const grants = await grantsOf(change, factsFor(principal.orgId, change, directory));
   if (grants.length === 0) return undefined;
   const now = new Date();
-  const grantees = await Promise.all(
-    grants.map(({ granteeId }) =>
-      granteeId === target?.userId ? target : getUser(principal.orgId, granteeId),
-    ),
-  );
-  const held = grants.find((_, index) => touchedRecently(grantees[index], principal.userId, now));
-  if (!held) return undefined;
+  const since = windowStart(now);
+  const requester = await circleOf(principal.userId, directory, since);
+  // One circle after another, so accounts they share are read once.
+  let held: Grant | undefined;
+  for (const grant of grants) {
+    if (meet(requester, await circleOf(grant.granteeId, directory, since))) {
+      held = grant;
+      break;
+    }
+  }
+  const granteeIds = [...new Set(grants.map((grant) => grant.granteeId))];
+  if (!held) {
+    // Not held: the requester's own decision, audited by the change itself, and still a security event,
+    // so a grant made after waiting out the window is seen too.
+    logger.warn("PHI grant by a requester independent of its grantees", {
+      securityEvent: "PHI_GRANT_UNHELD",
+      kind: grants[0]?.kind,
+      requesterId: principal.userId,
+      granteeIds,
+    });
+    return undefined;
+  }
   if (change.op === "reassign" && change.clientIds.length > MAX_HELD_CLIENTS) throw new ChangeTooLargeError();
   const createdAt = now.toISOString();
   const pending: HeldChange = {
@@ -169,7 +299,7 @@ export async function holdIfSelfGranted(
     kind: held.kind,
     status: "pending",
     requesterId: principal.userId,
-    granteeIds: [...new Set(grants.map((grant) => grant.granteeId))],
+    granteeIds,
     change,
     createdAt,
     expiresAt: new Date(now.getTime() + getConfig().PENDING_CHANGE_DAYS * DAY_MS).toISOString(),
@@ -207,6 +337,27 @@ export async function holdIfSelfGranted(
     granteeIds: pending.granteeIds,
   });
   return viewOf(pending);
+}
+
+/**
+ * Who may decide a held change: someone whose circle meets neither the requester's nor any grantee's
+ * (the grantees it named when requested and those it would have now, should an account have changed
+ * since), so not the requester, an account the requester invited or changed within the window, a
+ * grantee, nor anyone controlling one of them. Throws `SECOND_PERSON_REQUIRED` otherwise.
+ */
+export async function requireSecondPerson(
+  orgId: string,
+  deciderId: string,
+  change: HeldChange,
+): Promise<void> {
+  const directory = directoryOf(orgId);
+  const now = await grantsOf(change.change, factsFor(orgId, change.change, directory));
+  const parties = new Set([change.requesterId, ...change.granteeIds, ...now.map((grant) => grant.granteeId)]);
+  const since = windowStart(new Date());
+  const decider = await circleOf(deciderId, directory, since);
+  for (const party of parties) {
+    if (meet(decider, await circleOf(party, directory, since))) throw new SecondPersonRequiredError();
+  }
 }
 
 export async function loadChange(orgId: string, changeId: string): Promise<HeldChange | undefined> {

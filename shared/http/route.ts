@@ -11,7 +11,10 @@ export type Permission =
   | "records:write"
   | "records:update"
   | "records:delete"
-  | "cognito:manage-users"
+  /** Create accounts in the user pool (and read one back by its address): only the invitation job. */
+  | "cognito:create-users"
+  /** Make an existing account follow the directory: its role group, enabled or disabled. */
+  | "cognito:sync-users"
   | "transcripts:read"
   | "transcripts:write"
   /** Delete transcript objects no record references (a lost upload's, a replaced version's). */

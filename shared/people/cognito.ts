@@ -12,6 +12,7 @@ import {
   CodeDeliveryFailureException,
   InvalidParameterException,
   InvalidPasswordException,
+  UserNotFoundException,
   UsernameExistsException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { isRole, type Role } from "../auth/roles";
@@ -26,7 +27,14 @@ import { getConfig } from "../config";
  */
 const pool = () => ({ UserPoolId: getConfig().USER_POOL_ID });
 
-export type Account = { username: string; sub: string; orgId: string | undefined };
+export type Account = {
+  username: string;
+  sub: string;
+  orgId: string | undefined;
+  /** Cognito's `UserStatus`: `FORCE_CHANGE_PASSWORD` until the first sign-in sets a password. */
+  status: string | undefined;
+  createdAt: Date | undefined;
+};
 
 export type CreateAccountResult =
   /** A new account (Cognito emails it a temporary password unless one was given). */
@@ -39,11 +47,44 @@ export type CreateAccountResult =
 const attribute = (attributes: AttributeType[] | undefined, name: string) =>
   attributes?.find((candidate) => candidate.Name === name)?.Value;
 
-function accountOf(username: string | undefined, attributes: AttributeType[] | undefined): Account {
+type CognitoUser = {
+  Username?: string | undefined;
+  UserStatus?: string | undefined;
+  UserCreateDate?: Date | undefined;
+};
+
+function accountOf(user: CognitoUser | undefined, attributes: AttributeType[] | undefined): Account {
   const sub = attribute(attributes, "sub");
-  if (!username || !sub) throw new Error("Cognito returned an account without username or sub");
-  return { username, sub, orgId: attribute(attributes, "custom:orgId") };
+  if (!user?.Username || !sub) throw new Error("Cognito returned an account without username or sub");
+  return {
+    username: user.Username,
+    sub,
+    orgId: attribute(attributes, "custom:orgId"),
+    status: user.UserStatus,
+    createdAt: user.UserCreateDate,
+  };
 }
+
+/**
+ * Whether an account that already exists for an address is provably the product of an earlier attempt
+ * of the same work, started at `since` (an invitation's creation, a bootstrap's first run): it carries
+ * the org, nobody has signed in with it yet (`FORCE_CHANGE_PASSWORD`: only the temporary password that
+ * went to the address exists), and it was created at or after `since` (Cognito reports the creation to
+ * the millisecond; the attempt is recorded before the account is asked for, so its own account always
+ * comes later). Anything else (an account planted before, with the org and a password someone knows;
+ * one already in use) is not adopted. The caller also checks that no directory entry has it.
+ */
+export function isOwnEarlierAttempt(account: Account, orgId: string, since: string): boolean {
+  return (
+    account.orgId === orgId &&
+    account.status === "FORCE_CHANGE_PASSWORD" &&
+    createdSince(account, new Date(since))
+  );
+}
+
+/** Whether the account was created at or after `since`, whoever created it. */
+export const createdSince = (account: Account, since: Date) =>
+  account.createdAt !== undefined && account.createdAt.getTime() >= since.getTime();
 
 /**
  * Creates an account for `email` in `orgId`. `temporaryPassword` is for the local stack, which sends no
@@ -71,11 +112,11 @@ export async function createAccount(
         ],
       }),
     );
-    return { outcome: "created", account: accountOf(out.User?.Username, out.User?.Attributes) };
+    return { outcome: "created", account: accountOf(out.User, out.User?.Attributes) };
   } catch (error) {
     if (error instanceof UsernameExistsException || error instanceof AliasExistsException) {
       const existing = await aws("cognito").send(new AdminGetUserCommand({ ...pool(), Username: email }));
-      return { outcome: "exists", account: accountOf(existing.Username, existing.UserAttributes) };
+      return { outcome: "exists", account: accountOf(existing, existing.UserAttributes) };
     }
     if (
       error instanceof InvalidParameterException ||
@@ -87,8 +128,13 @@ export async function createAccount(
   }
 }
 
+/** Deletes an account; one already gone is fine (two clean-ups of the same account may race). */
 export async function deleteAccount(username: string): Promise<void> {
-  await aws("cognito").send(new AdminDeleteUserCommand({ ...pool(), Username: username }));
+  try {
+    await aws("cognito").send(new AdminDeleteUserCommand({ ...pool(), Username: username }));
+  } catch (error) {
+    if (!(error instanceof UserNotFoundException)) throw error;
+  }
 }
 
 /**

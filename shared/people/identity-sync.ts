@@ -108,19 +108,79 @@ async function markPending(orgId: string, userId: string): Promise<void> {
 const SYNC_ROUNDS = 3;
 
 /**
+ * Cognito errors no retry can fix: the account is gone (deleted out of band) or Cognito rejects the
+ * address itself. Retrying them would fail every run of the job for ever and hide real failures.
+ */
+const PERMANENT_FAILURES = new Set(["UserNotFoundException", "InvalidParameterException"]);
+const isPermanent = (error: unknown) => error instanceof Error && PERMANENT_FAILURES.has(error.name);
+
+/**
+ * Gives up on a user Cognito can never follow: `identitySync: "failed"` (the directory, which the API
+ * trusts, stands: a disabled user stays refused), the work item dropped, one `IDENTITY_SYNC_FAILED`
+ * security event for the operators. False if someone changed the user since (then that state is applied).
+ */
+async function markFailed(user: UserRecord, error: Error): Promise<boolean> {
+  try {
+    await aws("dynamo").send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: table(),
+              Key: userKey(user.orgId, user.userId),
+              UpdateExpression: "SET identitySync = :failed",
+              ConditionExpression: "#v = :v",
+              ExpressionAttributeNames: { "#v": "version" },
+              ExpressionAttributeValues: { ":v": user.version, ":failed": "failed" },
+            },
+          },
+          { Delete: { TableName: table(), Key: userWork(user.orgId, user.userId) } },
+        ],
+      }),
+    );
+  } catch (failure) {
+    if (isConditionFailure(failure)) return false;
+    throw failure;
+  }
+  logger.warn("Cognito can never follow the directory for this user", {
+    securityEvent: "IDENTITY_SYNC_FAILED",
+    orgId: user.orgId,
+    userId: user.userId,
+    error,
+  });
+  return true;
+}
+
+/**
+ * What Cognito addresses the user by. Directory entries written before usernames were stored have none:
+ * in this pool (sign-in by email) the username is the `sub`, which is the entry's `userId`.
+ */
+export const cognitoUsername = (user: Pick<UserRecord, "username" | "userId">) =>
+  user.username ?? user.userId;
+
+export type SyncOutcome = "synced" | "pending" | "failed";
+
+/**
  * Applies the user's directory state (role group, enabled) to Cognito and clears the pending mark.
  * Two writers can interleave (a PATCH and the job, or two PATCHes): each clears only the version it
  * applied, and one that finds the version moved reads and applies again, so the last state applied is
- * the directory's. Throws what Cognito throws (the mark stays; the caller decides how to answer).
+ * the directory's. A permanent Cognito failure marks the user `failed` and drops the work (see
+ * `markFailed`); any other failure is thrown (the mark stays; the caller decides how to answer).
  */
-export async function syncIdentity(orgId: string, userId: string): Promise<"synced" | "pending"> {
+export async function syncIdentity(orgId: string, userId: string): Promise<SyncOutcome> {
   for (let round = 0; round < SYNC_ROUNDS; round++) {
     const user = await getUser(orgId, userId);
     if (!user) {
       await aws("dynamo").send(new DeleteCommand({ TableName: table(), Key: userWork(orgId, userId) }));
       return "synced";
     }
-    await applyIdentity(user.username, user);
+    try {
+      await applyIdentity(cognitoUsername(user), user);
+    } catch (error) {
+      if (!isPermanent(error)) throw error;
+      if (await markFailed(user, error as Error)) return "failed";
+      continue;
+    }
     if (await clearPending(user)) return "synced";
   }
   await markPending(orgId, userId);
@@ -129,12 +189,13 @@ export async function syncIdentity(orgId: string, userId: string): Promise<"sync
 
 /**
  * `syncIdentity` for a request or job that has just committed a directory change: whatever Cognito
- * does, the change stands. False (and an `IDENTITY_SYNC_PENDING` security event) when Cognito has not
- * followed yet; the scheduled job will apply it.
+ * does, the change stands. `pending` (and an `IDENTITY_SYNC_PENDING` security event) when Cognito has
+ * not followed yet, which the scheduled job will apply; `failed` when it never can (see `markFailed`).
  */
-export async function followDirectory(orgId: string, userId: string): Promise<boolean> {
+export async function followDirectory(orgId: string, userId: string): Promise<SyncOutcome> {
   try {
-    if ((await syncIdentity(orgId, userId)) === "synced") return true;
+    const outcome = await syncIdentity(orgId, userId);
+    if (outcome !== "pending") return outcome;
   } catch (error) {
     logger.warn("Cognito does not follow the directory yet", {
       securityEvent: "IDENTITY_SYNC_PENDING",
@@ -142,12 +203,12 @@ export async function followDirectory(orgId: string, userId: string): Promise<bo
       userId,
       error,
     });
-    return false;
+    return "pending";
   }
   logger.warn("Cognito sync left to the scheduled job", {
     securityEvent: "IDENTITY_SYNC_PENDING",
     orgId,
     userId,
   });
-  return false;
+  return "pending";
 }

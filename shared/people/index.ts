@@ -14,9 +14,10 @@ export type UserRecord = {
   userId: string;
   /**
    * What Cognito addresses the account by (its immutable username; a UUID equal to `sub` in a pool whose
-   * sign-in attribute is email). Never the email: its owner could change that in Cognito.
+   * sign-in attribute is email). Never the email: its owner could change that in Cognito. Absent from
+   * entries written before it was stored: address those by `cognitoUsername` (the `userId`).
    */
-  username: string;
+  username?: string;
   orgId: string;
   email: string;
   role: Role;
@@ -31,8 +32,9 @@ export type UserRecord = {
   /**
    * Set, in the same transaction as a directory change, while Cognito has yet to follow it (role group,
    * enabled). The directory is what the API trusts; `syncIdentity` applies it to Cognito and clears this.
+   * `failed` when Cognito never can (the account is gone from it): the operators were told.
    */
-  identitySync?: "pending";
+  identitySync?: "pending" | "failed";
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -61,6 +63,28 @@ export function touched(user: Pick<UserRecord, "touchedBy">, adminId: string, at
   return Object.fromEntries(entries);
 }
 
+/** Who may act as an admin of the org, and who may lead a team: an active account of that role. */
+export const isActiveAdmin = (user: UserRecord | undefined) =>
+  user?.role === "admin" && user.status === "active";
+export const isActiveLead = (user: UserRecord | undefined) =>
+  user?.role === "coach_lead" && user.status === "active";
+
+/**
+ * A transaction item that holds only while the account is still an active `role` of the org: an action
+ * someone was allowed when it was requested commits only if they still are.
+ */
+export function stillActiveItem(orgId: string, userId: string, role: Role) {
+  return {
+    ConditionCheck: {
+      TableName: getConfig().TABLE_RECORDS,
+      Key: userKey(orgId, userId),
+      ConditionExpression: "#role = :role AND #status = :active",
+      ExpressionAttributeNames: { "#role": "role", "#status": "status" },
+      ExpressionAttributeValues: { ":role": role, ":active": "active" },
+    },
+  };
+}
+
 export function getUser(orgId: string, userId: string): Promise<UserRecord | undefined> {
   return getRecord<UserRecord>(userKey(orgId, userId));
 }
@@ -87,14 +111,18 @@ export {
   applyIdentity,
   type CreateAccountResult,
   createAccount,
+  createdSince,
   deleteAccount,
+  isOwnEarlierAttempt,
 } from "./cognito";
 export {
+  cognitoUsername,
   followDirectory,
   listPendingIdentityWork,
   type PendingIdentityWork,
   pendingInviteItem,
   pendingSyncItem,
+  type SyncOutcome,
   settledInviteItem,
   syncIdentity,
 } from "./identity-sync";

@@ -1,4 +1,10 @@
-export { type ClientRecord, clientKey, loadClient } from "./client-record";
+export {
+  assignedClientIds,
+  assignmentPrefix,
+  type ClientRecord,
+  clientKey,
+  loadClient,
+} from "./client-record";
 export { type CursorScope, cursorScope, openCursor, type Position, sealCursor } from "./cursor";
 export { InvalidCursorError } from "./errors";
 export { batchGet, filledPage, pageSize, queryAll, recordsWithPrefix } from "./query";

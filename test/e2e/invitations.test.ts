@@ -7,10 +7,11 @@ import { cognitoState, secondAdminToken, settledInvitation } from "../support/pe
 import { testStack } from "../support/stack";
 
 /**
- * All orgs share one user pool, so an invitation must not tell an admin whether an address has an
- * account in another org: an unused address and another org's user get the same answer (status, body
- * shape, work done in the request); the latter fails later, out of band, without a reason, and nothing
- * of the other org changes.
+ * All orgs share one user pool, so an invitation must not tell an admin, when they make it, whether an
+ * address has an account in another org: an unused address and another org's user get the same answer
+ * (status, body shape) after the same work in the request. The later outcome may differ (the second
+ * fails, out of band, without a reason; nothing of the other org changes): that remaining signal, and why
+ * only a pool per org would remove it, is in the README (People and identity).
  */
 const stack = testStack();
 const { api } = stack;
@@ -36,7 +37,7 @@ async function otherOrgSnapshot() {
 const shape = (body: Record<string, unknown>) => Object.keys(body).sort();
 
 describe("invitations do not reveal accounts of other orgs", () => {
-  it("an unused address and another org's user get the same answer; only the latter fails, without a reason", async () => {
+  it("an unused address and another org's user get the same answer at request time; later only the latter fails, without a reason, and the other org is untouched", async () => {
     const before = await otherOrgSnapshot();
     const unused = await api("POST", "/users", {
       token: admin,
@@ -65,7 +66,7 @@ describe("invitations do not reveal accounts of other orgs", () => {
     expect((await listUsers("demo")).map((user) => user.email)).not.toContain("coach@other.example");
   });
 
-  it("both do the same work in the request (the same AWS calls, in the same order)", async () => {
+  it("both do the same work in the request (the same AWS calls, in the same order); the difference comes later, out of band", async () => {
     const work = async (email: string) => {
       arm();
       const res = await invokeRoute("POST", "/users", { token: admin, body: { email, role: "coach" } });

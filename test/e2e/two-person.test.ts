@@ -10,9 +10,11 @@ import { inviteUser, tokenFor, touchedDaysAgo } from "../support/people";
 import { testStack } from "../support/stack";
 
 /**
- * The two-person rule over HTTPS: an admin who invited or changed an account cannot, alone, make that
- * account able to read PHI (assignment, reassignment, team lead, PHI-reading role). The change is held
- * (202) until another admin or a lead approves it; requester and grantee cannot decide it.
+ * The two-person rule over HTTPS: an admin who invited or changed an account (or whose circle did: an
+ * admin they invited or changed, or who invited or changed them, within the window) cannot, alone, make
+ * that account able to read PHI (assignment, reassignment, team lead, PHI-reading role, re-enabling).
+ * The change is held (202) until another admin or a lead approves it; no one in the requester's or a
+ * grantee's circle can decide it.
  */
 const stack = testStack();
 const { api } = stack;
@@ -23,15 +25,18 @@ let lead: string;
 let coach1: string;
 let compliance: string;
 let otherAdmin: string;
-/** A second admin of the demo org (invited here), who has touched none of the accounts below. */
+/**
+ * A second admin of the demo org, independent of the demo admin: invited by them, but so long ago (past
+ * the window) that neither is in the other's circle; it has touched none of the accounts below.
+ */
 let admin2: Account;
 
 type Account = { userId: string; email: string; role: Role; token: string };
 
 /** A fresh account invited by the demo admin (so the admin is in its `touchedBy`), with a token of its own. */
-async function account(role: Role, label: string, inviter = admin): Promise<Account> {
+async function account(role: Role, label: string, inviter = admin, leadId?: string): Promise<Account> {
   const email = `${label}.${randomUUID().slice(0, 8)}@demo.example`;
-  const userId = await inviteUser(api, inviter, { email, role });
+  const userId = await inviteUser(api, inviter, { email, role, ...(leadId && { leadId }) });
   return { userId, email, role, token: await tokenFor(coach1, { userId, email, role }) };
 }
 
@@ -64,7 +69,7 @@ const decide = (changeId: string, verdict: "approve" | "reject", token: string) 
 const pendingIds = async (token: string) =>
   ((await api("GET", "/changes", { token })).json.items as { changeId: string }[]).map((c) => c.changeId);
 
-/** Waits for the API to log a security event about a change (the log is written by the stack's process). */
+/** Waits for the API to log a security event naming an id (the log is written by the stack's process). */
 async function securityEvent(name: string, changeId: string) {
   for (let attempt = 0; attempt < 30; attempt++) {
     const lines = readFileSync(stack.logFile, "utf8").split("\n");
@@ -95,6 +100,7 @@ beforeAll(async () => {
     ].map((email) => stack.token(email)),
   )) as [string, string, string, string, string];
   admin2 = await account("admin", "second.admin");
+  await touched(admin2, 60);
 });
 
 describe("the two-person rule", () => {
@@ -260,7 +266,7 @@ describe("the two-person rule", () => {
     expect(await coachesOf(clientId)).toEqual([idOf("coach1@demo.example")]);
   });
 
-  it("does not hold an admin who did not invite or change the account", async () => {
+  it("does not hold an admin independent of the account (neither they nor anyone in their circle touched it)", async () => {
     const invited = await account("coach", "other.admins");
     const clientId = await newClient("Direct Client");
     const assigned = await api("PUT", `/clients/${clientId}/coaches/${invited.userId}`, {
@@ -268,6 +274,12 @@ describe("the two-person rule", () => {
     });
     expect(assigned.status).toBe(200);
     expect((await read(clientId, invited)).json.name).toBe("Direct Client");
+    // Still a security event: a grant made after waiting out the window is seen.
+    expect(await securityEvent("PHI_GRANT_UNHELD", invited.userId)).toMatchObject({
+      kind: "assign",
+      requesterId: admin2.userId,
+      granteeIds: [invited.userId],
+    });
   });
 
   it("holds within the 30 days after the admin's touch, and not after", async () => {
@@ -337,5 +349,135 @@ describe("the two-person rule", () => {
       expect(listed.json.items.map((client: { clientId: string }) => client.clientId)).toEqual([clientId]);
       expect(await auditedFor(changeId, "change.approve")).toHaveLength(1);
     }
+  });
+});
+
+describe("circles: one admin acting through accounts they control", () => {
+  const expectSecondPersonRequired = async (changeId: string, token: string) => {
+    const refused = await decide(changeId, "approve", token);
+    expect(refused.status, refused.text.slice(0, 200)).toBe(403);
+    expect(refused.json.error.code).toBe("SECOND_PERSON_REQUIRED");
+  };
+
+  it("an admin the requester invited acts for them: its assignment of the requester's invitee is held, and the other way round", async () => {
+    const puppetAdmin = await account("admin", "puppet.admin");
+    const puppetCoach = await account("coach", "puppet.coach");
+    const clientId = await newClient("Puppet Client");
+    const held = await api("PUT", `/clients/${clientId}/coaches/${puppetCoach.userId}`, {
+      token: puppetAdmin.token,
+    });
+    expect(held.status, held.text.slice(0, 200)).toBe(202);
+    expect(held.json).toMatchObject({
+      kind: "assign",
+      requesterId: puppetAdmin.userId,
+      granteeIds: [puppetCoach.userId],
+    });
+    expect((await read(clientId, puppetCoach)).status).toBe(404);
+    expect(await securityEvent("PHI_GRANT_HELD", held.json.changeId)).toMatchObject({
+      requesterId: puppetAdmin.userId,
+    });
+
+    // The puppet admin's own invitee, assigned by the admin who controls the puppet.
+    const puppetsInvitee = await account("coach", "puppets.invitee", puppetAdmin.token);
+    const other = await api("PUT", `/clients/${clientId}/coaches/${puppetsInvitee.userId}`, { token: admin });
+    expect(other.status).toBe(202);
+    expect(other.json.granteeIds).toEqual([puppetsInvitee.userId]);
+    expect(await coachesOf(clientId)).toEqual([idOf("coach1@demo.example")]);
+  });
+
+  it("a lead or admin the requester invited cannot approve (403 SECOND_PERSON_REQUIRED), nor can the admin who controls the requester", async () => {
+    const puppetLead = await account("coach_lead", "puppet.lead");
+    const puppetAdmin = await account("admin", "puppet.approver");
+    const coach = await account("coach", "puppet.grantee");
+    const clientId = await newClient("Puppet Approval");
+    const held = await api("PUT", `/clients/${clientId}/coaches/${coach.userId}`, { token: admin });
+    expect(held.status).toBe(202);
+    await expectSecondPersonRequired(held.json.changeId, puppetLead.token);
+    await expectSecondPersonRequired(held.json.changeId, puppetAdmin.token);
+    expect((await read(clientId, coach)).status).toBe(404);
+    expect(await pendingIds(lead)).toContain(held.json.changeId);
+
+    // A change requested by an admin the demo admin invited: the demo admin cannot approve it either.
+    const fromPuppet = await api("PUT", `/clients/${clientId}/coaches/${coach.userId}`, {
+      token: puppetAdmin.token,
+    });
+    expect(fromPuppet.status).toBe(202);
+    await expectSecondPersonRequired(fromPuppet.json.changeId, admin);
+
+    // An independent lead can.
+    expect((await decide(held.json.changeId, "approve", lead)).status).toBe(200);
+    expect((await read(clientId, coach)).json.name).toBe("Puppet Approval");
+  });
+
+  it("an assignment names the coach's lead as a grantee: held for the lead alone, and the lead cannot decide it", async () => {
+    const puppetLead = await account("coach_lead", "hidden.lead");
+    // A coach the admin invited long ago (outside the window), on the puppet lead's team.
+    const coach = await account("coach", "led.by.puppet", admin, puppetLead.userId);
+    await touched(coach, 60);
+    const clientId = await newClient("Hidden Lead Client");
+    const held = await api("PUT", `/clients/${clientId}/coaches/${coach.userId}`, { token: admin });
+    expect(held.status, held.text.slice(0, 200)).toBe(202);
+    expect(held.json).toMatchObject({ kind: "assign", granteeIds: [coach.userId, puppetLead.userId] });
+    expect((await read(clientId, puppetLead)).status).toBe(404);
+    await expectSecondPersonRequired(held.json.changeId, puppetLead.token);
+    // The approver sees that the lead gains the client, and decides knowingly.
+    expect((await decide(held.json.changeId, "approve", admin2.token)).status).toBe(200);
+    expect((await read(clientId, puppetLead)).json.name).toBe("Hidden Lead Client");
+  });
+
+  it("re-enabling an account that has clients is a grant: held for the admin who invited it", async () => {
+    const returning = await account("coach", "returning");
+    const clientId = await newClient("Returning Client");
+    // Assigned, then disabled, by an independent admin.
+    expect(
+      (await api("PUT", `/clients/${clientId}/coaches/${returning.userId}`, { token: admin2.token })).status,
+    ).toBe(200);
+    const off = await api("PATCH", `/users/${returning.userId}`, {
+      token: admin2.token,
+      body: { version: await versionOf(returning.userId), status: "disabled" },
+    });
+    expect(off.status).toBe(200);
+    const held = await api("PATCH", `/users/${returning.userId}`, {
+      token: admin,
+      body: { version: await versionOf(returning.userId), status: "active" },
+    });
+    expect(held.status, held.text.slice(0, 200)).toBe(202);
+    expect(held.json).toMatchObject({ kind: "reenable", granteeIds: [returning.userId] });
+    expect((await read(clientId, returning)).status).not.toBe(200);
+    expect((await decide(held.json.changeId, "approve", lead)).status).toBe(200);
+    expect((await read(clientId, returning)).json.name).toBe("Returning Client");
+  });
+
+  it("making a coach the lead again while a team still points at it is a grant: held", async () => {
+    const teamLead = await account("coach_lead", "team.lead");
+    const member = await account("coach", "team.member");
+    await touched(member, 60);
+    const clientId = await newClient("Team Member Client");
+    expect((await api("PUT", `/clients/${clientId}/coaches/${member.userId}`, { token: admin })).status).toBe(
+      200,
+    );
+    // An independent admin puts the member on the lead's team: not held.
+    const led = await api("PATCH", `/users/${member.userId}`, {
+      token: admin2.token,
+      body: { version: await versionOf(member.userId), leadId: teamLead.userId },
+    });
+    expect(led.status).toBe(200);
+    expect((await read(clientId, teamLead)).status).toBe(200);
+    // Demoting the lead to coach takes nothing but the role; the team still points at the account …
+    const demoted = await api("PATCH", `/users/${teamLead.userId}`, {
+      token: admin,
+      body: { version: await versionOf(teamLead.userId), role: "coach" },
+    });
+    expect(demoted.status).toBe(200);
+    expect((await read(clientId, teamLead)).status).toBe(404);
+    // … so making it lead again gives it the team's clients back.
+    const held = await api("PATCH", `/users/${teamLead.userId}`, {
+      token: admin,
+      body: { version: await versionOf(teamLead.userId), role: "coach_lead" },
+    });
+    expect(held.status, held.text.slice(0, 200)).toBe(202);
+    expect(held.json).toMatchObject({ kind: "role", granteeIds: [teamLead.userId] });
+    expect((await decide(held.json.changeId, "approve", lead)).status).toBe(200);
+    expect((await read(clientId, teamLead)).json.name).toBe("Team Member Client");
   });
 });

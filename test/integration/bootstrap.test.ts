@@ -1,11 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { AdminCreateUserCommand, AdminGetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { describe, expect, it } from "vitest";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
 import { bootstrapOrgAdmin } from "../../functions/users/bootstrap";
 import { signIn } from "../../infra/local/sign-in";
 import { readOrgChains } from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import { listOrgs, listUsers } from "../../shared/people";
+import { arm, disarm, installFaultInjector, recorded } from "../support/faults";
 import { cognitoState, firstSignIn } from "../support/people";
 import { testStack } from "../support/stack";
 
@@ -15,6 +17,12 @@ import { testStack } from "../support/stack";
  */
 const stack = testStack();
 const pool = { UserPoolId: stack.endpoints.userPoolId };
+
+beforeAll(() => installFaultInjector());
+
+/** The username of the account an address signs in with. */
+const usernameOf = async (email: string) =>
+  (await aws("cognito").send(new AdminGetUserCommand({ ...pool, Username: email }))).Username as string;
 
 function bootstrap(...args: string[]) {
   const run = spawnSync(
@@ -139,24 +147,83 @@ describe("npm run bootstrap", () => {
 
   it("a run that stopped after creating the account is run again and adopts it", async () => {
     const email = `adopted.${Date.now()}@boot-again.example`;
-    const created = await aws("cognito").send(
-      new AdminCreateUserCommand({
-        ...pool,
-        Username: email,
-        MessageAction: "SUPPRESS",
-        UserAttributes: [
-          { Name: "email", Value: email },
-          { Name: "custom:orgId", Value: "boot-again" },
-        ],
-      }),
+    // The first run creates the account, then its commit fails (DynamoDB throttled after the SDK's retries).
+    arm({
+      target: { service: "dynamo", operation: "TransactWriteItemsCommand", occurrence: 0 },
+      kind: "throttling",
+    });
+    const stopped = await bootstrapOrgAdmin(
+      { orgId: "boot-again", email },
+      { temporaryPassword: "Unused-1aA!x" },
+    ).then(
+      () => "finished",
+      () => "stopped",
     );
+    disarm();
+    expect(stopped).toBe("stopped");
+    expect(await listUsers("boot-again")).toEqual([]);
+    const left = await aws("cognito").send(new AdminGetUserCommand({ ...pool, Username: email }));
+    const sub = left.UserAttributes?.find((a) => a.Name === "sub")?.Value;
+
     const result = await bootstrapOrgAdmin(
       { orgId: "boot-again", email },
       { temporaryPassword: "Unused-1aA!x" },
     );
-    const sub = created.User?.Attributes?.find((a) => a.Name === "sub")?.Value;
     expect(result).toEqual({ outcome: "created", userId: sub, synced: true });
-    expect(await cognitoState(created.User?.Username as string)).toMatchObject({ groups: ["admin"] });
+    expect(await cognitoState(left.Username as string)).toMatchObject({ groups: ["admin"] });
+  });
+
+  it("never adopts an account someone planted with the org before the run (a password they know): refused", async () => {
+    const email = `planted.${Date.now()}@boot-planted.example`;
+    await aws("cognito").send(
+      new AdminCreateUserCommand({
+        ...pool,
+        Username: email,
+        TemporaryPassword: "Planted-1aA!x",
+        MessageAction: "SUPPRESS",
+        UserAttributes: [
+          { Name: "email", Value: email },
+          { Name: "custom:orgId", Value: "boot-planted" },
+        ],
+      }),
+    );
+    // Planted just before (a moment is enough).
+    expect(await bootstrapOrgAdmin({ orgId: "boot-planted", email })).toEqual({
+      outcome: "refused",
+      reason: "the address already has an account",
+    });
+    expect(await listUsers("boot-planted")).toEqual([]);
+    expect(await auditOf("boot-planted")).toEqual([]);
+    expect((await cognitoState(await usernameOf(email))).groups).toEqual([]);
+  });
+
+  it("a run that loses the once-per-org race deletes the account it made, even one the SDK's re-sent creation reported as existing", async () => {
+    const email = `resent.${Date.now()}@boot-resent.example`;
+    // Another run has just committed the org's first admin (its marker), after this run read the directory.
+    await aws("dynamo").send(
+      new PutCommand({
+        TableName: stack.endpoints.tables.records,
+        Item: {
+          pk: "ORG#boot-resent",
+          sk: "BOOTSTRAP",
+          userId: "the-winner",
+          createdAt: new Date().toISOString(),
+        },
+      }),
+    );
+    arm({
+      target: { service: "cognito", operation: "AdminCreateUserCommand", occurrence: 0 },
+      kind: "resent",
+    });
+    const result = await bootstrapOrgAdmin(
+      { orgId: "boot-resent", email },
+      { temporaryPassword: "Resent-1aA!x" },
+    );
+    const { fired } = recorded();
+    disarm();
+    expect(fired).toBe(true);
+    expect(result).toEqual({ outcome: "refused", reason: "org boot-resent already has an admin" });
+    expect(await accountExists(email)).toBe(false);
   });
 
   it("two runs at once for one org make exactly one admin and leave no second account", async () => {

@@ -15,26 +15,31 @@ import { aws, ERROR_CLASSIFIER } from "../../shared/aws";
  * - `throttling`, `server` (a 500): the call never reaches the service;
  * - `timeout`: the call reaches the service and takes effect, but its answer is lost (so the caller
  *   cannot know whether it happened: the case that tests idempotence and clean-up);
- * - `conditional`: a condition fails (a lost race), for calls that carry one.
+ * - `conditional`: a condition fails (a lost race), for calls that carry one;
+ * - `resent`: the call takes effect, its answer is lost, and the SDK sends it again, as its own retries
+ *   do: the caller sees the second answer (for a call that is not idempotent, the service's refusal to
+ *   do it twice, e.g. `UsernameExistsException`).
  */
-export type FaultKind = "throttling" | "server" | "timeout" | "conditional";
+export type FaultKind = "throttling" | "server" | "timeout" | "conditional" | "resent";
 export type Call = { service: string; operation: string; input: Record<string, any> };
 
 const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda"] as const;
 
-/** Which call to fail: the n-th call overall, or the n-th (0-based) call of one service operation. */
+/**
+ * Which call to fail: the n-th call overall, the n-th (0-based) call of one service operation, or the n-th
+ * call of a service whatever its operation (`ServiceTarget`: "Cognito's first call", whichever it is).
+ */
 export type CallTarget = { service: string; operation: string; occurrence: number };
-export type Target = { index: number } | CallTarget;
+export type ServiceTarget = { service: string; occurrence: number };
+export type Target = { index: number } | CallTarget | ServiceTarget;
 let calls: Call[] = [];
 let plan: { target: Target; kind: FaultKind; fired: boolean } | undefined;
 
 function isTarget(target: Target, index: number, call: Call): boolean {
   if ("index" in target) return target.index === index;
-  if (target.service !== call.service || target.operation !== call.operation) return false;
-  const earlier = calls
-    .slice(0, index)
-    .filter((c) => c.service === call.service && c.operation === call.operation);
-  return earlier.length === target.occurrence;
+  const same = (c: Call) =>
+    c.service === target.service && (!("operation" in target) || c.operation === target.operation);
+  return same(call) && calls.slice(0, index).filter(same).length === target.occurrence;
 }
 
 /** Each call of a run as a target that survives other calls coming and going (a cache warming up). */
@@ -102,6 +107,9 @@ function instrument(service: string, client: { middlewareStack: MiddlewareStack<
           case "timeout":
             await next(args);
             throw Object.assign(new Error("socket timed out"), { name: "TimeoutError" });
+          case "resent":
+            await next(args);
+            return next(args);
         }
       },
     { relation: "after", toMiddleware: ERROR_CLASSIFIER, name: "testFaultInjector" },

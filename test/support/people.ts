@@ -190,12 +190,17 @@ export function assignableCoach(stack: Stack): Promise<string> {
   });
 }
 
-/** A token of a second demo admin, who requests the held changes others decide (never their requester). */
+/**
+ * A token of a second demo admin, who requests the held changes others decide (never their requester).
+ * The demo admin's invitation is aged past the two-person window, so the two are independent: neither is
+ * in the other's circle, and the demo admin (or the demo lead) may decide this admin's held changes.
+ */
 export function secondAdminToken(stack: Stack): Promise<string> {
   return once("secondAdmin", async () => {
     const admin = await stack.token("admin@demo.example");
     const email = `second.admin.${suffix()}@demo.example`;
     const userId = await inviteUser(stack.api, admin, { email, role: "admin" });
+    await touchedDaysAgo("demo", userId, 60, [demoAdmin(stack)]);
     return tokenFor(admin, { userId, email, role: "admin" });
   });
 }
