@@ -5,7 +5,7 @@ import { getConfig } from "../config";
 import { logger } from "../log";
 import { queryAll } from "../store/query";
 import { applyIdentity } from "./cognito";
-import { getUser, type UserRecord, userKey } from "./index";
+import { getUser, type UserRecord, userKey } from "./directory";
 
 /**
  * Cognito follows the directory, never the other way round. A change to a person is committed to the
