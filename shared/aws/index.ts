@@ -56,52 +56,39 @@ export function clientOptions(config: Config, endpoint: string | undefined) {
 const instrument = <C extends { middlewareStack: any }>(client: C, service: string) =>
   classifyErrors(countCalls(client, service));
 
-function build<K extends keyof Clients>(name: K, config: Config): Clients[K] {
-  switch (name) {
-    case "dynamo":
-      return DynamoDBDocumentClient.from(
-        instrument(new DynamoDBClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
-        { marshallOptions: { removeUndefinedValues: true } },
-      ) as Clients[K];
-    case "kms":
-      return instrument(new KMSClient(clientOptions(config, config.ENDPOINT_KMS)), "kms") as Clients[K];
-    case "s3":
-      return instrument(
-        new S3Client({
-          ...clientOptions(config, config.ENDPOINT_S3),
-          forcePathStyle: Boolean(config.ENDPOINT_S3),
-        }),
-        "s3",
-      ) as Clients[K];
-    case "cognito":
-      return instrument(
-        new CognitoIdentityProviderClient(clientOptions(config, config.ENDPOINT_COGNITO)),
-        "cognito",
-      ) as Clients[K];
-    case "comprehendMedical":
-      return instrument(
-        new ComprehendMedicalClient(clientOptions(config, config.ENDPOINT_COMPREHENDMEDICAL)),
-        "comprehendmedical",
-      ) as Clients[K];
-    case "lambda":
-      return instrument(
-        new LambdaClient(clientOptions(config, config.ENDPOINT_LAMBDA)),
-        "lambda",
-      ) as Clients[K];
-    case "dynamoStreams":
-      return instrument(
-        new DynamoDBStreamsClient(clientOptions(config, config.ENDPOINT_DYNAMODB)),
-        "dynamodbstreams",
-      ) as Clients[K];
-    default:
-      throw new Error(`unknown client ${String(name)}`);
-  }
-}
+/** How each client is built: its endpoint setting and the name its calls are counted under. */
+const BUILDERS: { [K in keyof Clients]: (config: Config) => Clients[K] } = {
+  dynamo: (config) =>
+    DynamoDBDocumentClient.from(
+      instrument(new DynamoDBClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
+      { marshallOptions: { removeUndefinedValues: true } },
+    ),
+  kms: (config) => instrument(new KMSClient(clientOptions(config, config.ENDPOINT_KMS)), "kms"),
+  s3: (config) =>
+    instrument(
+      new S3Client({
+        ...clientOptions(config, config.ENDPOINT_S3),
+        forcePathStyle: Boolean(config.ENDPOINT_S3),
+      }),
+      "s3",
+    ),
+  cognito: (config) =>
+    instrument(new CognitoIdentityProviderClient(clientOptions(config, config.ENDPOINT_COGNITO)), "cognito"),
+  comprehendMedical: (config) =>
+    instrument(
+      new ComprehendMedicalClient(clientOptions(config, config.ENDPOINT_COMPREHENDMEDICAL)),
+      "comprehendmedical",
+    ),
+  lambda: (config) => instrument(new LambdaClient(clientOptions(config, config.ENDPOINT_LAMBDA)), "lambda"),
+  // Streams share DynamoDB's endpoint.
+  dynamoStreams: (config) =>
+    instrument(new DynamoDBStreamsClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodbstreams"),
+};
 
 /** Returns the shared client for a service, built once per process (Lambda reuses it across invocations). */
 export function aws<K extends keyof Clients>(name: K): Clients[K] {
   const config = getConfig();
   if (cached?.config !== config) cached = { config, clients: {} };
-  cached.clients[name] ??= build(name, config);
+  cached.clients[name] ??= BUILDERS[name](config);
   return cached.clients[name] as Clients[K];
 }

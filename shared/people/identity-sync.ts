@@ -56,8 +56,18 @@ const isConditionFailure = (error: unknown) =>
   error instanceof TransactionCanceledException &&
   (error.CancellationReasons ?? []).some((reason) => reason.Code === "ConditionalCheckFailed");
 
-/** Clears the mark and the queue item if the user is still at `version`; false if someone changed it since. */
-async function clearPending(user: UserRecord): Promise<boolean> {
+/**
+ * Settles the user's sync state (cleared, or `failed`) and drops the queue item, if the user is still
+ * at the version that was applied; false if someone changed it since.
+ */
+async function settleSync(user: UserRecord, outcome: "synced" | "failed"): Promise<boolean> {
+  const update =
+    outcome === "synced"
+      ? { UpdateExpression: "REMOVE identitySync", ExpressionAttributeValues: { ":v": user.version } }
+      : {
+          UpdateExpression: "SET identitySync = :failed",
+          ExpressionAttributeValues: { ":v": user.version, ":failed": "failed" },
+        };
   try {
     await aws("dynamo").send(
       new TransactWriteCommand({
@@ -66,10 +76,9 @@ async function clearPending(user: UserRecord): Promise<boolean> {
             Update: {
               TableName: table(),
               Key: userKey(user.orgId, user.userId),
-              UpdateExpression: "REMOVE identitySync",
               ConditionExpression: "#v = :v",
               ExpressionAttributeNames: { "#v": "version" },
-              ExpressionAttributeValues: { ":v": user.version },
+              ...update,
             },
           },
           { Delete: { TableName: table(), Key: userWork(user.orgId, user.userId) } },
@@ -120,28 +129,7 @@ const isPermanent = (error: unknown) => error instanceof Error && PERMANENT_FAIL
  * security event for the operators. False if someone changed the user since (then that state is applied).
  */
 async function markFailed(user: UserRecord, error: Error): Promise<boolean> {
-  try {
-    await aws("dynamo").send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: table(),
-              Key: userKey(user.orgId, user.userId),
-              UpdateExpression: "SET identitySync = :failed",
-              ConditionExpression: "#v = :v",
-              ExpressionAttributeNames: { "#v": "version" },
-              ExpressionAttributeValues: { ":v": user.version, ":failed": "failed" },
-            },
-          },
-          { Delete: { TableName: table(), Key: userWork(user.orgId, user.userId) } },
-        ],
-      }),
-    );
-  } catch (failure) {
-    if (isConditionFailure(failure)) return false;
-    throw failure;
-  }
+  if (!(await settleSync(user, "failed"))) return false;
   logger.warn("Cognito can never follow the directory for this user", {
     securityEvent: "IDENTITY_SYNC_FAILED",
     orgId: user.orgId,
@@ -181,7 +169,7 @@ export async function syncIdentity(orgId: string, userId: string): Promise<SyncO
       if (await markFailed(user, error as Error)) return "failed";
       continue;
     }
-    if (await clearPending(user)) return "synced";
+    if (await settleSync(user, "synced")) return "synced";
   }
   await markPending(orgId, userId);
   return "pending";
