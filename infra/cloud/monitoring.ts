@@ -18,7 +18,7 @@ import type { Construct } from "constructs";
 
 /**
  * Alarms to the security mailbox: server errors, bursts of client errors, function errors and
- * throttles, every security event a function logs, and any batch a stream job gave up on.
+ * throttles, every security event a function logs, and anything a stream or started job gave up on.
  * A nested stack of its own: a few resources per function (two alarms, a log filter) would otherwise
  * take the main stack past CloudFormation's 500 resources; the main stack passes it names and ARNs.
  */
@@ -33,7 +33,10 @@ export class Monitoring extends NestedStack {
       logsKey: Key;
       api: RestApi;
       functions: Record<string, NodejsFunction>;
-      /** Queues of what a stream job gave up on (its records went unwitnessed): any message alarms. */
+      /**
+       * Queues of what a job gave up on (a stream job's records that went unwitnessed, a started job's
+       * runs that failed for good or never ran): any message alarms.
+       */
       failureQueues: Record<string, IQueue>;
     },
   ) {

@@ -382,12 +382,10 @@ describe("audit trail: append-only beyond our code", () => {
         ]),
       }),
     });
-    const queueAlarm = resources("AWS::CloudWatch::Alarm").find(
-      (alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible",
-    );
-    expect(fromParent(queueAlarm?.Properties.Dimensions[0].Value)).toEqual({
-      "Fn::GetAtt": [queueId, "QueueName"],
-    });
+    const queueAlarms = resources("AWS::CloudWatch::Alarm")
+      .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
+      .map((alarm) => fromParent(alarm.Properties.Dimensions[0].Value));
+    expect(queueAlarms).toContainEqual({ "Fn::GetAtt": [queueId, "QueueName"] });
   });
 
   it("only the witness reads the stream (on its ARN only) and writes the witness table; only it and the checkpoint job read that", () => {
@@ -410,6 +408,26 @@ describe("audit trail: append-only beyond our code", () => {
     expect(policies().filter(onWitness)).toHaveLength(2);
     const writers = policies().filter((doc) => onWitness(doc) && doc.includes("dynamodb:UpdateItem"));
     expect(writers).toEqual(streamReaders);
+  });
+
+  it("every started job sends what Lambda gives up on (three failed runs, or a start that waited too long) to its own encrypted, alarmed queue", () => {
+    const started = jobList.filter((job) => "started" in job.trigger);
+    expect(started.map((job) => job.id)).toContain("verifyAudit");
+    const configs = resources("AWS::Lambda::EventInvokeConfig");
+    expect(configs).toHaveLength(started.length);
+    const alarmedQueues = resources("AWS::CloudWatch::Alarm")
+      .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
+      .map((alarm) => JSON.stringify(fromParent(alarm.Properties.Dimensions[0].Value)));
+    for (const config of configs) {
+      expect(config.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+      const queueId = config.Properties.DestinationConfig.OnFailure.Destination["Fn::GetAtt"][0];
+      const queue = template.findResources("AWS::SQS::Queue")[queueId] as { Properties: any };
+      expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+      expect(alarmedQueues).toContain(JSON.stringify({ "Fn::GetAtt": [queueId, "QueueName"] }));
+      // The role is immutable: the send is granted in the job's own policy, on that queue only.
+      const senders = policies().filter((doc) => doc.includes('"sqs:SendMessage"') && doc.includes(queueId));
+      expect(senders).toHaveLength(1);
+    }
   });
 
   it("the verification job may list and read checkpoint versions, and starts only itself", () => {

@@ -6,7 +6,7 @@ import { getConfig } from "../config";
 import { ServiceUnavailableError, WriteConflictError } from "../errors";
 import { logger } from "../log";
 import { noteAppended } from "./disclosure";
-import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
+import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH, type RecordedEntry } from "./entry";
 
 /** One item of a DynamoDB transaction (lib-dynamodb shape), with the error to raise if its condition fails. */
 export type TransactItem = NonNullable<
@@ -52,7 +52,7 @@ export const actorIndexKey = (orgId: string, userId: string) => `ORG#${orgId}#US
 export const disclosurePartition = (orgId: string, clientId: string) => `ORG#${orgId}#DISCLOSED#${clientId}`;
 
 /** The clients an entry names: the subjects whose accounting of disclosures lists it. */
-export const subjectsOf = (entry: AuditEntry) => [
+export const subjectsOf = (entry: RecordedEntry) => [
   ...new Set([
     ...(entry.resource.clientId ? [entry.resource.clientId] : []),
     ...(entry.resource.clientIds ?? []),
@@ -64,7 +64,7 @@ export const subjectsOf = (entry: AuditEntry) => [
  * They are not part of the hash, but every one of them follows from the entry and its place in the chain,
  * so the verifier and the witness recompute them and name any that differ.
  */
-export function indexAttributes(entry: AuditEntry, chain: string, seq: number) {
+export function indexAttributes(entry: RecordedEntry, chain: string, seq: number) {
   const orgId = entry.actor.orgId;
   return {
     time: entry.time,

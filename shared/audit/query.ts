@@ -2,7 +2,7 @@ import * as z from "zod";
 import { getConfig } from "../config";
 import { batchGet, filledPage } from "../store/query";
 import { actorIndexKey, disclosurePartition, orgIndexKey } from "./chain";
-import { type AuditEntry, chainHash, parseEntry } from "./entry";
+import { chainHash, parseEntry, type RecordedEntry } from "./entry";
 import type { StoredEntry } from "./verify";
 
 /**
@@ -16,10 +16,13 @@ export type FoundEntry = {
   chain: string;
   seq: number;
   hash: string;
-  /** Whether the stored hash still matches the entry (the full verifier also checks every link). */
+  /**
+   * Whether the stored hash still matches the text and that text is an entry (the full verifier also
+   * checks every link).
+   */
   hashValid: boolean;
-  /** Absent when the stored text is not an entry at all (tampering: the verifier names it). */
-  entry?: AuditEntry;
+  /** Absent when the stored text is not an entry at all (tampering: the witness and the verifier name it). */
+  entry?: RecordedEntry;
 };
 /** A page of entries, and where the next one starts (absent on the last page). */
 export type Page<P> = { items: FoundEntry[]; last?: P };
@@ -43,7 +46,8 @@ export type EntryQuery = TimeRange & {
 
 function found(stored: StoredEntry): FoundEntry {
   const entry = parseEntry(stored.entry);
-  const hashValid = chainHash(stored.prevHash, Number(stored.seq), stored.entry) === stored.hash;
+  const hashValid =
+    entry !== undefined && chainHash(stored.prevHash, Number(stored.seq), stored.entry) === stored.hash;
   return { chain: stored.pk, seq: Number(stored.seq), hash: stored.hash, hashValid, ...(entry && { entry }) };
 }
 

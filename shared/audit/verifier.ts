@@ -15,7 +15,7 @@ import {
   type SignedCheckpoint,
   type SigningKeys,
 } from "./checkpoint";
-import { GENESIS_HASH } from "./entry";
+import { GENESIS_HASH, parseEntry } from "./entry";
 import { CheckpointNotFoundError } from "./errors";
 import { checkIndexes, type IndexProblem } from "./indexes";
 import { advanceChain, type ChainCursor, type ChainReport, type StoredEntry } from "./verify";
@@ -321,11 +321,12 @@ async function readChains(
       }
       const out = await readPage(cursor.chain, cursor.next, target);
       const items = (out.Items ?? []) as StoredEntry[];
-      const indexProblem = await checkIndexes(progress.orgId, items);
+      const parsed = items.map((item) => parseEntry(item.entry));
+      const indexProblem = await checkIndexes(progress.orgId, items, parsed);
       // From here to the save nothing awaits: a save made meanwhile by another chain's worker never holds
       // half a page (the cursor moved on, the page's findings not yet noted).
       const before = cursor.next;
-      advanceChain(cursor, items);
+      advanceChain(cursor, items, parsed);
       cursor.entries += items.length;
       const bySeq = new Map(items.map((item) => [Number(item.seq), item]));
       const last = items.length > 0 ? cursor.next - 1 : before - 1;

@@ -1,7 +1,8 @@
-import { chainHash, GENESIS_HASH } from "./entry";
+import { chainHash, GENESIS_HASH, parseEntry, type RecordedEntry } from "./entry";
 
 export type StoredEntry = { pk: string; seq: number; prevHash: string; hash: string; entry: string };
-export type ChainProblem = { chain: string; seq: number; problem: "gap" | "link" | "hash" };
+/** `entry`: the stored text hashes right but is not an entry (`shared/audit/entry.ts`). */
+export type ChainProblem = { chain: string; seq: number; problem: "gap" | "link" | "hash" | "entry" };
 
 /** Where a check starts: genesis, or a checkpointed entry's sequence and the hash before it. */
 export type ChainStart = { seq: number; previousHash: string };
@@ -17,10 +18,15 @@ export type ChainCursor = { next: number; previousHash?: string; problem?: Chain
 /**
  * Checks the next entries of one chain from its cursor and moves the cursor past them: consecutive
  * sequence numbers without gaps, each entry linked to the previous hash, each hash recomputed from the
- * stored text. Only the first problem is kept; after it the check goes on from the stored entries.
+ * stored text, and that text an entry. Only the first problem is kept; after it the check goes on from
+ * the stored entries. `parsed` holds the entries' texts already parsed (the verifier parses a page once).
  */
-export function advanceChain(cursor: ChainCursor, entries: readonly StoredEntry[]): void {
-  for (const stored of entries) {
+export function advanceChain(
+  cursor: ChainCursor,
+  entries: readonly StoredEntry[],
+  parsed: readonly (RecordedEntry | undefined)[] = entries.map((stored) => parseEntry(stored.entry)),
+): void {
+  for (const [index, stored] of entries.entries()) {
     const seq = Number(stored.seq);
     const previous = cursor.previousHash ?? stored.prevHash;
     if (!cursor.problem) {
@@ -31,6 +37,7 @@ export function advanceChain(cursor: ChainCursor, entries: readonly StoredEntry[
       // change to it shows here without parsing it.
       else if (chainHash(previous, seq, stored.entry) !== stored.hash)
         cursor.problem = { ...at, problem: "hash" };
+      else if (!parsed[index]) cursor.problem = { ...at, problem: "entry" };
     }
     cursor.next = seq + 1;
     cursor.previousHash = stored.hash;

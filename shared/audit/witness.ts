@@ -5,7 +5,7 @@ import { getConfig } from "../config";
 import { logger } from "../log";
 import { batchGet } from "../store/query";
 import { parseChainId } from "./chain";
-import { chainHash, GENESIS_HASH } from "./entry";
+import { chainHash, GENESIS_HASH, parseEntry } from "./entry";
 import { WitnessContradictedError } from "./errors";
 import { attributeProblem } from "./indexes";
 
@@ -26,8 +26,9 @@ type Head = Omit<WitnessedHead, "chain">;
 export const AUDIT_TAMPER_DETECTED = "AUDIT_TAMPER_DETECTED";
 export const AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN";
 
+/** `not-an-entry`: the item hashes right but its text is no entry (`parseEntry`). */
 export type InsertProblem = {
-  problem: "not-a-chain" | "hash" | "index-attribute" | "gap" | "link";
+  problem: "not-a-chain" | "hash" | "not-an-entry" | "index-attribute" | "gap" | "link";
   attribute?: string;
 };
 
@@ -38,8 +39,9 @@ async function storedHash(chain: string, seq: number): Promise<string | undefine
 }
 
 /**
- * Checks an inserted audit item: a chain's key, its own hash, its index attributes, and its link to the
- * entry before it, known from the heads this witness has seen or read from the table.
+ * Checks an inserted audit item: a chain's key, its own hash, that its text is an entry, its index
+ * attributes, and its link to the entry before it, known from the heads this witness has seen or read
+ * from the table.
  */
 export async function checkInsert(
   item: Readonly<Record<string, unknown>>,
@@ -51,7 +53,9 @@ export async function checkInsert(
   if (!place || !Number.isSafeInteger(seq) || seq < 1) return { problem: "not-a-chain" };
   const prevHash = String(item.prevHash);
   if (chainHash(prevHash, seq, String(item.entry)) !== item.hash) return { problem: "hash" };
-  const attribute = attributeProblem(place.orgId, item);
+  const entry = parseEntry(item.entry);
+  if (!entry) return { problem: "not-an-entry" };
+  const attribute = attributeProblem(place.orgId, item, entry);
   if (attribute) return { problem: "index-attribute", attribute };
   const known = seen.get(chain);
   const predecessor =

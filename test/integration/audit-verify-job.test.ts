@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadVerificationJob, newVerificationJob } from "../../functions/audit/verification";
 import { run, type VerifyAuditEvent } from "../../functions/audit/verify.job";
 import {
@@ -17,6 +17,7 @@ import {
 import { aws } from "../../shared/aws";
 import { getConfig, resetConfig } from "../../shared/config";
 import type { JobInvocation } from "../../shared/jobs";
+import { logger } from "../../shared/log";
 import { arm, disarm, installFaultInjector, recorded } from "../support/faults";
 import { testStack } from "../support/stack";
 
@@ -181,7 +182,18 @@ describe("the verification job", () => {
     await put({ ...rekeyed, actor: "ORG#vj-deep#USER#someone-else" });
 
     const event = await newJob("vj-deep");
+    const warn = vi.spyOn(logger, "warn");
     expect(await run(event, invocation(plenty))).toEqual({ outcome: "done" });
+    // A trail found not intact is a security event (alarmed), naming where.
+    expect(warn).toHaveBeenCalledWith(
+      "audit trail not intact",
+      expect.objectContaining({
+        securityEvent: "AUDIT_NOT_INTACT",
+        orgId: "vj-deep",
+        entryProblem: { chain: victim.pk, seq: 47, problem: "hash" },
+      }),
+    );
+    warn.mockRestore();
     const { report } = (await loadVerificationJob(event.orgId, event.jobId)) ?? {};
     expect(report).toMatchObject({
       intact: false,
@@ -190,6 +202,37 @@ describe("the verification job", () => {
       indexProblem: { chain: victim.pk, seq: 53, problem: "index-attribute", attribute: "actor" },
     });
     expect(report?.checkpointProblem).toBeUndefined();
+  });
+
+  it("a failure that recurs before any progress fails the job on its third attempt, with a security event", async () => {
+    // A deterministic failure on every attempt: a (retired) signing key the job cannot read.
+    process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS = `arn:aws:kms:us-east-1:000000000000:key/${randomUUID()}`;
+    resetConfig();
+    const warn = vi.spyOn(logger, "warn");
+    try {
+      const event = await newJob("vj-resume");
+      for (const failures of [1, 2]) {
+        await expect(run(event, invocation(plenty))).rejects.toBeDefined();
+        expect(await loadVerificationJob(event.orgId, event.jobId)).toMatchObject({
+          state: "running",
+          failures,
+        });
+      }
+      expect(await run(event, invocation(plenty))).toEqual({ outcome: "failed" });
+      expect(await loadVerificationJob(event.orgId, event.jobId)).toMatchObject({
+        state: "failed",
+        failures: 3,
+        error: "VERIFICATION_FAILED",
+      });
+      expect(warn).toHaveBeenCalledWith(
+        "audit verification failed",
+        expect.objectContaining({ securityEvent: "AUDIT_VERIFICATION_FAILED", jobId: event.jobId }),
+      );
+    } finally {
+      warn.mockRestore();
+      delete process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS;
+      resetConfig();
+    }
   });
 
   it("from a checkpoint that does not exist, fails the job with the reason", async () => {
