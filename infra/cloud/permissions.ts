@@ -110,6 +110,8 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
     case "audit:append":
       return [
         tableStatement(tables.audit, ["PutItem", "Query"]),
+        // A writer that reads a chain's head checks it against what the live witness recorded.
+        tableStatement(tables.witness, ["GetItem"]),
         // The disclosure pointers each append writes for the clients its entry names, and nothing else.
         new PolicyStatement({
           actions: ["dynamodb:PutItem"],

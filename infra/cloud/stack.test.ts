@@ -388,7 +388,7 @@ describe("audit trail: append-only beyond our code", () => {
     expect(queueAlarms).toContainEqual({ "Fn::GetAtt": [queueId, "QueueName"] });
   });
 
-  it("only the witness reads the stream (on its ARN only) and writes the witness table; only it and the checkpoint job read that", () => {
+  it("only the witness reads the stream (on its ARN only) and writes the witness table; the checkpoint job reads it, appenders get one item of it", () => {
     const streamReaders = policies().filter(stream);
     expect(streamReaders).toHaveLength(1);
     const reader = JSON.parse(streamReaders[0] as string).Statement.find((statement: any) =>
@@ -404,10 +404,29 @@ describe("audit trail: append-only beyond our code", () => {
       "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "audit"), "StreamArn"],
     });
     const witnessTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "witness");
-    const onWitness = (doc: string) => doc.includes(witnessTable);
-    expect(policies().filter(onWitness)).toHaveLength(2);
-    const writers = policies().filter((doc) => onWitness(doc) && doc.includes("dynamodb:UpdateItem"));
-    expect(writers).toEqual(streamReaders);
+    const onWitness = (statement: any) => JSON.stringify(statement.Resource).includes(witnessTable);
+    const witnessStatements = resources("AWS::IAM::ManagedPolicy").flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as any[])
+        .filter(onWitness)
+        .map((statement) => ({ policy: JSON.stringify(policy.Properties.PolicyDocument), statement })),
+    );
+    const writers = witnessStatements.filter(({ statement }) =>
+      [statement.Action].flat().includes("dynamodb:UpdateItem"),
+    );
+    expect(writers.map(({ policy }) => policy)).toEqual(streamReaders);
+    const batchReaders = witnessStatements.filter(({ statement }) =>
+      [statement.Action].flat().includes("dynamodb:BatchGetItem"),
+    );
+    expect(batchReaders).toHaveLength(2); // the witness and the checkpoint job
+    // Every other function that touches it is an appender: GetItem of a chain's record, nothing else.
+    const appenders =
+      routeList.filter((route) => route.permissions.includes("audit:append")).length +
+      jobList.filter((job) => (job.permissions as readonly string[]).includes("audit:append")).length;
+    const others = witnessStatements.filter(
+      ({ statement }) => !batchReaders.some((r) => r.statement === statement),
+    );
+    expect(others).toHaveLength(appenders);
+    for (const { statement } of others) expect(statement.Action).toBe("dynamodb:GetItem");
   });
 
   it("every started job sends what Lambda gives up on (three failed runs, or a start that waited too long) to its own encrypted, alarmed queue", () => {

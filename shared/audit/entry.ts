@@ -67,6 +67,14 @@ export function parseEntry(text: unknown): RecordedEntry | undefined {
 
 export const GENESIS_HASH = "0".repeat(64);
 
+/**
+ * The highest sequence number a chain may hold: positions (`entryPosition`, list cursors) give it 12
+ * digits. Nothing reads past it as a chain's entry: an item numbered beyond it, below 1 or between two
+ * integers is no chain's entry, whoever put it there (the witness and the verifier name it).
+ */
+export const MAX_SEQ = 999_999_999_999;
+export const isChainSeq = (seq: number) => Number.isInteger(seq) && seq >= 1 && seq <= MAX_SEQ;
+
 /** RFC 8785 JSON canonicalization: the same entry hashes the same everywhere. */
 export function canonicalEntry(entry: AuditEntry): string {
   const text = canonicalize(entry);

@@ -48,7 +48,14 @@ function found(stored: StoredEntry): FoundEntry {
   const entry = parseEntry(stored.entry);
   const hashValid =
     entry !== undefined && chainHash(stored.prevHash, Number(stored.seq), stored.entry) === stored.hash;
-  return { chain: stored.pk, seq: Number(stored.seq), hash: stored.hash, hashValid, ...(entry && { entry }) };
+  // As text whatever was stored: a hand-made item may hold a number where the hash belongs.
+  return {
+    chain: stored.pk,
+    seq: Number(stored.seq),
+    hash: String(stored.hash),
+    hashValid,
+    ...(entry && { entry }),
+  };
 }
 
 /** An org's entries, newest first: all of them, or one user's; optionally one action, within a time range. */

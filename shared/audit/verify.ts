@@ -1,8 +1,16 @@
-import { chainHash, GENESIS_HASH, parseEntry, type RecordedEntry } from "./entry";
+import { chainHash, GENESIS_HASH, isChainSeq, parseEntry, type RecordedEntry } from "./entry";
 
 export type StoredEntry = { pk: string; seq: number; prevHash: string; hash: string; entry: string };
-/** `entry`: the stored text hashes right but is not an entry (`shared/audit/entry.ts`). */
-export type ChainProblem = { chain: string; seq: number; problem: "gap" | "link" | "hash" | "entry" };
+/**
+ * `entry`: the stored text hashes right but is not an entry (`shared/audit/entry.ts`). `sequence`: the
+ * chain's key holds an item at a number no chain position has (below 1, beyond `MAX_SEQ`, or not an
+ * integer); `seq` is then 0 for one below 1, and otherwise the position the chain had reached.
+ */
+export type ChainProblem = {
+  chain: string;
+  seq: number;
+  problem: "gap" | "link" | "hash" | "entry" | "sequence";
+};
 
 /** Where a check starts: genesis, or a checkpointed entry's sequence and the hash before it. */
 export type ChainStart = { seq: number; previousHash: string };
@@ -28,6 +36,11 @@ export function advanceChain(
 ): void {
   for (const [index, stored] of entries.entries()) {
     const seq = Number(stored.seq);
+    if (!isChainSeq(seq)) {
+      // No place in the chain: named, then passed over (the chain goes on from the entries around it).
+      cursor.problem ??= { chain: stored.pk, seq: cursor.next, problem: "sequence" };
+      continue;
+    }
     const previous = cursor.previousHash ?? stored.prevHash;
     if (!cursor.problem) {
       const at = { chain: stored.pk, seq };
@@ -40,7 +53,7 @@ export function advanceChain(
       else if (!parsed[index]) cursor.problem = { ...at, problem: "entry" };
     }
     cursor.next = seq + 1;
-    cursor.previousHash = stored.hash;
+    cursor.previousHash = String(stored.hash);
   }
 }
 

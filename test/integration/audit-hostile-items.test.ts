@@ -1,22 +1,28 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { GetCommand, NumberValue, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadVerificationJob, newVerificationJob } from "../../functions/audit/verification";
 import { run as runVerifyJob } from "../../functions/audit/verify.job";
 import {
   auditEntry,
   ChainWriter,
+  canonicalEntry,
   chainHash,
+  chainId,
   checkInsert,
+  GENESIS_HASH,
   jobMeta,
   queryEntries,
   readOrgChains,
   type StoredEntry,
   verifyOrg,
+  writeCheckpoint,
 } from "../../shared/audit";
+import { indexAttributes } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
+import { logger } from "../../shared/log";
 import { testStack } from "../support/stack";
 
 /**
@@ -143,5 +149,202 @@ describe("text that is no entry, correctly linked at a chain's head (H1)", () =>
       hash: expect.any(String),
       hashValid: false,
     });
+  });
+});
+
+/** An entry of the org, well formed, to put by hand at any place of a chain. */
+function forgedItem(orgId: string, chain: string, seq: number | NumberValue, prevHash = GENESIS_HASH) {
+  const entry = auditEntry(
+    { userId: "x", orgId, role: "coach" },
+    meta,
+    "client.read",
+    { type: "client", id: "x" },
+    [],
+  );
+  const text = canonicalEntry(entry);
+  const at = typeof seq === "number" ? seq : Number(seq.toString());
+  return {
+    pk: chain,
+    seq,
+    prevHash,
+    hash: chainHash(prevHash, at, text),
+    entry: text,
+    ...indexAttributes(entry, chain, Number.isSafeInteger(at) ? at : 0),
+  };
+}
+
+async function witnessRecordOf(chain: string, until: (item: Record<string, unknown>) => boolean) {
+  const deadline = Date.now() + WAIT_MS;
+  while (Date.now() < deadline) {
+    const { Item } = await aws("dynamo").send(
+      new GetCommand({ TableName: getConfig().TABLE_WITNESS, Key: { pk: chain }, ConsistentRead: true }),
+    );
+    if (Item && until(Item)) return Item;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error("the witness did not record it");
+}
+
+const userEntry = (orgId: string) =>
+  auditEntry({ userId: "legit", orgId, role: "coach" }, meta, "client.read", { type: "client", id: "c" }, []);
+
+describe("items at absurd sequence numbers, or leaving a gap (H2)", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("one put per chain beyond the highest sequence (2^53-1, 10^15, a huge non-integer) stops no writer and no verification", async () => {
+    const org = `brick-${randomUUID().slice(0, 8)}`;
+    await chainOf(org, 1);
+    const beyond = [Number.MAX_SAFE_INTEGER, 10 ** 15, NumberValue.from("12345678901234567890.5")];
+    for (let shard = 0; shard < getConfig().AUDIT_SHARDS; shard++) {
+      const chain = chainId(org, shard);
+      await put(audit(), forgedItem(org, chain, beyond[shard % beyond.length] as number | NumberValue));
+    }
+    // A writer that reads a head (cold, or after a lost race) appends under them, linked to the chain.
+    const appended = await new ChainWriter().append(userEntry(org));
+    expect(appended.seq).toBeLessThanOrEqual(2);
+    // The verifier names each of them, at the position its chain had reached, instead of throwing.
+    const report = await verifyOrg(org, "genesis");
+    expect(report.intact).toBe(false);
+    const flagged = report.chains.filter((chain) => chain.problem?.problem === "sequence");
+    expect(flagged).toHaveLength(getConfig().AUDIT_SHARDS);
+    for (const chain of flagged) expect(chain.problem?.seq).toBe(chain.entries + 1);
+    // A compliance query over the org does not choke on them either.
+    await expect(queryEntries(org, { limit: 100 })).resolves.toBeDefined();
+  });
+
+  it("the witness flags such an item and never records it as the chain's head, so the checkpoint does not pin it (R7)", async () => {
+    const org = `head-${randomUUID().slice(0, 8)}`;
+    const chain = await chainOf(org, 2);
+    const head = chain.at(-1) as StoredEntry;
+    await witnessRecordOf(head.pk, (item) => Number(item.seq) === head.seq);
+    const absurd = forgedItem(org, head.pk, Number.MAX_SAFE_INTEGER);
+    await put(audit(), absurd);
+    expect(
+      await eventFor(
+        (line) =>
+          line.securityEvent === "AUDIT_CHAIN_BROKEN" &&
+          line.chain === head.pk &&
+          line.seq === Number.MAX_SAFE_INTEGER,
+      ),
+    ).toMatchObject({ problem: "sequence" });
+    // An honest append after it is recorded: the chain under the stray item is whole, and witnessed.
+    const next = await new ChainWriter().append(userEntry(org));
+    if (next.chain === head.pk) await witnessRecordOf(head.pk, (item) => Number(item.seq) === next.seq);
+    const record = await witnessRecordOf(head.pk, () => true);
+    expect(Number(record.seq)).toBeLessThanOrEqual(head.seq + 1);
+    expect(record.broken).toBeUndefined();
+    const signed = await writeCheckpoint(org);
+    expect(signed.checkpoint.heads.find((h) => h.chain === head.pk)?.seq).toBeLessThanOrEqual(head.seq + 1);
+    const report = await verifyOrg(org, "latest");
+    expect(report.chains.find((c) => c.chain === head.pk)?.problem).toMatchObject({ problem: "sequence" });
+  });
+
+  it("a gap put on top of a chain: the witness marks the chain broken, the checkpoint pins it below the break, and every verification reports it", async () => {
+    const org = `gap-${randomUUID().slice(0, 8)}`;
+    const chain = await chainOf(org, 3);
+    const head = chain.at(-1) as StoredEntry;
+    await witnessRecordOf(head.pk, (item) => Number(item.seq) === head.seq);
+    const gap = forgedItem(org, head.pk, head.seq + 1000, head.hash);
+    await put(audit(), gap);
+    const record = await witnessRecordOf(head.pk, (item) => item.broken !== undefined);
+    expect(record).toMatchObject({
+      seq: head.seq,
+      hash: head.hash,
+      broken: { seq: head.seq + 1000, problem: "gap" },
+    });
+    const signed = await writeCheckpoint(org);
+    expect(signed.checkpoint.heads.find((h) => h.chain === head.pk)).toEqual({
+      chain: head.pk,
+      seq: head.seq,
+      hash: head.hash,
+    });
+    for (const from of ["genesis", "latest"] as const) {
+      const report = await verifyOrg(org, from);
+      expect(report.entryProblem).toEqual({ chain: head.pk, seq: head.seq + 1000, problem: "gap" });
+    }
+  });
+
+  it("a writer that reads the head of a chain someone put an item on (a gap, text that is no entry, a chain the witness marked broken) moves to another chain, with a security event", async () => {
+    const org = `moves-${randomUUID().slice(0, 8)}`;
+    const shards = getConfig().AUDIT_SHARDS;
+    const spare = shards - 1;
+    // Every chain but one gets one entry, then an item on top no writer may append after.
+    const heads: StoredEntry[] = [];
+    for (let shard = 0; shard < spare; shard++) {
+      const chain = chainId(org, shard);
+      const first = forgedItem(org, chain, 1);
+      await put(audit(), first);
+      heads.push(first as unknown as StoredEntry);
+    }
+    const kinds = ["gap", "not-an-entry", "broken"] as const;
+    for (const [index, first] of heads.entries()) {
+      const kind = kinds[index % kinds.length];
+      if (kind === "gap") await put(audit(), forgedItem(org, first.pk, 5, first.hash));
+      if (kind === "not-an-entry") await put(audit(), linkedAfter(first, "{}"));
+      if (kind === "broken") {
+        // Linked and an entry, but carrying an attribute no entry implies: only the witness can tell.
+        await put(audit(), { ...forgedItem(org, first.pk, 2, first.hash), planted: "x" });
+        await witnessRecordOf(first.pk, (item) => item.broken !== undefined);
+      }
+    }
+    const warn = vi.spyOn(logger, "warn");
+    // Fresh writers pick a chain at random: four of them all land on the one usable chain.
+    for (let seq = 1; seq <= 8; seq += 2) {
+      const writer = new ChainWriter();
+      expect(await writer.append(userEntry(org))).toMatchObject({ chain: chainId(org, spare), seq });
+      // It keeps to the chain it found (no head read next time).
+      expect(await writer.append(userEntry(org))).toMatchObject({ chain: chainId(org, spare), seq: seq + 1 });
+    }
+    const moves = warn.mock.calls
+      .map(([, attributes]) => attributes as LogLine)
+      .filter((line) => line?.detectedBy === "writer" && line.orgId === org);
+    // One event per chain a writer found unusable, naming why (each reads heads in random order).
+    expect(moves.length).toBeGreaterThan(0);
+    for (const line of moves) {
+      expect(line.securityEvent).toBe("AUDIT_CHAIN_BROKEN");
+      expect(["unlinked", "not-an-entry", "broken"]).toContain(line.problem);
+    }
+  });
+
+  it("with every chain of the org unusable, a writer still appends (past a broken head), and says so once", async () => {
+    const org = `stuck-${randomUUID().slice(0, 8)}`;
+    for (let shard = 0; shard < getConfig().AUDIT_SHARDS; shard++) {
+      const chain = chainId(org, shard);
+      const first = forgedItem(org, chain, 1);
+      await put(audit(), first);
+      await put(audit(), forgedItem(org, chain, 7, first.hash));
+    }
+    const warn = vi.spyOn(logger, "warn");
+    const writer = new ChainWriter();
+    const appended = await writer.append(userEntry(org));
+    expect(appended.seq).toBe(8);
+    const events = warn.mock.calls
+      .map(([, attributes]) => attributes as LogLine)
+      .filter((l) => l?.orgId === org);
+    expect(events.filter((line) => line.problem === "no-usable-chain")).toHaveLength(1);
+    expect(events.filter((line) => line.problem === "unlinked")).toHaveLength(getConfig().AUDIT_SHARDS);
+  });
+
+  it("a number no reader can hold in any attribute of a chain's head is named, never a crash of writers, verifier or queries", async () => {
+    const org = `numbers-${randomUUID().slice(0, 8)}`;
+    const chain = await chainOf(org, 2);
+    const head = chain.at(-1) as StoredEntry;
+    const bad = {
+      ...linkedAfter(head, head.entry),
+      hash: NumberValue.from("1e30"),
+      org: `ORG#${org}`,
+      at: "~",
+    };
+    await put(audit(), bad);
+    const appended = await new ChainWriter().append(userEntry(org));
+    expect(appended.seq).toBeGreaterThan(0);
+    const report = await verifyOrg(org, "genesis");
+    expect(report.chains.find((c) => c.chain === head.pk)?.problem).toEqual({
+      chain: head.pk,
+      seq: head.seq + 1,
+      problem: "hash",
+    });
+    const page = await queryEntries(org, { limit: 10 });
+    expect(page.items.find((item) => item.seq === head.seq + 1)).toMatchObject({ hashValid: false });
   });
 });

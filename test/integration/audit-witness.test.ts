@@ -177,7 +177,7 @@ describe("the live witness", () => {
         (line) =>
           line.securityEvent === "AUDIT_CHAIN_BROKEN" &&
           line.chain === huge.pk &&
-          line.problem === "not-a-chain",
+          line.problem === "sequence",
       ),
     ).toBeDefined();
   });
