@@ -39,6 +39,7 @@ const FoundEntrySchema = z.object({
   hash: z.string(),
   hashValid: z.boolean(),
   entry: RecordedEntrySchema.optional(),
+  problem: z.enum(["outside-chains", "missing", "misdirected"]).optional(),
 });
 
 export const EntryPageSchema = z.object({

@@ -2,7 +2,7 @@ import { randomInt } from "node:crypto";
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
-import { getConfig } from "../config";
+import { getConfig, MAX_AUDIT_SHARDS } from "../config";
 import { ServiceUnavailableError, WriteConflictError } from "../errors";
 import { logger } from "../log";
 import { noteAppended } from "./disclosure";
@@ -36,10 +36,15 @@ const MAX_BACKOFF_MS = 400;
 export const chainId = (orgId: string, shard: number) => `ORG#${orgId}#SHARD#${shard}`;
 /** Every chain id, as an IAM string pattern (the audit table's resource policy admits puts to chains only). */
 export const CHAIN_ID_PATTERN = "ORG#*#SHARD#*";
-/** The chain an id names, or undefined for a key that is no chain's. */
+/**
+ * The chain an id names, or undefined for a key that is no chain's: only the form `chainId` writes (a
+ * shard number without leading zeros, below `MAX_AUDIT_SHARDS`), so `SHARD#05` or `SHARD#99` is no chain,
+ * however well its item hashes.
+ */
 export function parseChainId(chain: string): { orgId: string; shard: number } | undefined {
-  const match = /^ORG#([a-z0-9-]{1,63})#SHARD#(\d{1,2})$/.exec(chain);
-  return match ? { orgId: match[1] as string, shard: Number(match[2]) } : undefined;
+  const match = /^ORG#([a-z0-9-]{1,63})#SHARD#(0|[1-9]\d?)$/.exec(chain);
+  const shard = Number(match?.[2]);
+  return match && shard < MAX_AUDIT_SHARDS ? { orgId: match[1] as string, shard } : undefined;
 }
 /** Every attribute an audit item may carry: the chain's (keys, link, hash, text) and the index attributes. */
 export const AUDIT_ITEM_ATTRIBUTES = [

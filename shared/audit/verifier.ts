@@ -15,10 +15,16 @@ import {
   type SignedCheckpoint,
   type SigningKeys,
 } from "./checkpoint";
-import { GENESIS_HASH, MAX_SEQ, parseEntry } from "./entry";
+import { GENESIS_HASH, isChainSeq, MAX_SEQ, parseEntry } from "./entry";
 import { CheckpointNotFoundError } from "./errors";
 import { checkIndexes, type IndexProblem } from "./indexes";
-import { advanceChain, type ChainCursor, type ChainReport, type StoredEntry } from "./verify";
+import {
+  advanceChain,
+  type ChainCursor,
+  type ChainProblem,
+  type ChainReport,
+  type StoredEntry,
+} from "./verify";
 
 /**
  * The verifier of an org's audit trail, in steps that fit a function's time and memory: it reads each
@@ -59,6 +65,8 @@ export type VerificationProgress = {
   chains: ChainProgress[];
   checkpointProblem?: CheckpointProblem;
   indexProblem?: IndexProblem;
+  /** An item found in one of the org's chains beyond those verified (`uncovered`), once every chain is read. */
+  uncovered?: ChainProblem;
   /** The S3 version of each checkpoint read (the newest `MAX_LISTED_VERSIONS`) … */
   checkpointVersions: CheckpointVersion[];
   /** … and a hash chain over all of them: SHA-256(previous ‖ "\n" ‖ number ‖ " " ‖ versionId). */
@@ -285,6 +293,33 @@ async function strayItems(chain: string): Promise<"below" | "above" | undefined>
   return below.Items?.length ? "below" : above.Items?.length ? "above" : undefined;
 }
 
+/**
+ * The first item in a chain of the org beyond the `covered` ones (up to `MAX_AUDIT_SHARDS`, the most a
+ * chain id may name): no writer appends there and no checkpoint pins it, so anything there was put by
+ * hand, and would otherwise show in the org's compliance queries unverified. One key lookup per shard.
+ */
+async function uncoveredItem(orgId: string, covered: number): Promise<ChainProblem | undefined> {
+  const chains = Array.from({ length: Math.max(0, MAX_AUDIT_SHARDS - covered) }, (_, index) =>
+    chainId(orgId, covered + index),
+  );
+  const found = await mapLimit(chains, getConfig().AUDIT_VERIFY_CONCURRENCY, async (chain) => {
+    const out = await aws("dynamo").send(
+      new QueryCommand({
+        TableName: getConfig().TABLE_AUDIT,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": chain },
+        ProjectionExpression: "pk, seq",
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    const seq = Number(item?.seq);
+    return item ? { chain, seq: isChainSeq(seq) ? seq : 0, problem: "uncovered" as const } : undefined;
+  });
+  return found.find((problem) => problem !== undefined);
+}
+
 /** A head pinned at or before what the chain's check has already passed: the last entry read, or read again. */
 async function checkPinsBehind(progress: VerificationProgress, cursor: ChainProgress, pins: readonly Pin[]) {
   for (const pin of pins.filter((p) => p.seq < cursor.next)) {
@@ -404,6 +439,8 @@ export async function advanceVerification(progress: VerificationProgress, option
     } else {
       ensureChains(progress, 0);
       if (!(await readChains(progress, "to-the-end", run, options))) return;
+      const uncovered = await uncoveredItem(progress.orgId, progress.chains.length);
+      if (uncovered) progress.uncovered = uncovered;
       progress.done = true;
     }
     run.steps++;
@@ -418,7 +455,8 @@ export function verificationReport(progress: VerificationProgress): OrgVerificat
     entries: cursor.entries,
     ...(cursor.problem && { problem: cursor.problem }),
   }));
-  const entryProblem = chains.find((report) => report.problem)?.problem;
+  // Chains beyond the covered ones come after them in the trail's order.
+  const entryProblem = chains.find((report) => report.problem)?.problem ?? progress.uncovered;
   const { checkpointProblem: pinned, indexProblem } = progress;
   return {
     orgId: progress.orgId,

@@ -5,11 +5,13 @@ export type StoredEntry = { pk: string; seq: number; prevHash: string; hash: str
  * `entry`: the stored text hashes right but is not an entry (`shared/audit/entry.ts`). `sequence`: the
  * chain's key holds an item at a number no chain position has (below 1, beyond `MAX_SEQ`, or not an
  * integer); `seq` is then 0 for one below 1, and otherwise the position the chain had reached.
+ * `uncovered`: an item in a chain of the org that no writer appends to and no checkpoint covers (a shard
+ * beyond the ones verified), put there by hand.
  */
 export type ChainProblem = {
   chain: string;
   seq: number;
-  problem: "gap" | "link" | "hash" | "entry" | "sequence";
+  problem: "gap" | "link" | "hash" | "entry" | "sequence" | "uncovered";
 };
 
 /** Where a check starts: genesis, or a checkpointed entry's sequence and the hash before it. */

@@ -23,19 +23,28 @@ import type { WitnessedHead } from "./witnessed";
 type Head = Omit<WitnessedHead, "chain">;
 
 /**
- * What is wrong with an inserted item. Two leave the chain itself as it was: `not-a-chain` (a key that is
- * no chain's) and `sequence` (a number no chain position has: below 1, beyond `MAX_SEQ`, not an integer);
- * writers and the verifier never read such an item as part of a chain, and the verifier names it. The
+ * What is wrong with an inserted item. Three leave the chain itself as it was: `not-a-chain` (a key that
+ * is no chain's), `uncovered` (a chain of a shard at or beyond `AUDIT_SHARDS`, which no writer appends to
+ * and no checkpoint covers) and `sequence` (a number no chain position has: below 1, beyond `MAX_SEQ`, not
+ * an integer); writers never read such an item as part of a chain, and the verifier names it. The
  * others break the chain where the item sits: `hash`, `not-an-entry` (hashes right, but its text is no
  * entry), `index-attribute`, `gap` (nothing before it), `link` (linked to something else).
  */
 export type InsertProblem = {
-  problem: "not-a-chain" | "sequence" | "hash" | "not-an-entry" | "index-attribute" | "gap" | "link";
+  problem:
+    | "not-a-chain"
+    | "uncovered"
+    | "sequence"
+    | "hash"
+    | "not-an-entry"
+    | "index-attribute"
+    | "gap"
+    | "link";
   attribute?: string;
 };
 /** Whether a problem breaks the chain the item sits in (or leaves the item outside every chain). */
 export const breaksChain = (problem: InsertProblem) =>
-  problem.problem !== "not-a-chain" && problem.problem !== "sequence";
+  !["not-a-chain", "uncovered", "sequence"].includes(problem.problem);
 
 /** The stored hash of one entry (strongly consistent), or undefined if there is none. */
 async function storedHash(chain: string, seq: number): Promise<string | undefined> {
@@ -56,6 +65,7 @@ export async function checkInsert(
   const seq = Number(item.seq);
   const place = parseChainId(chain);
   if (!place) return { problem: "not-a-chain" };
+  if (place.shard >= getConfig().AUDIT_SHARDS) return { problem: "uncovered" };
   if (!isChainSeq(seq)) return { problem: "sequence" };
   const prevHash = String(item.prevHash);
   if (chainHash(prevHash, seq, String(item.entry)) !== item.hash) return { problem: "hash" };

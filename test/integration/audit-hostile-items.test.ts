@@ -13,6 +13,7 @@ import {
   checkInsert,
   GENESIS_HASH,
   jobMeta,
+  queryDisclosures,
   queryEntries,
   readOrgChains,
   type StoredEntry,
@@ -346,5 +347,83 @@ describe("items at absurd sequence numbers, or leaving a gap (H2)", () => {
     });
     const page = await queryEntries(org, { limit: 10 });
     expect(page.items.find((item) => item.seq === head.seq + 1)).toMatchObject({ hashValid: false });
+  });
+});
+
+describe("entries forged outside the chains writers append to and the verifier reads (M1)", () => {
+  it("a shard id of another form (SHARD#05), beyond any chain (SHARD#99), beyond the configured ones, or a position below 1: named by the witness, flagged by the queries, found by the verifier", async () => {
+    const org = `outside-${randomUUID().slice(0, 8)}`;
+    await chainOf(org, 2);
+    const shards = getConfig().AUDIT_SHARDS;
+    const beyondConfigured = `ORG#${org}#SHARD#${shards}`;
+    const forged = [
+      { item: forgedItem(org, `ORG#${org}#SHARD#05`, 1), problem: "not-a-chain" },
+      { item: forgedItem(org, `ORG#${org}#SHARD#99`, 1), problem: "not-a-chain" },
+      { item: forgedItem(org, beyondConfigured, 1), problem: "uncovered" },
+    ];
+    for (const { item, problem } of forged) {
+      expect(await checkInsert(item, new Map())).toEqual({ problem });
+      await put(audit(), item);
+    }
+    // Every compliance query shows them flagged, by org and by actor.
+    for (const query of [{ limit: 100 }, { limit: 100, actorId: "x" }]) {
+      const page = await queryEntries(org, query);
+      const rows = page.items.filter((row) => forged.some(({ item }) => item.pk === row.chain));
+      expect(rows).toHaveLength(forged.length);
+      for (const row of rows) expect(row).toMatchObject({ hashValid: false, problem: "outside-chains" });
+      const honest = page.items.filter((row) => !forged.some(({ item }) => item.pk === row.chain));
+      for (const row of honest) expect(row.hashValid).toBe(true);
+    }
+    // The verifier looks at every chain an id can name beyond the covered ones.
+    const report = await verifyOrg(org, "genesis");
+    expect(report.intact).toBe(false);
+    expect(report.entryProblem).toEqual({ chain: beyondConfigured, seq: 1, problem: "uncovered" });
+  });
+
+  it("an item at position 0 of a real chain is flagged by the queries and named by the verifier", async () => {
+    const org = `zero-${randomUUID().slice(0, 8)}`;
+    const chain = await chainOf(org, 2);
+    const zero = forgedItem(org, (chain[0] as StoredEntry).pk, 0);
+    await put(audit(), zero);
+    const page = await queryEntries(org, { limit: 100 });
+    expect(page.items.find((row) => row.seq === 0)).toMatchObject({
+      chain: zero.pk,
+      hashValid: false,
+      problem: "outside-chains",
+    });
+    const report = await verifyOrg(org, "genesis");
+    expect(report.entryProblem).toEqual({ chain: zero.pk, seq: 0, problem: "sequence" });
+  });
+});
+
+describe("disclosure pointers put by hand (L1)", () => {
+  it("pointers aimed twice at one entry, at an entry not naming the client, at no entry or at no chain: the accounting still reads, each flagged", async () => {
+    const org = `pointers-${randomUUID().slice(0, 8)}`;
+    const writer = new ChainWriter();
+    const principal = { userId: "u1", orgId: org, role: "coach" as const };
+    const read = (clientId: string) =>
+      writer.append(
+        auditEntry(principal, meta, "client.read", { type: "client", id: clientId, clientId }, []),
+      );
+    const client = "c0";
+    const [c0, c1] = [await read(client), await read("c1")];
+    const partition = `ORG#${org}#DISCLOSED#${client}`;
+    const pointer = (sk: string, target: Record<string, unknown>) =>
+      put(getConfig().TABLE_RECORDS, { pk: partition, sk: `2999-01-01T00:00:00.000Z#${sk}`, ...target });
+    await pointer("a-duplicate", { chain: c0.chain, seq: c0.seq });
+    await pointer("b-duplicate", { chain: c0.chain, seq: c0.seq });
+    await pointer("c-misdirected", { chain: c1.chain, seq: c1.seq });
+    await pointer("d-missing", { chain: c0.chain, seq: 999 });
+    await pointer("e-no-chain", { chain: 5, seq: "x" });
+    const page = await queryDisclosures(org, client, { limit: 20 });
+    const rows = page.items.map((row) => ({ seq: row.seq, hashValid: row.hashValid, problem: row.problem }));
+    expect(rows).toEqual([
+      { seq: 0, hashValid: false, problem: "misdirected" },
+      { seq: 999, hashValid: false, problem: "missing" },
+      { seq: c1.seq, hashValid: false, problem: "misdirected" },
+      { seq: c0.seq, hashValid: true, problem: undefined },
+      { seq: c0.seq, hashValid: true, problem: undefined },
+      { seq: c0.seq, hashValid: true, problem: undefined }, // the pointer the append wrote
+    ]);
   });
 });
