@@ -19,6 +19,8 @@ export type PermissionTargets = {
   transcriptsBucket: IBucket;
   checkpointsBucket: IBucket;
   signingKey: Key;
+  /** Signing keys the current one replaced: their checkpoints still verify (`retiredSigningKeyArns`). */
+  retiredSigningKeyArns: readonly string[];
   /** The ARN of a job's function, by its id in `functions/jobs.ts`. */
   jobFunctionArn: (jobId: string) => string;
 };
@@ -163,7 +165,12 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
     case "kms:sign-checkpoints":
       return [new PolicyStatement({ actions: ["kms:Sign"], resources: [targets.signingKey.keyArn] })];
     case "kms:verify-checkpoints":
-      return [new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [targets.signingKey.keyArn] })];
+      return [
+        new PolicyStatement({
+          actions: ["kms:GetPublicKey"],
+          resources: [targets.signingKey.keyArn, ...targets.retiredSigningKeyArns],
+        }),
+      ];
     case "kms:generate-data-key":
       return [
         new PolicyStatement({

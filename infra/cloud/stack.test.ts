@@ -305,6 +305,46 @@ describe("audit checkpoints", () => {
   });
 });
 
+describe("audit checkpoint signing keys", () => {
+  const retired = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+
+  it("retired signing keys (stage setting retiredSigningKeyArns) reach the verifier's environment and its GetPublicKey, and nothing else", () => {
+    const built = buildApp(
+      new App({
+        context: {
+          ...context,
+          stage: "rekeyed",
+          retiredSigningKeyArns: [retired],
+          "aws:cdk:bundling-stacks": [],
+        },
+      }),
+    );
+    const rekeyed = Template.fromStack(built.stack);
+    const functions = Object.values(rekeyed.findResources("AWS::Lambda::Function")) as { Properties: any }[];
+    const verifier = functions.find((fn) =>
+      JSON.stringify(fn.Properties.FunctionName ?? "").includes("verifyAudit"),
+    );
+    expect(verifier?.Properties.Environment.Variables.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS).toBe(retired);
+    const statements = Object.values(rekeyed.findResources("AWS::IAM::ManagedPolicy")).flatMap(
+      (policy: any) => policy.Properties.PolicyDocument.Statement as any[],
+    );
+    const onRetired = statements.filter((statement) => JSON.stringify(statement.Resource).includes(retired));
+    expect(onRetired.length).toBeGreaterThan(0);
+    for (const statement of onRetired) expect(statement.Action).toBe("kms:GetPublicKey");
+  });
+
+  it("without the setting, no function is told of a retired key", () => {
+    for (const fn of resources("AWS::Lambda::Function"))
+      expect(fn.Properties.Environment?.Variables?.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS).toBeUndefined();
+  });
+
+  it("a retired key that is not a KMS key ARN is refused at synthesis", () => {
+    expect(() =>
+      readSettings((key) => ({ ...context, retiredSigningKeyArns: "alias/old" })[key as never]),
+    ).toThrow(/retiredSigningKeyArns/);
+  });
+});
+
 const logicalIdOf = (type: string, fragment: string) =>
   Object.keys(template.findResources(type)).find((id) => id.includes(fragment)) as string;
 const stream = (doc: string) => doc.includes('"StreamArn"');
