@@ -60,6 +60,12 @@ describe("CloudFormation limits", () => {
     for (const count of counts) expect(count).toBeLessThanOrEqual(450);
   });
 
+  it("every stack takes at most 150 parameters (CloudFormation allows 200; the alarms' nested stack takes 2 per function)", () => {
+    const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Parameters ?? {}).length);
+    expect(counts[1]).toBeGreaterThan(0);
+    for (const count of counts) expect(count).toBeLessThanOrEqual(150);
+  });
+
   it("reserved concurrency stays within what the README tells DevOps to have (400 + Lambda's 100 unreserved)", () => {
     const reserved = resources("AWS::Lambda::Function").reduce(
       (total, fn) => total + (fn.Properties.ReservedConcurrentExecutions ?? 0),
