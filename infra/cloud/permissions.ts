@@ -2,6 +2,7 @@ import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import type { Permission } from "../../shared/http/route";
 import { TABLES, type TableName } from "../resources";
@@ -33,6 +34,19 @@ const ENCRYPTION_CONTEXT_CONDITIONS = {
   Null: { "kms:EncryptionContext:orgId": "false", "kms:EncryptionContext:clientId": "false" },
 };
 
+/**
+ * Writes to the records table never reach a client's disclosure pointers: those only an append writes
+ * (with its entry, `audit:append`), and no function may change or delete one, which would hide an access
+ * from the client's accounting (the verifier would name it, but only at its next run from genesis).
+ */
+function recordsWriteStatement(table: TableV2, actions: string[]) {
+  const statement = tableStatement(table, actions);
+  statement.addCondition("ForAllValues:StringNotLike", {
+    "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN],
+  });
+  return statement;
+}
+
 function tableStatement(table: TableV2, actions: string[], indexes: readonly string[] = []) {
   return new PolicyStatement({
     effect: Effect.ALLOW,
@@ -59,11 +73,11 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         ),
       ];
     case "records:write":
-      return [tableStatement(tables.records, ["PutItem", "ConditionCheckItem"])];
+      return [recordsWriteStatement(tables.records, ["PutItem", "ConditionCheckItem"])];
     case "records:update":
-      return [tableStatement(tables.records, ["UpdateItem"])];
+      return [recordsWriteStatement(tables.records, ["UpdateItem"])];
     case "records:delete":
-      return [tableStatement(tables.records, ["DeleteItem"])];
+      return [recordsWriteStatement(tables.records, ["DeleteItem"])];
     case "cognito:manage-users":
       return [
         new PolicyStatement({
@@ -118,7 +132,9 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         new PolicyStatement({
           actions: ["dynamodb:PutItem"],
           resources: [tables.records.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*#DISCLOSED#*"] } },
+          conditions: {
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
+          },
         }),
       ];
     case "audit:read":

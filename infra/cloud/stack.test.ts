@@ -4,7 +4,12 @@ import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobList, jobs } from "../../functions/jobs";
 import { routeList, routes } from "../../functions/routes";
-import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
+import {
+  AUDIT_ITEM_ATTRIBUTES,
+  CHAIN_ID_PATTERN,
+  DISCLOSURE_PARTITION_PATTERN,
+  disclosurePartition,
+} from "../../shared/audit/chain";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
 import { TABLES } from "../resources";
@@ -561,6 +566,38 @@ describe("least privilege", () => {
         expect(actions.join(",")).not.toMatch(/dynamodb:(Scan|BatchWriteItem|\*)|kms:\*/);
       }
     }
+  });
+
+  it("writes to the records table reach a disclosure pointer only as an append's PutItem: no update, delete or other put", () => {
+    const recordsTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "records");
+    const writes = /^dynamodb:(PutItem|UpdateItem|DeleteItem|ConditionCheckItem)$/;
+    const statements = resources("AWS::IAM::ManagedPolicy").flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as any[],
+    );
+    const onRecords = statements.filter(
+      (statement) =>
+        JSON.stringify(statement.Resource).includes(recordsTable) &&
+        [statement.Action].flat().some((action: string) => writes.test(action)),
+    );
+    const appends = onRecords.filter((statement) => statement.Condition?.["ForAllValues:StringLike"]);
+    const others = onRecords.filter((statement) => !appends.includes(statement));
+    expect(appends.length).toBeGreaterThan(0);
+    expect(others.length).toBeGreaterThan(0);
+    for (const statement of appends) {
+      expect(statement.Action).toBe("dynamodb:PutItem");
+      expect(statement.Condition).toEqual({
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
+      });
+    }
+    for (const statement of others)
+      expect(statement.Condition).toEqual({
+        "ForAllValues:StringNotLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
+      });
+    // The pattern matches the partitions an append writes pointers to.
+    const matches = (key: string) =>
+      new RegExp(`^${DISCLOSURE_PARTITION_PATTERN.replaceAll("*", ".*")}$`).test(key);
+    expect(matches(disclosurePartition("acme", "client-1"))).toBe(true);
+    expect(matches("ORG#acme")).toBe(false);
   });
 
   it("data-key use is conditioned on the {orgId, clientId} encryption context", () => {

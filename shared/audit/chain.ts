@@ -67,6 +67,8 @@ export const orgIndexKey = (orgId: string) => `ORG#${orgId}`;
 export const actorIndexKey = (orgId: string, userId: string) => `ORG#${orgId}#USER#${userId}`;
 /** Where a client's accounting of disclosures is indexed: one pointer per entry that names the client. */
 export const disclosurePartition = (orgId: string, clientId: string) => `ORG#${orgId}#DISCLOSED#${clientId}`;
+/** Every disclosure pointer's partition, as an IAM string pattern: only an append writes there, nothing else touches it. */
+export const DISCLOSURE_PARTITION_PATTERN = "ORG#*#DISCLOSED#*";
 
 /** The clients an entry names: the subjects whose accounting of disclosures lists it. */
 export const subjectsOf = (entry: RecordedEntry) => [
