@@ -1,8 +1,18 @@
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import type { OrgVerification, VerificationProgress, VerifyFrom } from "../../shared/audit";
+import {
+  type Actor,
+  appendWithItems,
+  auditEntry,
+  type OrgVerification,
+  type RequestMeta,
+  type VerificationProgress,
+  type VerifyFrom,
+} from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
+import { startJob } from "../../shared/jobs";
 import { getRecord } from "../../shared/store";
 
 /**
@@ -53,6 +63,42 @@ export function newVerificationJob(orgId: string, jobId: string, from: VerifyFro
     runs: 0,
     failures: 0,
   };
+  return job;
+}
+
+/**
+ * Records a new verification job of the actor's org and its `audit.verify` entry (one transaction), then
+ * starts it. A job that cannot be started is marked failed, never left "running" with nothing to run it.
+ */
+export async function startVerificationJob(actor: Actor, meta: RequestMeta, from: VerifyFrom) {
+  const requestedBy = "service" in actor ? actor.service : actor.userId;
+  const job = newVerificationJob(actor.orgId, randomUUID(), from, requestedBy);
+  await appendWithItems(
+    auditEntry(actor, meta, "audit.verify", { type: "audit-verification", id: job.jobId }, []),
+    [
+      {
+        item: {
+          Put: {
+            TableName: getConfig().TABLE_RECORDS,
+            Item: job,
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+      },
+    ],
+  );
+  try {
+    await startJob("verifyAudit", { orgId: job.orgId, jobId: job.jobId });
+  } catch (error) {
+    const failed = {
+      ...job,
+      state: "failed" as const,
+      error: "NOT_STARTED",
+      finishedAt: new Date().toISOString(),
+    };
+    await aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: failed }));
+    throw error;
+  }
   return job;
 }
 

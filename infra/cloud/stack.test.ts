@@ -316,6 +316,20 @@ describe("audit checkpoints", () => {
   });
 });
 
+describe("daily verification from genesis", () => {
+  it("a schedule starts it once a day; the function may start verification jobs and nothing of the checkpoints' keys or bucket", () => {
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.verifyAuditDaily.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(1 day)");
+    const targetId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
+    const fn = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(jobs.verifyAuditDaily.permissions).toContain("jobs:start:verifyAudit");
+    expect(jobs.verifyAuditDaily.permissions).not.toContain("kms:sign-checkpoints");
+  });
+});
+
 describe("audit checkpoint signing keys", () => {
   const retired = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
 
