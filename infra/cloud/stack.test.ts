@@ -18,7 +18,9 @@ import { acknowledgments } from "./nag";
 import { servicesOf } from "./permissions";
 import { readSettings } from "./settings";
 import type { CoachVaultStack } from "./stack";
-import { TRAIL_ALARMS } from "./trail";
+import { AUDIT_GUARDS, trailAlarms } from "./trail";
+
+const TRAIL_ALARMS = trailAlarms("test");
 
 /**
  * The CDK app under both cdk-nag packs. `Template.fromStack` throws on any unacknowledged finding,
@@ -417,8 +419,64 @@ describe("audit trail: append-only beyond our code", () => {
     expect(TRAIL_ALARMS.AuditWitnessDisabled).toMatch(/streamEnabled IS FALSE.*DeleteEventSourceMapping/);
     const alarmed = resources("AWS::CloudWatch::Alarm").map((alarm) => alarm.Properties.MetricName);
     expect(alarmed).toEqual(
-      expect.arrayContaining(["DynamoDbResourcePolicyChanges", "AuditWitnessDisabled"]),
+      expect.arrayContaining([
+        "DynamoDbResourcePolicyChanges",
+        "AuditWitnessDisabled",
+        "AuditFunctionsChanged",
+      ]),
     );
+  });
+
+  it("any change to the audit table or to an event source mapping, and any code, configuration or concurrency change of a function guarding the trail, alarms", () => {
+    const patterns = Object.fromEntries(
+      resources("AWS::Logs::MetricFilter")
+        .filter(
+          (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/CloudTrail",
+        )
+        .map((filter) => [
+          filter.Properties.MetricTransformations[0].MetricName,
+          filter.Properties.FilterPattern,
+        ]),
+    ) as Record<string, string>;
+    const blinded = patterns.AuditWitnessDisabled as string;
+    // Any UpdateTable of this stage's audit table (by name or ARN), whatever it changes.
+    expect(blinded).toContain("($.eventName = UpdateTable)");
+    expect(blinded).toContain("($.requestParameters.tableName = %coachvault-test-audit$%)");
+    // Any update of an event source mapping, not only one that disables it.
+    expect(blinded).toContain("%^DeleteEventSourceMapping|^UpdateEventSourceMapping%)) }");
+    expect(blinded).not.toContain("enabled IS FALSE");
+    const changed = patterns.AuditFunctionsChanged as string;
+    for (const event of ["UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency"])
+      expect(changed).toContain(`^${event}`);
+    for (const id of ["auditWitness", "auditCheckpoint", "verifyAudit"]) {
+      expect(AUDIT_GUARDS).toContain(id);
+      expect(changed).toContain(`coachvault-test-${id}`);
+      expect(Object.keys(jobs)).toContain(id);
+    }
+    // CloudWatch Logs takes at most two regular expressions per pattern and five patterns with one per log group.
+    const regexes = (pattern: string) => (pattern.match(/%[^%]*%/g) ?? []).length;
+    for (const pattern of Object.values(patterns)) expect(regexes(pattern)).toBeLessThanOrEqual(2);
+    expect(Object.values(patterns).filter((pattern) => regexes(pattern) > 0).length).toBeLessThanOrEqual(5);
+  });
+
+  it("the witness falling a minute behind its stream alarms (IteratorAge)", () => {
+    const witnessName = fromParent(
+      resources("AWS::CloudWatch::Alarm").find((alarm) => alarm.Properties.MetricName === "IteratorAge")
+        ?.Properties.Dimensions?.[0]?.Value,
+    );
+    const alarm = resources("AWS::CloudWatch::Alarm").find((a) => a.Properties.MetricName === "IteratorAge");
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: "AWS/Lambda",
+      Statistic: "Maximum",
+      Period: 60,
+      Threshold: 60_000,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    expect(alarm?.Properties.AlarmActions).toHaveLength(1);
+    const witness = template.findResources("AWS::Lambda::Function")[(witnessName as { Ref: string }).Ref] as {
+      Properties: any;
+    };
+    expect(witness.Properties.FunctionName).toBe("coachvault-test-auditWitness");
   });
 
   it("the audit table streams new and old images to the witness: ordered batches, partial failures, bisect, retries, an encrypted failure queue", () => {
