@@ -94,7 +94,7 @@ export const jobs = {
     trigger: { started: true },
     permissions: [
       "records:read",
-      "records:write",
+      "audit:verification",
       "audit:read",
       "checkpoints:read",
       "kms:verify-checkpoints",

@@ -16,7 +16,7 @@ import { type Principal, requireOrgAction } from "../../shared/auth";
 import { NotFoundError } from "../../shared/errors";
 import { cursorScope, loadClient, openCursor, pageSize, sealCursor } from "../../shared/store";
 import type { DisclosureQuerySchema, EntryQuerySchema } from "./schema";
-import { loadVerificationJob, startVerificationJob, verificationStatus } from "./verification";
+import { currentVerification, startVerificationJob, verificationStatus } from "./verification";
 
 /**
  * The audit trail, read by people. Reading it is itself audited (fail closed: the answer is returned
@@ -88,7 +88,7 @@ export async function startVerification(
 /** A verification job of the caller's org: its progress, and its report once done. Reading it is audited. */
 export async function getVerification(principal: Principal, request: RequestMeta, jobId: string) {
   requireOrgAction(principal, "audit:verify");
-  const job = await loadVerificationJob(principal.orgId, jobId);
+  const job = await currentVerification(principal.orgId, jobId);
   if (!job) throw new NotFoundError();
   await appendWithItems(
     auditEntry(principal, request, "audit.verify-status", { type: "audit-verification", id: jobId }, []),

@@ -11,6 +11,8 @@ import { logger } from "../../shared/log";
 import {
   LeaseLostError,
   loadVerificationJob,
+  loadVerificationRequest,
+  newVerificationJob,
   saveVerificationJob,
   type VerificationJob,
 } from "./verification";
@@ -64,10 +66,21 @@ function released(job: VerificationJob): VerificationJob {
   return rest;
 }
 
+/** The job's state, created from its request on the first run (nothing but where to start is taken from it). */
+async function stateOf(event: VerifyAuditEvent, runner: string): Promise<VerificationJob | undefined> {
+  const state = await loadVerificationJob(event.orgId, event.jobId);
+  if (state) return state;
+  const request = await loadVerificationRequest(event.orgId, event.jobId);
+  if (!request || request.state === "failed") return undefined;
+  const created = newVerificationJob(event.orgId, event.jobId, request.from, request.requestedBy);
+  if (await saveVerificationJob(created, runner, "create")) return created;
+  return loadVerificationJob(event.orgId, event.jobId); // another run created it first
+}
+
 export async function run(event: VerifyAuditEvent, job: JobInvocation): Promise<{ outcome: Outcome }> {
-  const record = await loadVerificationJob(event.orgId, event.jobId);
-  if (record?.state !== "running") return { outcome: "not-running" };
   const runner = job.meta.requestId;
+  const record = await stateOf(event, runner);
+  if (record?.state !== "running") return { outcome: "not-running" };
   let current: VerificationJob = { ...record, runner, leaseUntil: Date.now() + job.remainingMs() };
   if (!(await saveVerificationJob(current, runner, "take"))) {
     // Another run holds the job (a duplicate delivery): it carries on, and its lease ends with its time.

@@ -2,6 +2,7 @@ import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import { VERIFICATION_PARTITION_PATTERN } from "../../functions/audit/verification";
 import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import type { Permission } from "../../shared/http/route";
@@ -35,15 +36,17 @@ const ENCRYPTION_CONTEXT_CONDITIONS = {
 };
 
 /**
- * Writes to the records table never reach a client's disclosure pointers: those only an append writes
- * (with its entry, `audit:append`), and no function may change or delete one, which would hide an access
- * from the client's accounting (the verifier would name it, but only at its next run from genesis).
+ * Partitions of the records table that general record writes never reach: a client's disclosure pointers,
+ * which only an append writes (with its entry, `audit:append`; changing or deleting one would hide an
+ * access from the client's accounting until the next verification from genesis), and verification jobs'
+ * state, which only the verification job writes (`audit:verification`; a report or progress written by
+ * anyone else would decide what a verification says).
  */
+export const GUARDED_RECORD_PARTITIONS = [DISCLOSURE_PARTITION_PATTERN, VERIFICATION_PARTITION_PATTERN];
+
 function recordsWriteStatement(table: TableV2, actions: string[]) {
   const statement = tableStatement(table, actions);
-  statement.addCondition("ForAllValues:StringNotLike", {
-    "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN],
-  });
+  statement.addCondition("ForAllValues:StringNotLike", { "dynamodb:LeadingKeys": GUARDED_RECORD_PARTITIONS });
   return statement;
 }
 
@@ -134,6 +137,16 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           resources: [tables.records.tableArn],
           conditions: {
             "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
+          },
+        }),
+      ];
+    case "audit:verification":
+      return [
+        new PolicyStatement({
+          actions: ["dynamodb:PutItem"],
+          resources: [tables.records.tableArn],
+          conditions: {
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [VERIFICATION_PARTITION_PATTERN] },
           },
         }),
       ];

@@ -2,6 +2,11 @@ import { App, type CfnElement } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import {
+  VERIFICATION_PARTITION_PATTERN,
+  verificationKey,
+  verificationRequestKey,
+} from "../../functions/audit/verification";
 import { jobList, jobs } from "../../functions/jobs";
 import { routeList, routes } from "../../functions/routes";
 import {
@@ -640,36 +645,50 @@ describe("least privilege", () => {
     }
   });
 
-  it("writes to the records table reach a disclosure pointer only as an append's PutItem: no update, delete or other put", () => {
+  it("writes to the records table reach a disclosure pointer only as an append's PutItem, and a verification job's state only as that job's PutItem", () => {
     const recordsTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "records");
     const writes = /^dynamodb:(PutItem|UpdateItem|DeleteItem|ConditionCheckItem)$/;
-    const statements = resources("AWS::IAM::ManagedPolicy").flatMap(
-      (policy) => policy.Properties.PolicyDocument.Statement as any[],
+    const withPolicy = resources("AWS::IAM::ManagedPolicy").flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as any[]).map((statement) => ({ policy, statement })),
     );
-    const onRecords = statements.filter(
-      (statement) =>
+    const onRecords = withPolicy.filter(
+      ({ statement }) =>
         JSON.stringify(statement.Resource).includes(recordsTable) &&
         [statement.Action].flat().some((action: string) => writes.test(action)),
     );
-    const appends = onRecords.filter((statement) => statement.Condition?.["ForAllValues:StringLike"]);
-    const others = onRecords.filter((statement) => !appends.includes(statement));
+    const into = (pattern: string) =>
+      onRecords.filter(
+        ({ statement }) =>
+          JSON.stringify(statement.Condition?.["ForAllValues:StringLike"]) ===
+          JSON.stringify({ "dynamodb:LeadingKeys": [pattern] }),
+      );
+    const appends = into(DISCLOSURE_PARTITION_PATTERN);
+    const verifications = into(VERIFICATION_PARTITION_PATTERN);
+    const others = onRecords.filter((entry) => !appends.includes(entry) && !verifications.includes(entry));
     expect(appends.length).toBeGreaterThan(0);
     expect(others.length).toBeGreaterThan(0);
-    for (const statement of appends) {
+    for (const { statement } of [...appends, ...verifications])
       expect(statement.Action).toBe("dynamodb:PutItem");
+    // Only the verification job's role writes jobs' state.
+    expect(verifications).toHaveLength(1);
+    const verifierRole = JSON.stringify(verifications[0]?.policy.Properties.Roles);
+    expect(verifierRole).toContain("verifyAudit");
+    expect(verifierRole).not.toContain("verifyAuditDaily");
+    for (const { statement } of others)
       expect(statement.Condition).toEqual({
-        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
+        "ForAllValues:StringNotLike": {
+          "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN, VERIFICATION_PARTITION_PATTERN],
+        },
       });
+    // The patterns match the partitions an append writes pointers to and a job keeps its state in.
+    const matches = (pattern: string, key: string) =>
+      new RegExp(`^${pattern.replaceAll("*", ".*")}$`).test(key);
+    expect(matches(DISCLOSURE_PARTITION_PATTERN, disclosurePartition("acme", "client-1"))).toBe(true);
+    expect(matches(VERIFICATION_PARTITION_PATTERN, verificationKey("acme", "job-1").pk)).toBe(true);
+    for (const pattern of [DISCLOSURE_PARTITION_PATTERN, VERIFICATION_PARTITION_PATTERN]) {
+      expect(matches(pattern, "ORG#acme")).toBe(false);
+      expect(matches(pattern, verificationRequestKey("acme", "job-1").pk)).toBe(false);
     }
-    for (const statement of others)
-      expect(statement.Condition).toEqual({
-        "ForAllValues:StringNotLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
-      });
-    // The pattern matches the partitions an append writes pointers to.
-    const matches = (key: string) =>
-      new RegExp(`^${DISCLOSURE_PARTITION_PATTERN.replaceAll("*", ".*")}$`).test(key);
-    expect(matches(disclosurePartition("acme", "client-1"))).toBe(true);
-    expect(matches("ORG#acme")).toBe(false);
   });
 
   it("data-key use is conditioned on the {orgId, clientId} encryption context", () => {

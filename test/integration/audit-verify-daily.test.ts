@@ -2,7 +2,11 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { type VerificationJob, verificationKey } from "../../functions/audit/verification";
+import {
+  loadVerificationJob,
+  type VerificationJob,
+  verificationKey,
+} from "../../functions/audit/verification";
 import { run } from "../../functions/audit/verify-daily.job";
 import { auditEntry, ChainWriter, jobMeta, verifyOrg, writeCheckpoint } from "../../shared/audit";
 import { disclosurePartition } from "../../shared/audit/chain";
@@ -28,7 +32,8 @@ const invocation = () => ({
 
 async function finishedJobOf(orgId: string): Promise<VerificationJob> {
   for (let attempt = 0; attempt < 300; attempt++) {
-    const [job] = await recordsWithPrefix<VerificationJob>(orgId, "AUDITVERIFY#");
+    const [request] = await recordsWithPrefix<VerificationJob>(orgId, "AUDITVERIFY#");
+    const job = request && (await loadVerificationJob(orgId, request.jobId));
     if (job && job.state !== "running") return job;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
