@@ -5,11 +5,13 @@ import { getUser, listPendingIdentityWork, type UserRecord } from "../../shared/
 import {
   arm,
   type Call,
+  type CallTarget,
   disarm,
   type FaultKind,
   hasCondition,
   installFaultInjector,
   recorded,
+  targetsOf,
 } from "../support/faults";
 import { invokeRoute } from "../support/invoke";
 import { cognitoState, invite, jobInvocation } from "../support/people";
@@ -70,11 +72,14 @@ describe("PATCH /users/{id} under faults", () => {
     expect(clean.status).toBe(200);
     expect(calls.filter((call) => call.service === "cognito").length).toBeGreaterThanOrEqual(4);
     const statuses = new Set<number>();
+    // Each call as the n-th of its operation: a run that reads a chain's head the clean run did not (another
+    // writer moved its chain) must not shift the fault onto another kind of call.
+    const targets = targetsOf(calls);
     for (const [index, call] of calls.entries()) {
       for (const kind of faultsFor(call)) {
         const before = await current();
         const body = nextChange(before);
-        arm({ target: { index }, kind });
+        arm({ target: targets[index] as CallTarget, kind });
         const res = await patch(body);
         disarm();
         statuses.add(res.status);
