@@ -95,7 +95,7 @@ export const jobs = {
     trigger: { started: true },
     permissions: [
       "records:read",
-      "records:write",
+      "audit:verification",
       "audit:read",
       "checkpoints:read",
       "kms:verify-checkpoints",
@@ -103,6 +103,14 @@ export const jobs = {
     ],
     timeoutSeconds: 300,
     concurrency: 2,
+  },
+  verifyAuditDaily: {
+    handler: "audit/verify-daily.job",
+    summary:
+      "Start a verification from genesis of every registered org's audit trail (checkpointed entries and disclosure pointers included); a trail not intact, or a verification that fails, is a security event",
+    trigger: { schedule: "rate(1 day)" },
+    permissions: ["records:read", "records:write", "audit:append", "jobs:start:verifyAudit"],
+    timeoutSeconds: 120,
   },
 } as const satisfies Record<string, JobSpec>;
 

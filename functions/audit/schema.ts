@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { RELATIONSHIPS } from "../../shared/auth/policy";
+import { RecordedEntrySchema } from "../../shared/audit/entry";
 
 /** Audit trail schemas: what compliance officers query and what they get back (never a PHI value). */
 const range = {
@@ -33,32 +33,13 @@ export const VerifyQuerySchema = z.strictObject({
   from: z.union([z.enum(["genesis", "latest"]), z.coerce.number().int().min(1).max(1e12)]).optional(),
 });
 
-const AuditEntrySchema = z.object({
-  v: z.number().int(),
-  time: z.iso.datetime(),
-  actor: z.object({ type: z.enum(["user", "service"]), id: z.string(), role: z.string(), orgId: z.string() }),
-  action: z.string(),
-  resource: z.object({
-    type: z.string(),
-    id: z.string(),
-    clientId: z.string().optional(),
-    clientIds: z.array(z.string()).optional(),
-  }),
-  fields: z.array(z.string()),
-  outcome: z.enum(["success", "denied", "failure"]),
-  requestId: z.string(),
-  sourceIp: z.string(),
-  userAgent: z.string(),
-  breakGlass: z.boolean(),
-  basis: z.array(z.enum(RELATIONSHIPS)).optional(),
-});
-
 const FoundEntrySchema = z.object({
   chain: z.string(),
   seq: z.number().int(),
   hash: z.string(),
   hashValid: z.boolean(),
-  entry: AuditEntrySchema.optional(),
+  entry: RecordedEntrySchema.optional(),
+  problem: z.enum(["outside-chains", "missing", "misdirected"]).optional(),
 });
 
 export const EntryPageSchema = z.object({

@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod";
 import {
   appendWithItems,
@@ -15,13 +13,10 @@ import {
   type VerifyFrom,
 } from "../../shared/audit";
 import { type Principal, requireOrgAction } from "../../shared/auth";
-import { aws } from "../../shared/aws";
-import { getConfig } from "../../shared/config";
 import { NotFoundError } from "../../shared/errors";
-import { startJob } from "../../shared/jobs";
 import { cursorScope, loadClient, openCursor, pageSize, sealCursor } from "../../shared/store";
 import type { DisclosureQuerySchema, EntryQuerySchema } from "./schema";
-import { loadVerificationJob, newVerificationJob, verificationStatus } from "./verification";
+import { currentVerification, startVerificationJob, verificationStatus } from "./verification";
 
 /**
  * The audit trail, read by people. Reading it is itself audited (fail closed: the answer is returned
@@ -87,41 +82,13 @@ export async function startVerification(
   requireOrgAction(principal, "audit:verify");
   if (typeof from === "number" && !(await checkpointExists(principal.orgId, from)))
     throw new CheckpointNotFoundError();
-  const job = newVerificationJob(principal.orgId, randomUUID(), from, principal.userId);
-  await appendWithItems(
-    auditEntry(principal, request, "audit.verify", { type: "audit-verification", id: job.jobId }, []),
-    [
-      {
-        item: {
-          Put: {
-            TableName: getConfig().TABLE_RECORDS,
-            Item: job,
-            ConditionExpression: "attribute_not_exists(pk)",
-          },
-        },
-      },
-    ],
-  );
-  try {
-    await startJob("verifyAudit", { orgId: job.orgId, jobId: job.jobId });
-  } catch (error) {
-    // Never leave a job that says "running" with nothing to run it.
-    const failed = {
-      ...job,
-      state: "failed" as const,
-      error: "NOT_STARTED",
-      finishedAt: new Date().toISOString(),
-    };
-    await aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: failed }));
-    throw error;
-  }
-  return verificationStatus(job);
+  return verificationStatus(await startVerificationJob(principal, request, from));
 }
 
 /** A verification job of the caller's org: its progress, and its report once done. Reading it is audited. */
 export async function getVerification(principal: Principal, request: RequestMeta, jobId: string) {
   requireOrgAction(principal, "audit:verify");
-  const job = await loadVerificationJob(principal.orgId, jobId);
+  const job = await currentVerification(principal.orgId, jobId);
   if (!job) throw new NotFoundError();
   await appendWithItems(
     auditEntry(principal, request, "audit.verify-status", { type: "audit-verification", id: jobId }, []),

@@ -1,6 +1,7 @@
 import {
   advanceVerification,
   beginVerification,
+  type OrgVerification,
   type VerificationProgress,
   verificationReport,
 } from "../../shared/audit";
@@ -10,6 +11,8 @@ import { logger } from "../../shared/log";
 import {
   LeaseLostError,
   loadVerificationJob,
+  loadVerificationRequest,
+  newVerificationJob,
   saveVerificationJob,
   type VerificationJob,
 } from "./verification";
@@ -21,6 +24,20 @@ import {
  * that crashes is resumed from the last save by Lambda's retry of the same event.
  */
 export type VerifyAuditEvent = { orgId: string; jobId: string };
+
+/** Security events: a finished verification found the trail not intact, or a job could not finish. */
+export const AUDIT_NOT_INTACT = "AUDIT_NOT_INTACT";
+export const AUDIT_VERIFICATION_FAILED = "AUDIT_VERIFICATION_FAILED";
+
+/** Where a report first found the trail wrong (ids and positions only), for the security event. */
+function firstProblem(report: OrgVerification) {
+  const { entryProblem, checkpointProblem, indexProblem } = report;
+  return {
+    ...(entryProblem && { entryProblem }),
+    ...(checkpointProblem && { checkpointProblem }),
+    ...(indexProblem && { indexProblem }),
+  };
+}
 
 /** A run stops with this much time left: enough to finish the page in hand, save and start the next run. */
 export const STOP_WITH_MS_LEFT = 30_000;
@@ -49,16 +66,28 @@ function released(job: VerificationJob): VerificationJob {
   return rest;
 }
 
+/** The job's state, created from its request on the first run (nothing but where to start is taken from it). */
+async function stateOf(event: VerifyAuditEvent, runner: string): Promise<VerificationJob | undefined> {
+  const state = await loadVerificationJob(event.orgId, event.jobId);
+  if (state) return state;
+  const request = await loadVerificationRequest(event.orgId, event.jobId);
+  if (!request || request.state === "failed") return undefined;
+  const created = newVerificationJob(event.orgId, event.jobId, request.from, request.requestedBy);
+  if (await saveVerificationJob(created, runner, "create")) return created;
+  return loadVerificationJob(event.orgId, event.jobId); // another run created it first
+}
+
 export async function run(event: VerifyAuditEvent, job: JobInvocation): Promise<{ outcome: Outcome }> {
-  const record = await loadVerificationJob(event.orgId, event.jobId);
-  if (record?.state !== "running") return { outcome: "not-running" };
   const runner = job.meta.requestId;
+  const record = await stateOf(event, runner);
+  if (record?.state !== "running") return { outcome: "not-running" };
   let current: VerificationJob = { ...record, runner, leaseUntil: Date.now() + job.remainingMs() };
   if (!(await saveVerificationJob(current, runner, "take"))) {
     // Another run holds the job (a duplicate delivery): it carries on, and its lease ends with its time.
     logger.info("audit verification already running", { jobId: event.jobId });
     return { outcome: "busy" };
   }
+  let failed = false;
   const save = (next: VerificationJob) => {
     current = next;
     return saveVerificationJob(current, runner, "save");
@@ -66,11 +95,22 @@ export async function run(event: VerifyAuditEvent, job: JobInvocation): Promise<
   try {
     const progress: VerificationProgress =
       record.progress ?? (await beginVerification(event.orgId, record.from));
-    const saveProgress = coalescing(() => save({ ...current, progress, failures: 0 }).then(() => undefined));
+    // Failed attempts count in a row until a run gets a page further: only then do they start again from
+    // zero, so a failure that recurs before any progress (a poison item, a key the job cannot read) fails
+    // the job on its third attempt instead of leaving it "running" after Lambda's last retry.
+    let progressed = false;
+    const saveProgress = coalescing(async () => {
+      // Once the run has failed, a chain worker still finishing its page must not save over the failure.
+      if (failed) return;
+      await save({ ...current, progress, ...(progressed && { failures: 0 }) });
+    });
     await saveProgress();
     await advanceVerification(progress, {
       shouldStop: () => job.remainingMs() < STOP_WITH_MS_LEFT,
-      onProgress: saveProgress,
+      onProgress: () => {
+        progressed = true;
+        return saveProgress();
+      },
     });
     if (progress.done) {
       const { progress: _, ...finished } = released(current);
@@ -81,6 +121,13 @@ export async function run(event: VerifyAuditEvent, job: JobInvocation): Promise<
         runs: current.runs + 1,
         intact: report.intact,
       });
+      if (!report.intact)
+        logger.warn("audit trail not intact", {
+          securityEvent: AUDIT_NOT_INTACT,
+          orgId: event.orgId,
+          jobId: event.jobId,
+          ...firstProblem(report),
+        });
       return { outcome: "done" };
     }
     // Hand on: release the lease with the progress saved, then start the next run to resume from it.
@@ -88,6 +135,7 @@ export async function run(event: VerifyAuditEvent, job: JobInvocation): Promise<
     await startJob("verifyAudit", { ...event });
     return { outcome: "handed-on" };
   } catch (error) {
+    failed = true;
     if (error instanceof LeaseLostError) return { outcome: "busy" };
     const failures = current.failures + 1;
     // A start from a checkpoint that does not exist will not get better on a retry.
@@ -99,7 +147,15 @@ export async function run(event: VerifyAuditEvent, job: JobInvocation): Promise<
       ...(final && { state: "failed" as const, error: code, finishedAt: new Date().toISOString() }),
     }).catch(() => undefined);
     if (final) {
-      logger.warn("audit verification failed", { jobId: event.jobId, code });
+      // Unable to say whether the trail is intact: as alarming as a trail that is not (unless the start
+      // itself asked for a checkpoint that does not exist).
+      const notFound = error instanceof AppError && error.kind === "not_found";
+      logger.warn("audit verification failed", {
+        ...(!notFound && { securityEvent: AUDIT_VERIFICATION_FAILED }),
+        orgId: event.orgId,
+        jobId: event.jobId,
+        code,
+      });
       return { outcome: "failed" };
     }
     throw error;

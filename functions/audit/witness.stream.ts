@@ -4,11 +4,14 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import {
   AUDIT_CHAIN_BROKEN,
   AUDIT_TAMPER_DETECTED,
+  breaksChain,
+  type ChainBreak,
   checkInsert,
-  parseChainId,
+  recordBreaks,
   recordHeads,
   type WitnessedHead,
 } from "../../shared/audit";
+import { readNumber } from "../../shared/aws";
 import { createStreamHandler, type JobInvocation, processStream, type StreamBatch } from "../../shared/jobs";
 import { logger } from "../../shared/log";
 
@@ -16,10 +19,12 @@ import { logger } from "../../shared/log";
  * The live witness (`shared/audit/witness.ts`): the audit table's stream, a batch at a time. Every INSERT
  * is checked (chain key, own hash, index attributes, link to its predecessor); every MODIFY and REMOVE is
  * tampering, since nothing legitimate changes or deletes an audit item. Either raises a security event at
- * once. The heads of the chains seen are recorded after each batch.
+ * once. After each batch it records the heads of the chains seen (an item it flagged is never one) and
+ * where a chain broke.
  */
 type Image = Record<string, AttributeValue>;
-const image = (value: unknown) => unmarshall((value ?? {}) as Image);
+// Numbers as every reader of the table takes them (`readNumber`): an absurd one is named, never a throw.
+const image = (value: unknown) => unmarshall((value ?? {}) as Image, { wrapNumbers: readNumber });
 /** Keys come from whoever wrote the item: bounded before they go into a log line. */
 const clip = (value: unknown) => String(value).slice(0, 128);
 
@@ -43,33 +48,30 @@ function changedAttributes(before: Image, after: Image): string[] {
 
 export function witnessBatch(): StreamBatch {
   const heads = new Map<string, WitnessedHead>();
+  const breaks = new Map<string, ChainBreak>();
   const record = async (change: DynamoDBRecord) => {
-    // Read raw: an item put by hand may hold what no audit item does (a sequence beyond a safe integer).
+    // Keys raw for the log line: an item put by hand may hold a number no audit item does.
     const keys = change.dynamodb?.Keys;
     const at = { chain: clip(keys?.pk?.S), seq: Number(keys?.seq?.N) };
     if (change.eventName === "INSERT") {
-      let item: Record<string, unknown>;
-      try {
-        item = image(change.dynamodb?.NewImage);
-      } catch {
-        logger.warn("audit item is no entry", {
-          securityEvent: AUDIT_CHAIN_BROKEN,
-          ...at,
-          problem: "not-a-chain",
-        });
-        return;
-      }
+      const item = image(change.dynamodb?.NewImage);
+      const chain = String(item.pk);
       const problem = await checkInsert(item, seen);
-      if (problem)
+      if (problem) {
         logger.warn("audit entry does not fit its chain", {
           securityEvent: AUDIT_CHAIN_BROKEN,
           ...at,
           ...problem,
         });
-      if (!parseChainId(String(item.pk)) || !Number.isSafeInteger(at.seq)) return;
-      const head = { chain: String(item.pk), seq: at.seq, hash: String(item.hash) };
+        // Never a head; and a misfit inside a chain breaks it there (the first break is the one kept).
+        if (breaksChain(problem) && !breaks.has(chain))
+          breaks.set(chain, { seq: at.seq, problem: problem.problem });
+        return;
+      }
+      const head = { chain, seq: at.seq, hash: String(item.hash) };
       remember(head);
-      if ((heads.get(head.chain)?.seq ?? 0) < head.seq) heads.set(head.chain, head);
+      // Past a break in this batch the chain's head is no longer advanced (nor, once recorded, ever).
+      if (!breaks.has(chain) && (heads.get(chain)?.seq ?? 0) < head.seq) heads.set(chain, head);
       return;
     }
     const before = (change.dynamodb?.OldImage ?? {}) as Image;
@@ -83,7 +85,11 @@ export function witnessBatch(): StreamBatch {
       ...(change.userIdentity?.principalId === "dynamodb.amazonaws.com" && { by: "ttl" }),
     });
   };
-  return { record, finish: () => recordHeads([...heads.values()]) };
+  const finish = async () => {
+    await recordHeads([...heads.values()]);
+    await recordBreaks(breaks);
+  };
+  return { record, finish };
 }
 
 export const run = (event: DynamoDBStreamEvent, job: JobInvocation) =>

@@ -3,6 +3,7 @@ import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { type ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
@@ -15,7 +16,9 @@ import { bundledFunction, type FunctionDefaults } from "./functions";
  * The jobs of `functions/jobs.ts`: one function each, named `coachvault-<stage>-<id>` so that others can
  * start it by name, and for a scheduled one an EventBridge rule. A job runs with reserved concurrency 1
  * unless its entry says otherwise, so two runs never race (two checkpoint writers would both claim n+1).
- * Started jobs get Lambda's asynchronous retries (two) and an event age limit. A stream job gets an event
+ * Started jobs get Lambda's asynchronous retries (two) and an event age limit, and what Lambda gives up
+ * on (a run that failed three times, or a start that waited too long behind the job's concurrency) goes
+ * to the job's own KMS-encrypted queue as an on-failure destination (alarmed). A stream job gets an event
  * source mapping on its table's stream: from the oldest record kept (so a new deployment misses nothing),
  * failed records reported one by one, a failing batch split in two and retried, and what still fails
  * sent, as a record of the stream positions it held, to its own KMS-encrypted queue (alarmed).
@@ -23,7 +26,7 @@ import { bundledFunction, type FunctionDefaults } from "./functions";
 export class Jobs extends Construct {
   readonly functions: Record<string, NodejsFunction> = {};
   readonly policies: ManagedPolicy[] = [];
-  /** Per stream job, the queue its event source mapping sends the batches it gave up on. */
+  /** Per started or stream job, the queue of what it gave up on: any message there alarms. */
   readonly failureQueues: Record<string, Queue> = {};
 
   constructor(
@@ -50,23 +53,6 @@ export class Jobs extends Construct {
       } else if ("stream" in job.trigger) {
         const table = props.permissions.tables[job.trigger.stream];
         if (!table.tableStreamArn) throw new Error(`table ${job.trigger.stream} has no stream`);
-        const failures = new Queue(this, `${job.id}Failures`, {
-          encryption: QueueEncryption.KMS,
-          encryptionMasterKey: props.logsKey,
-          enforceSSL: true,
-          retentionPeriod: Duration.days(14),
-          removalPolicy: RemovalPolicy.RETAIN,
-        });
-        this.failureQueues[job.id] = failures;
-        // The function's role is immutable (functions.ts): what the mapping needs goes into its policy here.
-        policy.addStatements(
-          new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [failures.queueArn] }),
-          new PolicyStatement({
-            actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-            resources: [props.logsKey.keyArn],
-            conditions: { StringEquals: { "kms:ViaService": `sqs.${Stack.of(this).region}.amazonaws.com` } },
-          }),
-        );
         fn.addEventSourceMapping(`${job.id}Stream`, {
           eventSourceArn: table.tableStreamArn,
           startingPosition: StartingPosition.TRIM_HORIZON,
@@ -74,11 +60,37 @@ export class Jobs extends Construct {
           bisectBatchOnError: true,
           reportBatchItemFailures: true,
           retryAttempts: job.trigger.retryAttempts,
-          onFailure: new SqsDlq(failures),
+          onFailure: new SqsDlq(this.failureQueue(job.id, policy, props)),
         });
       } else {
-        fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
+        fn.configureAsyncInvoke({
+          retryAttempts: 2,
+          maxEventAge: Duration.hours(1),
+          onFailure: new SqsDestination(this.failureQueue(job.id, policy, props)),
+        });
       }
     }
+  }
+
+  /** A job's queue of what it gave up on, and what its role needs to send there. */
+  private failureQueue(jobId: string, policy: ManagedPolicy, props: FunctionDefaults): Queue {
+    const queue = new Queue(this, `${jobId}Failures`, {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.logsKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.failureQueues[jobId] = queue;
+    // The function's role is immutable (functions.ts): what the destination needs goes into its policy here.
+    policy.addStatements(
+      new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [queue.queueArn] }),
+      new PolicyStatement({
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [props.logsKey.keyArn],
+        conditions: { StringEquals: { "kms:ViaService": `sqs.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    return queue;
   }
 }

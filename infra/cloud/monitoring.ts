@@ -15,10 +15,14 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { jobList } from "../../functions/jobs";
+
+/** Stream jobs fall behind their stream by at most this much before it alarms (records expire after 24 h). */
+const MAX_ITERATOR_AGE_MS = 60_000;
 
 /**
  * Alarms to the security mailbox: server errors, bursts of client errors, function errors and
- * throttles, every security event a function logs, and any batch a stream job gave up on.
+ * throttles, every security event a function logs, and anything a stream or started job gave up on.
  * A nested stack of its own: a few resources per function (two alarms, a log filter) would otherwise
  * take the main stack past CloudFormation's 500 resources; the main stack passes it names and ARNs.
  */
@@ -33,7 +37,10 @@ export class Monitoring extends NestedStack {
       logsKey: Key;
       api: RestApi;
       functions: Record<string, NodejsFunction>;
-      /** Queues of what a stream job gave up on (its records went unwitnessed): any message alarms. */
+      /**
+       * Queues of what a job gave up on (a stream job's records that went unwitnessed, a started job's
+       * runs that failed for good or never ran): any message alarms.
+       */
       failureQueues: Record<string, IQueue>;
     },
   ) {
@@ -64,6 +71,16 @@ export class Monitoring extends NestedStack {
         metricName: "SecurityEvents",
         metricValue: "1",
       });
+    }
+    // A stream job falling behind (throttled, failing, or its concurrency taken away) is not witnessing.
+    for (const job of jobList.filter((candidate) => "stream" in candidate.trigger)) {
+      const fn = props.functions[job.id];
+      if (!fn) throw new Error(`stream job ${job.id} has no function`);
+      alarm(
+        `${job.id}IteratorAge`,
+        fn.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }),
+        MAX_ITERATOR_AGE_MS,
+      );
     }
     for (const [id, queue] of Object.entries(props.failureQueues)) {
       alarm(`${id}GaveUp`, queue.metricApproximateNumberOfMessagesVisible(fiveMinutes), 1);

@@ -80,9 +80,10 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
       reason:
         "Dead letters where they carry something: route functions are invoked synchronously by API Gateway " +
         "(a failure is returned to the caller and alarmed); the scheduled checkpoint job carries no payload " +
-        "(EventBridge retries, the next run redoes its work); a started job keeps its state on its record and " +
-        "Lambda retries it twice; the stream witness's event source mapping sends what it gives up to its own " +
-        "encrypted queue, which is that dead-letter destination itself: alarmed, kept 14 days.",
+        "(EventBridge retries, the next run redoes its work); a started job is retried twice by Lambda and " +
+        "then sent to its own encrypted queue as an on-failure destination; the stream witness's event source " +
+        "mapping sends what it gives up to its own encrypted queue. Those queues are the dead-letter " +
+        "destinations themselves: alarmed, kept 14 days.",
       on: (stack) => [...allFunctions(stack), ...Object.values(stack.jobs.failureQueues)],
     },
     {

@@ -2,6 +2,8 @@ import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import { VERIFICATION_PARTITION_PATTERN } from "../../functions/audit/verification";
+import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import type { Permission } from "../../shared/http/route";
 import { TABLES, type TableName } from "../resources";
@@ -19,6 +21,8 @@ export type PermissionTargets = {
   transcriptsBucket: IBucket;
   checkpointsBucket: IBucket;
   signingKey: Key;
+  /** Signing keys the current one replaced: their checkpoints still verify (`retiredSigningKeyArns`). */
+  retiredSigningKeyArns: readonly string[];
   /** The ARN of a job's function, by its id in `functions/jobs.ts`. */
   jobFunctionArn: (jobId: string) => string;
 };
@@ -44,6 +48,21 @@ const ENCRYPTION_CONTEXT_CONDITIONS = {
   "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["orgId", "clientId"] },
   Null: { "kms:EncryptionContext:orgId": "false", "kms:EncryptionContext:clientId": "false" },
 };
+
+/**
+ * Partitions of the records table that general record writes never reach: a client's disclosure pointers,
+ * which only an append writes (with its entry, `audit:append`; changing or deleting one would hide an
+ * access from the client's accounting until the next verification from genesis), and verification jobs'
+ * state, which only the verification job writes (`audit:verification`; a report or progress written by
+ * anyone else would decide what a verification says).
+ */
+export const GUARDED_RECORD_PARTITIONS = [DISCLOSURE_PARTITION_PATTERN, VERIFICATION_PARTITION_PATTERN];
+
+function recordsWriteStatement(table: TableV2, actions: string[]) {
+  const statement = tableStatement(table, actions);
+  statement.addCondition("ForAllValues:StringNotLike", { "dynamodb:LeadingKeys": GUARDED_RECORD_PARTITIONS });
+  return statement;
+}
 
 function tableStatement(table: TableV2, actions: string[], indexes: readonly string[] = []) {
   return new PolicyStatement({
@@ -71,11 +90,11 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         ),
       ];
     case "records:write":
-      return [tableStatement(tables.records, ["PutItem", "ConditionCheckItem"])];
+      return [recordsWriteStatement(tables.records, ["PutItem", "ConditionCheckItem"])];
     case "records:update":
-      return [tableStatement(tables.records, ["UpdateItem"])];
+      return [recordsWriteStatement(tables.records, ["UpdateItem"])];
     case "records:delete":
-      return [tableStatement(tables.records, ["DeleteItem"])];
+      return [recordsWriteStatement(tables.records, ["DeleteItem"])];
     case "cognito:create-users":
       return [
         new PolicyStatement({
@@ -123,11 +142,25 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
     case "audit:append":
       return [
         tableStatement(tables.audit, ["PutItem", "Query"]),
+        // A writer that reads a chain's head checks it against what the live witness recorded.
+        tableStatement(tables.witness, ["GetItem"]),
         // The disclosure pointers each append writes for the clients its entry names, and nothing else.
         new PolicyStatement({
           actions: ["dynamodb:PutItem"],
           resources: [tables.records.tableArn],
-          conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*#DISCLOSED#*"] } },
+          conditions: {
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
+          },
+        }),
+      ];
+    case "audit:verification":
+      return [
+        new PolicyStatement({
+          actions: ["dynamodb:PutItem"],
+          resources: [tables.records.tableArn],
+          conditions: {
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [VERIFICATION_PARTITION_PATTERN] },
+          },
         }),
       ];
     case "audit:read":
@@ -174,7 +207,12 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
     case "kms:sign-checkpoints":
       return [new PolicyStatement({ actions: ["kms:Sign"], resources: [targets.signingKey.keyArn] })];
     case "kms:verify-checkpoints":
-      return [new PolicyStatement({ actions: ["kms:GetPublicKey"], resources: [targets.signingKey.keyArn] })];
+      return [
+        new PolicyStatement({
+          actions: ["kms:GetPublicKey"],
+          resources: [targets.signingKey.keyArn, ...targets.retiredSigningKeyArns],
+        }),
+      ];
     case "kms:generate-data-key":
       return [
         new PolicyStatement({

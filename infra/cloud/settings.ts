@@ -17,6 +17,13 @@ export const StageSettingsSchema = z.object({
   auditShards: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(32),
   /** Object Lock (compliance mode) retention of audit checkpoints and CloudTrail files; HIPAA keeps 6 years. */
   auditRetentionDays: z.coerce.number().int().min(2190).max(3650).default(2555),
+  /**
+   * Checkpoint signing keys replaced by the stage's current one, whose checkpoints must still verify: the
+   * verifier gets them (KMS_AUDIT_RETIRED_SIGNING_KEY_IDS) and may read their public keys, nothing more.
+   */
+  retiredSigningKeyArns: list
+    .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/)))
+    .default([]),
   /** Used when the CLI gives no region (CDK_DEFAULT_REGION); tables with customer-managed keys need one. */
   region: z
     .string()

@@ -2,9 +2,19 @@ import { App, type CfnElement } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
+import {
+  VERIFICATION_PARTITION_PATTERN,
+  verificationKey,
+  verificationRequestKey,
+} from "../../functions/audit/verification";
 import { jobList, jobs } from "../../functions/jobs";
 import { routeList, routes } from "../../functions/routes";
-import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
+import {
+  AUDIT_ITEM_ATTRIBUTES,
+  CHAIN_ID_PATTERN,
+  DISCLOSURE_PARTITION_PATTERN,
+  disclosurePartition,
+} from "../../shared/audit/chain";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
 import { TABLES } from "../resources";
@@ -13,7 +23,9 @@ import { acknowledgments } from "./nag";
 import { servicesOf } from "./permissions";
 import { readSettings } from "./settings";
 import type { CoachVaultStack } from "./stack";
-import { TRAIL_ALARMS } from "./trail";
+import { AUDIT_GUARDS, trailAlarms } from "./trail";
+
+const TRAIL_ALARMS = trailAlarms("test");
 
 /**
  * The CDK app under both cdk-nag packs. `Template.fromStack` throws on any unacknowledged finding,
@@ -58,6 +70,12 @@ describe("CloudFormation limits", () => {
   it("every stack stays well under 500 resources, with room for the routes and jobs still to come", () => {
     const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Resources).length);
     for (const count of counts) expect(count).toBeLessThanOrEqual(450);
+  });
+
+  it("every stack takes at most 150 parameters (CloudFormation allows 200; the alarms' nested stack takes 2 per function)", () => {
+    const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Parameters ?? {}).length);
+    expect(counts[1]).toBeGreaterThan(0);
+    for (const count of counts) expect(count).toBeLessThanOrEqual(150);
   });
 
   it("reserved concurrency stays within what the README tells DevOps to have (400 + Lambda's 100 unreserved)", () => {
@@ -332,6 +350,60 @@ describe("audit checkpoints", () => {
   });
 });
 
+describe("daily verification from genesis", () => {
+  it("a schedule starts it once a day; the function may start verification jobs and nothing of the checkpoints' keys or bucket", () => {
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.verifyAuditDaily.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(1 day)");
+    const targetId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
+    const fn = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(jobs.verifyAuditDaily.permissions).toContain("jobs:start:verifyAudit");
+    expect(jobs.verifyAuditDaily.permissions).not.toContain("kms:sign-checkpoints");
+  });
+});
+
+describe("audit checkpoint signing keys", () => {
+  const retired = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
+
+  it("retired signing keys (stage setting retiredSigningKeyArns) reach the verifier's environment and its GetPublicKey, and nothing else", () => {
+    const built = buildApp(
+      new App({
+        context: {
+          ...context,
+          stage: "rekeyed",
+          retiredSigningKeyArns: [retired],
+          "aws:cdk:bundling-stacks": [],
+        },
+      }),
+    );
+    const rekeyed = Template.fromStack(built.stack);
+    const functions = Object.values(rekeyed.findResources("AWS::Lambda::Function")) as { Properties: any }[];
+    const verifier = functions.find((fn) =>
+      JSON.stringify(fn.Properties.FunctionName ?? "").includes("verifyAudit"),
+    );
+    expect(verifier?.Properties.Environment.Variables.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS).toBe(retired);
+    const statements = Object.values(rekeyed.findResources("AWS::IAM::ManagedPolicy")).flatMap(
+      (policy: any) => policy.Properties.PolicyDocument.Statement as any[],
+    );
+    const onRetired = statements.filter((statement) => JSON.stringify(statement.Resource).includes(retired));
+    expect(onRetired.length).toBeGreaterThan(0);
+    for (const statement of onRetired) expect(statement.Action).toBe("kms:GetPublicKey");
+  });
+
+  it("without the setting, no function is told of a retired key", () => {
+    for (const fn of resources("AWS::Lambda::Function"))
+      expect(fn.Properties.Environment?.Variables?.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS).toBeUndefined();
+  });
+
+  it("a retired key that is not a KMS key ARN is refused at synthesis", () => {
+    expect(() =>
+      readSettings((key) => ({ ...context, retiredSigningKeyArns: "alias/old" })[key as never]),
+    ).toThrow(/retiredSigningKeyArns/);
+  });
+});
+
 const logicalIdOf = (type: string, fragment: string) =>
   Object.keys(template.findResources(type)).find((id) => id.includes(fragment)) as string;
 const stream = (doc: string) => doc.includes('"StreamArn"');
@@ -379,8 +451,64 @@ describe("audit trail: append-only beyond our code", () => {
     expect(TRAIL_ALARMS.AuditWitnessDisabled).toMatch(/streamEnabled IS FALSE.*DeleteEventSourceMapping/);
     const alarmed = resources("AWS::CloudWatch::Alarm").map((alarm) => alarm.Properties.MetricName);
     expect(alarmed).toEqual(
-      expect.arrayContaining(["DynamoDbResourcePolicyChanges", "AuditWitnessDisabled"]),
+      expect.arrayContaining([
+        "DynamoDbResourcePolicyChanges",
+        "AuditWitnessDisabled",
+        "AuditFunctionsChanged",
+      ]),
     );
+  });
+
+  it("any change to the audit table or to an event source mapping, and any code, configuration or concurrency change of a function guarding the trail, alarms", () => {
+    const patterns = Object.fromEntries(
+      resources("AWS::Logs::MetricFilter")
+        .filter(
+          (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/CloudTrail",
+        )
+        .map((filter) => [
+          filter.Properties.MetricTransformations[0].MetricName,
+          filter.Properties.FilterPattern,
+        ]),
+    ) as Record<string, string>;
+    const blinded = patterns.AuditWitnessDisabled as string;
+    // Any UpdateTable of this stage's audit table (by name or ARN), whatever it changes.
+    expect(blinded).toContain("($.eventName = UpdateTable)");
+    expect(blinded).toContain("($.requestParameters.tableName = %coachvault-test-audit$%)");
+    // Any update of an event source mapping, not only one that disables it.
+    expect(blinded).toContain("%^DeleteEventSourceMapping|^UpdateEventSourceMapping%)) }");
+    expect(blinded).not.toContain("enabled IS FALSE");
+    const changed = patterns.AuditFunctionsChanged as string;
+    for (const event of ["UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency"])
+      expect(changed).toContain(`^${event}`);
+    for (const id of ["auditWitness", "auditCheckpoint", "verifyAudit"]) {
+      expect(AUDIT_GUARDS).toContain(id);
+      expect(changed).toContain(`coachvault-test-${id}`);
+      expect(Object.keys(jobs)).toContain(id);
+    }
+    // CloudWatch Logs takes at most two regular expressions per pattern and five patterns with one per log group.
+    const regexes = (pattern: string) => (pattern.match(/%[^%]*%/g) ?? []).length;
+    for (const pattern of Object.values(patterns)) expect(regexes(pattern)).toBeLessThanOrEqual(2);
+    expect(Object.values(patterns).filter((pattern) => regexes(pattern) > 0).length).toBeLessThanOrEqual(5);
+  });
+
+  it("the witness falling a minute behind its stream alarms (IteratorAge)", () => {
+    const witnessName = fromParent(
+      resources("AWS::CloudWatch::Alarm").find((alarm) => alarm.Properties.MetricName === "IteratorAge")
+        ?.Properties.Dimensions?.[0]?.Value,
+    );
+    const alarm = resources("AWS::CloudWatch::Alarm").find((a) => a.Properties.MetricName === "IteratorAge");
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: "AWS/Lambda",
+      Statistic: "Maximum",
+      Period: 60,
+      Threshold: 60_000,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    expect(alarm?.Properties.AlarmActions).toHaveLength(1);
+    const witness = template.findResources("AWS::Lambda::Function")[(witnessName as { Ref: string }).Ref] as {
+      Properties: any;
+    };
+    expect(witness.Properties.FunctionName).toBe("coachvault-test-auditWitness");
   });
 
   it("the audit table streams new and old images to the witness: ordered batches, partial failures, bisect, retries, an encrypted failure queue", () => {
@@ -409,15 +537,13 @@ describe("audit trail: append-only beyond our code", () => {
         ]),
       }),
     });
-    const queueAlarm = resources("AWS::CloudWatch::Alarm").find(
-      (alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible",
-    );
-    expect(fromParent(queueAlarm?.Properties.Dimensions[0].Value)).toEqual({
-      "Fn::GetAtt": [queueId, "QueueName"],
-    });
+    const queueAlarms = resources("AWS::CloudWatch::Alarm")
+      .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
+      .map((alarm) => fromParent(alarm.Properties.Dimensions[0].Value));
+    expect(queueAlarms).toContainEqual({ "Fn::GetAtt": [queueId, "QueueName"] });
   });
 
-  it("only the witness reads the stream (on its ARN only) and writes the witness table; only it and the checkpoint job read that", () => {
+  it("only the witness reads the stream (on its ARN only) and writes the witness table; the checkpoint job reads it, appenders get one item of it", () => {
     const streamReaders = policies().filter(stream);
     expect(streamReaders).toHaveLength(1);
     const reader = JSON.parse(streamReaders[0] as string).Statement.find((statement: any) =>
@@ -433,10 +559,49 @@ describe("audit trail: append-only beyond our code", () => {
       "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "audit"), "StreamArn"],
     });
     const witnessTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "witness");
-    const onWitness = (doc: string) => doc.includes(witnessTable);
-    expect(policies().filter(onWitness)).toHaveLength(2);
-    const writers = policies().filter((doc) => onWitness(doc) && doc.includes("dynamodb:UpdateItem"));
-    expect(writers).toEqual(streamReaders);
+    const onWitness = (statement: any) => JSON.stringify(statement.Resource).includes(witnessTable);
+    const witnessStatements = resources("AWS::IAM::ManagedPolicy").flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as any[])
+        .filter(onWitness)
+        .map((statement) => ({ policy: JSON.stringify(policy.Properties.PolicyDocument), statement })),
+    );
+    const writers = witnessStatements.filter(({ statement }) =>
+      [statement.Action].flat().includes("dynamodb:UpdateItem"),
+    );
+    expect(writers.map(({ policy }) => policy)).toEqual(streamReaders);
+    const batchReaders = witnessStatements.filter(({ statement }) =>
+      [statement.Action].flat().includes("dynamodb:BatchGetItem"),
+    );
+    expect(batchReaders).toHaveLength(2); // the witness and the checkpoint job
+    // Every other function that touches it is an appender: GetItem of a chain's record, nothing else.
+    const appenders =
+      routeList.filter((route) => route.permissions.includes("audit:append")).length +
+      jobList.filter((job) => (job.permissions as readonly string[]).includes("audit:append")).length;
+    const others = witnessStatements.filter(
+      ({ statement }) => !batchReaders.some((r) => r.statement === statement),
+    );
+    expect(others).toHaveLength(appenders);
+    for (const { statement } of others) expect(statement.Action).toBe("dynamodb:GetItem");
+  });
+
+  it("every started job sends what Lambda gives up on (three failed runs, or a start that waited too long) to its own encrypted, alarmed queue", () => {
+    const started = jobList.filter((job) => "started" in job.trigger);
+    expect(started.map((job) => job.id)).toContain("verifyAudit");
+    const configs = resources("AWS::Lambda::EventInvokeConfig");
+    expect(configs).toHaveLength(started.length);
+    const alarmedQueues = resources("AWS::CloudWatch::Alarm")
+      .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
+      .map((alarm) => JSON.stringify(fromParent(alarm.Properties.Dimensions[0].Value)));
+    for (const config of configs) {
+      expect(config.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+      const queueId = config.Properties.DestinationConfig.OnFailure.Destination["Fn::GetAtt"][0];
+      const queue = template.findResources("AWS::SQS::Queue")[queueId] as { Properties: any };
+      expect(queue.Properties.KmsMasterKeyId).toBeDefined();
+      expect(alarmedQueues).toContain(JSON.stringify({ "Fn::GetAtt": [queueId, "QueueName"] }));
+      // The role is immutable: the send is granted in the job's own policy, on that queue only.
+      const senders = policies().filter((doc) => doc.includes('"sqs:SendMessage"') && doc.includes(queueId));
+      expect(senders).toHaveLength(1);
+    }
   });
 
   it("the verification job may list and read checkpoint versions, and starts only itself", () => {
@@ -504,6 +669,52 @@ describe("least privilege", () => {
           );
         expect(actions.join(",")).not.toMatch(/dynamodb:(Scan|BatchWriteItem|\*)|kms:\*/);
       }
+    }
+  });
+
+  it("writes to the records table reach a disclosure pointer only as an append's PutItem, and a verification job's state only as that job's PutItem", () => {
+    const recordsTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "records");
+    const writes = /^dynamodb:(PutItem|UpdateItem|DeleteItem|ConditionCheckItem)$/;
+    const withPolicy = resources("AWS::IAM::ManagedPolicy").flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as any[]).map((statement) => ({ policy, statement })),
+    );
+    const onRecords = withPolicy.filter(
+      ({ statement }) =>
+        JSON.stringify(statement.Resource).includes(recordsTable) &&
+        [statement.Action].flat().some((action: string) => writes.test(action)),
+    );
+    const into = (pattern: string) =>
+      onRecords.filter(
+        ({ statement }) =>
+          JSON.stringify(statement.Condition?.["ForAllValues:StringLike"]) ===
+          JSON.stringify({ "dynamodb:LeadingKeys": [pattern] }),
+      );
+    const appends = into(DISCLOSURE_PARTITION_PATTERN);
+    const verifications = into(VERIFICATION_PARTITION_PATTERN);
+    const others = onRecords.filter((entry) => !appends.includes(entry) && !verifications.includes(entry));
+    expect(appends.length).toBeGreaterThan(0);
+    expect(others.length).toBeGreaterThan(0);
+    for (const { statement } of [...appends, ...verifications])
+      expect(statement.Action).toBe("dynamodb:PutItem");
+    // Only the verification job's role writes jobs' state.
+    expect(verifications).toHaveLength(1);
+    const verifierRole = JSON.stringify(verifications[0]?.policy.Properties.Roles);
+    expect(verifierRole).toContain("verifyAudit");
+    expect(verifierRole).not.toContain("verifyAuditDaily");
+    for (const { statement } of others)
+      expect(statement.Condition).toEqual({
+        "ForAllValues:StringNotLike": {
+          "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN, VERIFICATION_PARTITION_PATTERN],
+        },
+      });
+    // The patterns match the partitions an append writes pointers to and a job keeps its state in.
+    const matches = (pattern: string, key: string) =>
+      new RegExp(`^${pattern.replaceAll("*", ".*")}$`).test(key);
+    expect(matches(DISCLOSURE_PARTITION_PATTERN, disclosurePartition("acme", "client-1"))).toBe(true);
+    expect(matches(VERIFICATION_PARTITION_PATTERN, verificationKey("acme", "job-1").pk)).toBe(true);
+    for (const pattern of [DISCLOSURE_PARTITION_PATTERN, VERIFICATION_PARTITION_PATTERN]) {
+      expect(matches(pattern, "ORG#acme")).toBe(false);
+      expect(matches(pattern, verificationRequestKey("acme", "job-1").pk)).toBe(false);
     }
   });
 

@@ -54,6 +54,7 @@ export class CoachVaultStack extends Stack {
         transcriptsBucket: this.data.buckets.transcripts,
         checkpointsBucket: this.data.buckets.checkpoints,
         signingKey: this.keys.auditSigning,
+        retiredSigningKeyArns: settings.retiredSigningKeyArns,
         jobFunctionArn: (jobId) =>
           this.formatArn({
             service: "lambda",
@@ -83,6 +84,9 @@ export class CoachVaultStack extends Stack {
         }),
         AUDIT_SHARDS: String(settings.auditShards),
         CHECKPOINT_RETENTION_DAYS: String(settings.auditRetentionDays),
+        ...(settings.retiredSigningKeyArns.length > 0 && {
+          KMS_AUDIT_RETIRED_SIGNING_KEY_IDS: settings.retiredSigningKeyArns.join(","),
+        }),
       },
       ...(network && { network }),
     };

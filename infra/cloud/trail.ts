@@ -16,6 +16,8 @@ import {
 } from "aws-cdk-lib/aws-s3";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
+import type { JobId } from "../../functions/jobs";
+import { resourceName } from "../resources";
 
 export type AccountTrailProps = {
   stage: string;
@@ -123,7 +125,7 @@ export class AccountTrail extends Construct {
     ];
 
     const action = new SnsAction(props.alarmTopic);
-    for (const [name, pattern] of Object.entries(TRAIL_ALARMS)) {
+    for (const [name, pattern] of Object.entries(trailAlarms(props.stage))) {
       const metric = new MetricFilter(this, `${name}Filter`, {
         logGroup,
         filterPattern: FilterPattern.literal(pattern),
@@ -146,7 +148,7 @@ export class AccountTrail extends Construct {
  * The CIS AWS Foundations metric filters for what a HIPAA reviewer asks to be alarmed on, and the guards
  * of the audit trail's append-only protection.
  */
-export const TRAIL_ALARMS = {
+export const trailAlarms = (stage: string) => ({
   UnauthorizedApiCalls: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
   KmsKeyDisabledOrScheduledForDeletion:
     "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }",
@@ -164,11 +166,28 @@ export const TRAIL_ALARMS = {
   DynamoDbResourcePolicyChanges:
     "{ ($.eventSource = dynamodb.amazonaws.com) && " +
     "(($.eventName = PutResourcePolicy) || ($.eventName = DeleteResourcePolicy)) }",
-  // The live witness blinded: a table's stream turned off, or a stream's event source mapping deleted or disabled.
+  // The live witness blinded: a table's stream turned off, any change to the audit table (its stream, its
+  // indexes, which the compliance queries read), or any change to an event source mapping (the witness's is
+  // the account's only one: filter criteria, target function, record age, destination, enabled all blind it).
+  // At most two regular expressions per pattern (CloudWatch Logs): alternatives share one.
   AuditWitnessDisabled:
     "{ (($.eventSource = dynamodb.amazonaws.com) && ($.eventName = UpdateTable) && " +
-    "($.requestParameters.streamSpecification.streamEnabled IS FALSE)) || " +
+    `(($.requestParameters.streamSpecification.streamEnabled IS FALSE) || ($.requestParameters.tableName = %${resourceName(stage, "audit")}$%))) || ` +
     // Lambda's event names carry an API version suffix (DeleteEventSourceMapping20150331): matched by prefix.
-    "(($.eventSource = lambda.amazonaws.com) && (($.eventName = %^DeleteEventSourceMapping%) || " +
-    "(($.eventName = %^UpdateEventSourceMapping%) && ($.requestParameters.enabled IS FALSE)))) }",
-} as const;
+    "(($.eventSource = lambda.amazonaws.com) && ($.eventName = %^DeleteEventSourceMapping|^UpdateEventSourceMapping%)) }",
+  // The code, configuration (its signing key id, its environment) or concurrency (0 throttles the witness
+  // until its records expire) of a function that guards the audit trail changed outside a deployment's
+  // CloudFormation… or by one: either way someone looks. A function is named by name or ARN, with or without
+  // a qualifier: matched anywhere in the parameter.
+  AuditFunctionsChanged:
+    "{ ($.eventSource = lambda.amazonaws.com) && " +
+    "($.eventName = %^UpdateFunctionCode|^UpdateFunctionConfiguration|^PutFunctionConcurrency%) && " +
+    `($.requestParameters.functionName = %${AUDIT_GUARDS.map((id) => resourceName(stage, id)).join("|")}%) }`,
+});
+
+/** The functions that guard the audit trail: the witness, the checkpoint signer and the verifiers. */
+export const AUDIT_GUARDS = [
+  "auditWitness",
+  "auditCheckpoint",
+  "verifyAudit",
+] as const satisfies readonly JobId[];

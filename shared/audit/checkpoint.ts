@@ -11,7 +11,8 @@ import { aws } from "../aws";
 import { ConfigError, getConfig, MAX_AUDIT_SHARDS } from "../config";
 import { chainHead, chainId } from "./chain";
 import { GENESIS_HASH } from "./entry";
-import { requireWitnessAgreement, witnessedHeads } from "./witness";
+import { requireWitnessAgreement } from "./witness";
+import { witnessedChains } from "./witnessed";
 
 /**
  * Signed checkpoints of an org's audit chains: every chain's head (sequence and hash), a Merkle root
@@ -118,9 +119,21 @@ async function nextCheckpoint(
   const previous = last ? await readCheckpoint(last) : undefined;
   const shards = shardsToCover(previous ? [previous] : []);
   // The witness's heads first: it records only entries already stored, so none can be ahead of a chain read after.
-  const witnessed = await witnessedHeads(Array.from({ length: shards }, (_, shard) => chainId(orgId, shard)));
-  const heads = await Promise.all(Array.from({ length: shards }, (_, shard) => head(orgId, shard)));
-  await requireWitnessAgreement(orgId, witnessed, heads);
+  const witnessed = await witnessedChains(
+    Array.from({ length: shards }, (_, shard) => chainId(orgId, shard)),
+  );
+  const current = await Promise.all(Array.from({ length: shards }, (_, shard) => head(orgId, shard)));
+  const seen = witnessed.flatMap(({ chain, seq, hash }) =>
+    seq !== undefined && seq >= 1 ? [{ chain, seq, hash: String(hash) }] : [],
+  );
+  await requireWitnessAgreement(orgId, seen, current);
+  // A chain the witness found broken is pinned at the last head it saw before the break, never above:
+  // whatever sits on top of a break is not vouched for, and every verification from here reads the break.
+  const broken = new Map(witnessed.filter((record) => record.broken).map((record) => [record.chain, record]));
+  const heads = current.map((head): ChainHead => {
+    const record = broken.get(head.chain);
+    return record ? { chain: head.chain, seq: record.seq ?? 0, hash: record.hash ?? GENESIS_HASH } : head;
+  });
   const root = merkleRoot(heads);
   if (onlyIfChanged && root === (previous?.checkpoint.merkleRoot ?? merkleRoot([]))) return undefined;
   const checkpoint: Checkpoint = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
+import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH, parseEntry } from "./entry";
 import { verifyChain } from "./verify";
 
 const entry = (action: string): AuditEntry => ({
@@ -49,5 +49,41 @@ describe("audit entries", () => {
     (rehashedAlone[1] as (typeof stored)[number]).entry = canonicalEntry(entry("evil"));
     expect(verifyChain(rehashedAlone)).toMatchObject({ seq: 2, problem: "hash" });
     expect(verifyChain(stored.slice(1))).toMatchObject({ seq: 2, problem: "gap" });
+  });
+
+  it("parse only what is an entry: text that is no entry, or not text at all, is undefined (never a throw)", () => {
+    const current = entry("client.read");
+    expect(parseEntry(canonicalEntry(current))).toEqual(current);
+    const { basis: _, ...older } = current;
+    expect(parseEntry(JSON.stringify({ ...older, v: 1 }))).toEqual({ ...older, v: 1 });
+    const notEntries: unknown[] = [
+      "{}",
+      "1",
+      "[]",
+      '"x"',
+      "null",
+      "true",
+      "not json",
+      "",
+      1,
+      null,
+      undefined,
+      { ...current },
+      JSON.stringify({ ...current, planted: "x" }), // strict: no key an entry does not have
+      JSON.stringify({ ...current, v: 3 }),
+      JSON.stringify({ ...current, v: 1 }), // version 1 has no basis
+      JSON.stringify({ ...current, actor: { ...current.actor, orgId: "" } }),
+      JSON.stringify({ ...current, time: "yesterday" }),
+      JSON.stringify({ ...current, fields: "name" }),
+      JSON.stringify({ ...current, basis: ["friend"] }),
+    ];
+    for (const text of notEntries) expect(parseEntry(text), String(text)).toBeUndefined();
+  });
+
+  it("a chain holding text that hashes right but is no entry names it as an `entry` problem", () => {
+    const stored = chain(["a", "b", "c"]);
+    const poison = { pk: "c", seq: 4, prevHash: stored[2]?.hash as string, entry: "{}" };
+    const poisoned = [...stored, { ...poison, hash: chainHash(poison.prevHash, 4, "{}") }];
+    expect(verifyChain(poisoned)).toEqual({ chain: "c", seq: 4, problem: "entry" });
   });
 });

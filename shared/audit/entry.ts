@@ -1,39 +1,79 @@
 import { hash } from "node:crypto";
 import canonicalize from "canonicalize";
-import type { Relationship } from "../auth/policy";
+import * as z from "zod";
+import { RELATIONSHIPS } from "../auth/policy";
 
 /**
  * Audit entry, schema version 2 (documented in docs/audit-entry.md). Field names only, never values:
  * an entry says that a field was read or written, not what it held. Version 1 entries (before `basis`)
  * stay in the chains unchanged and verify the same way: a hash covers whatever the entry's version holds.
+ *
+ * One strict schema says what an entry is. Whatever reads stored text (the verifier, the live witness,
+ * the compliance queries, the audit routes' answers) parses it with `parseEntry`, so text that is not an
+ * entry (`{}`, `1`, `[]`, a number where the text belongs) is a named problem everywhere, never a crash.
  */
-export type AuditEntry = {
-  v: 2;
-  time: string;
-  actor: { type: "user" | "service"; id: string; role: string; orgId: string };
-  action: string;
-  /** `clientIds` names every data subject whose PHI a list disclosed. */
-  resource: { type: string; id: string; clientId?: string; clientIds?: string[] };
-  fields: string[];
-  outcome: "success" | "denied" | "failure";
-  requestId: string;
-  sourceIp: string;
-  userAgent: string;
-  breakGlass: boolean;
-  /** Why access was allowed: the caller's relationships to the client(s) that the policy granted on. */
-  basis: Relationship[];
+const Actor = z.strictObject({
+  type: z.enum(["user", "service"]),
+  id: z.string(),
+  role: z.string(),
+  orgId: z.string().min(1),
+});
+/** `clientIds` names every data subject whose PHI a list disclosed. */
+const Resource = z.strictObject({
+  type: z.string(),
+  id: z.string(),
+  clientId: z.string().optional(),
+  clientIds: z.array(z.string()).optional(),
+});
+const common = {
+  time: z.iso.datetime(),
+  actor: Actor,
+  action: z.string(),
+  resource: Resource,
+  fields: z.array(z.string()),
+  outcome: z.enum(["success", "denied", "failure"]),
+  requestId: z.string(),
+  sourceIp: z.string(),
+  userAgent: z.string(),
+  breakGlass: z.boolean(),
 };
+export const AuditEntryV1Schema = z.strictObject({ v: z.literal(1), ...common });
+export const AuditEntrySchema = z.strictObject({
+  v: z.literal(2),
+  ...common,
+  /** Why access was allowed: the caller's relationships to the client(s) that the policy granted on. */
+  basis: z.array(z.enum(RELATIONSHIPS)),
+});
+/** Any entry a chain may hold: the current version, or an older one written before it. */
+export const RecordedEntrySchema = z.discriminatedUnion("v", [AuditEntrySchema, AuditEntryV1Schema]);
 
-/** An entry's content, or undefined for stored text that is not JSON (the chain check names that entry). */
-export function parseEntry(text: string): AuditEntry | undefined {
+/** An entry as this code writes it (version 2). */
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+/** An entry as a chain may hold it (version 1 or 2). */
+export type RecordedEntry = z.infer<typeof RecordedEntrySchema>;
+
+/** The entry a stored text holds, or undefined for anything else: not JSON, or JSON that is no entry. */
+export function parseEntry(text: unknown): RecordedEntry | undefined {
+  if (typeof text !== "string") return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text) as AuditEntry;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  const parsed = RecordedEntrySchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 export const GENESIS_HASH = "0".repeat(64);
+
+/**
+ * The highest sequence number a chain may hold: positions (`entryPosition`, list cursors) give it 12
+ * digits. Nothing reads past it as a chain's entry: an item numbered beyond it, below 1 or between two
+ * integers is no chain's entry, whoever put it there (the witness and the verifier name it).
+ */
+export const MAX_SEQ = 999_999_999_999;
+export const isChainSeq = (seq: number) => Number.isInteger(seq) && seq >= 1 && seq <= MAX_SEQ;
 
 /** RFC 8785 JSON canonicalization: the same entry hashes the same everywhere. */
 export function canonicalEntry(entry: AuditEntry): string {

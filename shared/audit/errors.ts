@@ -23,3 +23,13 @@ export class WitnessContradictedError extends AppError {
     super("AUDIT_WITNESS_CONTRADICTED", "integrity", "The audit trail no longer holds what its witness saw.");
   }
 }
+
+/**
+ * Every chain of the org is unusable and none has room after its head: no entry can be appended (and so
+ * no PHI served) until an operator repairs the chains (README, "Audit trail: when something is flagged").
+ */
+export class AuditChainsUnusableError extends AppError {
+  constructor() {
+    super("AUDIT_CHAINS_UNUSABLE", "integrity", "The audit trail cannot take new entries.");
+  }
+}

@@ -26,8 +26,23 @@ export {
   writeCheckpoint,
 } from "./checkpoint";
 export { type PhiFields, phiFields, phiFieldsIn, recordingAppends, unnamedPhi } from "./disclosure";
-export { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH } from "./entry";
-export { AuditIncompleteError, CheckpointNotFoundError, WitnessContradictedError } from "./errors";
+export {
+  type AuditEntry,
+  canonicalEntry,
+  chainHash,
+  GENESIS_HASH,
+  isChainSeq,
+  MAX_SEQ,
+  parseEntry,
+  type RecordedEntry,
+} from "./entry";
+export {
+  AuditChainsUnusableError,
+  AuditIncompleteError,
+  CheckpointNotFoundError,
+  WitnessContradictedError,
+} from "./errors";
+export { AUDIT_CHAIN_BROKEN, AUDIT_TAMPER_DETECTED } from "./events";
 export {
   DisclosurePosition,
   EntryPosition,
@@ -49,11 +64,12 @@ export {
   verifyOrg,
 } from "./verifier";
 export { type ChainProblem, type ChainReport, type StoredEntry, verifyChain } from "./verify";
+export { breaksChain, checkInsert, type InsertProblem } from "./witness";
 export {
-  AUDIT_CHAIN_BROKEN,
-  AUDIT_TAMPER_DETECTED,
-  checkInsert,
+  type ChainBreak,
+  recordBreaks,
   recordHeads,
   type WitnessedHead,
-  witnessedHeads,
-} from "./witness";
+  type WitnessRecord,
+  witnessedChains,
+} from "./witnessed";

@@ -1,7 +1,7 @@
 import { getConfig } from "../config";
 import { batchGet } from "../store/query";
 import { AUDIT_ITEM_ATTRIBUTES, disclosurePartition, indexAttributes, subjectsOf } from "./chain";
-import { type AuditEntry, parseEntry } from "./entry";
+import { parseEntry, type RecordedEntry } from "./entry";
 import type { StoredEntry } from "./verify";
 
 /**
@@ -22,19 +22,20 @@ const INDEXED_FROM_VERSION = 2;
 const CHAIN_ATTRIBUTES = new Set<string>(AUDIT_ITEM_ATTRIBUTES.slice(0, 5));
 
 /** The index attributes an item must carry, exactly: version 1 items (before the indexes) carry only `time`. */
-function expectedAttributes(entry: AuditEntry, chain: string, seq: number): Record<string, unknown> {
+function expectedAttributes(entry: RecordedEntry, chain: string, seq: number): Record<string, unknown> {
   return entry.v < INDEXED_FROM_VERSION ? { time: entry.time } : indexAttributes(entry, chain, seq);
 }
 
 /**
  * The first attribute of a stored audit item that differs from what its entry implies, that is missing,
  * or that the item should not carry at all; undefined when the item is consistent. An entry claiming
- * another org than its chain's is named by its `org`. Text that is not an entry is left to the chain check.
+ * another org than its chain's is named by its `org`. Text that is not an entry is left to the chain check
+ * (a problem of its own there: `entry`).
  */
 export function attributeProblem(
   orgId: string,
   item: Readonly<Record<string, unknown>>,
-  entry = parseEntry(String(item.entry)),
+  entry = parseEntry(item.entry),
 ): string | undefined {
   if (!entry) return undefined;
   const expected = expectedAttributes(entry, String(item.pk), Number(item.seq));
@@ -53,11 +54,12 @@ export function attributeProblem(
 export async function checkIndexes(
   orgId: string,
   entries: readonly StoredEntry[],
+  parsed: readonly (RecordedEntry | undefined)[] = entries.map((stored) => parseEntry(stored.entry)),
 ): Promise<IndexProblem | undefined> {
   const expected: (Pointer & { clientId: string })[] = [];
   const problems: IndexProblem[] = [];
-  for (const stored of entries) {
-    const entry = parseEntry(stored.entry);
+  for (const [index, stored] of entries.entries()) {
+    const entry = parsed[index];
     if (!entry) continue;
     const at = { chain: stored.pk, seq: Number(stored.seq) };
     const attribute = attributeProblem(orgId, stored, entry);

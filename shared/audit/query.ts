@@ -1,8 +1,8 @@
 import * as z from "zod";
 import { getConfig } from "../config";
 import { batchGet, filledPage } from "../store/query";
-import { actorIndexKey, disclosurePartition, orgIndexKey } from "./chain";
-import { type AuditEntry, chainHash, parseEntry } from "./entry";
+import { actorIndexKey, disclosurePartition, orgIndexKey, parseChainId, subjectsOf } from "./chain";
+import { chainHash, isChainSeq, parseEntry, type RecordedEntry } from "./entry";
 import type { StoredEntry } from "./verify";
 
 /**
@@ -16,11 +16,22 @@ export type FoundEntry = {
   chain: string;
   seq: number;
   hash: string;
-  /** Whether the stored hash still matches the entry (the full verifier also checks every link). */
+  /**
+   * Whether the stored hash still matches the text and that text is an entry (the full verifier also
+   * checks every link).
+   */
   hashValid: boolean;
-  /** Absent when the stored text is not an entry at all (tampering: the verifier names it). */
-  entry?: AuditEntry;
+  /** Absent when the stored text is not an entry at all (tampering: the witness and the verifier name it). */
+  entry?: RecordedEntry;
+  /**
+   * Why the row is not to be trusted even if it hashes right (`hashValid` is then false): `outside-chains`,
+   * an item in no chain of the org a writer appends to and the verifier reads (a key of another form, a
+   * shard at or beyond `AUDIT_SHARDS`, a sequence no chain position has); for a client's disclosures,
+   * `missing` (the pointer's entry is gone) or `misdirected` (the entry does not name the client).
+   */
+  problem?: FoundProblem;
 };
+export type FoundProblem = "outside-chains" | "missing" | "misdirected";
 /** A page of entries, and where the next one starts (absent on the last page). */
 export type Page<P> = { items: FoundEntry[]; last?: P };
 export type TimeRange = { from?: string; to?: string };
@@ -41,10 +52,30 @@ export type EntryQuery = TimeRange & {
   after?: EntryPosition;
 };
 
-function found(stored: StoredEntry): FoundEntry {
+/** Whether an item sits in one of the org's chains, at a chain position (where writers append and the verifier reads). */
+function inChains(orgId: string, stored: StoredEntry): boolean {
+  const place = parseChainId(String(stored.pk));
+  return place?.orgId === orgId && place.shard < getConfig().AUDIT_SHARDS && isChainSeq(Number(stored.seq));
+}
+
+function found(orgId: string, stored: StoredEntry, problem?: FoundProblem): FoundEntry {
   const entry = parseEntry(stored.entry);
-  const hashValid = chainHash(stored.prevHash, Number(stored.seq), stored.entry) === stored.hash;
-  return { chain: stored.pk, seq: Number(stored.seq), hash: stored.hash, hashValid, ...(entry && { entry }) };
+  const seq = Number(stored.seq);
+  const outside = !inChains(orgId, stored);
+  const hashValid =
+    !outside &&
+    !problem &&
+    entry !== undefined &&
+    chainHash(stored.prevHash, seq, stored.entry) === stored.hash;
+  // As text whatever was stored: a hand-made item may hold a number where the hash belongs (or the key).
+  return {
+    chain: String(stored.pk),
+    seq: isChainSeq(seq) ? seq : 0,
+    hash: String(stored.hash),
+    hashValid,
+    ...(entry && { entry }),
+    ...((problem ?? outside) && { problem: problem ?? "outside-chains" }),
+  };
 }
 
 /** An org's entries, newest first: all of them, or one user's; optionally one action, within a time range. */
@@ -78,7 +109,7 @@ export async function queryEntries(orgId: string, query: EntryQuery): Promise<Pa
     (batch) => batch,
   );
   return {
-    items: items.map(found),
+    items: items.map((item) => found(orgId, item)),
     ...(last && { last: { at: last.at, pk: last.pk, seq: String(last.seq) } }),
   };
 }
@@ -87,16 +118,40 @@ export const DisclosurePosition = z.strictObject({ at: z.string().min(1).max(200
 export type DisclosurePosition = z.infer<typeof DisclosurePosition>;
 type Pointer = { sk: string; chain: string; seq: number };
 
-/** The audit entries behind pointers, one per pointer, read from the chain items themselves. */
-async function entriesAt(pointers: readonly Pointer[]): Promise<(StoredEntry | undefined)[]> {
-  if (pointers.length === 0) return [];
-  const stored = await batchGet<StoredEntry>(
-    getConfig().TABLE_AUDIT,
-    pointers.map((p) => ({ pk: p.chain, seq: p.seq })),
-  );
-  const byKey = new Map(stored.map((item) => [`${item.pk}|${item.seq}`, item]));
-  // A pointer whose entry is gone is itself evidence of tampering: the verifier names the gap.
-  return pointers.map((p) => byKey.get(`${p.chain}|${p.seq}`));
+const pointerKey = (chain: unknown, seq: unknown) => `${String(chain)}|${String(seq)}`;
+
+/**
+ * The audit entries behind one client's pointers, one row per pointer, read from the chain items
+ * themselves (each item once, however many pointers aim at it: BatchGet refuses duplicate keys). A
+ * pointer whose entry is gone, or whose entry does not name the client, is shown flagged: either is
+ * evidence of tampering with the accounting, never a reason to hide the row or fail the page.
+ */
+function entriesAt(orgId: string, clientId: string) {
+  return async (pointers: readonly Pointer[]): Promise<FoundEntry[]> => {
+    if (pointers.length === 0) return [];
+    // A pointer is a record anyone who writes records could put: only keys a chain entry can have are read.
+    const aimed = pointers.filter((p) => typeof p.chain === "string" && isChainSeq(Number(p.seq)));
+    const keys = new Map(aimed.map((p) => [pointerKey(p.chain, p.seq), { pk: p.chain, seq: Number(p.seq) }]));
+    const stored = await batchGet<StoredEntry>(getConfig().TABLE_AUDIT, [...keys.values()]);
+    const byKey = new Map(stored.map((item) => [pointerKey(item.pk, item.seq), item]));
+    return pointers.map((p): FoundEntry => {
+      const entry = byKey.get(pointerKey(p.chain, p.seq));
+      if (!entry) {
+        const seq = Number(p.seq);
+        const problem = aimed.includes(p) ? "missing" : "misdirected";
+        return {
+          chain: String(p.chain),
+          seq: isChainSeq(seq) ? seq : 0,
+          hash: "",
+          hashValid: false,
+          problem,
+        };
+      }
+      const parsed = parseEntry(entry.entry);
+      const namesClient = parsed !== undefined && subjectsOf(parsed).includes(clientId);
+      return found(orgId, entry, namesClient ? undefined : "misdirected");
+    });
+  };
 }
 
 /**
@@ -109,7 +164,7 @@ export async function queryDisclosures(
   query: TimeRange & { limit: number; after?: DisclosurePosition },
 ): Promise<Page<DisclosurePosition>> {
   const partition = disclosurePartition(orgId, clientId);
-  const { items, last } = await filledPage<Pointer, StoredEntry>(
+  const { items, last } = await filledPage<Pointer, FoundEntry>(
     {
       TableName: getConfig().TABLE_RECORDS,
       KeyConditionExpression: "pk = :p AND sk BETWEEN :from AND :to",
@@ -119,7 +174,7 @@ export async function queryDisclosures(
       ...(query.after && { ExclusiveStartKey: { pk: partition, sk: query.after.at } }),
     },
     query.limit,
-    entriesAt,
+    entriesAt(orgId, clientId),
   );
-  return { items: items.map(found), ...(last && { last: { at: last.sk } }) };
+  return { items, ...(last && { last: { at: last.sk } }) };
 }

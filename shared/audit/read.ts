@@ -1,14 +1,15 @@
 import { getConfig } from "../config";
 import { queryAll } from "../store/query";
 import { chainId } from "./chain";
+import { MAX_SEQ } from "./entry";
 import type { StoredEntry } from "./verify";
 
-/** The entries of one chain from sequence `from` on, in sequence order (strongly consistent). */
+/** The entries of one chain from sequence `from` on, in sequence order (strongly consistent; none beyond `MAX_SEQ`). */
 export function readChain(orgId: string, shard: number, from = 1): Promise<StoredEntry[]> {
   return queryAll<StoredEntry>({
     TableName: getConfig().TABLE_AUDIT,
-    KeyConditionExpression: "pk = :pk AND seq >= :from",
-    ExpressionAttributeValues: { ":pk": chainId(orgId, shard), ":from": from },
+    KeyConditionExpression: "pk = :pk AND seq BETWEEN :from AND :last",
+    ExpressionAttributeValues: { ":pk": chainId(orgId, shard), ":from": from, ":last": MAX_SEQ },
   });
 }
 

@@ -15,10 +15,16 @@ import {
   type SignedCheckpoint,
   type SigningKeys,
 } from "./checkpoint";
-import { GENESIS_HASH } from "./entry";
+import { GENESIS_HASH, isChainSeq, MAX_SEQ, parseEntry } from "./entry";
 import { CheckpointNotFoundError } from "./errors";
 import { checkIndexes, type IndexProblem } from "./indexes";
-import { advanceChain, type ChainCursor, type ChainReport, type StoredEntry } from "./verify";
+import {
+  advanceChain,
+  type ChainCursor,
+  type ChainProblem,
+  type ChainReport,
+  type StoredEntry,
+} from "./verify";
 
 /**
  * The verifier of an org's audit trail, in steps that fit a function's time and memory: it reads each
@@ -59,6 +65,8 @@ export type VerificationProgress = {
   chains: ChainProgress[];
   checkpointProblem?: CheckpointProblem;
   indexProblem?: IndexProblem;
+  /** An item found in one of the org's chains beyond those verified (`uncovered`), once every chain is read. */
+  uncovered?: ChainProblem;
   /** The S3 version of each checkpoint read (the newest `MAX_LISTED_VERSIONS`) … */
   checkpointVersions: CheckpointVersion[];
   /** … and a hash chain over all of them: SHA-256(previous ‖ "\n" ‖ number ‖ " " ‖ versionId). */
@@ -251,20 +259,65 @@ function closeWindow(progress: VerificationProgress, window: Window) {
   if (progress.from === "latest") progress.seriesDone = true;
 }
 
+/** The entries of a chain from `from` to `to` (never beyond `MAX_SEQ`), a page at a time. */
 function readPage(chain: string, from: number, to: number) {
   const { TABLE_AUDIT, AUDIT_VERIFY_PAGE } = getConfig();
-  const bounded = Number.isFinite(to);
   return aws("dynamo").send(
     new QueryCommand({
       TableName: TABLE_AUDIT,
-      KeyConditionExpression: bounded
-        ? "pk = :pk AND seq BETWEEN :from AND :to"
-        : "pk = :pk AND seq >= :from",
-      ExpressionAttributeValues: { ":pk": chain, ":from": from, ...(bounded && { ":to": to }) },
+      KeyConditionExpression: "pk = :pk AND seq BETWEEN :from AND :to",
+      ExpressionAttributeValues: { ":pk": chain, ":from": from, ":to": Math.min(to, MAX_SEQ) },
       Limit: AUDIT_VERIFY_PAGE,
       ConsistentRead: true,
     }),
   );
+}
+
+/** Whether a chain's key also holds items numbered below 1 or beyond `MAX_SEQ` (which no page reads). */
+async function strayItems(chain: string): Promise<"below" | "above" | undefined> {
+  const probe = (condition: string, bound: Record<string, number>) =>
+    aws("dynamo").send(
+      new QueryCommand({
+        TableName: getConfig().TABLE_AUDIT,
+        KeyConditionExpression: `pk = :pk AND ${condition}`,
+        ExpressionAttributeValues: { ":pk": chain, ...bound },
+        ProjectionExpression: "pk",
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+  const [below, above] = await Promise.all([
+    probe("seq < :first", { ":first": 1 }),
+    probe("seq > :last", { ":last": MAX_SEQ }),
+  ]);
+  return below.Items?.length ? "below" : above.Items?.length ? "above" : undefined;
+}
+
+/**
+ * The first item in a chain of the org beyond the `covered` ones (up to `MAX_AUDIT_SHARDS`, the most a
+ * chain id may name): no writer appends there and no checkpoint pins it, so anything there was put by
+ * hand, and would otherwise show in the org's compliance queries unverified. One key lookup per shard.
+ */
+async function uncoveredItem(orgId: string, covered: number): Promise<ChainProblem | undefined> {
+  const chains = Array.from({ length: Math.max(0, MAX_AUDIT_SHARDS - covered) }, (_, index) =>
+    chainId(orgId, covered + index),
+  );
+  const found = await mapLimit(chains, getConfig().AUDIT_VERIFY_CONCURRENCY, async (chain) => {
+    const out = await aws("dynamo").send(
+      new QueryCommand({
+        TableName: getConfig().TABLE_AUDIT,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": chain },
+        ProjectionExpression: "pk, seq",
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = out.Items?.[0];
+    const seq = Number(item?.seq);
+    return item ? { chain, seq: isChainSeq(seq) ? seq : 0, problem: "uncovered" as const } : undefined;
+  });
+  return found.find((problem) => problem !== undefined);
 }
 
 /** A head pinned at or before what the chain's check has already passed: the last entry read, or read again. */
@@ -312,24 +365,35 @@ async function readChains(
   );
   const readChain = async (cursor: ChainProgress) => {
     const chainPins = pinsOf(cursor.chain);
-    const target = targetOf(cursor.chain);
+    const target = Math.min(targetOf(cursor.chain), MAX_SEQ);
     await checkPinsBehind(progress, cursor, chainPins);
-    while (cursor.next <= target) {
+    while (toTheEnd ? !cursor.ended : cursor.next <= target) {
       if (run.stopped || (run.steps > 0 && options.shouldStop())) {
         run.stopped = true;
         return;
       }
-      const out = await readPage(cursor.chain, cursor.next, target);
+      // (Nothing left to read once a chain reached MAX_SEQ.)
+      const out: { Items?: unknown[]; LastEvaluatedKey?: unknown } =
+        cursor.next <= target ? await readPage(cursor.chain, cursor.next, target) : {};
       const items = (out.Items ?? []) as StoredEntry[];
-      const indexProblem = await checkIndexes(progress.orgId, items);
+      const parsed = items.map((item) => parseEntry(item.entry));
+      const indexProblem = await checkIndexes(progress.orgId, items, parsed);
+      const ended = !out.LastEvaluatedKey;
+      // At the chain's end: what its key holds outside the numbers a chain position may have.
+      const stray = ended && toTheEnd ? await strayItems(cursor.chain) : undefined;
       // From here to the save nothing awaits: a save made meanwhile by another chain's worker never holds
       // half a page (the cursor moved on, the page's findings not yet noted).
       const before = cursor.next;
-      advanceChain(cursor, items);
+      advanceChain(cursor, items, parsed);
+      if (stray)
+        cursor.problem ??= {
+          chain: cursor.chain,
+          seq: stray === "below" ? 0 : cursor.next,
+          problem: "sequence",
+        };
       cursor.entries += items.length;
       const bySeq = new Map(items.map((item) => [Number(item.seq), item]));
       const last = items.length > 0 ? cursor.next - 1 : before - 1;
-      const ended = !out.LastEvaluatedKey;
       for (const pin of chainPins.filter((p) => p.seq >= before && (p.seq <= last || ended))) {
         const entry = bySeq.get(pin.seq);
         if (!entry) noteCheckpointProblem(progress, pinProblem(pin, cursor.chain, "truncated"));
@@ -375,6 +439,8 @@ export async function advanceVerification(progress: VerificationProgress, option
     } else {
       ensureChains(progress, 0);
       if (!(await readChains(progress, "to-the-end", run, options))) return;
+      const uncovered = await uncoveredItem(progress.orgId, progress.chains.length);
+      if (uncovered) progress.uncovered = uncovered;
       progress.done = true;
     }
     run.steps++;
@@ -389,7 +455,8 @@ export function verificationReport(progress: VerificationProgress): OrgVerificat
     entries: cursor.entries,
     ...(cursor.problem && { problem: cursor.problem }),
   }));
-  const entryProblem = chains.find((report) => report.problem)?.problem;
+  // Chains beyond the covered ones come after them in the trail's order.
+  const entryProblem = chains.find((report) => report.problem)?.problem ?? progress.uncovered;
   const { checkpointProblem: pinned, indexProblem } = progress;
   return {
     orgId: progress.orgId,

@@ -1,7 +1,18 @@
-import { chainHash, GENESIS_HASH } from "./entry";
+import { chainHash, GENESIS_HASH, isChainSeq, parseEntry, type RecordedEntry } from "./entry";
 
 export type StoredEntry = { pk: string; seq: number; prevHash: string; hash: string; entry: string };
-export type ChainProblem = { chain: string; seq: number; problem: "gap" | "link" | "hash" };
+/**
+ * `entry`: the stored text hashes right but is not an entry (`shared/audit/entry.ts`). `sequence`: the
+ * chain's key holds an item at a number no chain position has (below 1, beyond `MAX_SEQ`, or not an
+ * integer); `seq` is then 0 for one below 1, and otherwise the position the chain had reached.
+ * `uncovered`: an item in a chain of the org that no writer appends to and no checkpoint covers (a shard
+ * beyond the ones verified), put there by hand.
+ */
+export type ChainProblem = {
+  chain: string;
+  seq: number;
+  problem: "gap" | "link" | "hash" | "entry" | "sequence" | "uncovered";
+};
 
 /** Where a check starts: genesis, or a checkpointed entry's sequence and the hash before it. */
 export type ChainStart = { seq: number; previousHash: string };
@@ -17,11 +28,21 @@ export type ChainCursor = { next: number; previousHash?: string; problem?: Chain
 /**
  * Checks the next entries of one chain from its cursor and moves the cursor past them: consecutive
  * sequence numbers without gaps, each entry linked to the previous hash, each hash recomputed from the
- * stored text. Only the first problem is kept; after it the check goes on from the stored entries.
+ * stored text, and that text an entry. Only the first problem is kept; after it the check goes on from
+ * the stored entries. `parsed` holds the entries' texts already parsed (the verifier parses a page once).
  */
-export function advanceChain(cursor: ChainCursor, entries: readonly StoredEntry[]): void {
-  for (const stored of entries) {
+export function advanceChain(
+  cursor: ChainCursor,
+  entries: readonly StoredEntry[],
+  parsed: readonly (RecordedEntry | undefined)[] = entries.map((stored) => parseEntry(stored.entry)),
+): void {
+  for (const [index, stored] of entries.entries()) {
     const seq = Number(stored.seq);
+    if (!isChainSeq(seq)) {
+      // No place in the chain: named, then passed over (the chain goes on from the entries around it).
+      cursor.problem ??= { chain: stored.pk, seq: cursor.next, problem: "sequence" };
+      continue;
+    }
     const previous = cursor.previousHash ?? stored.prevHash;
     if (!cursor.problem) {
       const at = { chain: stored.pk, seq };
@@ -31,9 +52,10 @@ export function advanceChain(cursor: ChainCursor, entries: readonly StoredEntry[
       // change to it shows here without parsing it.
       else if (chainHash(previous, seq, stored.entry) !== stored.hash)
         cursor.problem = { ...at, problem: "hash" };
+      else if (!parsed[index]) cursor.problem = { ...at, problem: "entry" };
     }
     cursor.next = seq + 1;
-    cursor.previousHash = stored.hash;
+    cursor.previousHash = String(stored.hash);
   }
 }
 

@@ -1,13 +1,12 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { aws } from "../aws";
 import { getConfig } from "../config";
 import { logger } from "../log";
 import { batchGet } from "../store/query";
 import { parseChainId } from "./chain";
-import { chainHash, GENESIS_HASH } from "./entry";
+import { chainHash, GENESIS_HASH, isChainSeq, parseEntry } from "./entry";
 import { WitnessContradictedError } from "./errors";
+import { AUDIT_TAMPER_DETECTED } from "./events";
 import { attributeProblem } from "./indexes";
+import type { WitnessedHead } from "./witnessed";
 
 /**
  * The live witness's half of the audit trail's protection (the stream job is `functions/audit/
@@ -15,21 +14,37 @@ import { attributeProblem } from "./indexes";
  * can still overwrite an item, and the chains alone only show it at the next verification. The witness
  * reads the table's stream within seconds of every change: it checks each inserted entry on its own and
  * against its predecessor, raises a security event on any change, removal or broken link, and records
- * the head of every chain it has seen, only ever advancing, in a table the API functions cannot write.
- * The checkpoint job compares each chain with those heads before signing it, so an entry the witness
- * saw cannot later be rewritten or cut off the tail and then checkpointed as if nothing happened.
+ * the head of every chain it has seen, only ever advancing, in a table the API functions cannot write
+ * (`witnessed.ts`). An insert it flags is never recorded as a head; one that does not fit its chain marks
+ * the chain broken there. The checkpoint job compares each chain with those heads before signing it, so
+ * an entry the witness saw cannot later be rewritten or cut off the tail and then checkpointed as if
+ * nothing happened, and it pins a broken chain below its break.
  */
-export type WitnessedHead = { chain: string; seq: number; hash: string };
 type Head = Omit<WitnessedHead, "chain">;
 
-/** Security events (the CDK alarms on any `securityEvent` a function logs). */
-export const AUDIT_TAMPER_DETECTED = "AUDIT_TAMPER_DETECTED";
-export const AUDIT_CHAIN_BROKEN = "AUDIT_CHAIN_BROKEN";
-
+/**
+ * What is wrong with an inserted item. Three leave the chain itself as it was: `not-a-chain` (a key that
+ * is no chain's), `uncovered` (a chain of a shard at or beyond `AUDIT_SHARDS`, which no writer appends to
+ * and no checkpoint covers) and `sequence` (a number no chain position has: below 1, beyond `MAX_SEQ`, not
+ * an integer); writers never read such an item as part of a chain, and the verifier names it. The
+ * others break the chain where the item sits: `hash`, `not-an-entry` (hashes right, but its text is no
+ * entry), `index-attribute`, `gap` (nothing before it), `link` (linked to something else).
+ */
 export type InsertProblem = {
-  problem: "not-a-chain" | "hash" | "index-attribute" | "gap" | "link";
+  problem:
+    | "not-a-chain"
+    | "uncovered"
+    | "sequence"
+    | "hash"
+    | "not-an-entry"
+    | "index-attribute"
+    | "gap"
+    | "link";
   attribute?: string;
 };
+/** Whether a problem breaks the chain the item sits in (or leaves the item outside every chain). */
+export const breaksChain = (problem: InsertProblem) =>
+  !["not-a-chain", "uncovered", "sequence"].includes(problem.problem);
 
 /** The stored hash of one entry (strongly consistent), or undefined if there is none. */
 async function storedHash(chain: string, seq: number): Promise<string | undefined> {
@@ -38,8 +53,9 @@ async function storedHash(chain: string, seq: number): Promise<string | undefine
 }
 
 /**
- * Checks an inserted audit item: a chain's key, its own hash, its index attributes, and its link to the
- * entry before it, known from the heads this witness has seen or read from the table.
+ * Checks an inserted audit item: a chain's key, its own hash, that its text is an entry, its index
+ * attributes, and its link to the entry before it, known from the heads this witness has seen or read
+ * from the table.
  */
 export async function checkInsert(
   item: Readonly<Record<string, unknown>>,
@@ -48,10 +64,14 @@ export async function checkInsert(
   const chain = String(item.pk);
   const seq = Number(item.seq);
   const place = parseChainId(chain);
-  if (!place || !Number.isSafeInteger(seq) || seq < 1) return { problem: "not-a-chain" };
+  if (!place) return { problem: "not-a-chain" };
+  if (place.shard >= getConfig().AUDIT_SHARDS) return { problem: "uncovered" };
+  if (!isChainSeq(seq)) return { problem: "sequence" };
   const prevHash = String(item.prevHash);
   if (chainHash(prevHash, seq, String(item.entry)) !== item.hash) return { problem: "hash" };
-  const attribute = attributeProblem(place.orgId, item);
+  const entry = parseEntry(item.entry);
+  if (!entry) return { problem: "not-an-entry" };
+  const attribute = attributeProblem(place.orgId, item, entry);
   if (attribute) return { problem: "index-attribute", attribute };
   const known = seen.get(chain);
   const predecessor =
@@ -59,41 +79,6 @@ export async function checkInsert(
   if (predecessor === undefined) return { problem: "gap" };
   if (predecessor !== prevHash) return { problem: "link" };
   return undefined;
-}
-
-/**
- * Records heads the witness has seen. Each only advances: a head at or below the one already recorded
- * (a batch delivered again, a shard read late) changes nothing.
- */
-export async function recordHeads(heads: readonly WitnessedHead[]): Promise<void> {
-  const seenAt = new Date().toISOString();
-  await Promise.all(
-    heads.map(async (head) => {
-      try {
-        await aws("dynamo").send(
-          new UpdateCommand({
-            TableName: getConfig().TABLE_WITNESS,
-            Key: { pk: head.chain },
-            UpdateExpression: "SET seq = :seq, #hash = :hash, seenAt = :seenAt",
-            ConditionExpression: "attribute_not_exists(pk) OR seq < :seq",
-            ExpressionAttributeNames: { "#hash": "hash" },
-            ExpressionAttributeValues: { ":seq": head.seq, ":hash": head.hash, ":seenAt": seenAt },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-    }),
-  );
-}
-
-/** The heads the witness has recorded for these chains (chains it has not seen are absent). */
-export async function witnessedHeads(chains: readonly string[]): Promise<WitnessedHead[]> {
-  const items = await batchGet<{ pk: string; seq: number; hash: string }>(
-    getConfig().TABLE_WITNESS,
-    chains.map((pk) => ({ pk })),
-  );
-  return items.map((item) => ({ chain: item.pk, seq: Number(item.seq), hash: item.hash }));
 }
 
 export type Contradiction = {

@@ -9,10 +9,12 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type Config, getConfig } from "../config";
 import { countCalls } from "./call-counter";
 import { classifyErrors } from "./errors";
+import { readNumber } from "./numbers";
 
 export { awsCallCounts, resetAwsCallCounts } from "./call-counter";
 export { ERROR_CLASSIFIER, isTransientAwsError } from "./errors";
 export { type FanOutOptions, fanOut, isThrottled } from "./fan-out";
+export { readNumber } from "./numbers";
 
 /**
  * The only place AWS SDK clients are built. Local mode differs from the cloud only by the endpoint
@@ -61,7 +63,7 @@ const BUILDERS: { [K in keyof Clients]: (config: Config) => Clients[K] } = {
   dynamo: (config) =>
     DynamoDBDocumentClient.from(
       instrument(new DynamoDBClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
-      { marshallOptions: { removeUndefinedValues: true } },
+      { marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: readNumber } },
     ),
   kms: (config) => instrument(new KMSClient(clientOptions(config, config.ENDPOINT_KMS)), "kms"),
   s3: (config) =>

@@ -23,6 +23,8 @@ export type Permission =
   | "keys:read"
   | "keys:create"
   | "audit:append"
+  /** Write verification jobs' state (`AUDITVERIFY#<org>` partitions of the records table): the verification job only. */
+  | "audit:verification"
   | "audit:read"
   /** Read the audit table's stream (the live witness's event source). */
   | "audit:stream"

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadVerificationJob, newVerificationJob } from "../../functions/audit/verification";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  currentVerification,
+  loadVerificationJob,
+  newVerificationJob,
+  type VerificationJob,
+  verificationRequestKey,
+  verificationStatus,
+} from "../../functions/audit/verification";
 import { run, type VerifyAuditEvent } from "../../functions/audit/verify.job";
 import {
   appendWithItems,
@@ -17,6 +24,7 @@ import {
 import { aws } from "../../shared/aws";
 import { getConfig, resetConfig } from "../../shared/config";
 import type { JobInvocation } from "../../shared/jobs";
+import { logger } from "../../shared/log";
 import { arm, disarm, installFaultInjector, recorded } from "../support/faults";
 import { testStack } from "../support/stack";
 
@@ -181,7 +189,18 @@ describe("the verification job", () => {
     await put({ ...rekeyed, actor: "ORG#vj-deep#USER#someone-else" });
 
     const event = await newJob("vj-deep");
+    const warn = vi.spyOn(logger, "warn");
     expect(await run(event, invocation(plenty))).toEqual({ outcome: "done" });
+    // A trail found not intact is a security event (alarmed), naming where.
+    expect(warn).toHaveBeenCalledWith(
+      "audit trail not intact",
+      expect.objectContaining({
+        securityEvent: "AUDIT_NOT_INTACT",
+        orgId: "vj-deep",
+        entryProblem: { chain: victim.pk, seq: 47, problem: "hash" },
+      }),
+    );
+    warn.mockRestore();
     const { report } = (await loadVerificationJob(event.orgId, event.jobId)) ?? {};
     expect(report).toMatchObject({
       intact: false,
@@ -190,6 +209,100 @@ describe("the verification job", () => {
       indexProblem: { chain: victim.pk, seq: 53, problem: "index-attribute", attribute: "actor" },
     });
     expect(report?.checkpointProblem).toBeUndefined();
+  });
+
+  it("a failure that recurs before any progress fails the job on its third attempt, with a security event", async () => {
+    // A deterministic failure on every attempt: a (retired) signing key the job cannot read.
+    process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS = `arn:aws:kms:us-east-1:000000000000:key/${randomUUID()}`;
+    resetConfig();
+    const warn = vi.spyOn(logger, "warn");
+    try {
+      const event = await newJob("vj-resume");
+      for (const failures of [1, 2]) {
+        await expect(run(event, invocation(plenty))).rejects.toBeDefined();
+        expect(await loadVerificationJob(event.orgId, event.jobId)).toMatchObject({
+          state: "running",
+          failures,
+        });
+      }
+      expect(await run(event, invocation(plenty))).toEqual({ outcome: "failed" });
+      expect(await loadVerificationJob(event.orgId, event.jobId)).toMatchObject({
+        state: "failed",
+        failures: 3,
+        error: "VERIFICATION_FAILED",
+      });
+      expect(warn).toHaveBeenCalledWith(
+        "audit verification failed",
+        expect.objectContaining({ securityEvent: "AUDIT_VERIFICATION_FAILED", jobId: event.jobId }),
+      );
+    } finally {
+      warn.mockRestore();
+      delete process.env.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS;
+      resetConfig();
+    }
+  });
+
+  it("what any function writing records can write (the job's request: a state, a report, progress) decides nothing: only the job writes its state (M2)", async () => {
+    const orgId = `vj-forged-${randomUUID().slice(0, 8)}`;
+    const writer = new ChainWriter();
+    for (let i = 0; i < 6; i++)
+      await writer.append(
+        auditEntry(
+          { userId: "u1", orgId, role: "coach" },
+          meta,
+          "client.read",
+          { type: "client", id: `c${i}` },
+          [],
+        ),
+      );
+    const [chain] = (await readOrgChains(orgId)).filter((entries) => entries.length > 0) as StoredEntry[][];
+    const victim = (chain as StoredEntry[])[2] as StoredEntry;
+    await aws("dynamo").send(
+      new PutCommand({
+        TableName: getConfig().TABLE_AUDIT,
+        Item: { ...victim, entry: victim.entry.replace('"fields":[]', '"fields":["phone"]') },
+      }),
+    );
+    const jobId = randomUUID();
+    const now = new Date().toISOString();
+    const request = {
+      ...verificationRequestKey(orgId, jobId),
+      jobId,
+      orgId,
+      from: "genesis",
+      requestedBy: "vitest",
+      createdAt: now,
+    };
+    // What the review forged on the job's single record (R6): done and intact, or every chain read to its end.
+    const forged = {
+      state: "done",
+      report: { intact: true, entries: 6, chains: [] },
+      progress: {
+        orgId,
+        from: "genesis",
+        done: true,
+        seriesDone: true,
+        chains: [{ chain: victim.pk, next: 1e6, ended: true }],
+      },
+      runs: 0,
+      failures: 0,
+      updatedAt: now,
+    };
+    await aws("dynamo").send(
+      new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: { ...request, ...forged } }),
+    );
+    const before = await currentVerification(orgId, jobId);
+    expect(before).toMatchObject({ state: "running", runs: 0 });
+    expect(before?.report).toBeUndefined();
+    expect(before?.progress).toBeUndefined();
+
+    expect(await run({ orgId, jobId }, invocation(plenty))).toEqual({ outcome: "done" });
+    const status = verificationStatus((await currentVerification(orgId, jobId)) as VerificationJob);
+    expect(status.state).toBe("done");
+    expect(status.report).toMatchObject({
+      intact: false,
+      entryProblem: { chain: victim.pk, seq: victim.seq, problem: "hash" },
+    });
   });
 
   it("from a checkpoint that does not exist, fails the job with the reason", async () => {
