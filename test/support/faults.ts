@@ -29,7 +29,7 @@ const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda"
  * Which call to fail: the n-th call overall, the n-th (0-based) call of one service operation, or the n-th
  * call of a service whatever its operation (`ServiceTarget`: "Cognito's first call", whichever it is).
  */
-export type CallTarget = { service: string; operation: string; occurrence: number };
+export type CallTarget = { service: string; operation: string; table?: string; occurrence: number };
 export type ServiceTarget = { service: string; occurrence: number };
 export type Target = { index: number } | CallTarget | ServiceTarget;
 let calls: Call[] = [];
@@ -38,18 +38,23 @@ let plan: { target: Target; kind: FaultKind; fired: boolean } | undefined;
 function isTarget(target: Target, index: number, call: Call): boolean {
   if ("index" in target) return target.index === index;
   const same = (c: Call) =>
-    c.service === target.service && (!("operation" in target) || c.operation === target.operation);
+    c.service === target.service &&
+    (!("operation" in target) || c.operation === target.operation) &&
+    (!("table" in target) || c.input.TableName === target.table);
   return same(call) && calls.slice(0, index).filter(same).length === target.occurrence;
 }
 
-/** Each call of a run as a target that survives other calls coming and going (a cache warming up). */
+/**
+ * Each call of a run as a target that survives other calls coming and going (a cache warming up, a chain
+ * head read again after another writer moved it): the n-th call of its operation on the same table.
+ */
 export function targetsOf(run: readonly Call[]): CallTarget[] {
+  const key = (call: Call) => `${call.service} ${call.operation} ${call.input.TableName ?? ""}`;
   return run.map((call, index) => ({
     service: call.service,
     operation: call.operation,
-    occurrence: run
-      .slice(0, index)
-      .filter((c) => c.service === call.service && c.operation === call.operation).length,
+    ...(call.input.TableName ? { table: call.input.TableName as string } : {}),
+    occurrence: run.slice(0, index).filter((c) => key(c) === key(call)).length,
   }));
 }
 const instrumented = new WeakSet<object>();
