@@ -19,6 +19,12 @@ export type JobTrigger =
    */
   | { stream: "audit"; batchSize: number; retryAttempts: number };
 
+/**
+ * How long a started job's event may wait in Lambda's queue for a free slot (the asynchronous invocation's
+ * `maxEventAge`, at Lambda's maximum): after that it goes to the job's failure queue, unrun.
+ */
+export const STARTED_EVENT_MAX_AGE_HOURS = 6;
+
 export type JobSpec = {
   /** Module under `functions/` exporting `handler` (named by trigger: `x.job.ts`). */
   handler: string;

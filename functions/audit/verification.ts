@@ -14,6 +14,7 @@ import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { startJob } from "../../shared/jobs";
 import { getRecord } from "../../shared/store";
+import { STARTED_EVENT_MAX_AGE_HOURS } from "../jobs";
 
 /**
  * A verification job is two items in the records table. The request (`ORG#<org>` / `AUDITVERIFY#<jobId>`)
@@ -65,6 +66,10 @@ export const verificationRequestKey = (orgId: string, jobId: string) => ({
   sk: `AUDITVERIFY#${jobId}`,
 });
 
+/** A job with no sign of life for longer than its event may wait in Lambda's queue will never run again. */
+const STALE_AFTER_MS = STARTED_EVENT_MAX_AGE_HOURS * 3600_000;
+const isStale = (since: string, now = Date.now()) => now - Date.parse(since) > STALE_AFTER_MS;
+
 export function newVerificationJob(orgId: string, jobId: string, from: VerifyFrom, requestedBy: string) {
   const now = new Date().toISOString();
   const job: VerificationJob = {
@@ -112,7 +117,7 @@ export async function startVerificationJob(actor: Actor, meta: RequestMeta, from
     ],
   );
   try {
-    await startJob("verifyAudit", { orgId: job.orgId, jobId: job.jobId });
+    await startJob("verifyAudit", { orgId: job.orgId, jobId: job.jobId, from });
   } catch (error) {
     const failed: VerificationRequest = { ...request, state: "failed", error: "NOT_STARTED" };
     await aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: failed }));
@@ -137,14 +142,18 @@ export async function currentVerification(
   jobId: string,
 ): Promise<VerificationJob | undefined> {
   const job = await loadVerificationJob(orgId, jobId);
-  if (job) return job;
+  if (job) return job.state === "running" && isStale(job.updatedAt) ? notRun(job) : job;
   const request = await loadVerificationRequest(orgId, jobId);
   if (!request) return undefined;
   const pending = newVerificationJob(orgId, jobId, request.from, request.requestedBy);
-  return request.state === "failed"
-    ? { ...pending, createdAt: request.createdAt, state: "failed", error: "NOT_STARTED" }
-    : { ...pending, createdAt: request.createdAt, updatedAt: request.createdAt };
+  if (request.state === "failed")
+    return { ...pending, createdAt: request.createdAt, state: "failed", error: "NOT_STARTED" };
+  const asked = { ...pending, createdAt: request.createdAt, updatedAt: request.createdAt };
+  return isStale(request.createdAt) ? notRun(asked) : asked;
 }
+
+/** A job whose event aged out of Lambda's queue (every slot busy for hours) or never came back: failed. */
+const notRun = (job: VerificationJob): VerificationJob => ({ ...job, state: "failed", error: "NOT_RUN" });
 
 /** Thrown when a save finds the lease taken by another run: this run stops, the other one carries on. */
 export class LeaseLostError extends Error {

@@ -3,6 +3,7 @@ import {
   beginVerification,
   type OrgVerification,
   type VerificationProgress,
+  type VerifyFrom,
   verificationReport,
 } from "../../shared/audit";
 import { AppError } from "../../shared/errors";
@@ -23,11 +24,15 @@ import {
  * after every page. When its time runs low it stops, hands on and starts itself again to resume; a run
  * that crashes is resumed from the last save by Lambda's retry of the same event.
  */
-export type VerifyAuditEvent = { orgId: string; jobId: string };
+export type VerifyAuditEvent = { orgId: string; jobId: string; from: VerifyFrom };
 
-/** Security events: a finished verification found the trail not intact, or a job could not finish. */
+/**
+ * Security events: a finished verification found the trail not intact, a job could not finish, or its
+ * request was changed or removed after it was made.
+ */
 export const AUDIT_NOT_INTACT = "AUDIT_NOT_INTACT";
 export const AUDIT_VERIFICATION_FAILED = "AUDIT_VERIFICATION_FAILED";
+export const AUDIT_VERIFICATION_REQUEST_CHANGED = "AUDIT_VERIFICATION_REQUEST_CHANGED";
 
 /** Where a report first found the trail wrong (ids and positions only), for the security event. */
 function firstProblem(report: OrgVerification) {
@@ -66,13 +71,26 @@ function released(job: VerificationJob): VerificationJob {
   return rest;
 }
 
-/** The job's state, created from its request on the first run (nothing but where to start is taken from it). */
+/**
+ * The job's state, created on its first run. Where to start comes from the event, which only the
+ * functions allowed to start this job can send: the request item sits in the records table, which many
+ * functions write, so a changed `from` there (a checkpoint that does not exist, or "latest" for a daily
+ * genesis run) must not steer the job. A request that no longer says what the event says is a security
+ * event; the job runs as the event asks.
+ */
 async function stateOf(event: VerifyAuditEvent, runner: string): Promise<VerificationJob | undefined> {
   const state = await loadVerificationJob(event.orgId, event.jobId);
   if (state) return state;
   const request = await loadVerificationRequest(event.orgId, event.jobId);
-  if (!request || request.state === "failed") return undefined;
-  const created = newVerificationJob(event.orgId, event.jobId, request.from, request.requestedBy);
+  if (request?.state === "failed") return undefined;
+  if (request?.from !== event.from)
+    logger.warn("audit verification request changed", {
+      securityEvent: AUDIT_VERIFICATION_REQUEST_CHANGED,
+      orgId: event.orgId,
+      jobId: event.jobId,
+      requestFound: Boolean(request),
+    });
+  const created = newVerificationJob(event.orgId, event.jobId, event.from, request?.requestedBy ?? "unknown");
   if (await saveVerificationJob(created, runner, "create")) return created;
   return loadVerificationJob(event.orgId, event.jobId); // another run created it first
 }

@@ -8,7 +8,7 @@ import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import type { JobSpec } from "../../functions/jobs";
+import { type JobSpec, STARTED_EVENT_MAX_AGE_HOURS } from "../../functions/jobs";
 import { resourceName } from "../resources";
 import { bundledFunction, type FunctionDefaults } from "./functions";
 
@@ -65,7 +65,7 @@ export class Jobs extends Construct {
       } else {
         fn.configureAsyncInvoke({
           retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
+          maxEventAge: Duration.hours(STARTED_EVENT_MAX_AGE_HOURS),
           onFailure: new SqsDestination(this.failureQueue(job.id, policy, props)),
         });
       }

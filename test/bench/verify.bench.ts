@@ -145,7 +145,7 @@ try {
   const job = newVerificationJob(ORG, randomUUID(), "genesis", "bench");
   await aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: job }));
   const started = performance.now();
-  await startJob("verifyAudit", { orgId: ORG, jobId: job.jobId });
+  await startJob("verifyAudit", { orgId: ORG, jobId: job.jobId, from: "genesis" });
   let done = await loadVerificationJob(ORG, job.jobId);
   while (done?.state === "running") {
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -127,7 +127,9 @@ describe("text that is no entry, correctly linked at a chain's head (H1)", () =>
     // … and the job finishes with that report.
     const job = newVerificationJob(org, randomUUID(), "genesis", "vitest");
     await put(getConfig().TABLE_RECORDS, job);
-    expect(await runVerifyJob({ orgId: org, jobId: job.jobId }, invocation())).toEqual({ outcome: "done" });
+    expect(await runVerifyJob({ orgId: org, jobId: job.jobId, from: "genesis" }, invocation())).toEqual({
+      outcome: "done",
+    });
     expect(await loadVerificationJob(org, job.jobId)).toMatchObject({
       state: "done",
       report: { intact: false, entryProblem: { ...at, problem: "entry" } },

@@ -58,7 +58,7 @@ const plenty = () => 10 * 60_000;
 async function newJob(orgId: string, from: VerifyFrom = "genesis"): Promise<VerifyAuditEvent> {
   const job = newVerificationJob(orgId, randomUUID(), from, "vitest");
   await aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: job }));
-  return { orgId, jobId: job.jobId };
+  return { orgId, jobId: job.jobId, from };
 }
 
 async function finished(event: VerifyAuditEvent) {
@@ -296,13 +296,77 @@ describe("the verification job", () => {
     expect(before?.report).toBeUndefined();
     expect(before?.progress).toBeUndefined();
 
-    expect(await run({ orgId, jobId }, invocation(plenty))).toEqual({ outcome: "done" });
+    expect(await run({ orgId, jobId, from: "genesis" }, invocation(plenty))).toEqual({ outcome: "done" });
     const status = verificationStatus((await currentVerification(orgId, jobId)) as VerificationJob);
     expect(status.state).toBe("done");
     expect(status.report).toMatchObject({
       intact: false,
       entryProblem: { chain: victim.pk, seq: victim.seq, problem: "hash" },
     });
+  });
+
+  it("runs from where its start event says, not from a request changed in the records table since (a security event)", async () => {
+    // The seeded org: entries before its newest checkpoint exist, so a start from genesis reads more
+    // than one from the latest checkpoint (or than a failure on a checkpoint that does not exist).
+    for (const changedTo of [99, "latest"] as const) {
+      const jobId = randomUUID();
+      const request = {
+        ...verificationRequestKey("vj-resume", jobId),
+        jobId,
+        orgId: "vj-resume",
+        requestedBy: "job:verifyAuditDaily",
+        createdAt: new Date().toISOString(),
+      };
+      // Made for genesis, then changed by a function able to write records, before the job's first run.
+      await aws("dynamo").send(
+        new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: { ...request, from: changedTo } }),
+      );
+      const warn = vi.spyOn(logger, "warn");
+      const event = { orgId: "vj-resume", jobId, from: "genesis" } as const;
+      expect(await run(event, invocation(plenty))).toEqual({ outcome: "done" });
+      expect(warn).toHaveBeenCalledWith(
+        "audit verification request changed",
+        expect.objectContaining({ securityEvent: "AUDIT_VERIFICATION_REQUEST_CHANGED", jobId }),
+      );
+      warn.mockRestore();
+      const job = (await loadVerificationJob("vj-resume", jobId)) as VerificationJob;
+      expect([changedTo, job.from, job.state]).toEqual([changedTo, "genesis", "done"]);
+      expect(job.report?.fromCheckpoint).toBe(0);
+    }
+  });
+
+  it("a job whose event aged out of Lambda's queue, or that stopped for longer than that, shows as failed NOT_RUN", async () => {
+    const longAgo = new Date(Date.now() - 7 * 3600_000).toISOString();
+    const asked = randomUUID();
+    await aws("dynamo").send(
+      new PutCommand({
+        TableName: getConfig().TABLE_RECORDS,
+        Item: {
+          ...verificationRequestKey("vj-resume", asked),
+          jobId: asked,
+          orgId: "vj-resume",
+          from: "genesis",
+          requestedBy: "vitest",
+          createdAt: longAgo,
+        },
+      }),
+    );
+    expect(await currentVerification("vj-resume", asked)).toMatchObject({
+      state: "failed",
+      error: "NOT_RUN",
+    });
+    const stopped = newVerificationJob("vj-resume", randomUUID(), "genesis", "vitest");
+    await aws("dynamo").send(
+      new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: { ...stopped, updatedAt: longAgo } }),
+    );
+    expect(await currentVerification("vj-resume", stopped.jobId)).toMatchObject({
+      state: "failed",
+      error: "NOT_RUN",
+    });
+    // A job asked for or saved within that time is still running.
+    const recent = newVerificationJob("vj-resume", randomUUID(), "genesis", "vitest");
+    await aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item: recent }));
+    expect(await currentVerification("vj-resume", recent.jobId)).toMatchObject({ state: "running" });
   });
 
   it("from a checkpoint that does not exist, fails the job with the reason", async () => {
