@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadVerificationJob, newVerificationJob } from "../../functions/audit/verification";
 import { run as runVerifyJob } from "../../functions/audit/verify.job";
 import {
+  advanceVerification,
   auditEntry,
+  beginVerification,
   ChainWriter,
   canonicalEntry,
   chainHash,
@@ -17,12 +19,13 @@ import {
   queryEntries,
   readOrgChains,
   type StoredEntry,
+  verificationReport,
   verifyOrg,
   writeCheckpoint,
 } from "../../shared/audit";
-import { indexAttributes } from "../../shared/audit/chain";
+import { indexAttributes, parseChainId } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
-import { getConfig } from "../../shared/config";
+import { getConfig, resetConfig } from "../../shared/config";
 import { logger } from "../../shared/log";
 import { testStack } from "../support/stack";
 
@@ -211,6 +214,36 @@ describe("items at absurd sequence numbers, or leaving a gap (H2)", () => {
     for (const chain of flagged) expect(chain.problem?.seq).toBe(chain.entries + 1);
     // A compliance query over the org does not choke on them either.
     await expect(queryEntries(org, { limit: 100 })).resolves.toBeDefined();
+  });
+
+  it("more than a page of items between two integers (above a chain's head, in an empty chain) is read past: verification ends and names them (review-3 H2)", async () => {
+    process.env.AUDIT_VERIFY_PAGE = "4";
+    resetConfig();
+    try {
+      const org = `between-${randomUUID().slice(0, 8)}`;
+      const head = (await chainOf(org, 1))[0] as StoredEntry;
+      const empty = chainId(org, ((parseChainId(head.pk)?.shard ?? 0) + 1) % getConfig().AUDIT_SHARDS);
+      const page = getConfig().AUDIT_VERIFY_PAGE;
+      const between = (chain: string, below: number) =>
+        Array.from({ length: page + 1 }, (_, i) =>
+          put(audit(), { pk: chain, seq: below + (i + 1) / (page + 2), hash: "x" }),
+        );
+      await Promise.all([...between(head.pk, head.seq), ...between(empty, 1)]);
+      const progress = await beginVerification(org, "genesis");
+      let pages = 0;
+      // A bound on the run only so that a live-lock fails the test instead of hanging it.
+      await advanceVerification(progress, {
+        shouldStop: () => ++pages > 100,
+        onProgress: async () => undefined,
+      });
+      expect(progress.done).toBe(true);
+      const problems = verificationReport(progress).chains.map((chain) => chain.problem);
+      expect(problems).toContainEqual({ chain: head.pk, seq: head.seq + 1, problem: "sequence" });
+      expect(problems).toContainEqual({ chain: empty, seq: 1, problem: "sequence" });
+    } finally {
+      delete process.env.AUDIT_VERIFY_PAGE;
+      resetConfig();
+    }
   });
 
   it("the witness flags such an item and never records it as the chain's head, so the checkpoint does not pin it (R7)", async () => {
