@@ -383,6 +383,83 @@ describe("items at absurd sequence numbers, or leaving a gap (H2)", () => {
   });
 });
 
+describe("entries naming ids too long for a key (review-3 H3)", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const tooLong = "c".repeat(2100); // a disclosure pointer's key built from it is beyond DynamoDB's 2,048 bytes
+
+  /** An item holding an entry that names `resource`, hashed right after `prevHash`. */
+  function naming(
+    orgId: string,
+    chain: string,
+    seq: number,
+    resource: Record<string, unknown>,
+    prevHash = GENESIS_HASH,
+  ) {
+    const entry = auditEntry(
+      { userId: "x", orgId, role: "coach" },
+      meta,
+      "client.read",
+      resource as never,
+      [],
+    );
+    const text = canonicalEntry(entry);
+    const at = Number.isInteger(seq) ? seq : 0;
+    return {
+      pk: chain,
+      seq,
+      prevHash,
+      hash: chainHash(prevHash, seq, text),
+      entry: text,
+      ...indexAttributes(entry, chain, at),
+    };
+  }
+
+  it("put between two entries (seq 1.5) or linked on top of a chain, it is no entry: every verification ends and names it", async () => {
+    const org = `longid-${randomUUID().slice(0, 8)}`;
+    const [first, second] = (await chainOf(org, 2)) as [StoredEntry, StoredEntry];
+    const other = chainId(org, ((parseChainId(first.pk)?.shard ?? 0) + 1) % getConfig().AUDIT_SHARDS);
+    await put(audit(), naming(org, first.pk, 1.5, { type: "client", id: "x", clientIds: [tooLong] }));
+    await put(
+      audit(),
+      naming(org, second.pk, 3, { type: "client", id: "x", clientId: tooLong }, second.hash),
+    );
+    await put(audit(), naming(org, other, 1, { type: "client", id: "x", clientId: tooLong }));
+    const report = await verifyOrg(org, "genesis");
+    expect(report.intact).toBe(false);
+    const problems = report.chains.map((chain) => chain.problem);
+    expect(problems).toContainEqual({ chain: first.pk, seq: 2, problem: "sequence" });
+    expect(problems).toContainEqual({ chain: other, seq: 1, problem: "entry" });
+    expect(report.indexProblem).toBeUndefined();
+  });
+
+  it("a page whose pointers DynamoDB still refuses to read for what their keys hold is reported, not a verification that throws", async () => {
+    const org = `unreadable-${randomUUID().slice(0, 8)}`;
+    const writer = new ChainWriter();
+    const appended = await writer.append(
+      auditEntry(
+        { userId: "u1", orgId: org, role: "coach" },
+        meta,
+        "client.read",
+        { type: "client", id: "c", clientId: "c" },
+        [],
+      ),
+    );
+    const client = aws("dynamo");
+    const send = client.send.bind(client);
+    vi.spyOn(client, "send").mockImplementation(((command: { constructor: { name: string } }) => {
+      if (command.constructor.name !== "BatchGetCommand") return send(command as never);
+      return Promise.reject(Object.assign(new Error("key too large"), { name: "ValidationException" }));
+    }) as never);
+    const report = await verifyOrg(org, "genesis");
+    expect(report.intact).toBe(false);
+    expect(report.indexProblem).toEqual({
+      chain: appended.chain,
+      seq: appended.seq,
+      problem: "pointers-unreadable",
+    });
+  });
+});
+
 describe("entries forged outside the chains writers append to and the verifier reads (M1)", () => {
   it("a shard id of another form (SHARD#05), beyond any chain (SHARD#99), beyond the configured ones, or a position below 1: named by the witness, flagged by the queries, found by the verifier", async () => {
     const org = `outside-${randomUUID().slice(0, 8)}`;
