@@ -507,6 +507,60 @@ describe("entries forged outside the chains writers append to and the verifier r
 });
 
 describe("disclosure pointers put by hand (L1)", () => {
+  it("a pointer aimed at a 3 KB chain id or at another org's chain is flagged misdirected without being read: the accounting answers 200 with nothing of the other org (review-3 M2)", async () => {
+    const [coach, compliance] = await Promise.all([
+      stack.token("coach1@demo.example"),
+      stack.token("compliance@demo.example"),
+    ]);
+    const clientId = (await stack.api("POST", "/clients", { token: coach, body: { name: "Pointer Target" } }))
+      .json.clientId as string;
+    // Another org's entry naming the same client id, which only that org may ever see.
+    const other = `elsewhere-${randomUUID().slice(0, 8)}`;
+    const secret = `secret-${randomUUID()}`;
+    const theirs = await new ChainWriter().append(
+      auditEntry(
+        { userId: secret, orgId: other, role: "coach" },
+        { requestId: secret, sourceIp: "203.0.113.9", userAgent: secret },
+        "client.read",
+        { type: "client", id: clientId, clientId },
+        [],
+      ),
+    );
+    const pointer = (sk: string, target: Record<string, unknown>) =>
+      put(getConfig().TABLE_RECORDS, {
+        pk: `ORG#demo#DISCLOSED#${clientId}`,
+        sk: `2999-01-01T00:00:00.000Z#${sk}`,
+        ...target,
+      });
+    await pointer("a-long", { chain: "x".repeat(3000), seq: 1 });
+    await pointer("b-other-org", { chain: theirs.chain, seq: theirs.seq });
+    const res = await stack.api("GET", `/clients/${clientId}/disclosures`, { token: compliance });
+    expect(res.status, res.text.slice(0, 500)).toBe(200);
+    const rows = res.json.items as {
+      chain: string;
+      seq: number;
+      hashValid: boolean;
+      problem?: string;
+      entry?: unknown;
+    }[];
+    // Newest first: the pointers sort by sk, "b-other-org" before "a-long".
+    const shown = ({ chain, seq, hashValid, problem, entry }: (typeof rows)[number]) => ({
+      chain: chain.length > 100 ? `${chain.length} characters` : chain,
+      seq,
+      hashValid,
+      problem,
+      entry,
+    });
+    expect(rows.slice(0, 2).map(shown)).toEqual([
+      { chain: theirs.chain, seq: theirs.seq, hashValid: false, problem: "misdirected", entry: undefined },
+      { chain: "3000 characters", seq: 1, hashValid: false, problem: "misdirected", entry: undefined },
+    ]);
+    expect(res.text).not.toContain(secret);
+    expect(res.text).not.toContain("203.0.113.9");
+    // The create's own pointer still shows its entry.
+    expect(rows.slice(2).some((row) => row.problem === undefined && row.hashValid)).toBe(true);
+  });
+
   it("pointers aimed twice at one entry, at an entry not naming the client, at no entry or at no chain: the accounting still reads, each flagged", async () => {
     const org = `pointers-${randomUUID().slice(0, 8)}`;
     const writer = new ChainWriter();
