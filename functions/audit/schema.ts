@@ -63,7 +63,7 @@ export const VerificationSchema = z.object({
   chains: z.array(z.object({ chain: z.string(), entries: z.number().int(), problem: Problem.optional() })),
   entryProblem: Problem.optional(),
   checkpointProblem: Problem.optional(),
-  /** `index-attribute` names the attribute; `missing-disclosure` names the client. */
+  /** `index-attribute` names the attribute; `missing-disclosure` names the client; `pointers-unreadable`: neither. */
   indexProblem: Problem.extend({
     clientId: z.string().optional(),
     attribute: z.string().optional(),

@@ -44,7 +44,9 @@ function report(result: OrgVerification): string[] {
     lines.push(
       index.problem === "index-attribute"
         ? `index: entry ${index.chain} #${index.seq} has attribute '${index.attribute}' that its entry does not imply`
-        : `disclosure index: entry ${index.chain} #${index.seq} is missing from client ${index.clientId}'s accounting`,
+        : index.problem === "missing-disclosure"
+          ? `disclosure index: entry ${index.chain} #${index.seq} is missing from client ${index.clientId}'s accounting`
+          : `disclosure index: the pointers of the entries from ${index.chain} #${index.seq} cannot be read`,
     );
   const bad = result.entryProblem;
   lines.push(

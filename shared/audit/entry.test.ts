@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { type AuditEntry, canonicalEntry, chainHash, GENESIS_HASH, parseEntry } from "./entry";
+import { LIST_PAGE_BOUND } from "../config";
+import {
+  type AuditEntry,
+  canonicalEntry,
+  chainHash,
+  GENESIS_HASH,
+  MAX_ENTRY_ID,
+  MAX_ENTRY_USER_AGENT,
+  parseEntry,
+} from "./entry";
 import { verifyChain } from "./verify";
 
 const entry = (action: string): AuditEntry => ({
@@ -78,6 +87,38 @@ describe("audit entries", () => {
       JSON.stringify({ ...current, basis: ["friend"] }),
     ];
     for (const text of notEntries) expect(parseEntry(text), String(text)).toBeUndefined();
+  });
+
+  it("bound every string, so that no id an entry names makes a key too long to read (review-3 H3)", () => {
+    const current = entry("client.read");
+    const longest = "i".repeat(MAX_ENTRY_ID);
+    const ids = Array.from({ length: LIST_PAGE_BOUND }, (_, i) => `${i}`.padStart(MAX_ENTRY_ID, "c"));
+    const within: AuditEntry[] = [
+      { ...current, resource: { type: longest, id: longest, clientId: longest, clientIds: ids } },
+      { ...current, actor: { ...current.actor, id: longest, role: longest, orgId: longest } },
+      { ...current, action: longest, fields: [longest], requestId: longest, sourceIp: longest },
+      { ...current, userAgent: "a".repeat(MAX_ENTRY_USER_AGENT) },
+    ];
+    for (const fits of within) expect(parseEntry(canonicalEntry(fits))).toEqual(fits);
+    const over = `${longest}x`;
+    const beyond: unknown[] = [
+      { ...current, resource: { ...current.resource, clientId: over } },
+      { ...current, resource: { ...current.resource, clientId: "" } },
+      { ...current, resource: { ...current.resource, clientIds: [over] } },
+      { ...current, resource: { ...current.resource, clientIds: [...ids, "one-more"] } },
+      { ...current, resource: { ...current.resource, id: over } },
+      { ...current, resource: { ...current.resource, type: over } },
+      { ...current, actor: { ...current.actor, id: over } },
+      { ...current, actor: { ...current.actor, orgId: over } },
+      { ...current, actor: { ...current.actor, role: over } },
+      { ...current, action: over },
+      { ...current, fields: [over] },
+      { ...current, requestId: over },
+      { ...current, sourceIp: over },
+      { ...current, userAgent: "a".repeat(MAX_ENTRY_USER_AGENT + 1) },
+    ];
+    for (const text of beyond)
+      expect(parseEntry(JSON.stringify(text)), JSON.stringify(text).slice(0, 300)).toBeUndefined();
   });
 
   it("a chain holding text that hashes right but is no entry names it as an `entry` problem", () => {

@@ -2,6 +2,7 @@ import { hash } from "node:crypto";
 import canonicalize from "canonicalize";
 import * as z from "zod";
 import { RELATIONSHIPS } from "../auth/policy";
+import { LIST_PAGE_BOUND } from "../config";
 
 /**
  * Audit entry, schema version 2 (documented in docs/audit-entry.md). Field names only, never values:
@@ -12,29 +13,39 @@ import { RELATIONSHIPS } from "../auth/policy";
  * the compliance queries, the audit routes' answers) parses it with `parseEntry`, so text that is not an
  * entry (`{}`, `1`, `[]`, a number where the text belongs) is a named problem everywhere, never a crash.
  */
+/**
+ * Every string is bounded, so nothing an entry names can make a key too long for DynamoDB (a disclosure
+ * pointer's partition key is built from a client id): text naming an id longer than any id the code
+ * gives (uuids, Cognito subs, org ids, service names such as `job:verifyAuditDaily`, request ids) is no
+ * entry. A user agent is cut to 256 characters when a request comes in (`shared/http/handler.ts`).
+ */
+export const MAX_ENTRY_ID = 128;
+export const MAX_ENTRY_USER_AGENT = 1024;
+const Id = z.string().max(MAX_ENTRY_ID);
+const ClientId = z.string().min(1).max(MAX_ENTRY_ID);
 const Actor = z.strictObject({
   type: z.enum(["user", "service"]),
-  id: z.string(),
-  role: z.string(),
-  orgId: z.string().min(1),
+  id: Id,
+  role: Id,
+  orgId: Id.min(1),
 });
-/** `clientIds` names every data subject whose PHI a list disclosed. */
+/** `clientIds` names every data subject whose PHI a list disclosed (a list page holds at most `LIST_PAGE_BOUND`). */
 const Resource = z.strictObject({
-  type: z.string(),
-  id: z.string(),
-  clientId: z.string().optional(),
-  clientIds: z.array(z.string()).optional(),
+  type: Id,
+  id: Id,
+  clientId: ClientId.optional(),
+  clientIds: z.array(ClientId).max(LIST_PAGE_BOUND).optional(),
 });
 const common = {
   time: z.iso.datetime(),
   actor: Actor,
-  action: z.string(),
+  action: Id,
   resource: Resource,
-  fields: z.array(z.string()),
+  fields: z.array(Id),
   outcome: z.enum(["success", "denied", "failure"]),
-  requestId: z.string(),
-  sourceIp: z.string(),
-  userAgent: z.string(),
+  requestId: Id,
+  sourceIp: Id,
+  userAgent: z.string().max(MAX_ENTRY_USER_AGENT),
   breakGlass: z.boolean(),
 };
 export const AuditEntryV1Schema = z.strictObject({ v: z.literal(1), ...common });

@@ -13,7 +13,8 @@ import type { StoredEntry } from "./verify";
  */
 export type IndexProblem =
   | { chain: string; seq: number; problem: "index-attribute"; attribute: string }
-  | { chain: string; seq: number; problem: "missing-disclosure"; clientId: string };
+  | { chain: string; seq: number; problem: "missing-disclosure"; clientId: string }
+  | { chain: string; seq: number; problem: "pointers-unreadable" };
 type Pointer = { pk: string; sk: string; chain: string; seq: number };
 
 /** Schema version from which every item carries index attributes and every entry naming a client has a pointer. */
@@ -47,6 +48,24 @@ export function attributeProblem(
 }
 
 /**
+ * The pointers at the keys the entries imply; undefined if DynamoDB refuses to read them for what the
+ * keys hold (`ValidationException`). Every id in an entry is bounded (`shared/audit/entry.ts`), so no
+ * entry should yield such a key: should one still, the page is reported, never a verification that throws
+ * on it every day. A failure of the service itself still throws (the job tries again).
+ */
+async function readPointers(keys: readonly Pointer[]): Promise<Pointer[] | undefined> {
+  try {
+    return await batchGet<Pointer>(
+      getConfig().TABLE_RECORDS,
+      keys.map(({ pk, sk }) => ({ pk, sk })),
+    );
+  } catch (error) {
+    if ((error as Error).name === "ValidationException") return undefined;
+    throw error;
+  }
+}
+
+/**
  * Checks the indexes of a run of entries in one pass (each entry parsed once): every item's index
  * attributes, then every pointer the entries imply, fetched in batches. Returns the first entry, in the
  * order given, whose attributes or pointers are wrong.
@@ -70,12 +89,11 @@ export async function checkIndexes(
       expected.push({ pk: disclosurePartition(orgId, clientId), sk, ...at, clientId });
     }
   }
-  const found = await batchGet<Pointer>(
-    getConfig().TABLE_RECORDS,
-    expected.map(({ pk, sk }) => ({ pk, sk })),
-  );
-  const byKey = new Map(found.map((pointer) => [`${pointer.pk}|${pointer.sk}`, pointer]));
-  for (const want of expected) {
+  const found = await readPointers(expected);
+  const first = expected[0];
+  if (!found && first) problems.push({ chain: first.chain, seq: first.seq, problem: "pointers-unreadable" });
+  const byKey = new Map(found?.map((pointer) => [`${pointer.pk}|${pointer.sk}`, pointer]));
+  for (const want of found ? expected : []) {
     const pointer = byKey.get(`${want.pk}|${want.sk}`);
     if (!pointer || pointer.chain !== want.chain || Number(pointer.seq) !== want.seq) {
       problems.push({

@@ -27,7 +27,8 @@ export type FoundEntry = {
    * Why the row is not to be trusted even if it hashes right (`hashValid` is then false): `outside-chains`,
    * an item in no chain of the org a writer appends to and the verifier reads (a key of another form, a
    * shard at or beyond `AUDIT_SHARDS`, a sequence no chain position has); for a client's disclosures,
-   * `missing` (the pointer's entry is gone) or `misdirected` (the entry does not name the client).
+   * `missing` (the pointer's entry is gone) or `misdirected` (the entry does not name the client, or the
+   * pointer aims outside the org's chains: then nothing is read there).
    */
   problem?: FoundProblem;
 };
@@ -52,10 +53,10 @@ export type EntryQuery = TimeRange & {
   after?: EntryPosition;
 };
 
-/** Whether an item sits in one of the org's chains, at a chain position (where writers append and the verifier reads). */
-function inChains(orgId: string, stored: StoredEntry): boolean {
-  const place = parseChainId(String(stored.pk));
-  return place?.orgId === orgId && place.shard < getConfig().AUDIT_SHARDS && isChainSeq(Number(stored.seq));
+/** Whether a key is in one of the org's chains, at a chain position (where writers append and the verifier reads). */
+function inChains(orgId: string, key: { pk: unknown; seq: unknown }): boolean {
+  const place = typeof key.pk === "string" ? parseChainId(key.pk) : undefined;
+  return place?.orgId === orgId && place.shard < getConfig().AUDIT_SHARDS && isChainSeq(Number(key.seq));
 }
 
 function found(orgId: string, stored: StoredEntry, problem?: FoundProblem): FoundEntry {
@@ -123,14 +124,16 @@ const pointerKey = (chain: unknown, seq: unknown) => `${String(chain)}|${String(
 /**
  * The audit entries behind one client's pointers, one row per pointer, read from the chain items
  * themselves (each item once, however many pointers aim at it: BatchGet refuses duplicate keys). A
- * pointer whose entry is gone, or whose entry does not name the client, is shown flagged: either is
+ * pointer whose entry is gone, whose entry does not name the client, or that aims outside the org's
+ * chains (another org's, a key of another form) is shown flagged: each is
  * evidence of tampering with the accounting, never a reason to hide the row or fail the page.
  */
 function entriesAt(orgId: string, clientId: string) {
   return async (pointers: readonly Pointer[]): Promise<FoundEntry[]> => {
     if (pointers.length === 0) return [];
-    // A pointer is a record anyone who writes records could put: only keys a chain entry can have are read.
-    const aimed = pointers.filter((p) => typeof p.chain === "string" && isChainSeq(Number(p.seq)));
+    // A pointer is a record a function may have put: only keys an entry of this org's chains can have are
+    // read (never another org's entry, never a key DynamoDB refuses to read).
+    const aimed = pointers.filter((p) => inChains(orgId, { pk: p.chain, seq: p.seq }));
     const keys = new Map(aimed.map((p) => [pointerKey(p.chain, p.seq), { pk: p.chain, seq: Number(p.seq) }]));
     const stored = await batchGet<StoredEntry>(getConfig().TABLE_AUDIT, [...keys.values()]);
     const byKey = new Map(stored.map((item) => [pointerKey(item.pk, item.seq), item]));

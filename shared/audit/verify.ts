@@ -1,4 +1,4 @@
-import { chainHash, GENESIS_HASH, isChainSeq, parseEntry, type RecordedEntry } from "./entry";
+import { chainHash, GENESIS_HASH, isChainSeq, MAX_SEQ, parseEntry, type RecordedEntry } from "./entry";
 
 export type StoredEntry = { pk: string; seq: number; prevHash: string; hash: string; entry: string };
 /**
@@ -26,10 +26,11 @@ const GENESIS: ChainStart = { seq: 1, previousHash: GENESIS_HASH };
 export type ChainCursor = { next: number; previousHash?: string; problem?: ChainProblem };
 
 /**
- * Checks the next entries of one chain from its cursor and moves the cursor past them: consecutive
- * sequence numbers without gaps, each entry linked to the previous hash, each hash recomputed from the
- * stored text, and that text an entry. Only the first problem is kept; after it the check goes on from
- * the stored entries. `parsed` holds the entries' texts already parsed (the verifier parses a page once).
+ * Checks the next entries of one chain (ascending) from its cursor and moves the cursor past them, past
+ * the last even when it has no chain position: consecutive sequence numbers without gaps, each entry
+ * linked to the previous hash, each hash recomputed from the stored text, and that text an entry. Only
+ * the first problem is kept; after it the check goes on from the stored entries. `parsed` holds the
+ * entries' texts already parsed (the verifier parses a page once).
  */
 export function advanceChain(
   cursor: ChainCursor,
@@ -41,6 +42,9 @@ export function advanceChain(
     if (!isChainSeq(seq)) {
       // No place in the chain: named, then passed over (the chain goes on from the entries around it).
       cursor.problem ??= { chain: stored.pk, seq: cursor.next, problem: "sequence" };
+      // The cursor still moves past it: every position up to it was read, so a page of nothing but such
+      // items (between two integers) is never read again from the same place (a live-lock otherwise).
+      if (Number.isFinite(seq)) cursor.next = Math.max(cursor.next, Math.min(Math.floor(seq), MAX_SEQ) + 1);
       continue;
     }
     const previous = cursor.previousHash ?? stored.prevHash;

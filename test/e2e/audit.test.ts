@@ -288,3 +288,25 @@ describe("verification job", () => {
     });
   });
 });
+
+describe("an honest request with a very long User-Agent (review-3 H3)", () => {
+  it("succeeds, and its entry holds the agent cut to fit the entry schema: it parses and its hash matches", async () => {
+    const agent = `LongAgent/${"x".repeat(4000)}`;
+    const from = new Date().toISOString();
+    const read = await api("GET", `/clients/${clientId}`, {
+      token: coach1,
+      headers: { "user-agent": agent },
+    });
+    expect(read.status, read.text).toBe(200);
+    const reads = await allPages(
+      `/audit/entries?actorId=${idOf("coach1@demo.example")}&action=client.read&from=${from}`,
+      compliance,
+      50,
+    );
+    const withAgent = reads.filter((found) =>
+      (found.entry as Found["entry"] & { userAgent?: string })?.userAgent?.startsWith("LongAgent/"),
+    );
+    expect(withAgent).toHaveLength(1);
+    expect(withAgent[0]?.hashValid).toBe(true);
+  });
+});

@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadVerificationJob, newVerificationJob } from "../../functions/audit/verification";
 import { run as runVerifyJob } from "../../functions/audit/verify.job";
 import {
+  advanceVerification,
   auditEntry,
+  beginVerification,
   ChainWriter,
   canonicalEntry,
   chainHash,
@@ -17,12 +19,13 @@ import {
   queryEntries,
   readOrgChains,
   type StoredEntry,
+  verificationReport,
   verifyOrg,
   writeCheckpoint,
 } from "../../shared/audit";
-import { indexAttributes } from "../../shared/audit/chain";
+import { indexAttributes, parseChainId } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
-import { getConfig } from "../../shared/config";
+import { getConfig, resetConfig } from "../../shared/config";
 import { logger } from "../../shared/log";
 import { testStack } from "../support/stack";
 
@@ -215,6 +218,36 @@ describe("items at absurd sequence numbers, or leaving a gap (H2)", () => {
     await expect(queryEntries(org, { limit: 100 })).resolves.toBeDefined();
   });
 
+  it("more than a page of items between two integers (above a chain's head, in an empty chain) is read past: verification ends and names them (review-3 H2)", async () => {
+    process.env.AUDIT_VERIFY_PAGE = "4";
+    resetConfig();
+    try {
+      const org = `between-${randomUUID().slice(0, 8)}`;
+      const head = (await chainOf(org, 1))[0] as StoredEntry;
+      const empty = chainId(org, ((parseChainId(head.pk)?.shard ?? 0) + 1) % getConfig().AUDIT_SHARDS);
+      const page = getConfig().AUDIT_VERIFY_PAGE;
+      const between = (chain: string, below: number) =>
+        Array.from({ length: page + 1 }, (_, i) =>
+          put(audit(), { pk: chain, seq: below + (i + 1) / (page + 2), hash: "x" }),
+        );
+      await Promise.all([...between(head.pk, head.seq), ...between(empty, 1)]);
+      const progress = await beginVerification(org, "genesis");
+      let pages = 0;
+      // A bound on the run only so that a live-lock fails the test instead of hanging it.
+      await advanceVerification(progress, {
+        shouldStop: () => ++pages > 100,
+        onProgress: async () => undefined,
+      });
+      expect(progress.done).toBe(true);
+      const problems = verificationReport(progress).chains.map((chain) => chain.problem);
+      expect(problems).toContainEqual({ chain: head.pk, seq: head.seq + 1, problem: "sequence" });
+      expect(problems).toContainEqual({ chain: empty, seq: 1, problem: "sequence" });
+    } finally {
+      delete process.env.AUDIT_VERIFY_PAGE;
+      resetConfig();
+    }
+  });
+
   it("the witness flags such an item and never records it as the chain's head, so the checkpoint does not pin it (R7)", async () => {
     const org = `head-${randomUUID().slice(0, 8)}`;
     const chain = await chainOf(org, 2);
@@ -352,6 +385,83 @@ describe("items at absurd sequence numbers, or leaving a gap (H2)", () => {
   });
 });
 
+describe("entries naming ids too long for a key (review-3 H3)", () => {
+  afterEach(() => vi.restoreAllMocks());
+  const tooLong = "c".repeat(2100); // a disclosure pointer's key built from it is beyond DynamoDB's 2,048 bytes
+
+  /** An item holding an entry that names `resource`, hashed right after `prevHash`. */
+  function naming(
+    orgId: string,
+    chain: string,
+    seq: number,
+    resource: Record<string, unknown>,
+    prevHash = GENESIS_HASH,
+  ) {
+    const entry = auditEntry(
+      { userId: "x", orgId, role: "coach" },
+      meta,
+      "client.read",
+      resource as never,
+      [],
+    );
+    const text = canonicalEntry(entry);
+    const at = Number.isInteger(seq) ? seq : 0;
+    return {
+      pk: chain,
+      seq,
+      prevHash,
+      hash: chainHash(prevHash, seq, text),
+      entry: text,
+      ...indexAttributes(entry, chain, at),
+    };
+  }
+
+  it("put between two entries (seq 1.5) or linked on top of a chain, it is no entry: every verification ends and names it", async () => {
+    const org = `longid-${randomUUID().slice(0, 8)}`;
+    const [first, second] = (await chainOf(org, 2)) as [StoredEntry, StoredEntry];
+    const other = chainId(org, ((parseChainId(first.pk)?.shard ?? 0) + 1) % getConfig().AUDIT_SHARDS);
+    await put(audit(), naming(org, first.pk, 1.5, { type: "client", id: "x", clientIds: [tooLong] }));
+    await put(
+      audit(),
+      naming(org, second.pk, 3, { type: "client", id: "x", clientId: tooLong }, second.hash),
+    );
+    await put(audit(), naming(org, other, 1, { type: "client", id: "x", clientId: tooLong }));
+    const report = await verifyOrg(org, "genesis");
+    expect(report.intact).toBe(false);
+    const problems = report.chains.map((chain) => chain.problem);
+    expect(problems).toContainEqual({ chain: first.pk, seq: 2, problem: "sequence" });
+    expect(problems).toContainEqual({ chain: other, seq: 1, problem: "entry" });
+    expect(report.indexProblem).toBeUndefined();
+  });
+
+  it("a page whose pointers DynamoDB still refuses to read for what their keys hold is reported, not a verification that throws", async () => {
+    const org = `unreadable-${randomUUID().slice(0, 8)}`;
+    const writer = new ChainWriter();
+    const appended = await writer.append(
+      auditEntry(
+        { userId: "u1", orgId: org, role: "coach" },
+        meta,
+        "client.read",
+        { type: "client", id: "c", clientId: "c" },
+        [],
+      ),
+    );
+    const client = aws("dynamo");
+    const send = client.send.bind(client);
+    vi.spyOn(client, "send").mockImplementation(((command: { constructor: { name: string } }) => {
+      if (command.constructor.name !== "BatchGetCommand") return send(command as never);
+      return Promise.reject(Object.assign(new Error("key too large"), { name: "ValidationException" }));
+    }) as never);
+    const report = await verifyOrg(org, "genesis");
+    expect(report.intact).toBe(false);
+    expect(report.indexProblem).toEqual({
+      chain: appended.chain,
+      seq: appended.seq,
+      problem: "pointers-unreadable",
+    });
+  });
+});
+
 describe("entries forged outside the chains writers append to and the verifier reads (M1)", () => {
   it("a shard id of another form (SHARD#05), beyond any chain (SHARD#99), beyond the configured ones, or a position below 1: named by the witness, flagged by the queries, found by the verifier", async () => {
     const org = `outside-${randomUUID().slice(0, 8)}`;
@@ -399,6 +509,60 @@ describe("entries forged outside the chains writers append to and the verifier r
 });
 
 describe("disclosure pointers put by hand (L1)", () => {
+  it("a pointer aimed at a 3 KB chain id or at another org's chain is flagged misdirected without being read: the accounting answers 200 with nothing of the other org (review-3 M2)", async () => {
+    const [coach, compliance] = await Promise.all([
+      stack.token("coach1@demo.example"),
+      stack.token("compliance@demo.example"),
+    ]);
+    const clientId = (await stack.api("POST", "/clients", { token: coach, body: { name: "Pointer Target" } }))
+      .json.clientId as string;
+    // Another org's entry naming the same client id, which only that org may ever see.
+    const other = `elsewhere-${randomUUID().slice(0, 8)}`;
+    const secret = `secret-${randomUUID()}`;
+    const theirs = await new ChainWriter().append(
+      auditEntry(
+        { userId: secret, orgId: other, role: "coach" },
+        { requestId: secret, sourceIp: "203.0.113.9", userAgent: secret },
+        "client.read",
+        { type: "client", id: clientId, clientId },
+        [],
+      ),
+    );
+    const pointer = (sk: string, target: Record<string, unknown>) =>
+      put(getConfig().TABLE_RECORDS, {
+        pk: `ORG#demo#DISCLOSED#${clientId}`,
+        sk: `2999-01-01T00:00:00.000Z#${sk}`,
+        ...target,
+      });
+    await pointer("a-long", { chain: "x".repeat(3000), seq: 1 });
+    await pointer("b-other-org", { chain: theirs.chain, seq: theirs.seq });
+    const res = await stack.api("GET", `/clients/${clientId}/disclosures`, { token: compliance });
+    expect(res.status, res.text.slice(0, 500)).toBe(200);
+    const rows = res.json.items as {
+      chain: string;
+      seq: number;
+      hashValid: boolean;
+      problem?: string;
+      entry?: unknown;
+    }[];
+    // Newest first: the pointers sort by sk, "b-other-org" before "a-long".
+    const shown = ({ chain, seq, hashValid, problem, entry }: (typeof rows)[number]) => ({
+      chain: chain.length > 100 ? `${chain.length} characters` : chain,
+      seq,
+      hashValid,
+      problem,
+      entry,
+    });
+    expect(rows.slice(0, 2).map(shown)).toEqual([
+      { chain: theirs.chain, seq: theirs.seq, hashValid: false, problem: "misdirected", entry: undefined },
+      { chain: "3000 characters", seq: 1, hashValid: false, problem: "misdirected", entry: undefined },
+    ]);
+    expect(res.text).not.toContain(secret);
+    expect(res.text).not.toContain("203.0.113.9");
+    // The create's own pointer still shows its entry.
+    expect(rows.slice(2).some((row) => row.problem === undefined && row.hashValid)).toBe(true);
+  });
+
   it("pointers aimed twice at one entry, at an entry not naming the client, at no entry or at no chain: the accounting still reads, each flagged", async () => {
     const org = `pointers-${randomUUID().slice(0, 8)}`;
     const writer = new ChainWriter();
