@@ -593,7 +593,10 @@ describe("audit trail: append-only beyond our code", () => {
       .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
       .map((alarm) => JSON.stringify(fromParent(alarm.Properties.Dimensions[0].Value)));
     for (const config of configs) {
-      expect(config.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 6 * 3600 });
+      expect(config.Properties).toMatchObject({
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 6 * 3600,
+      });
       const queueId = config.Properties.DestinationConfig.OnFailure.Destination["Fn::GetAtt"][0];
       const queue = template.findResources("AWS::SQS::Queue")[queueId] as { Properties: any };
       expect(queue.Properties.KmsMasterKeyId).toBeDefined();
