@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { GetCommand, NumberValue, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadVerificationJob, newVerificationJob } from "../../functions/audit/verification";
@@ -27,6 +26,7 @@ import { indexAttributes, parseChainId } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
 import { getConfig, resetConfig } from "../../shared/config";
 import { logger } from "../../shared/log";
+import { type SecurityEventLine, securityEventFor } from "../support/security-events";
 import { testStack } from "../support/stack";
 
 /**
@@ -68,22 +68,8 @@ function linkedAfter(head: StoredEntry, text: unknown): Record<string, unknown> 
   };
 }
 
-type LogLine = Record<string, unknown>;
-const logLines = (): LogLine[] =>
-  readFileSync(stack.logFile, "utf8")
-    .split("\n")
-    .filter((line) => line.includes('"securityEvent"'))
-    .map((line) => JSON.parse(line) as LogLine);
-
-async function eventFor(match: (line: LogLine) => boolean): Promise<LogLine> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const found = logLines().find(match);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error("no such security event in the stack's log");
-}
+type LogLine = SecurityEventLine;
+const eventFor = (match: (line: LogLine) => boolean) => securityEventFor(stack.logFile, match, WAIT_MS);
 
 const invocation = () => ({
   service: "job:verifyAudit",

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import {
@@ -14,6 +13,7 @@ import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { orgRegistryItem } from "../../shared/people";
 import { getRecord, queryAll, recordsWithPrefix } from "../../shared/store";
+import { securityEventFor } from "../support/security-events";
 import { testStack } from "../support/stack";
 
 /**
@@ -74,14 +74,11 @@ describe("the daily verification from genesis", () => {
     expect(job.report?.intact).toBe(false);
     expect(job.report?.indexProblem).toMatchObject({ chain: appended.chain, seq: appended.seq });
     expect(await getRecord(verificationKey(org, job.jobId))).toBeDefined();
-    const deadline = Date.now() + 10_000;
-    let event: unknown;
-    while (!event && Date.now() < deadline) {
-      event = readFileSync(stack.logFile, "utf8")
-        .split("\n")
-        .find((line) => line.includes('"AUDIT_NOT_INTACT"') && line.includes(job.jobId));
-      if (!event) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(event).toBeDefined();
+    expect(
+      await securityEventFor(
+        stack.logFile,
+        (line) => line.securityEvent === "AUDIT_NOT_INTACT" && line.jobId === job.jobId,
+      ),
+    ).toMatchObject({ orgId: org });
   });
 });

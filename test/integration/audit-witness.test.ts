@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { DeleteCommand, GetCommand, NumberValue, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -15,6 +14,7 @@ import { indexAttributes } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { logger } from "../../shared/log";
+import { type SecurityEventLine, securityEventFor, securityEvents } from "../support/security-events";
 import { testStack } from "../support/stack";
 
 /**
@@ -28,24 +28,8 @@ const meta = { requestId: "r", sourceIp: "127.0.0.1", userAgent: "vitest" };
 /** How long a test waits for the witness (polling every second locally; bench:witness measures the latency). */
 const WAIT_MS = 15_000;
 
-type LogLine = Record<string, unknown> & { securityEvent?: string; chain?: string; seq?: number };
-
-function securityEvents(): LogLine[] {
-  return readFileSync(stack.logFile, "utf8")
-    .split("\n")
-    .filter((line) => line.includes('"securityEvent"'))
-    .map((line) => JSON.parse(line) as LogLine);
-}
-
-async function eventFor(match: (line: LogLine) => boolean): Promise<LogLine> {
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() < deadline) {
-    const found = securityEvents().find(match);
-    if (found) return found;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error("no such security event in the stack's log");
-}
+type LogLine = SecurityEventLine;
+const eventFor = (match: (line: LogLine) => boolean) => securityEventFor(stack.logFile, match, WAIT_MS);
 
 async function chainOf(orgId: string, count = 5): Promise<StoredEntry[]> {
   const writer = new ChainWriter();
@@ -186,9 +170,9 @@ describe("the live witness", () => {
     const chain = await chainOf("witness-honest", 7);
     const head = chain.at(-1) as StoredEntry;
     expect(await witnessed(head.pk, head.seq)).toMatchObject({ seq: head.seq, hash: head.hash });
-    expect(securityEvents().filter((line) => String(line.chain).startsWith("ORG#witness-honest#"))).toEqual(
-      [],
-    );
+    expect(
+      securityEvents(stack.logFile).filter((line) => String(line.chain).startsWith("ORG#witness-honest#")),
+    ).toEqual([]);
   });
 
   afterEach(() => vi.restoreAllMocks());
