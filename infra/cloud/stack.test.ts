@@ -485,7 +485,25 @@ describe("audit trail: append-only beyond our code", () => {
       expect(changed).toContain(`coachvault-test-${id}`);
       expect(Object.keys(jobs)).toContain(id);
     }
-    // CloudWatch Logs takes at most two regular expressions per pattern and five patterns with one per log group.
+    // The function name is matched whole, by name or ARN, with or without a qualifier (the operators used
+    // mean the same in JavaScript).
+    const functionName = new RegExp(/functionName = %([^%]*)%/.exec(changed)?.[1] as string);
+    const arn = "arn:aws:lambda:us-east-1:111122223333:function:";
+    for (const name of [
+      "coachvault-test-verifyAudit",
+      `${arn}coachvault-test-auditWitness`,
+      `${arn}coachvault-test-auditCheckpoint:7`,
+    ])
+      expect(functionName.test(name), name).toBe(true);
+    for (const name of [
+      "coachvault-test-verifyAuditDaily",
+      `${arn}coachvault-test2-verifyAudit`,
+      "xcoachvault-test-auditWitness",
+    ])
+      expect(functionName.test(name), name).toBe(false);
+    // CloudWatch Logs takes filter patterns of at most 1,024 characters, at most two regular expressions per
+    // pattern and five patterns with one per log group.
+    for (const pattern of Object.values(patterns)) expect(pattern.length).toBeLessThanOrEqual(1024);
     const regexes = (pattern: string) => (pattern.match(/%[^%]*%/g) ?? []).length;
     for (const pattern of Object.values(patterns)) expect(regexes(pattern)).toBeLessThanOrEqual(2);
     expect(Object.values(patterns).filter((pattern) => regexes(pattern) > 0).length).toBeLessThanOrEqual(5);

@@ -178,12 +178,16 @@ export const trailAlarms = (stage: string) => ({
   // The code, configuration (its signing key id, its environment) or concurrency (0 throttles the witness
   // until its records expire) of a function that guards the audit trail changed outside a deployment's
   // CloudFormation… or by one: either way someone looks. A function is named by name or ARN, with or without
-  // a qualifier: matched anywhere in the parameter.
+  // a qualifier: its name is matched whole, between the start or a colon and the end or a colon (CloudWatch's
+  // regular expressions have no groups), so `verifyAuditDaily` or another stage's `…-dev2-…` do not match.
   AuditFunctionsChanged:
     "{ ($.eventSource = lambda.amazonaws.com) && " +
     "($.eventName = %^UpdateFunctionCode|^UpdateFunctionConfiguration|^PutFunctionConcurrency%) && " +
-    `($.requestParameters.functionName = %${AUDIT_GUARDS.map((id) => resourceName(stage, id)).join("|")}%) }`,
+    `($.requestParameters.functionName = %${AUDIT_GUARDS.flatMap((id) => wholeName(resourceName(stage, id))).join("|")}%) }`,
 });
+
+/** A function's name as the whole of a name or ARN parameter (with or without a version or alias). */
+const wholeName = (name: string) => [`^${name}$`, `^${name}:`, `:${name}$`, `:${name}:`];
 
 /** The functions that guard the audit trail: the witness, the checkpoint signer and the verifiers. */
 export const AUDIT_GUARDS = [
