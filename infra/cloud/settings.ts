@@ -2,8 +2,9 @@ import * as z from "zod";
 import { MAX_AUDIT_SHARDS } from "../../shared/config";
 
 /**
- * Stage settings, from CDK context (`cdk.json` or `-c key=value`). Documented in the README.
- * Context given on the command line arrives as strings, hence the coercions.
+ * Stage settings, from CDK context: `-c key=value` on the command line, else the stage's entry under
+ * `stages` in `cdk.json` (`stages.dev` holds the dev defaults). Documented in the README. Context given on
+ * the command line arrives as strings, hence the coercions.
  */
 const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(","))]);
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
@@ -11,9 +12,9 @@ const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) =
 export const StageSettingsSchema = z.object({
   stage: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/),
   allowedOrigins: list.pipe(z.array(z.url().startsWith("https://")).min(1)),
-  logRetentionDays: z.coerce.number().int().min(90).max(3653),
+  logRetentionDays: z.coerce.number().int().min(90).max(3653).default(365),
   alarmEmail: z.email(),
-  useVpc: flag,
+  useVpc: flag.default(true),
   auditShards: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(32),
   /** Object Lock (compliance mode) retention of audit checkpoints and CloudTrail files; HIPAA keeps 6 years. */
   auditRetentionDays: z.coerce.number().int().min(2190).max(3650).default(2555),
@@ -24,17 +25,37 @@ export const StageSettingsSchema = z.object({
   retiredSigningKeyArns: list
     .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/)))
     .default([]),
-  /** Used when the CLI gives no region (CDK_DEFAULT_REGION); tables with customer-managed keys need one. */
+  /** The account the stage deploys to: pinned, so a deploy with another account's credentials fails. */
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+  /** The stage's region (dev: else the CLI's, else us-east-1). */
   region: z
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
-    .default("us-east-1"),
+    .optional(),
 });
+
+/**
+ * What a stage other than `dev` must say itself (no default may decide where it deploys, or who hears its
+ * alarms and which origins may call it).
+ */
+export const REQUIRED_OUTSIDE_DEV = ["account", "region", "alarmEmail", "allowedOrigins"] as const;
 
 export type StageSettings = z.infer<typeof StageSettingsSchema>;
 
 export function readSettings(context: (key: string) => unknown): StageSettings {
-  const raw = Object.fromEntries(Object.keys(StageSettingsSchema.shape).map((key) => [key, context(key)]));
+  const stage = String(context("stage") ?? "dev");
+  const stages = (context("stages") ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const given = (key: string) => context(key) ?? stages[stage]?.[key];
+  const raw = Object.fromEntries(Object.keys(StageSettingsSchema.shape).map((key) => [key, given(key)]));
+  raw.stage = stage;
+  const missing = stage === "dev" ? [] : REQUIRED_OUTSIDE_DEV.filter((key) => raw[key] === undefined);
+  if (missing.length > 0)
+    throw new Error(
+      `Stage ${stage} needs ${missing.join(", ")}: set them under stages.${stage} in cdk.json or with -c key=value (see README, "Stage settings")`,
+    );
   const result = StageSettingsSchema.safeParse(raw);
   if (!result.success) {
     const names = result.error.issues.map((issue) => issue.path.join(".")).join(", ");

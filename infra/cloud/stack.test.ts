@@ -33,6 +33,8 @@ const TRAIL_ALARMS = trailAlarms("test");
  */
 const context = {
   stage: "test",
+  account: "111122223333",
+  region: "us-east-1",
   allowedOrigins: ["https://app.test.example"],
   logRetentionDays: 365,
   alarmEmail: "security@test.example",
@@ -45,10 +47,14 @@ let stack: CoachVaultStack;
 let monitoring: Template;
 
 beforeAll(() => {
-  const built = buildApp(new App({ context }));
+  const built = buildApp(new App({ context }), {});
   stack = built.stack;
   template = Template.fromStack(stack);
   monitoring = Template.fromStack(stack.monitoring);
+});
+
+it("deploys to the stage's pinned account and region", () => {
+  expect([stack.account, stack.region]).toEqual(["111122223333", "us-east-1"]);
 });
 
 /** A value in the monitoring stack as the main stack passes it in (a nested stack's parameter), or as is. */

@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import { App } from "aws-cdk-lib";
+import { describe, expect, it } from "vitest";
+import { buildApp } from "./app";
+import { readSettings } from "./settings";
+
+/** Context as `cdk.json` gives it, with the command line's `-c` values on top. */
+const cdkJson = JSON.parse(readFileSync("cdk.json", "utf8")).context as Record<string, unknown>;
+const withContext = (given: Record<string, unknown>) => (key: string) => given[key] ?? cdkJson[key];
+
+const prod = {
+  account: "111122223333",
+  region: "eu-west-1",
+  alarmEmail: "security@prod.example",
+  allowedOrigins: "https://app.prod.example",
+};
+
+describe("stage settings", () => {
+  it("dev deploys from cdk.json's defaults alone", () => {
+    expect(readSettings(withContext({}))).toMatchObject({
+      stage: "dev",
+      alarmEmail: "security@coachvault.example",
+      useVpc: true,
+      logRetentionDays: 365,
+    });
+  });
+
+  it("any other stage must name its account, region, alarm address and origins: synth fails naming what is missing", () => {
+    expect(() => readSettings(withContext({ stage: "prod" }))).toThrow(
+      "Stage prod needs account, region, alarmEmail, allowedOrigins: set them under stages.prod in cdk.json or with -c key=value",
+    );
+    // dev's defaults never fill in for another stage.
+    expect(() =>
+      readSettings(withContext({ stage: "prod", account: "111122223333", region: "eu-west-1" })),
+    ).toThrow("Stage prod needs alarmEmail, allowedOrigins");
+  });
+
+  it("takes a stage's settings from its entry under stages, the command line winning", () => {
+    const stages = { ...(cdkJson.stages as object), prod };
+    const settings = readSettings(withContext({ stage: "prod", stages, alarmEmail: "oncall@prod.example" }));
+    expect(settings).toMatchObject({
+      stage: "prod",
+      account: "111122223333",
+      region: "eu-west-1",
+      alarmEmail: "oncall@prod.example",
+      allowedOrigins: ["https://app.prod.example"],
+    });
+  });
+
+  it("pins the stack to the stage's account and region; credentials of another account are refused before anything is built", () => {
+    const app = new App({ context: { stage: "prod", ...prod } });
+    expect(() =>
+      buildApp(app, { CDK_DEFAULT_ACCOUNT: "999999999999", CDK_DEFAULT_REGION: "us-east-1" }),
+    ).toThrow("Stage prod deploys to account 111122223333, but the credentials are for 999999999999");
+  });
+});
