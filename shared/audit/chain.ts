@@ -123,8 +123,11 @@ function auditItems(
   return [audit, ...pointers];
 }
 
-/** The top entries of a chain, newest first, within the sequence numbers a chain may hold (strongly consistent). */
-function topEntries(chain: string, limit: number): Promise<StoredEntry[]> {
+/**
+ * The top entries of a chain, newest first, within the sequence numbers a chain may hold (strongly
+ * consistent); `headOnly` reads just their sequence and hash, not their text.
+ */
+function topEntries(chain: string, limit: number, headOnly = false): Promise<StoredEntry[]> {
   return aws("dynamo")
     .send(
       new QueryCommand({
@@ -134,6 +137,7 @@ function topEntries(chain: string, limit: number): Promise<StoredEntry[]> {
         ScanIndexForward: false,
         Limit: limit,
         ConsistentRead: true,
+        ...(headOnly && { ProjectionExpression: "seq, #h", ExpressionAttributeNames: { "#h": "hash" } }),
       }),
     )
     .then((out) => (out.Items ?? []) as StoredEntry[]);
@@ -141,7 +145,7 @@ function topEntries(chain: string, limit: number): Promise<StoredEntry[]> {
 
 /** The last entry's sequence and hash (sequence 0 and the genesis hash for an empty chain). */
 export async function chainHead(chain: string): Promise<Head> {
-  const [head] = await topEntries(chain, 1);
+  const [head] = await topEntries(chain, 1, true);
   return head ? { seq: Number(head.seq), hash: String(head.hash) } : { seq: 0, hash: GENESIS_HASH };
 }
 

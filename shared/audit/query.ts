@@ -133,15 +133,17 @@ function entriesAt(orgId: string, clientId: string) {
     if (pointers.length === 0) return [];
     // A pointer is a record a function may have put: only keys an entry of this org's chains can have are
     // read (never another org's entry, never a key DynamoDB refuses to read).
-    const aimed = pointers.filter((p) => inChains(orgId, { pk: p.chain, seq: p.seq }));
-    const keys = new Map(aimed.map((p) => [pointerKey(p.chain, p.seq), { pk: p.chain, seq: Number(p.seq) }]));
+    const aimed = new Set(pointers.filter((p) => inChains(orgId, { pk: p.chain, seq: p.seq })));
+    const keys = new Map(
+      [...aimed].map((p) => [pointerKey(p.chain, p.seq), { pk: p.chain, seq: Number(p.seq) }]),
+    );
     const stored = await batchGet<StoredEntry>(getConfig().TABLE_AUDIT, [...keys.values()]);
     const byKey = new Map(stored.map((item) => [pointerKey(item.pk, item.seq), item]));
     return pointers.map((p): FoundEntry => {
       const entry = byKey.get(pointerKey(p.chain, p.seq));
       if (!entry) {
         const seq = Number(p.seq);
-        const problem = aimed.includes(p) ? "missing" : "misdirected";
+        const problem = aimed.has(p) ? "missing" : "misdirected";
         return {
           chain: String(p.chain),
           seq: isChainSeq(seq) ? seq : 0,
