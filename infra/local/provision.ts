@@ -155,6 +155,9 @@ export const DEMO_USERS: readonly Pick<DemoUser, "email" | "role" | "orgId" | "l
   { email: "admin@other.example", role: "admin", orgId: "other" },
   { email: "coach@other.example", role: "coach", orgId: "other" },
   { email: "compliance@other.example", role: "compliance_officer", orgId: "other" },
+  // The smoke test's org (`npm run smoke -- --stage local`), kept apart from every other org's data.
+  { email: "admin@smoke.example", role: "admin", orgId: "smoke" },
+  { email: "coach@smoke.example", role: "coach", orgId: "smoke" },
 ];
 
 /** A password meeting the pool policy: 20 random characters plus one of each required class. */

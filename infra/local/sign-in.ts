@@ -1,5 +1,7 @@
 import {
+  type CognitoIdentityProviderClient,
   InitiateAuthCommand,
+  type InitiateAuthCommandOutput,
   RespondToAuthChallengeCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { aws } from "../../shared/aws";
@@ -18,16 +20,30 @@ export async function signIn(
       AuthParameters: { USERNAME: user.email, PASSWORD: user.password },
     }),
   );
-  if (first.ChallengeName !== "SOFTWARE_TOKEN_MFA")
+  return answerTotpChallenge(cognito, clientId, first, user.email, user.totpSecret);
+}
+
+/**
+ * The second factor of any sign-in flow (password here, SRP in the smoke test): answers the
+ * SOFTWARE_TOKEN_MFA challenge with the current TOTP code. Returns the ID token.
+ */
+export async function answerTotpChallenge(
+  cognito: CognitoIdentityProviderClient,
+  clientId: string,
+  challenge: Pick<InitiateAuthCommandOutput, "ChallengeName" | "Session">,
+  username: string,
+  totpSecret: string,
+) {
+  if (challenge.ChallengeName !== "SOFTWARE_TOKEN_MFA")
     throw new Error("expected the SOFTWARE_TOKEN_MFA challenge");
   const second = await cognito.send(
     new RespondToAuthChallengeCommand({
       ClientId: clientId,
       ChallengeName: "SOFTWARE_TOKEN_MFA",
-      Session: first.Session,
+      Session: challenge.Session,
       ChallengeResponses: {
-        USERNAME: user.email,
-        SOFTWARE_TOKEN_MFA_CODE: totpFor(user.totpSecret).generate(),
+        USERNAME: username,
+        SOFTWARE_TOKEN_MFA_CODE: totpFor(totpSecret).generate(),
       },
     }),
   );
