@@ -44,7 +44,7 @@ type RequestStep = {
 };
 export type SmokeStep = SignInStep | RequestStep;
 
-export class SmokeCheckFailed extends Error {}
+class SmokeCheckFailed extends Error {}
 const fail = (reason: string): never => {
   throw new SmokeCheckFailed(reason);
 };
@@ -52,7 +52,7 @@ const fail = (reason: string): never => {
 const MAX_POLLS = 120;
 const SMOKE_CONSENT_VERSION = "smoke-1";
 /** 100 KB of made-up coaching talk without identifiers (DetectPHI still reads all of it). */
-export const TRANSCRIPT_BYTES = 100 * 1024;
+const TRANSCRIPT_BYTES = 100 * 1024;
 const transcript = () =>
   "Coach: How did the week go?\nClient: I walked most mornings and slept better.\n"
     .repeat(Math.ceil(TRANSCRIPT_BYTES / 70))
