@@ -19,7 +19,7 @@ export const stackNames = (stage: string) => ({
 
 /**
  * Where a stage's smoke users' sign-in secrets live: one Secrets Manager secret per stage, written once by
- * `npm run smoke -- --stage <name> --setup` and read only by whoever runs the smoke test.
+ * `npm run smoke:setup -- --stage <name> …` and read only by whoever runs the smoke test.
  */
 export const smokeSecretName = (stage: string) => resourceName(stage, "smoke-users");
 
@@ -33,6 +33,14 @@ export const SmokeSecretSchema = z.strictObject({
   users: z.strictObject({ coach: SmokeUser, admin: SmokeUser }),
 });
 export type SmokeSecret = z.infer<typeof SmokeSecretSchema>;
+
+const parseJson = (text: string | undefined): unknown => {
+  try {
+    return JSON.parse(text ?? "null");
+  } catch {
+    return undefined;
+  }
+};
 
 /** The local stack in `dir` (`npm start`'s `.local`, or a test run's): its seeded smoke org users. */
 export function localTarget(dir: string, origin?: string): SmokeTarget {
@@ -108,8 +116,8 @@ export async function cloudTarget(
   const secret = await new SecretsManagerClient(clientOptions).send(
     new GetSecretValueCommand({ SecretId: smokeSecretName(stage) }),
   );
-  const parsed = SmokeSecretSchema.safeParse(JSON.parse(secret.SecretString ?? "null"));
-  // Never the value: only that the secret does not hold what `--setup` writes.
+  // Never the value (JSON.parse's own message quotes the text): only that it is not what setup writes.
+  const parsed = SmokeSecretSchema.safeParse(parseJson(secret.SecretString));
   if (!parsed.success) throw new Error(`the secret ${smokeSecretName(stage)} is not a smoke-users secret`);
   const cognito = new CognitoIdentityProviderClient(clientOptions);
   return {
