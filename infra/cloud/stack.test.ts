@@ -37,6 +37,8 @@ import {
   freeTextRoutes,
   greaterThanPattern,
   MANAGED_RULE_GROUPS,
+  MAX_REGEX_ALTERNATIVES,
+  MAX_REGEX_LENGTH,
   ruleLabel,
   WAF_BODY_INSPECTION,
   WAF_CAPACITY_BUDGET,
@@ -936,6 +938,16 @@ describe("edge: WAF, gateway responses, preflight (issue 10 items 1, 2)", () => 
     // …and the functions' too: the cloud never overrides the default limit.
     for (const fn of resources("AWS::Lambda::Function"))
       expect(fn.Properties.Environment?.Variables?.MAX_BODY_BYTES).toBeUndefined();
+    // Every expression is one WAF takes: short, few alternatives, no capturing group.
+    const expressions = [...JSON.stringify(acl().Rules).matchAll(/"RegexString":("(?:[^"\\]|\\.)*")/g)].map(
+      (match) => JSON.parse(match[1] as string) as string,
+    );
+    expect(expressions.length).toBeGreaterThan(0);
+    for (const expression of expressions) {
+      expect(expression.length).toBeLessThanOrEqual(MAX_REGEX_LENGTH);
+      expect(expression.split("|").length).toBeLessThanOrEqual(MAX_REGEX_ALTERNATIVES);
+      expect(expression).not.toMatch(/\((?!\?:)/);
+    }
     // SizeRestrictions_BODY (8 KB for everything) only counts.
     const common = (acl().Rules as any[]).find((rule) => rule.Name === "AWSManagedRulesCommonRuleSet");
     expect(

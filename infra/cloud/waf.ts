@@ -135,8 +135,12 @@ const regexOn = (fieldToMatch: Statement, regexString: string): Statement => ({
 });
 const labelIs = (key: string): Statement => ({ labelMatchStatement: { scope: "LABEL", key } });
 
-/** WAF's longest regular expression. */
-const MAX_REGEX_LENGTH = 512;
+/**
+ * WAF's longest regular expression, and the alternatives put in one (WAF refuses "a large number of |
+ * branches per pattern" without saying how many; capturing groups it refuses outright, hence `(?:…)`).
+ */
+export const MAX_REGEX_LENGTH = 512;
+export const MAX_REGEX_ALTERNATIVES = 10;
 
 /** A route template as a path expression: `/clients/{clientId}` → `/clients/[^/]+`. */
 const pathPattern = (path: string) =>
@@ -160,7 +164,9 @@ export function routesStatement(stage: string, routes: readonly Route[]): Statem
       const chunks: string[][] = [];
       for (const pattern of patterns) {
         const last = chunks.at(-1);
-        if (last && wrap([...last, pattern]).length <= MAX_REGEX_LENGTH) last.push(pattern);
+        const fits =
+          last && last.length < MAX_REGEX_ALTERNATIVES && wrap([...last, pattern]).length <= MAX_REGEX_LENGTH;
+        if (last && fits) last.push(pattern);
         else chunks.push([pattern]);
       }
       return allOf([methodIs(method), anyOf(chunks.map((chunk) => regexOn({ uriPath: {} }, wrap(chunk))))]);
