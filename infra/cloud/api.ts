@@ -5,7 +5,6 @@ import {
   CfnClientCertificate,
   type CfnRestApi,
   CognitoUserPoolsAuthorizer,
-  Cors,
   EndpointType,
   type IResource,
   JsonSchemaVersion,
@@ -15,19 +14,19 @@ import {
   MethodLoggingLevel,
   type Model,
   RequestValidator,
-  ResponseType,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
 import type { UserPool } from "aws-cdk-lib/aws-cognito";
 import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
-import { CfnLoggingConfiguration, CfnWebACL, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
+import { CfnLoggingConfiguration, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import * as z from "zod";
 import { type RouteSpec, routeLimits } from "../../shared/http/route";
-import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import { bundledFunction, type FunctionDefaults } from "./functions";
+import { addGatewayResponses, addPreflight } from "./gateway-responses";
+import { apiWebAcl, webAclName } from "./waf";
 
 type Route = RouteSpec & { id: string };
 
@@ -40,7 +39,8 @@ export type ApiProps = FunctionDefaults & {
 
 /**
  * The REST API: one bundled function per manifest route, Cognito authorizer, WAF, access and
- * execution logs (never request bodies), X-Ray, and security headers on gateway-made responses.
+ * execution logs (never request bodies), X-Ray, and the security headers (and CORS) on what the gateway
+ * answers itself: gateway responses and preflights (`gateway-responses.ts`).
  */
 export class Api extends Construct {
   readonly restApi: RestApi;
@@ -48,6 +48,8 @@ export class Api extends Construct {
   readonly policies: ManagedPolicy[] = [];
   /** Methods without an authorizer (only PHI-free routes such as /health); nag.ts acknowledges these. */
   readonly publicMethods: Method[] = [];
+  /** The web ACL's name (its metrics' `WebACL` dimension). */
+  webAclName = "";
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -87,12 +89,6 @@ export class Api extends Construct {
           user: false,
         }),
       },
-      defaultCorsPreflightOptions: {
-        allowOrigins: [...props.allowedOrigins],
-        allowMethods: Cors.ALL_METHODS,
-        allowHeaders: ["Authorization", "Content-Type"],
-        maxAge: Duration.minutes(10),
-      },
       disableExecuteApiEndpoint: false,
     });
     const cfnApi = this.restApi.node.defaultChild as CfnRestApi;
@@ -100,12 +96,7 @@ export class Api extends Construct {
     cfnApi.securityPolicy = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09";
     cfnApi.endpointAccessMode = "STRICT";
 
-    const quoted = Object.fromEntries(
-      Object.entries(SECURITY_HEADERS).map(([name, value]) => [name, `'${value}'`]),
-    );
-    for (const type of [ResponseType.DEFAULT_4XX, ResponseType.DEFAULT_5XX]) {
-      this.restApi.addGatewayResponse(`Response${type.responseType}`, { type, responseHeaders: quoted });
-    }
+    addGatewayResponses(this.restApi, props.allowedOrigins);
 
     const authorizer = new CognitoUserPoolsAuthorizer(this, "Authorizer", {
       cognitoUserPools: [props.userPool],
@@ -136,6 +127,12 @@ export class Api extends Construct {
       );
       if (route.auth === "none") this.publicMethods.push(method);
     }
+    // Preflight answers on every path of a route (the local gateway answers the same).
+    const paths = [...new Set(props.routes.map((route) => route.path))];
+    for (const path of paths) {
+      const methods = props.routes.filter((route) => route.path === path).map((route) => route.method);
+      addPreflight(this.resourceFor(path), methods, props.allowedOrigins);
+    }
     this.addWaf(props.stage, props);
   }
 
@@ -162,40 +159,8 @@ export class Api extends Construct {
   }
 
   private addWaf(stage: string, props: ApiProps) {
-    const managed = (name: string, priority: number) => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: "AWS", name } },
-      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: false },
-    });
-    const acl = new CfnWebACL(this, "Waf", {
-      scope: "REGIONAL",
-      defaultAction: { allow: {} },
-      visibilityConfig: {
-        cloudWatchMetricsEnabled: true,
-        metricName: `coachvault-${stage}`,
-        sampledRequestsEnabled: false,
-      },
-      rules: [
-        managed("AWSManagedRulesCommonRuleSet", 1),
-        managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-        managed("AWSManagedRulesSQLiRuleSet", 3),
-        managed("AWSManagedRulesAmazonIpReputationList", 4),
-        {
-          name: "RateLimitPerIp",
-          priority: 10,
-          action: { block: {} },
-          // 100 requests a minute per coach (seed 000), as a 5-minute window per source IP.
-          statement: { rateBasedStatement: { limit: 500, aggregateKeyType: "IP", evaluationWindowSec: 300 } },
-          visibilityConfig: {
-            cloudWatchMetricsEnabled: true,
-            metricName: "RateLimitPerIp",
-            sampledRequestsEnabled: false,
-          },
-        },
-      ],
-    });
+    const acl = apiWebAcl(this, "Waf", { stage, routes: props.routes, allowedOrigins: props.allowedOrigins });
+    this.webAclName = webAclName(stage);
     new CfnWebACLAssociation(this, "WafAssociation", {
       resourceArn: this.restApi.deploymentStage.stageArn,
       webAclArn: acl.attrArn,

@@ -1,4 +1,4 @@
-import { Duration, NestedStack } from "aws-cdk-lib";
+import { Duration, NestedStack, Stack } from "aws-cdk-lib";
 import type { RestApi } from "aws-cdk-lib/aws-apigateway";
 import {
   Alarm,
@@ -15,10 +15,27 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { jobList } from "../../functions/jobs";
+import { type JobId, jobList } from "../../functions/jobs";
 
 /** Stream jobs fall behind their stream by at most this much before it alarms (records expire after 24 h). */
 const MAX_ITERATOR_AGE_MS = 60_000;
+
+/**
+ * The namespace of the stack's own metrics (log filters): per stage, so two stages in one account never
+ * add up into each other's alarms. AWS metrics carry the stage in their dimensions already (the API's
+ * name, the web ACL's name, function and queue names).
+ */
+export const metricNamespace = (stage: string, area?: string) =>
+  ["CoachVault", stage, area].filter(Boolean).join("/");
+
+/** The checkpoint job runs every 5 minutes: three 5-minute periods without a run alarm (missing data too). */
+export const HEARTBEAT = { job: "auditCheckpoint" satisfies JobId, periodMinutes: 5, periods: 3 } as const;
+
+/**
+ * Requests WAF blocked in 5 minutes before it alarms: scanners hit every public API now and then (those
+ * blocks are logged, not alarmed); a burst is an attack, or a rule refusing real traffic.
+ */
+export const WAF_BLOCKS_THRESHOLD = 50;
 
 /**
  * Alarms to the security mailbox: server errors, bursts of client errors, function errors and
@@ -33,7 +50,10 @@ export class Monitoring extends NestedStack {
     scope: Construct,
     id: string,
     props: {
+      stage: string;
       alarmEmail: string;
+      /** The API's web ACL (`waf.ts`): its blocks alarm. */
+      webAclName: string;
       logsKey: Key;
       api: RestApi;
       functions: Record<string, NodejsFunction>;
@@ -67,7 +87,7 @@ export class Monitoring extends NestedStack {
       new MetricFilter(this, `${id}SecurityEvents`, {
         logGroup: fn.logGroup,
         filterPattern: FilterPattern.exists("$.securityEvent"),
-        metricNamespace: "CoachVault",
+        metricNamespace: metricNamespace(props.stage),
         metricName: "SecurityEvents",
         metricValue: "1",
       });
@@ -82,13 +102,36 @@ export class Monitoring extends NestedStack {
         MAX_ITERATOR_AGE_MS,
       );
     }
+    // The checkpoint job not running (disabled schedule, throttled, broken deploy) stops new checkpoints.
+    const heartbeat = props.functions[HEARTBEAT.job];
+    if (!heartbeat) throw new Error(`no function for ${HEARTBEAT.job}`);
+    new Alarm(this, `${HEARTBEAT.job}NotRunning`, {
+      metric: heartbeat.metricInvocations({
+        period: Duration.minutes(HEARTBEAT.periodMinutes),
+        statistic: "Sum",
+      }),
+      threshold: 1,
+      evaluationPeriods: HEARTBEAT.periods,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+    }).addAlarmAction(action);
+    alarm(
+      "WafBlocks",
+      new Metric({
+        namespace: "AWS/WAFV2",
+        metricName: "BlockedRequests",
+        dimensionsMap: { WebACL: props.webAclName, Region: Stack.of(this).region, Rule: "ALL" },
+        ...fiveMinutes,
+      }),
+      WAF_BLOCKS_THRESHOLD,
+    );
     for (const [id, queue] of Object.entries(props.failureQueues)) {
       alarm(`${id}GaveUp`, queue.metricApproximateNumberOfMessagesVisible(fiveMinutes), 1);
     }
     alarm(
       "SecurityEvent",
       new Metric({
-        namespace: "CoachVault",
+        namespace: metricNamespace(props.stage),
         metricName: "SecurityEvents",
         period: Duration.minutes(1),
         statistic: "Sum",

@@ -1,6 +1,7 @@
 import { App, type CfnElement } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   VERIFICATION_PARTITION_PATTERN,
@@ -15,15 +16,33 @@ import {
   DISCLOSURE_PARTITION_PATTERN,
   disclosurePartition,
 } from "../../shared/audit/chain";
+import { DEFAULT_MAX_BODY_BYTES } from "../../shared/config";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
-import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
+import { GATEWAY_ERRORS } from "../../shared/http/errors";
+import { API_GATEWAY_TIMEOUT_SECONDS, bodyLimitBytes, routeLimits } from "../../shared/http/route";
+import {
+  edgeResponseHeaders,
+  preflightCorsHeaders,
+  SECURITY_HEADERS,
+} from "../../shared/http/security-headers";
 import { TABLES } from "../resources";
 import { buildApp } from "./app";
+import { WAF_BLOCKS_THRESHOLD } from "./monitoring";
 import { acknowledgments } from "./nag";
 import { servicesOf } from "./permissions";
 import { readSettings } from "./settings";
 import type { CoachVaultStack } from "./stack";
 import { AUDIT_GUARDS, trailAlarms } from "./trail";
+import {
+  freeTextRoutes,
+  greaterThanPattern,
+  MANAGED_RULE_GROUPS,
+  MAX_REGEX_ALTERNATIVES,
+  MAX_REGEX_LENGTH,
+  ruleLabel,
+  WAF_BODY_INSPECTION,
+  WAF_CAPACITY_BUDGET,
+} from "./waf";
 
 const TRAIL_ALARMS = trailAlarms("test");
 
@@ -316,7 +335,7 @@ describe("API", () => {
 
   it("every security event a function logs (break-glass, integrity failure) raises an alarm", () => {
     const filters = resources("AWS::Logs::MetricFilter").filter(
-      (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault",
+      (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/test",
     );
     expect(filters).toHaveLength(routeList.length + jobList.length);
     for (const filter of filters) expect(filter.Properties.FilterPattern).toContain("$.securityEvent");
@@ -469,7 +488,8 @@ describe("audit trail: append-only beyond our code", () => {
     const patterns = Object.fromEntries(
       resources("AWS::Logs::MetricFilter")
         .filter(
-          (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/CloudTrail",
+          (filter) =>
+            filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/test/CloudTrail",
         )
         .map((filter) => [
           filter.Properties.MetricTransformations[0].MetricName,
@@ -666,7 +686,7 @@ describe("CloudTrail", () => {
 
   it("alarms on unauthorized API calls, KMS key disable or deletion, IAM policy changes and CloudTrail changes", () => {
     const filters = resources("AWS::Logs::MetricFilter").filter(
-      (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/CloudTrail",
+      (filter) => filter.Properties.MetricTransformations[0].MetricNamespace === "CoachVault/test/CloudTrail",
     );
     expect(filters.map((f) => f.Properties.MetricTransformations[0].MetricName).sort()).toEqual(
       Object.keys(TRAIL_ALARMS).sort(),
@@ -835,5 +855,362 @@ describe("list cursors", () => {
         "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [CURSOR_KEY_ITEM.pk] },
       });
     }
+  });
+});
+
+describe("edge: WAF, gateway responses, preflight (issue 10 items 1, 2)", () => {
+  /** A request as WAF sees it (paths with the stage prefix of the execute-api URL, or without). */
+  type WafRequest = {
+    method: string;
+    path: string;
+    bodyBytes: number;
+    contentLength?: number;
+    labels?: string[];
+  };
+  const textOf = (field: any, request: WafRequest) => {
+    if (field.Method) return request.method;
+    if (field.UriPath) return request.path;
+    if (field.SingleHeader?.Name === "content-length") return String(request.contentLength ?? "");
+    throw new Error(`field not modelled: ${JSON.stringify(field)}`);
+  };
+  /** The statement kinds the web ACL's own rules use, evaluated as WAF does (body seen up to the inspection size). */
+  const matches = (statement: any, request: WafRequest): boolean => {
+    if (statement.AndStatement)
+      return statement.AndStatement.Statements.every((s: any) => matches(s, request));
+    if (statement.OrStatement) return statement.OrStatement.Statements.some((s: any) => matches(s, request));
+    if (statement.NotStatement) return !matches(statement.NotStatement.Statement, request);
+    if (statement.LabelMatchStatement)
+      return (request.labels ?? []).includes(statement.LabelMatchStatement.Key);
+    if (statement.ByteMatchStatement) {
+      expect(statement.ByteMatchStatement.PositionalConstraint).toBe("EXACTLY");
+      return (
+        textOf(statement.ByteMatchStatement.FieldToMatch, request) ===
+        statement.ByteMatchStatement.SearchString
+      );
+    }
+    if (statement.RegexMatchStatement)
+      return new RegExp(statement.RegexMatchStatement.RegexString).test(
+        textOf(statement.RegexMatchStatement.FieldToMatch, request),
+      );
+    if (statement.SizeConstraintStatement) {
+      const { FieldToMatch, ComparisonOperator, Size } = statement.SizeConstraintStatement;
+      expect(ComparisonOperator).toBe("GT");
+      if (request.bodyBytes > WAF_BODY_INSPECTION.bytes)
+        return FieldToMatch.Body.OversizeHandling === "MATCH";
+      return request.bodyBytes > Size;
+    }
+    throw new Error(`statement not modelled: ${Object.keys(statement).join(",")}`);
+  };
+  const acl = () => resources("AWS::WAFv2::WebACL")[0]?.Properties;
+  const blockingRules = (status: number) =>
+    (acl().Rules as any[]).filter((rule) => rule.Action?.Block?.CustomResponse?.ResponseCode === status);
+  const samplePath = (path: string) => path.replace(/\{\w+\}/g, "3f2a9c1e-0b7d-4e11-9a55-2c8e6f1d0a42");
+  const requestsTo = (route: (typeof routeList)[number], bytes: number) =>
+    [samplePath(route.path), `/test${samplePath(route.path)}`].map((path) => ({
+      method: route.method,
+      path,
+      bodyBytes: bytes,
+      contentLength: bytes,
+    }));
+
+  it("every route's body limit in WAF is the one its function enforces (from the manifest), checked on the body up to 64 KB and on Content-Length beyond", () => {
+    expect(acl().AssociationConfig).toEqual({
+      RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: WAF_BODY_INSPECTION.setting } },
+    });
+    const sizeRules = blockingRules(413);
+    expect(sizeRules.length).toBe(new Set(routeList.map(bodyLimitBytes)).size);
+    for (const route of routeList) {
+      const limit = bodyLimitBytes(route);
+      for (const request of requestsTo(route, limit))
+        expect(sizeRules.filter((rule) => matches(rule.Statement, request)).map((rule) => rule.Name)).toEqual(
+          [],
+        );
+      for (const request of requestsTo(route, limit + 1))
+        expect(
+          sizeRules.filter((rule) => matches(rule.Statement, request)),
+          `${route.id} over ${limit} bytes`,
+        ).toHaveLength(1);
+    }
+    // The limits are the manifest's: transcripts 1.2 MB, other bodies the default, body-less routes none.
+    expect(bodyLimitBytes(routes.uploadTranscript)).toBe(routes.uploadTranscript.maxBodyBytes);
+    expect(bodyLimitBytes(routes.createNote)).toBe(DEFAULT_MAX_BODY_BYTES);
+    expect(bodyLimitBytes(routes.getClient)).toBe(0);
+    // …and the functions' too: the cloud never overrides the default limit.
+    for (const fn of resources("AWS::Lambda::Function"))
+      expect(fn.Properties.Environment?.Variables?.MAX_BODY_BYTES).toBeUndefined();
+    // Every expression is one WAF takes: short, few alternatives, no capturing group.
+    const expressions = [...JSON.stringify(acl().Rules).matchAll(/"RegexString":("(?:[^"\\]|\\.)*")/g)].map(
+      (match) => JSON.parse(match[1] as string) as string,
+    );
+    expect(expressions.length).toBeGreaterThan(0);
+    for (const expression of expressions) {
+      expect(expression.length).toBeLessThanOrEqual(MAX_REGEX_LENGTH);
+      expect(expression.split("|").length).toBeLessThanOrEqual(MAX_REGEX_ALTERNATIVES);
+      expect(expression).not.toMatch(/\((?!\?:)/);
+    }
+    // SizeRestrictions_BODY (8 KB for everything) only counts.
+    const common = (acl().Rules as any[]).find((rule) => rule.Name === "AWSManagedRulesCommonRuleSet");
+    expect(
+      common.Statement.ManagedRuleGroupStatement.RuleActionOverrides.find(
+        (o: any) => o.Name === "SizeRestrictions_BODY",
+      ).ActionToUse,
+    ).toEqual({ Count: {} });
+  });
+
+  it("the Content-Length check matches exactly the lengths over the limit", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 ** 9 }),
+        fc.integer({ min: 0, max: 10 ** 10 }),
+        (limit, length) => {
+          expect(new RegExp(greaterThanPattern(limit)).test(String(length))).toBe(length > limit);
+          expect(new RegExp(greaterThanPattern(limit)).test(`00${length}`)).toBe(length > limit);
+        },
+      ),
+    );
+  });
+
+  it("the managed free-text body rules (XSS, LFI, RFI, SQLi) only count on routes whose body is PHI free text, and block everywhere else", () => {
+    const freeText = freeTextRoutes(routeList).map((route) => route.id);
+    expect(freeText).toEqual(
+      expect.arrayContaining([
+        "createNote",
+        "updateNote",
+        "uploadTranscript",
+        "createClient",
+        "updateClient",
+      ]),
+    );
+    const labels = MANAGED_RULE_GROUPS.flatMap((group) =>
+      Object.entries(group.rules)
+        .filter(([, use]) => use === "freeText")
+        .map(([rule]) => ruleLabel(group.labelNamespace, rule)),
+    );
+    expect(labels).toEqual(
+      expect.arrayContaining([
+        "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body",
+        "awswaf:managed:aws:sql-database:SQLi_Body",
+      ]),
+    );
+    const rules = acl().Rules as any[];
+    for (const group of MANAGED_RULE_GROUPS) {
+      const overrides = rules.find((rule) => rule.Name === group.name).Statement.ManagedRuleGroupStatement
+        .RuleActionOverrides as any[];
+      for (const [rule, use] of Object.entries(group.rules))
+        expect(Object.keys(overrides.find((o) => o.Name === rule).ActionToUse)).toEqual([
+          use === "block" ? "Block" : "Count",
+        ]);
+    }
+    const reblock = blockingRules(403).filter((rule) => !rule.Statement.ManagedRuleGroupStatement);
+    for (const route of routeList)
+      for (const label of labels)
+        for (const request of requestsTo(route, 100)) {
+          const blocked = reblock.some((rule) => matches(rule.Statement, { ...request, labels: [label] }));
+          expect([route.id, label, blocked]).toEqual([route.id, label, !freeText.includes(route.id)]);
+        }
+  });
+
+  it("every WAF block answers in the API's error format (JSON) with the headers the API sends", () => {
+    const { Rules, CustomResponseBodies } = acl();
+    const actions = (Rules as any[]).flatMap((rule) => [
+      rule.Action,
+      ...(rule.Statement.ManagedRuleGroupStatement?.RuleActionOverrides ?? []).map((o: any) => o.ActionToUse),
+    ]);
+    const blocks = actions.filter((action) => action?.Block);
+    const managedBlocks = MANAGED_RULE_GROUPS.flatMap((group) => Object.values(group.rules)).filter(
+      (use) => use === "block",
+    );
+    const ownRules = (Rules as any[]).filter((rule) => !rule.Statement.ManagedRuleGroupStatement);
+    expect(blocks).toHaveLength(managedBlocks.length + ownRules.length);
+    const headers = edgeResponseHeaders(context.allowedOrigins);
+    expect(headers["Access-Control-Allow-Origin"]).toBe(context.allowedOrigins[0]);
+    for (const { Block } of blocks) {
+      const response = Block.CustomResponse;
+      expect(Object.fromEntries(response.ResponseHeaders.map((h: any) => [h.Name, h.Value]))).toEqual(
+        headers,
+      );
+      const body = CustomResponseBodies[response.CustomResponseBodyKey];
+      expect(body.ContentType).toBe("APPLICATION_JSON");
+      const code = JSON.parse(body.Content).error.code;
+      expect(code).toBe(response.ResponseCode === 413 ? "PAYLOAD_TOO_LARGE" : "REQUEST_BLOCKED");
+    }
+    expect(blockingRules(429).map((rule) => rule.Name)).toEqual(["RateLimitPerIp"]);
+  });
+
+  it("the web ACL stays within its 1,500 WCU budget", () => {
+    const managed: Record<string, number> = {
+      AWSManagedRulesCommonRuleSet: 700,
+      AWSManagedRulesKnownBadInputsRuleSet: 200,
+      AWSManagedRulesSQLiRuleSet: 200,
+      AWSManagedRulesAmazonIpReputationList: 25,
+    };
+    // The WAF developer guide's costs (no text transformations are used).
+    const cost = (statement: any): number => {
+      if (statement.AndStatement)
+        return statement.AndStatement.Statements.reduce((t: number, s: any) => t + cost(s), 0);
+      if (statement.OrStatement)
+        return statement.OrStatement.Statements.reduce((t: number, s: any) => t + cost(s), 0);
+      if (statement.NotStatement) return cost(statement.NotStatement.Statement);
+      if (statement.ManagedRuleGroupStatement)
+        return managed[statement.ManagedRuleGroupStatement.Name] as number;
+      if (statement.RateBasedStatement) return 2;
+      if (statement.LabelMatchStatement) return 1;
+      if (statement.SizeConstraintStatement) return 1;
+      if (statement.ByteMatchStatement) return 2;
+      if (statement.RegexMatchStatement) return 3;
+      throw new Error(`no cost for ${Object.keys(statement).join(",")}`);
+    };
+    const total = (acl().Rules as any[]).reduce((sum, rule) => sum + cost(rule.Statement), 0);
+    expect(total).toBeLessThanOrEqual(WAF_CAPACITY_BUDGET);
+  });
+
+  it("gateway responses answer in the API's error format with the security headers, and CORS for the one allowed origin", () => {
+    const responses = resources("AWS::ApiGateway::GatewayResponse");
+    const byType = Object.fromEntries(responses.map((r) => [r.Properties.ResponseType, r.Properties]));
+    expect(Object.keys(byType).sort()).toEqual(
+      [
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+        "MISSING_AUTHENTICATION_TOKEN",
+        "REQUEST_TOO_LARGE",
+        "UNAUTHORIZED",
+      ].sort(),
+    );
+    const expected = Object.fromEntries(
+      Object.entries(edgeResponseHeaders(context.allowedOrigins)).map(([name, value]) => [
+        `gatewayresponse.header.${name}`,
+        `'${value}'`,
+      ]),
+    );
+    for (const response of responses) {
+      expect(response.Properties.ResponseParameters).toEqual(expected);
+      const body = JSON.parse(
+        response.Properties.ResponseTemplates["application/json"].replace(
+          "$context.error.messageString",
+          '"Gateway message"',
+        ),
+      );
+      expect(Object.keys(body.error).sort()).toEqual(["code", "message", "requestId"]);
+    }
+    for (const [type, error] of [
+      ["MISSING_AUTHENTICATION_TOKEN", GATEWAY_ERRORS.notFound],
+      ["UNAUTHORIZED", GATEWAY_ERRORS.unauthorized],
+      ["REQUEST_TOO_LARGE", GATEWAY_ERRORS.tooLarge],
+    ] as const) {
+      expect(byType[type].StatusCode).toBe(String(error.status));
+      expect(JSON.parse(byType[type].ResponseTemplates["application/json"]).error).toMatchObject({
+        code: error.code,
+        message: error.message,
+      });
+    }
+  });
+
+  it("every path of a route answers a preflight: security headers always, CORS only for an allowed origin (never echoing another)", () => {
+    const options = resources("AWS::ApiGateway::Method").filter((m) => m.Properties.HttpMethod === "OPTIONS");
+    const paths = [...new Set(routeList.map((route) => route.path))];
+    expect(options).toHaveLength(paths.length);
+    const templates = options.map((method) => {
+      const response = method.Properties.Integration.IntegrationResponses[0];
+      expect(response.StatusCode).toBe("204");
+      for (const [name, value] of Object.entries({ ...SECURITY_HEADERS, Vary: "Origin" }))
+        expect(response.ResponseParameters[`method.response.header.${name}`]).toBe(`'${value}'`);
+      expect(JSON.stringify(response.ResponseParameters)).not.toContain("Access-Control");
+      return response.ResponseTemplates["application/json"] as string;
+    });
+    for (const path of paths) {
+      const methods = routeList.filter((route) => route.path === path).map((route) => route.method);
+      const cors = preflightCorsHeaders("$origin", methods);
+      const template = templates.find((candidate) =>
+        candidate.includes(`Access-Control-Allow-Methods = "${cors["Access-Control-Allow-Methods"]}"`),
+      );
+      expect(template, path).toBeDefined();
+      expect(template).toContain(`#if($origin == "${context.allowedOrigins[0]}")`);
+      for (const name of Object.keys(cors))
+        expect(template).toContain(`$context.responseOverride.header.${name} =`);
+    }
+  });
+
+  it("with several allowed origins no static answer names one (gateway responses, WAF blocks); preflights allow each", () => {
+    const origins = ["https://app.test.example", "https://admin.test.example"];
+    const built = buildApp(
+      new App({
+        context: { ...context, stage: "origins", allowedOrigins: origins, "aws:cdk:bundling-stacks": [] },
+      }),
+    );
+    const several = JSON.stringify(Template.fromStack(built.stack).toJSON());
+    expect(several).not.toContain("gatewayresponse.header.Access-Control-Allow-Origin");
+    expect(several).not.toContain('"Name":"Access-Control-Allow-Origin"');
+    expect(several).toContain(
+      JSON.stringify(`#if($origin == "${origins[0]}" || $origin == "${origins[1]}")`).slice(1, -1),
+    );
+  });
+});
+
+describe("alarms (issue 10 item 12)", () => {
+  const acl = () => resources("AWS::WAFv2::WebACL")[0]?.Properties;
+  const alarms = () => resources("AWS::CloudWatch::Alarm").map((alarm) => alarm.Properties);
+  const topicArns = () => resources("AWS::SNS::Topic").length;
+
+  it("the stack's own metrics are per stage; every alarm goes to the alarm topic", () => {
+    const namespaces = new Set(
+      resources("AWS::Logs::MetricFilter").map(
+        (filter) => filter.Properties.MetricTransformations[0].MetricNamespace,
+      ),
+    );
+    expect([...namespaces].sort()).toEqual(["CoachVault/test", "CoachVault/test/CloudTrail"]);
+    for (const alarm of alarms()) {
+      if (alarm.Namespace?.startsWith("CoachVault"))
+        expect(alarm.Namespace).toMatch(/^CoachVault\/test(\/|$)/);
+      expect(alarm.AlarmActions).toHaveLength(1);
+    }
+    expect(topicArns()).toBe(1);
+  });
+
+  it("CIS filters: root use, console sign-in without MFA, security group and bucket policy changes", () => {
+    for (const name of [
+      "RootAccountUsage",
+      "ConsoleSignInWithoutMfa",
+      "SecurityGroupChanges",
+      "S3BucketPolicyChanges",
+    ]) {
+      const filter = resources("AWS::Logs::MetricFilter").find(
+        (candidate) => candidate.Properties.MetricTransformations[0].MetricName === name,
+      );
+      expect(filter?.Properties.FilterPattern, name).toBe(TRAIL_ALARMS[name as keyof typeof TRAIL_ALARMS]);
+      expect(alarms().find((alarm) => alarm.MetricName === name)).toMatchObject({
+        Namespace: "CoachVault/test/CloudTrail",
+        Threshold: 1,
+      });
+    }
+    expect(TRAIL_ALARMS.RootAccountUsage).toContain('$.userIdentity.type = "Root"');
+    expect(TRAIL_ALARMS.ConsoleSignInWithoutMfa).toContain('$.additionalEventData.MFAUsed != "Yes"');
+    expect(TRAIL_ALARMS.SecurityGroupChanges).toContain("AuthorizeSecurityGroupIngress");
+    expect(TRAIL_ALARMS.S3BucketPolicyChanges).toContain("PutBucketPolicy");
+  });
+
+  it("the checkpoint job not running for 15 minutes alarms, missing data included", () => {
+    const heartbeat = alarms().find((alarm) => alarm.MetricName === "Invocations");
+    expect(heartbeat).toMatchObject({
+      Namespace: "AWS/Lambda",
+      Statistic: "Sum",
+      Period: 300,
+      EvaluationPeriods: 3,
+      Threshold: 1,
+      ComparisonOperator: "LessThanThreshold",
+      TreatMissingData: "breaching",
+    });
+    const fn = fromParent(heartbeat?.Dimensions[0].Value);
+    const checkpoint = (stack as CoachVaultStack).jobs.functions.auditCheckpoint;
+    expect(fn).toEqual({ Ref: stack.getLogicalId(checkpoint?.node.defaultChild as CfnElement) });
+  });
+
+  it("WAF blocks alarm, on this stage's web ACL", () => {
+    const waf = alarms().find((alarm) => alarm.Namespace === "AWS/WAFV2");
+    expect(waf).toMatchObject({ MetricName: "BlockedRequests", Threshold: WAF_BLOCKS_THRESHOLD });
+    const dimensions = Object.fromEntries(
+      ((waf?.Dimensions ?? []) as any[]).map((d) => [d.Name, fromParent(d.Value)]),
+    );
+    expect(dimensions).toMatchObject({ WebACL: acl().Name, Rule: "ALL" });
+    expect(acl().Name).toBe("coachvault-test");
   });
 });

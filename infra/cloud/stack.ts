@@ -102,6 +102,8 @@ export class CoachVaultStack extends Stack {
     const shared = Object.keys(this.jobs.functions).filter((id) => id in this.api.functions);
     if (shared.length > 0) throw new Error(`jobs and routes share ids: ${shared.join(", ")}`);
     this.monitoring = new Monitoring(this, "Monitoring", {
+      stage: settings.stage,
+      webAclName: this.api.webAclName,
       alarmEmail: settings.alarmEmail,
       logsKey: this.keys.logs,
       api: this.api.restApi,

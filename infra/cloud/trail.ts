@@ -18,6 +18,7 @@ import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import type { JobId } from "../../functions/jobs";
 import { resourceName } from "../resources";
+import { metricNamespace } from "./monitoring";
 
 export type AccountTrailProps = {
   stage: string;
@@ -129,7 +130,7 @@ export class AccountTrail extends Construct {
       const metric = new MetricFilter(this, `${name}Filter`, {
         logGroup,
         filterPattern: FilterPattern.literal(pattern),
-        metricNamespace: "CoachVault/CloudTrail",
+        metricNamespace: metricNamespace(props.stage, "CloudTrail"),
         metricName: name,
         metricValue: "1",
       }).metric({ period: Duration.minutes(5), statistic: "Sum" });
@@ -149,6 +150,24 @@ export class AccountTrail extends Construct {
  * of the audit trail's append-only protection.
  */
 export const trailAlarms = (stage: string) => ({
+  // CIS 3.3: the root user did anything (not a service acting for it).
+  RootAccountUsage:
+    '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }',
+  // CIS 3.2: an IAM user signed in to the console without MFA.
+  ConsoleSignInWithoutMfa:
+    '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ' +
+    '($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+  // CIS 3.10: security groups (the functions' and the VPC endpoints') opened, closed, made or removed.
+  SecurityGroupChanges:
+    "{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || " +
+    "($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || " +
+    "($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }",
+  // CIS 3.8: a bucket's policy, ACL, CORS, lifecycle or replication changed (the PHI buckets' among them).
+  S3BucketPolicyChanges:
+    "{ ($.eventSource = s3.amazonaws.com) && (($.eventName = PutBucketAcl) || ($.eventName = PutBucketPolicy) || " +
+    "($.eventName = PutBucketCors) || ($.eventName = PutBucketLifecycle) || ($.eventName = PutBucketReplication) || " +
+    "($.eventName = DeleteBucketPolicy) || ($.eventName = DeleteBucketCors) || " +
+    "($.eventName = DeleteBucketLifecycle) || ($.eventName = DeleteBucketReplication)) }",
   UnauthorizedApiCalls: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
   KmsKeyDisabledOrScheduledForDeletion:
     "{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }",

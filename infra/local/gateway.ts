@@ -8,8 +8,13 @@ import { generate } from "selfsigned";
 import { verifyAuthorization } from "../../shared/auth";
 import { AppError } from "../../shared/errors";
 import { statusOf } from "../../shared/http/error-mapper";
+import { GATEWAY_ERRORS } from "../../shared/http/errors";
 import { type RouteSpec, routeLimits } from "../../shared/http/route";
-import { SECURITY_HEADERS } from "../../shared/http/security-headers";
+import {
+  edgeResponseHeaders,
+  preflightCorsHeaders,
+  SECURITY_HEADERS,
+} from "../../shared/http/security-headers";
 import { logger } from "../../shared/log";
 import { authorizerClaims, lambdaContext, proxyEvent } from "./lambda-runtime";
 
@@ -101,6 +106,13 @@ export type GatewayOptions = {
 export async function startGateway(options: GatewayOptions): Promise<Server> {
   const compiled = options.routes.map(compileRoute);
   const handlers = new Map<string, Promise<LambdaHandler>>();
+  // The gateway's own errors carry what API Gateway's gateway responses carry (CORS for a single origin).
+  const edgeHeaders = edgeResponseHeaders(options.allowedOrigins);
+  const fail = (
+    res: ServerResponse,
+    { status, code, message }: { status: number; code: string; message: string },
+    requestId: string,
+  ) => send(res, status, errorBody(code, message, requestId), edgeHeaders);
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
@@ -108,25 +120,24 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
     const url = new URL(req.url ?? "/", "https://localhost");
     const method = req.method ?? "GET";
     const candidates = compiled.map((c) => ({ c, match: c.regex.exec(url.pathname) })).filter((m) => m.match);
-    if (candidates.length === 0) return send(res, 404, errorBody("NOT_FOUND", "Not found.", requestId));
+    if (candidates.length === 0) return fail(res, GATEWAY_ERRORS.notFound, requestId);
 
     const origin = req.headers.origin;
     const corsAllowed = origin !== undefined && options.allowedOrigins.includes(origin);
     if (method === "OPTIONS") {
-      const methods = candidates.map(({ c }) => c.route.method).join(", ");
+      const methods = candidates.map(({ c }) => c.route.method);
       return send(res, 204, "", {
-        ...(corsAllowed && {
-          "Access-Control-Allow-Origin": origin,
-          "Access-Control-Allow-Methods": methods,
-          "Access-Control-Allow-Headers": "Authorization, Content-Type",
-          "Access-Control-Max-Age": "600",
-        }),
+        ...(corsAllowed && preflightCorsHeaders(origin, methods)),
         Vary: "Origin",
       });
     }
     const found = candidates.find(({ c }) => c.route.method === method);
     if (!found?.match)
-      return send(res, 405, errorBody("METHOD_NOT_ALLOWED", "Method not allowed.", requestId));
+      return fail(
+        res,
+        { status: 405, code: "METHOD_NOT_ALLOWED", message: "Method not allowed." },
+        requestId,
+      );
     const { route, names } = found.c;
 
     let pathParameters: Record<string, string> | null = null;
@@ -137,20 +148,23 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
         );
       }
     } catch {
-      return send(res, 400, errorBody("VALIDATION_FAILED", "The request path is invalid.", requestId));
+      return fail(
+        res,
+        { status: 400, code: "VALIDATION_FAILED", message: "The request path is invalid." },
+        requestId,
+      );
     }
 
     const body = await readBody(req);
-    if (!body)
-      return send(res, 413, errorBody("PAYLOAD_TOO_LARGE", "The request body is too large.", requestId));
+    if (!body) return fail(res, GATEWAY_ERRORS.tooLarge, requestId);
 
     let claims: Record<string, string> | undefined;
     if (route.auth === "cognito") {
       try {
         claims = authorizerClaims(await verifyAuthorization(req.headers.authorization));
       } catch (error) {
-        const status = error instanceof AppError ? statusOf(error) : 401;
-        return send(res, status, errorBody("UNAUTHORIZED", "A valid token is required.", requestId));
+        const status = error instanceof AppError ? statusOf(error) : GATEWAY_ERRORS.unauthorized.status;
+        return fail(res, { ...GATEWAY_ERRORS.unauthorized, status }, requestId);
       }
     }
 
@@ -186,7 +200,13 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
   const server = createServer({ ...key, minVersion: "TLSv1.3" }, (req, res) => {
     serve(req, res).catch((error: unknown) => {
       logger.error("gateway failure", { error: error instanceof Error ? error : { name: "unknown" } });
-      if (!res.headersSent) send(res, 500, errorBody("INTERNAL_ERROR", "Something went wrong.", "gateway"));
+      if (!res.headersSent)
+        send(
+          res,
+          500,
+          errorBody("INTERNAL_ERROR", "Something went wrong.", "gateway"),
+          edgeResponseHeaders(options.allowedOrigins),
+        );
       else res.destroy();
     });
   });

@@ -29,6 +29,12 @@ export const TRANSACTION_MAX_ITEMS = 100;
  */
 export const LIST_PAGE_BOUND = TRANSACTION_MAX_ITEMS - 1;
 
+/**
+ * A route's body limit unless its manifest entry says otherwise. The cloud never sets `MAX_BODY_BYTES`, so
+ * deployed functions use this, and so does the WAF's size rule for their routes (`infra/cloud/waf.ts`).
+ */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
 const ConfigSchema = z.object({
   STAGE: z.string().min(1).default("local"),
   AWS_REGION: z.string().min(1).default("us-east-1"),
@@ -72,7 +78,7 @@ const ConfigSchema = z.object({
     .int()
     .min(1024)
     .max(10 * 1024 * 1024)
-    .default(64 * 1024),
+    .default(DEFAULT_MAX_BODY_BYTES),
   LIST_PAGE_MAX: z.coerce.number().int().min(1).max(LIST_PAGE_BOUND).default(50),
   /** How long a list cursor stays usable after it was issued. */
   CURSOR_MAX_AGE_SECONDS: z.coerce

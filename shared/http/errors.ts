@@ -21,3 +21,13 @@ export class PayloadTooLargeError extends AppError {
     super("PAYLOAD_TOO_LARGE", "too_large", "The request body is too large.");
   }
 }
+
+/**
+ * The answers a gateway gives before any function runs, alike locally (`infra/local/gateway.ts`) and in the
+ * cloud (API Gateway's gateway responses, `infra/cloud/gateway-responses.ts`).
+ */
+export const GATEWAY_ERRORS = {
+  notFound: { status: 404, code: "NOT_FOUND", message: "Not found." },
+  unauthorized: { status: 401, code: "UNAUTHORIZED", message: "A valid token is required." },
+  tooLarge: { status: 413, code: "PAYLOAD_TOO_LARGE", message: new PayloadTooLargeError().message },
+} as const;

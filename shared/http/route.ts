@@ -1,6 +1,7 @@
 import type * as z from "zod";
 import type { PhiFields } from "../audit/disclosure";
 import type { Role } from "../auth/roles";
+import { DEFAULT_MAX_BODY_BYTES } from "../config";
 
 /**
  * What a route's function may touch in the cloud. The CDK app turns each into the narrowest IAM
@@ -92,6 +93,15 @@ export function routeLimits(route: Pick<RouteSpec, "path" | "timeoutSeconds" | "
   if (limits.timeoutSeconds > API_GATEWAY_TIMEOUT_SECONDS)
     throw new Error(`route ${route.path}: timeout over API Gateway's ${API_GATEWAY_TIMEOUT_SECONDS} s`);
   return limits;
+}
+
+/**
+ * The largest body a route accepts as deployed: none without a body schema (the pipeline refuses any
+ * body), else its manifest's `maxBodyBytes` or the default. The WAF's per-route size rules come from this.
+ */
+export function bodyLimitBytes(route: Pick<RouteSpec, "request" | "maxBodyBytes">): number {
+  if (!route.request?.body) return 0;
+  return route.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 }
 
 export function defineRoute<const T extends RouteSpec>(spec: T): T {

@@ -20,6 +20,37 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   Pragma: "no-cache",
 };
 
+/** What a browser may send on a cross-origin call, and how long it may cache a preflight's answer. */
+export const CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type"] as const;
+export const CORS_MAX_AGE_SECONDS = 600;
+
+/**
+ * The CORS headers of a preflight answer to an allowed origin (the local gateway's, and the cloud's
+ * OPTIONS methods, which set the same through a template): `methods` are the path's routes' methods.
+ */
+export function preflightCorsHeaders(origin: string, methods: readonly string[]): Record<string, string> {
+  return {
+    "Access-Control-Allow-Origin": origin,
+    "Access-Control-Allow-Methods": methods.join(", "),
+    "Access-Control-Allow-Headers": CORS_ALLOWED_HEADERS.join(", "),
+    "Access-Control-Max-Age": String(CORS_MAX_AGE_SECONDS),
+  };
+}
+
+/**
+ * Headers of the answers the edge makes itself (API Gateway's gateway responses, WAF's block responses,
+ * the local gateway's errors). Those are static: they cannot look at the request's Origin. With one
+ * allowed origin it is named, so a browser app can read the error; with several none is, since choosing
+ * one would mean echoing the request's Origin (any site's), and the browser then sees a network error.
+ */
+export function edgeResponseHeaders(allowedOrigins: readonly string[]): Record<string, string> {
+  const [only] = allowedOrigins;
+  return {
+    ...SECURITY_HEADERS,
+    ...(allowedOrigins.length === 1 && only !== undefined && { "Access-Control-Allow-Origin": only }),
+  };
+}
+
 function apply(request: { response: APIGatewayProxyResult | null | undefined }): void {
   if (!request.response) return;
   request.response.headers = { ...request.response.headers, ...SECURITY_HEADERS };
