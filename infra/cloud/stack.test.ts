@@ -837,3 +837,55 @@ describe("list cursors", () => {
     }
   });
 });
+
+describe("app client and invitation email (issue 10 item 13)", () => {
+  it("the app client has no OAuth: no flow, no callback URL, no scope (sign-in is SRP through the API)", () => {
+    const client = resources("AWS::Cognito::UserPoolClient")[0]?.Properties;
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    for (const key of [
+      "AllowedOAuthFlows",
+      "CallbackURLs",
+      "LogoutURLs",
+      "AllowedOAuthScopes",
+      "DefaultRedirectURI",
+    ])
+      expect(client[key], key).toBeUndefined();
+    expect(client.ExplicitAuthFlows).toEqual(["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]);
+  });
+
+  it("without sesFromAddress invitations go through Cognito's own email", () => {
+    const pool = resources("AWS::Cognito::UserPool")[0]?.Properties;
+    expect(pool.EmailConfiguration).toEqual({ EmailSendingAccount: "COGNITO_DEFAULT" });
+  });
+
+  it("with sesFromAddress invitations go through SES, from that verified identity in the stage's region", () => {
+    const built = buildApp(
+      new App({
+        context: {
+          ...context,
+          stage: "mail",
+          sesFromAddress: "no-reply@coachvault.example",
+          "aws:cdk:bundling-stacks": [],
+        },
+      }),
+    );
+    const pool = Object.values(
+      Template.fromStack(built.stack).findResources("AWS::Cognito::UserPool"),
+    )[0] as {
+      Properties: any;
+    };
+    expect(pool.Properties.EmailConfiguration).toMatchObject({
+      EmailSendingAccount: "DEVELOPER",
+      From: "no-reply@coachvault.example",
+    });
+    expect(JSON.stringify(pool.Properties.EmailConfiguration.SourceArn)).toContain(
+      ":ses:us-east-1:111122223333:identity/no-reply@coachvault.example",
+    );
+  });
+
+  it("a sesFromAddress that is not an address fails synthesis, naming the setting", () => {
+    expect(() =>
+      readSettings((key) => ({ ...context, sesFromAddress: "not-an-address" })[key as keyof typeof context]),
+    ).toThrow(/sesFromAddress/);
+  });
+});

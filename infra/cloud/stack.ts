@@ -35,7 +35,7 @@ export class CoachVaultStack extends Stack {
       storageKey: this.keys.storage,
       checkpointRetentionDays: settings.auditRetentionDays,
     });
-    this.auth = new Auth(this, "Auth", { stage: settings.stage });
+    this.auth = new Auth(this, "Auth", { stage: settings.stage, sesFromAddress: settings.sesFromAddress });
     const network = settings.useVpc
       ? new Network(this, "Network", {
           flowLogBucket: this.data.accessLogs,
