@@ -34,6 +34,19 @@ export type JobSpec = {
   timeoutSeconds: number;
   /** Runs at once at most (reserved concurrency); 1 by default, so two runs never race. */
   concurrency?: number;
+  /**
+   * `internet`: the function runs outside the VPC, with Lambda's own internet access, even when the
+   * stage puts functions in isolated subnets (`useVpc`). Only for a job that must reach something no VPC
+   * endpoint serves and that touches no PHI (the one today: fetching the pool's public JWKS).
+   */
+  network?: "internet";
+  /**
+   * Also run during every deploy that creates or changes the job (a CloudFormation custom resource served
+   * by the job's own function: the deploy fails if the run does) and once when the local stack starts,
+   * before it serves: for what must exist before the first request. The module's `createJob` passes the
+   * same flag.
+   */
+  runOnDeploy?: true;
 };
 
 export const jobs = {
@@ -109,6 +122,16 @@ export const jobs = {
     ],
     timeoutSeconds: 300,
     concurrency: 2,
+  },
+  refreshTokenKeys: {
+    handler: "auth/refresh-token-keys.job",
+    summary:
+      "Store the user pool's token keys (its JWKS, fetched from Cognito) where functions read them without internet",
+    trigger: { schedule: "rate(5 minutes)" },
+    permissions: ["auth:token-keys"],
+    timeoutSeconds: 30,
+    network: "internet",
+    runOnDeploy: true,
   },
   verifyAuditDaily: {
     handler: "audit/verify-daily.job",

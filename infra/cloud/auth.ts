@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import {
   AccountRecovery,
   CfnUserPoolGroup,
@@ -10,6 +10,7 @@ import {
   StringAttribute,
   UserPool,
   type UserPoolClient,
+  UserPoolEmail,
 } from "aws-cdk-lib/aws-cognito";
 import { Construct } from "constructs";
 import { resourceName, USER_POOL } from "../resources";
@@ -36,12 +37,17 @@ function clientAttributes(names: readonly string[]): ClientAttributes {
     .withCustomAttributes(...custom);
 }
 
-/** The user pool: invitation only, MFA (TOTP) required for everyone, threat protection enforcing. */
+/**
+ * The user pool: invitation only, MFA (TOTP) required for everyone, threat protection enforcing.
+ * Invitations (the temporary password) go out through SES from `sesFromAddress` when the stage sets it (an
+ * identity verified in SES in the stage's region); otherwise through Cognito's own email, which sends only
+ * about 50 messages a day per account (README, "Deploy").
+ */
 export class Auth extends Construct {
   readonly userPool: UserPool;
   readonly appClient: UserPoolClient;
 
-  constructor(scope: Construct, id: string, props: { stage: string }) {
+  constructor(scope: Construct, id: string, props: { stage: string; sesFromAddress?: string | undefined }) {
     super(scope, id);
     const policy = USER_POOL.passwordPolicy;
     this.userPool = new UserPool(this, "Users", {
@@ -63,6 +69,9 @@ export class Auth extends Construct {
       featurePlan: FeaturePlan.PLUS,
       standardThreatProtectionMode: StandardThreatProtectionMode.FULL_FUNCTION,
       accountRecovery: AccountRecovery.EMAIL_ONLY,
+      email: props.sesFromAddress
+        ? UserPoolEmail.withSES({ fromEmail: props.sesFromAddress, sesRegion: Stack.of(this).region })
+        : UserPoolEmail.withCognito(),
       customAttributes: Object.fromEntries(
         Object.entries(USER_POOL.customAttributes).map(([name, spec]) => [
           name,
@@ -80,6 +89,10 @@ export class Auth extends Construct {
     }
     this.appClient = this.userPool.addClient("App", {
       authFlows: { userSrp: true },
+      // The app signs in through the API (SRP, then the TOTP challenge), never through a hosted UI: no OAuth
+      // flow at all. Left unset, CDK would enable the code and implicit grants with https://example.com as
+      // the callback and every scope, so anyone could send the pool's sign-in page to that address.
+      disableOAuth: true,
       generateSecret: false,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,

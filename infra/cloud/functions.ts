@@ -46,6 +46,8 @@ export type FunctionSpec = {
   memoryMb?: number;
   /** A fixed name, for functions others start by name (jobs); routes let CloudFormation name theirs. */
   functionName?: string;
+  /** `internet`: outside the VPC even when the stage has one (`functions/jobs.ts` says when). */
+  network?: "internet";
 };
 
 /**
@@ -58,6 +60,7 @@ export function bundledFunction(
   spec: FunctionSpec,
   defaults: FunctionDefaults,
 ): { fn: NodejsFunction; policy: ManagedPolicy } {
+  const network = spec.network === "internet" ? undefined : defaults.network;
   const logGroup = new LogGroup(scope, `${spec.id}Logs`, {
     encryptionKey: defaults.logsKey,
     retention: defaults.logRetention,
@@ -74,11 +77,11 @@ export function bundledFunction(
     new PolicyStatement({ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
-      /^(records|keys|audit|transcripts|checkpoints|cursors):/.test(permission),
+      /^(records|keys|audit|transcripts|checkpoints|cursors|auth):/.test(permission),
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),
-    ...(defaults.network
+    ...(network
       ? [
           new PolicyStatement({
             actions: [
@@ -115,10 +118,10 @@ export function bundledFunction(
     },
     bundling: BUNDLING,
     role: Role.fromRoleArn(scope, `${spec.id}RoleRef`, role.roleArn, { mutable: false }),
-    ...(defaults.network && {
-      vpc: defaults.network.vpc,
-      securityGroups: [defaults.network.functionsSecurityGroup],
-      vpcSubnets: { subnets: defaults.network.vpc.isolatedSubnets },
+    ...(network && {
+      vpc: network.vpc,
+      securityGroups: [network.functionsSecurityGroup],
+      vpcSubnets: { subnets: network.vpc.isolatedSubnets },
     }),
   });
   fn.node.addDependency(policy);

@@ -1,8 +1,8 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { CustomResource, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { type ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { type CfnFunction, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -28,6 +28,11 @@ export class Jobs extends Construct {
   readonly policies: ManagedPolicy[] = [];
   /** Per started or stream job, the queue of what it gave up on: any message there alarms. */
   readonly failureQueues: Record<string, Queue> = {};
+  /**
+   * The deploy-time runs of `runOnDeploy` jobs: CloudFormation custom resources served by the job's own
+   * function. What must exist before the first request (the API's stage) depends on them.
+   */
+  readonly deployRuns: CustomResource[] = [];
 
   constructor(
     scope: Construct,
@@ -43,6 +48,17 @@ export class Jobs extends Construct {
       );
       this.functions[job.id] = fn;
       this.policies.push(policy);
+      if (job.runOnDeploy) {
+        // Run again whenever the job's code or settings change (the first deploy creates it).
+        const cfn = fn.node.defaultChild as CfnFunction;
+        this.deployRuns.push(
+          new CustomResource(this, `${job.id}OnDeploy`, {
+            serviceToken: fn.functionArn,
+            resourceType: "Custom::RunJobOnDeploy",
+            properties: { job: job.id, code: cfn.code, environment: cfn.environment },
+          }),
+        );
+      }
       if ("schedule" in job.trigger) {
         new Rule(this, `${job.id}Schedule`, {
           description: job.summary,

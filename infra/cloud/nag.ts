@@ -113,15 +113,15 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "The server-access-log bucket must use SSE-S3: S3 log delivery cannot write to SSE-KMS buckets. It holds request metadata, never object contents.",
       on: (stack) => [stack.data.accessLogs],
     },
-    ...(settings.useVpc
-      ? []
-      : [
-          {
-            ids: ["HIPAA.Security-LambdaInsideVPC"],
-            reason: `Stage '${settings.stage}' runs with context useVpc=false (development only); production sets useVpc=true.`,
-            on: allFunctions,
-          },
-        ]),
+    {
+      ids: ["HIPAA.Security-LambdaInsideVPC"],
+      reason: settings.useVpc
+        ? "Only jobs whose manifest entry says network 'internet' run outside the isolated subnets: the token-key " +
+          "refresh job fetches the user pool's public JWKS, which no VPC endpoint is documented to serve " +
+          "(shared/auth/token-keys.ts), and writes one records item; it reads and holds no PHI."
+        : `Stage '${settings.stage}' runs with context useVpc=false (development only); production sets useVpc=true.`,
+      on: (stack) => allFunctions(stack).filter((fn) => !fn.isBoundToVpc),
+    },
   ];
 }
 

@@ -4,6 +4,7 @@ import type { Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { VERIFICATION_PARTITION_PATTERN } from "../../functions/audit/verification";
 import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
+import { TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import type { Permission } from "../../shared/http/route";
 import { TABLES, type TableName } from "../resources";
@@ -52,11 +53,17 @@ const ENCRYPTION_CONTEXT_CONDITIONS = {
 /**
  * Partitions of the records table that general record writes never reach: a client's disclosure pointers,
  * which only an append writes (with its entry, `audit:append`; changing or deleting one would hide an
- * access from the client's accounting until the next verification from genesis), and verification jobs'
+ * access from the client's accounting until the next verification from genesis), verification jobs'
  * state, which only the verification job writes (`audit:verification`; a report or progress written by
- * anyone else would decide what a verification says).
+ * anyone else would decide what a verification says), and the user pool's token keys, which only the
+ * refresh job writes (`auth:token-keys`; a key written by anyone else would let its holder sign tokens
+ * for any org and role).
  */
-export const GUARDED_RECORD_PARTITIONS = [DISCLOSURE_PARTITION_PATTERN, VERIFICATION_PARTITION_PATTERN];
+export const GUARDED_RECORD_PARTITIONS = [
+  DISCLOSURE_PARTITION_PATTERN,
+  VERIFICATION_PARTITION_PATTERN,
+  TOKEN_KEYS_PARTITION_PATTERN,
+];
 
 function recordsWriteStatement(table: TableV2, actions: string[]) {
   const statement = tableStatement(table, actions);
@@ -160,6 +167,16 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           resources: [tables.records.tableArn],
           conditions: {
             "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [VERIFICATION_PARTITION_PATTERN] },
+          },
+        }),
+      ];
+    case "auth:token-keys":
+      return [
+        new PolicyStatement({
+          actions: ["dynamodb:PutItem"],
+          resources: [tables.records.tableArn],
+          conditions: {
+            "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [TOKEN_KEYS_PARTITION_PATTERN] },
           },
         }),
       ];
@@ -275,6 +292,7 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   checkpoints: ["s3"],
   kms: ["kms"],
   cursors: ["kms", "dynamodb"],
+  auth: ["dynamodb"],
   cognito: ["cognito-idp"],
   phi: ["comprehendmedical"],
   jobs: ["lambda"],

@@ -25,6 +25,11 @@ export const StageSettingsSchema = z.object({
   retiredSigningKeyArns: list
     .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/)))
     .default([]),
+  /**
+   * Where invitation emails come from: an address (or an address of a domain) verified in SES in the stage's
+   * region. Unset: Cognito's own email, limited to about 50 messages a day per account.
+   */
+  sesFromAddress: z.email().optional(),
   /** The account the stage deploys to: pinned, so a deploy with another account's credentials fails. */
   account: z
     .string()

@@ -35,7 +35,7 @@ export class CoachVaultStack extends Stack {
       storageKey: this.keys.storage,
       checkpointRetentionDays: settings.auditRetentionDays,
     });
-    this.auth = new Auth(this, "Auth", { stage: settings.stage });
+    this.auth = new Auth(this, "Auth", { stage: settings.stage, sesFromAddress: settings.sesFromAddress });
     const network = settings.useVpc
       ? new Network(this, "Network", {
           flowLogBucket: this.data.accessLogs,
@@ -98,6 +98,8 @@ export class CoachVaultStack extends Stack {
       allowedOrigins: settings.allowedOrigins,
     });
     this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
+    // No stage serves before what the deploy-time jobs provide (the token keys) exists.
+    this.api.restApi.deploymentStage.node.addDependency(...this.jobs.deployRuns);
     // Alarms and log filters are per function id: a job named like a route would silently take its place.
     const shared = Object.keys(this.jobs.functions).filter((id) => id in this.api.functions);
     if (shared.length > 0) throw new Error(`jobs and routes share ids: ${shared.join(", ")}`);

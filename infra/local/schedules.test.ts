@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JobSpec } from "../../functions/jobs";
-import { rateMs, startSchedules } from "./schedules";
+import { rateMs, runDeployJobs, startSchedules } from "./schedules";
 
 const job = (id: string, trigger: JobSpec["trigger"]) => ({
   id,
@@ -40,5 +40,32 @@ describe("local schedules", () => {
     expect(runs.length).toBeGreaterThan(1);
     expect(new Set(runs)).toEqual(new Set(["sweep"]));
     expect(most).toBe(1);
+  });
+});
+
+describe("local deploy runs", () => {
+  it("run each job marked runOnDeploy once, before anything serves, and a failed run stops the start", async () => {
+    const runs: string[] = [];
+    const jobs = [
+      { ...job("keys", { schedule: "rate(5 minutes)" }), runOnDeploy: true as const },
+      job("sweep", { schedule: "rate(5 minutes)" }),
+    ];
+    await runDeployJobs({
+      jobs,
+      functionNamePrefix: "coachvault-test-",
+      loadHandler: async (spec) => async () => {
+        runs.push(spec.id);
+      },
+    });
+    expect(runs).toEqual(["keys"]);
+    await expect(
+      runDeployJobs({
+        jobs,
+        functionNamePrefix: "coachvault-test-",
+        loadHandler: async () => async () => {
+          throw new Error("JWKS unreachable");
+        },
+      }),
+    ).rejects.toThrow("JWKS unreachable");
   });
 });

@@ -29,6 +29,22 @@ export type ScheduleOptions = {
   periodMs?: (job: Job) => number | undefined;
 };
 
+/**
+ * What a deploy does for the jobs marked `runOnDeploy` (a CloudFormation custom resource in the cloud):
+ * each runs once, before the local stack serves; a run that fails stops the start, as it fails a deploy.
+ */
+export async function runDeployJobs(options: Omit<ScheduleOptions, "periodMs">): Promise<void> {
+  for (const job of options.jobs.filter((candidate) => candidate.runOnDeploy)) {
+    const handler = await options.loadHandler(job);
+    const context = lambdaContext(
+      `${options.functionNamePrefix}${job.id}`,
+      randomUUID(),
+      job.timeoutSeconds * 1000,
+    );
+    await handler({ source: "local.deploy" }, context);
+  }
+}
+
 export function startSchedules(options: ScheduleOptions): { close: () => void } {
   const timers: NodeJS.Timeout[] = [];
   for (const job of options.jobs) {

@@ -29,7 +29,7 @@ import {
   seedUsers,
 } from "./provision";
 import { startS3rver } from "./s3";
-import { startSchedules } from "./schedules";
+import { runDeployJobs, startSchedules } from "./schedules";
 import { startStreamPoller } from "./streams";
 
 /**
@@ -227,6 +227,13 @@ export async function startLocalStack(options: StackOptions) {
     };
     useLocalStack(endpoints);
 
+    const functionNamePrefix = resourceName(STAGE, "");
+    // As a deploy does: the token keys are stored before the gateway takes its first request.
+    await runDeployJobs({
+      jobs: jobList,
+      functionNamePrefix,
+      loadHandler: (job) => loadFunction(job.handler),
+    });
     const gateway = await startGateway({
       dir,
       port: ports.api,
@@ -235,7 +242,6 @@ export async function startLocalStack(options: StackOptions) {
       loadHandler: (route) => loadFunction(route.handler),
     });
     servers.push(closable(gateway));
-    const functionNamePrefix = resourceName(STAGE, "");
     const lambda = await startLocalLambda({
       port: ports.lambda,
       functionNamePrefix,

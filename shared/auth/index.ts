@@ -13,4 +13,14 @@ export {
 } from "./policy";
 export { ORG_ID, type Principal, principalFromClaims } from "./principal";
 export { isRole, ROLES, type Role } from "./roles";
-export { verifyAuthorization } from "./verifier";
+export {
+  FORCED_READ_COOLDOWN_MS,
+  type Jwks,
+  JwksSchema,
+  storedTokenKeys,
+  TOKEN_KEYS_ITEM,
+  TOKEN_KEYS_PARTITION_PATTERN,
+  type TokenKeySource,
+  tokenKeyResolver,
+} from "./token-keys";
+export { forgetTokenKeys, tokenVerifier, verifyAuthorization } from "./verifier";

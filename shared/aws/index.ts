@@ -22,6 +22,11 @@ export { readNumber } from "./numbers";
  */
 type Clients = {
   dynamo: DynamoDBDocumentClient;
+  /**
+   * The plain client under `dynamo` (one middleware stack: counted, classified, fault-injected alike), for
+   * libraries that take an SDK client and marshal themselves (Powertools Parameters).
+   */
+  dynamoRaw: DynamoDBClient;
   kms: KMSClient;
   s3: S3Client;
   cognito: CognitoIdentityProviderClient;
@@ -60,11 +65,13 @@ const instrument = <C extends { middlewareStack: any }>(client: C, service: stri
 
 /** How each client is built: its endpoint setting and the name its calls are counted under. */
 const BUILDERS: { [K in keyof Clients]: (config: Config) => Clients[K] } = {
-  dynamo: (config) =>
-    DynamoDBDocumentClient.from(
-      instrument(new DynamoDBClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
-      { marshallOptions: { removeUndefinedValues: true }, unmarshallOptions: { wrapNumbers: readNumber } },
-    ),
+  dynamo: () =>
+    DynamoDBDocumentClient.from(aws("dynamoRaw"), {
+      marshallOptions: { removeUndefinedValues: true },
+      unmarshallOptions: { wrapNumbers: readNumber },
+    }),
+  dynamoRaw: (config) =>
+    instrument(new DynamoDBClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodb"),
   kms: (config) => instrument(new KMSClient(clientOptions(config, config.ENDPOINT_KMS)), "kms"),
   s3: (config) =>
     instrument(

@@ -65,6 +65,12 @@ const ConfigSchema = z.object({
   COGNITO_ISSUER: optionalUrl,
   /** JWKS location; defaults to `${issuer}/.well-known/jwks.json`. */
   COGNITO_JWKS_URL: optionalUrl,
+  /**
+   * How long a function keeps the pool's token keys (read from the records table, where the
+   * `refreshTokenKeys` job stores them) before reading them again; a token naming a key not among them
+   * forces one earlier read (shared/auth/token-keys.ts).
+   */
+  TOKEN_KEYS_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   ALLOWED_ORIGINS: csv,
   DATA_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
   DATA_KEY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(100_000).default(1000),

@@ -40,6 +40,8 @@ export type Permission =
   | "kms:decrypt-data-key"
   /** Seal and open list cursors: the deployment's cursor key (its keys-table item, KMS under `{purpose: "list-cursor"}`). */
   | "cursors:seal"
+  /** Store the user pool's token keys (the one `DEPLOYMENT#TOKEN_KEYS` records item): the refresh job only. */
+  | "auth:token-keys"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 

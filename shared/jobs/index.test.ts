@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Context, DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
 import { jobMeta } from "../audit/build";
@@ -68,5 +70,87 @@ describe("processStream", () => {
       },
     }));
     await expect(failing).rejects.toBeInstanceOf(ServiceUnavailableError);
+  });
+});
+
+describe("createJob for a deploy (runOnDeploy)", () => {
+  /** A stand-in for CloudFormation's pre-signed response URL: records each answer PUT to it. */
+  async function responseUrl() {
+    const answers: Record<string, unknown>[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        answers.push({ method: req.method, ...JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}/answer?signed`, answers, close: () => server.close() };
+  }
+  const request = (url: string, RequestType: "Create" | "Update" | "Delete") => ({
+    RequestType,
+    ResponseURL: url,
+    StackId: "arn:aws:cloudformation:us-east-1:111122223333:stack/CoachVault-test/1",
+    RequestId: "cfn-1",
+    LogicalResourceId: "JobsrefreshOnDeploy",
+  });
+
+  it("runs the job on Create and Update and answers SUCCESS; on Delete answers without running", async () => {
+    const cfn = await responseUrl();
+    let runs = 0;
+    const handler = createJob("refresh", async () => ({ runs: ++runs }), { runOnDeploy: true });
+    try {
+      for (const type of ["Create", "Update", "Delete"] as const)
+        await handler(request(cfn.url, type), context);
+    } finally {
+      cfn.close();
+    }
+    expect(runs).toBe(2);
+    expect(cfn.answers).toHaveLength(3);
+    for (const answer of cfn.answers)
+      expect(answer).toMatchObject({
+        method: "PUT",
+        Status: "SUCCESS",
+        PhysicalResourceId: "refresh-on-deploy",
+        RequestId: "cfn-1",
+        LogicalResourceId: "JobsrefreshOnDeploy",
+      });
+  });
+
+  it("a failed run answers FAILED naming only the error code, which fails the deploy", async () => {
+    const cfn = await responseUrl();
+    const handler = createJob(
+      "refresh",
+      async () => {
+        throw new ServiceUnavailableError("TOKEN_KEYS_UNREACHABLE", { cause: new Error("secret detail") });
+      },
+      { runOnDeploy: true },
+    );
+    try {
+      await handler(request(cfn.url, "Create"), context);
+    } finally {
+      cfn.close();
+    }
+    expect(cfn.answers).toEqual([
+      expect.objectContaining({
+        Status: "FAILED",
+        Reason: "refresh failed (TOKEN_KEYS_UNREACHABLE); see its log",
+      }),
+    ]);
+  });
+
+  it("a job not marked runOnDeploy runs such an event like any other and answers nobody", async () => {
+    const cfn = await responseUrl();
+    const handler = createJob("sweep", async (event: unknown) => event);
+    try {
+      await expect(handler(request(cfn.url, "Create"), context)).resolves.toMatchObject({
+        RequestType: "Create",
+      });
+    } finally {
+      cfn.close();
+    }
+    expect(cfn.answers).toEqual([]);
   });
 });

@@ -51,11 +51,83 @@ function logFailure(jobId: string, error: unknown, what = "job failed") {
   }
 }
 
-export function createJob<E, R>(jobId: string, run: JobRun<E, R>) {
+/**
+ * A CloudFormation custom resource request: how the CDK app runs a job marked `runOnDeploy` during every
+ * deploy that creates or changes it (`infra/cloud/jobs.ts`), with the job's own function as the service
+ * token, so no separate provider function is needed.
+ */
+export type DeployRequest = {
+  RequestType: "Create" | "Update" | "Delete";
+  ResponseURL: string;
+  StackId: string;
+  RequestId: string;
+  LogicalResourceId: string;
+  PhysicalResourceId?: string;
+};
+
+export function isDeployRequest(event: unknown): event is DeployRequest {
+  if (typeof event !== "object" || event === null) return false;
+  const request = event as Record<string, unknown>;
+  return (
+    ["Create", "Update", "Delete"].includes(request.RequestType as string) &&
+    typeof request.ResponseURL === "string" &&
+    URL.canParse(request.ResponseURL) &&
+    ["StackId", "RequestId", "LogicalResourceId"].every((key) => typeof request[key] === "string")
+  );
+}
+
+/**
+ * Runs the job for a deploy (not on Delete: removing the resource must never fail a stack) and answers
+ * CloudFormation: SUCCESS, or FAILED naming only the error code (the log has the rest), which fails the
+ * deploy, so a stack never completes without what the job provides. An answer that cannot be sent throws,
+ * so Lambda retries the invocation.
+ */
+async function runForDeploy<E, R>(
+  jobId: string,
+  request: DeployRequest,
+  job: JobInvocation,
+  run: JobRun<E, R>,
+): Promise<void> {
+  let failure: string | undefined;
+  if (request.RequestType !== "Delete") {
+    try {
+      await run(request as E, job);
+    } catch (error) {
+      logFailure(jobId, error, "job failed on deploy");
+      failure = `${jobId} failed (${error instanceof AppError ? error.code : "unexpected"}); see its log`;
+    }
+  }
+  const answer = await fetch(request.ResponseURL, {
+    method: "PUT",
+    headers: { "content-type": "" },
+    body: JSON.stringify({
+      Status: failure ? "FAILED" : "SUCCESS",
+      ...(failure && { Reason: failure }),
+      PhysicalResourceId: request.PhysicalResourceId ?? `${jobId}-on-deploy`,
+      StackId: request.StackId,
+      RequestId: request.RequestId,
+      LogicalResourceId: request.LogicalResourceId,
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!answer.ok) throw new Error(`CloudFormation refused the answer (${answer.status})`);
+}
+
+/**
+ * The job's Lambda handler. `runOnDeploy` (the manifest's flag of the same name) makes it also answer a
+ * CloudFormation deploy request; any other job runs such an event like any other.
+ */
+export function createJob<E, R>(jobId: string, run: JobRun<E, R>, options: { runOnDeploy?: boolean } = {}) {
   return middy<E, R, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({ onError: ({ error }) => logFailure(jobId, error) })
-    .handler((event, context) => run(event, invocationFor(jobId, context)));
+    .handler(async (event, context) => {
+      const job = invocationFor(jobId, context);
+      if (!options.runOnDeploy || !isDeployRequest(event)) return run(event, job);
+      await runForDeploy(jobId, event, job, run);
+      // CloudFormation reads the answer sent to ResponseURL, never the invocation's result.
+      return undefined as R;
+    });
 }
 
 /**

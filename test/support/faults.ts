@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type {
   HandlerExecutionContext,
@@ -58,6 +59,13 @@ export function targetsOf(run: readonly Call[]): CallTarget[] {
   }));
 }
 const instrumented = new WeakSet<object>();
+/** Calls made inside `unrecorded` (what stands in for API Gateway's own work) are neither recorded nor failed. */
+const outside = new AsyncLocalStorage<true>();
+
+/** Runs `work` as something other than the code under test: its AWS calls are not recorded or faulted. */
+export function unrecorded<T>(work: () => Promise<T>): Promise<T> {
+  return outside.run(true, work);
+}
 
 const sdkError = (name: string, status: number, fault: "client" | "server", message: string) =>
   Object.assign(new Error(message), { name, $fault: fault, $metadata: { httpStatusCode: status } });
@@ -94,6 +102,7 @@ function instrument(service: string, client: { middlewareStack: MiddlewareStack<
   client.middlewareStack.addRelativeTo(
     (next: InitializeHandler<any, any>, context: HandlerExecutionContext) =>
       async (args: InitializeHandlerArguments<any>) => {
+        if (outside.getStore()) return next(args);
         const call = {
           service,
           operation: String(context.commandName),
