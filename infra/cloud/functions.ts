@@ -12,7 +12,14 @@ import { type PermissionTargets, statementsFor, storageKeyStatement } from "./pe
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Bundling shared by every function: ESM, minified, the AWS SDK from the Lambda runtime. */
+/** One argument for the POSIX shell that runs bundling hooks, whatever characters the path holds. */
+const shellArgument = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Bundling shared by every function: ESM, minified, the AWS SDK from the Lambda runtime. The source map's
+ * paths are made independent of where the project and the output directory are (`portable-source-map.mjs`),
+ * so the asset hashes depend on the code alone and a deploy from another checkout changes no function.
+ */
 export const BUNDLING = {
   format: OutputFormat.ESM,
   minify: true,
@@ -22,6 +29,16 @@ export const BUNDLING = {
   externalModules: ["@aws-sdk/*"],
   // Some dependencies still call require(); give ESM bundles one.
   banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    // `inputDir` is the project root (or its mount, when bundling in a container).
+    afterBundling: (inputDir: string, outputDir: string) => [
+      ["node", `${inputDir}/infra/cloud/portable-source-map.mjs`, outputDir, inputDir]
+        .map(shellArgument)
+        .join(" "),
+    ],
+  },
 };
 
 /** What every function of the stack shares. */
