@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
@@ -65,10 +65,61 @@ export type FunctionSpec = {
   functionName?: string;
 };
 
+const NETWORK_INTERFACE_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+];
+
+/**
+ * Actions AWS authorizes on no resource but "*". No function's own policy names them: each group is one
+ * customer-managed policy of the stack, shared by the functions that need it, so that `Resource::*` is
+ * acknowledged once per group (nag.ts) and every function's own policy names its resources.
+ */
+const WILDCARD_ONLY = {
+  /** X-Ray tracing, and in a VPC the network interfaces Lambda makes for the function: every function. */
+  EveryFunction: {
+    actions: (inVpc: boolean) => [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      ...(inVpc ? NETWORK_INTERFACE_ACTIONS : []),
+    ],
+    grantedTo: (_permissions: readonly Permission[]) => true,
+  },
+  /** Comprehend Medical DetectPHI (no resource-level permissions): the functions holding `phi:detect`. */
+  PhiDetection: {
+    actions: (_inVpc: boolean) => ["comprehendmedical:DetectPHI"],
+    grantedTo: (permissions: readonly Permission[]) => permissions.includes("phi:detect"),
+  },
+} as const;
+type WildcardOnlyGrant = keyof typeof WILDCARD_ONLY;
+
+const wildcardOnlyId = (grant: WildcardOnlyGrant) => `WildcardOnly${grant}Policy`;
+
+/** The stack's one shared policy for a group of wildcard-only actions (made by its first function). */
+function wildcardOnlyPolicy(scope: Construct, grant: WildcardOnlyGrant, inVpc: boolean): ManagedPolicy {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild(wildcardOnlyId(grant));
+  if (existing instanceof ManagedPolicy) return existing;
+  return new ManagedPolicy(stack, wildcardOnlyId(grant), {
+    statements: [new PolicyStatement({ actions: WILDCARD_ONLY[grant].actions(inVpc), resources: ["*"] })],
+  });
+}
+
+/** The shared wildcard-only policies of a stack (what nag.ts acknowledges `Resource::*` on). */
+export const wildcardOnlyPolicies = (stack: Stack): ManagedPolicy[] =>
+  (Object.keys(WILDCARD_ONLY) as WildcardOnlyGrant[])
+    .map((grant) => stack.node.tryFindChild(wildcardOnlyId(grant)))
+    .filter((policy): policy is ManagedPolicy => policy instanceof ManagedPolicy);
+
 /**
  * A bundled nodejs22.x arm64 function with its own role holding one customer-managed policy: exactly
- * its manifest permissions, its own encrypted log group, X-Ray, and (in a VPC) its network interfaces.
- * The role is handed to the function immutable, so nothing can quietly add an inline policy to it.
+ * its manifest permissions and its own encrypted log group, every resource named. The wildcard-only
+ * actions it needs (X-Ray, in a VPC its network interfaces, DetectPHI) come from the stack's shared
+ * policies for them. The role is handed to the function immutable, so nothing can quietly add an
+ * inline policy to it.
  */
 export function bundledFunction(
   scope: Construct,
@@ -88,30 +139,19 @@ export function bundledFunction(
       actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
       resources: [`${logGroup.logGroupArn}:*`],
     }),
-    new PolicyStatement({ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
       /^(records|keys|audit|transcripts|checkpoints|cursors):/.test(permission),
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),
-    ...(defaults.network
-      ? [
-          new PolicyStatement({
-            actions: [
-              "ec2:CreateNetworkInterface",
-              "ec2:DescribeNetworkInterfaces",
-              "ec2:DeleteNetworkInterface",
-              "ec2:AssignPrivateIpAddresses",
-              "ec2:UnassignPrivateIpAddresses",
-            ],
-            resources: ["*"],
-          }),
-        ]
-      : []),
   ];
   const role = new Role(scope, `${spec.id}Role`, { assumedBy: new ServicePrincipal("lambda.amazonaws.com") });
   const policy = new ManagedPolicy(scope, `${spec.id}Policy`, { statements, roles: [role] });
+  const shared = (Object.keys(WILDCARD_ONLY) as WildcardOnlyGrant[])
+    .filter((grant) => WILDCARD_ONLY[grant].grantedTo(permissions))
+    .map((grant) => wildcardOnlyPolicy(scope, grant, Boolean(defaults.network)));
+  for (const sharedPolicy of shared) sharedPolicy.attachToRole(role);
   const fn = new NodejsFunction(scope, `${spec.id}Function`, {
     ...(spec.functionName && { functionName: spec.functionName }),
     entry: `${projectRoot}functions/${spec.handler}.ts`,
@@ -138,6 +178,7 @@ export function bundledFunction(
       vpcSubnets: { subnets: defaults.network.vpc.isolatedSubnets },
     }),
   });
-  fn.node.addDependency(policy);
+  // Lambda checks the role's network-interface permissions when it creates a function in a VPC.
+  fn.node.addDependency(policy, ...shared);
   return { fn, policy };
 }

@@ -133,8 +133,9 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         }),
       ];
     case "phi:detect":
-      // Comprehend Medical has no resource-level permissions.
-      return [new PolicyStatement({ actions: ["comprehendmedical:DetectPHI"], resources: ["*"] })];
+      // Comprehend Medical has no resource-level permissions: DetectPHI is granted by the stack's one shared
+      // policy for it (functions.ts, `WILDCARD_ONLY`), never with `*` on a function's own policy.
+      return [];
     case "keys:read":
       return [tableStatement(tables.keys, ["GetItem"])];
     case "keys:create":

@@ -837,3 +837,77 @@ describe("list cursors", () => {
     }
   });
 });
+
+describe("wildcard-only actions: shared policies, acknowledged once", () => {
+  /** Every acknowledged finding: the construct's path and the finding id. */
+  const acknowledgedFindings = () =>
+    acknowledgments(readSettings((key) => context[key as keyof typeof context])).flatMap((ack) =>
+      ack
+        .on(stack)
+        .flatMap((construct) =>
+          (typeof ack.ids === "function" ? ack.ids(construct) : ack.ids).map(
+            (id) => `${construct.node.path} ${id}`,
+          ),
+        ),
+    );
+  const statementsOf = (policy: { Properties: any }) =>
+    policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
+  const wildcards = (policy: { Properties: any }) =>
+    statementsOf(policy).filter((statement) => statement.Resource === "*");
+  const roleRefs = (policy: { Properties: any }) =>
+    (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref).sort();
+
+  it("X-Ray and ENIs come from one policy every function has, DetectPHI from one only the PHI detector's function has; no other policy names '*'", () => {
+    const functions = resources("AWS::Lambda::Function").filter(
+      (fn) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === "coachvault",
+    );
+    expect(functions).toHaveLength(routeList.length + jobList.length);
+    const roleOf = (fn: { Properties: any }) => fn.Properties.Role["Fn::GetAtt"][0] as string;
+    const managed = resources("AWS::IAM::ManagedPolicy");
+    const shared = managed.filter((policy) => wildcards(policy).length > 0);
+    const [everyFunction, phiDetection] = [
+      shared.find((policy) => JSON.stringify(policy).includes("xray:PutTraceSegments")),
+      shared.find((policy) => JSON.stringify(policy).includes("comprehendmedical:DetectPHI")),
+    ];
+    expect(shared).toHaveLength(2);
+    expect(statementsOf(everyFunction as never)).toEqual([
+      {
+        Effect: "Allow",
+        Resource: "*",
+        Action: [
+          "xray:PutTraceSegments",
+          "xray:PutTelemetryRecords",
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DeleteNetworkInterface",
+          "ec2:AssignPrivateIpAddresses",
+          "ec2:UnassignPrivateIpAddresses",
+        ],
+      },
+    ]);
+    expect(statementsOf(phiDetection as never)).toEqual([
+      { Effect: "Allow", Resource: "*", Action: "comprehendmedical:DetectPHI" },
+    ]);
+    expect(roleRefs(everyFunction as never)).toEqual(functions.map(roleOf).sort());
+    const detectors = [...routeList, ...jobList]
+      .filter((fn) => fn.permissions.includes("phi:detect"))
+      .map((fn) => fn.id);
+    expect(detectors).toEqual(["uploadTranscript"]);
+    expect(roleRefs(phiDetection as never)).toHaveLength(1);
+    expect(roleRefs(phiDetection as never)[0]).toContain("uploadTranscriptRole");
+    // Every function depends on its shared policies: in a VPC, Lambda checks the ENI permissions at creation.
+    for (const fn of functions)
+      expect(JSON.stringify((fn as { DependsOn?: unknown }).DependsOn)).toContain("WildcardOnlyEveryFunction");
+  });
+
+  it("Resource::* is acknowledged on the shared policies only; the acknowledged findings are pinned", () => {
+    const findings = acknowledgedFindings();
+    const anyResource = findings.filter((finding) => finding.endsWith("AwsSolutions-IAM5[Resource::*]"));
+    expect(anyResource.map((finding) => finding.split("/").at(-1))).toEqual([
+      "WildcardOnlyEveryFunctionPolicy AwsSolutions-IAM5[Resource::*]",
+      "WildcardOnlyPhiDetectionPolicy AwsSolutions-IAM5[Resource::*]",
+    ]);
+    // 249 before, with `Resource::*` and both buckets' objects acknowledged on every function's policy.
+    expect(findings.length).toBeLessThanOrEqual(139);
+  });
+});
