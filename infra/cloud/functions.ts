@@ -132,7 +132,7 @@ export function bundledFunction(
     removalPolicy: RemovalPolicy.RETAIN,
   });
   const permissions = [
-    ...new Set([...spec.permissions, ...(spec.auth === "cognito" ? (["records:read"] as const) : [])]),
+    ...new Set([...spec.permissions, ...(spec.auth === "cognito" ? (["directory:read"] as const) : [])]),
   ];
   const statements = [
     new PolicyStatement({
@@ -141,7 +141,7 @@ export function bundledFunction(
     }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
-      /^(records|keys|audit|transcripts|checkpoints|cursors):/.test(permission),
+      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors):/.test(permission),
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),

@@ -9,6 +9,7 @@ import {
 } from "../../functions/audit/verification";
 import { jobList, jobs } from "../../functions/jobs";
 import { routeList, routes } from "../../functions/routes";
+import { changeKey, HELD_CHANGE_PARTITION_PATTERN } from "../../shared/access/two-person";
 import {
   AUDIT_ITEM_ATTRIBUTES,
   CHAIN_ID_PATTERN,
@@ -17,6 +18,7 @@ import {
 } from "../../shared/audit/chain";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { API_GATEWAY_TIMEOUT_SECONDS, routeLimits } from "../../shared/http/route";
+import { orgRegistryItem, userKey } from "../../shared/people";
 import { TABLES } from "../resources";
 import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
@@ -897,7 +899,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     expect(roleRefs(phiDetection as never)[0]).toContain("uploadTranscriptRole");
     // Every function depends on its shared policies: in a VPC, Lambda checks the ENI permissions at creation.
     for (const fn of functions)
-      expect(JSON.stringify((fn as { DependsOn?: unknown }).DependsOn)).toContain("WildcardOnlyEveryFunction");
+      expect(JSON.stringify((fn as { DependsOn?: unknown }).DependsOn)).toContain(
+        "WildcardOnlyEveryFunction",
+      );
   });
 
   it("Resource::* is acknowledged on the shared policies only; the acknowledged findings are pinned", () => {
@@ -909,5 +913,94 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     ]);
     // 249 before, with `Resource::*` and both buckets' objects acknowledged on every function's policy.
     expect(findings.length).toBeLessThanOrEqual(139);
+  });
+});
+
+describe("the user directory: its own table, written only by the functions that manage people", () => {
+  const WRITES = /^dynamodb:(PutItem|UpdateItem|DeleteItem|ConditionCheckItem|BatchWriteItem|PartiQL.*|\*)$/;
+  const writesTo = (tableId: string, policy: { Properties: any }) =>
+    (
+      policy.Properties.PolicyDocument.Statement as {
+        Action: unknown;
+        Resource: unknown;
+        Condition?: unknown;
+      }[]
+    )
+      .filter((statement) => JSON.stringify(statement.Resource).includes(tableId))
+      .filter((statement) => [statement.Action].flat().some((action) => WRITES.test(String(action))));
+  /** Each function of the manifests with its own policy (the one naming its log group). */
+  const functionPolicies = () =>
+    [...routeList, ...jobList].map((fn) => {
+      const own = resources("AWS::IAM::ManagedPolicy").filter((policy) =>
+        new RegExp(`"(Api|Jobs)${fn.id}Logs[0-9A-F]{8}"`).test(
+          JSON.stringify(policy.Properties.PolicyDocument),
+        ),
+      );
+      expect(own, fn.id).toHaveLength(1);
+      return { fn, policy: own[0] as { Properties: any } };
+    });
+
+  it("only functions with directory:write may write it; changes:hold reaches held changes only; records writers reach no person", () => {
+    const directory = logicalIdOf("AWS::DynamoDB::GlobalTable", "directory");
+    expect(directory).toBeDefined();
+    const writers: string[] = [];
+    for (const { fn, policy } of functionPolicies()) {
+      const statements = writesTo(directory, policy);
+      if (fn.permissions.includes("directory:write")) {
+        writers.push(fn.id);
+        continue;
+      }
+      for (const statement of statements) {
+        expect(fn.permissions, fn.id).toContain("changes:hold");
+        expect([statement.Action].flat().sort(), fn.id).toEqual(["dynamodb:PutItem", "dynamodb:UpdateItem"]);
+        expect(statement.Condition, fn.id).toEqual({
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [HELD_CHANGE_PARTITION_PATTERN] },
+        });
+      }
+    }
+    expect(writers.sort()).toEqual([
+      "approveChange",
+      "identitySync",
+      "inviteUser",
+      "processInvite",
+      "updateUser",
+    ]);
+    // Functions that write client records (a coach's routes among them) and cannot write a person.
+    const recordWriters = [...routeList, ...jobList].filter(
+      (fn) =>
+        fn.permissions.some((permission) => /^records:(write|update|delete)$/.test(permission)) &&
+        !fn.permissions.includes("directory:write"),
+    );
+    expect(recordWriters.map((fn) => fn.id)).toEqual(expect.arrayContaining(["createClient", "createNote"]));
+    // Nothing else (the shared policies, CloudTrail's, AWS Backup's) writes it.
+    const others = resources("AWS::IAM::ManagedPolicy").filter(
+      (policy) => !functionPolicies().some((own) => own.policy === policy),
+    );
+    for (const policy of others) expect(writesTo(directory, policy)).toEqual([]);
+    // A person's partition is never a held change's; a held change's is.
+    const matches = (key: string) =>
+      new RegExp(`^${HELD_CHANGE_PARTITION_PATTERN.replaceAll("*", ".*")}$`).test(key);
+    expect(matches(userKey("acme", "admin-1").pk)).toBe(false);
+    expect(matches(orgRegistryItem("acme").pk)).toBe(false);
+    expect(matches(changeKey("acme", "change-1").pk)).toBe(true);
+  });
+
+  it("the directory is encrypted, recoverable and backed up like every table, and every function reads it only through directory:read", () => {
+    const table = resources("AWS::DynamoDB::GlobalTable").find((candidate) =>
+      JSON.stringify(candidate.Properties.TableName ?? "").includes("directory"),
+    );
+    expect(table?.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: "KMS" });
+    expect(table?.Properties.Replicas[0].DeletionProtectionEnabled).toBe(true);
+    const directory = logicalIdOf("AWS::DynamoDB::GlobalTable", "directory");
+    const selection = resources("AWS::Backup::BackupSelection")[0];
+    expect(JSON.stringify(selection?.Properties.BackupSelection.Resources)).toContain(directory);
+    // Every Cognito route reads its caller's directory entry on each request.
+    for (const { fn, policy } of functionPolicies()) {
+      const reads = JSON.stringify(policy).includes(directory);
+      const cognito = "auth" in fn && fn.auth === "cognito";
+      if (cognito || fn.permissions.some((permission) => /^(directory|changes):/.test(permission)))
+        expect(reads, fn.id).toBe(true);
+      else expect(reads, fn.id).toBe(false);
+    }
   });
 });

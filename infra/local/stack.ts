@@ -203,7 +203,7 @@ export async function startLocalStack(options: StackOptions) {
     if (!existsSync(poolFile) || !existsSync(demoUsersFile(dir))) {
       const pool = await provisionUserPool(resourceName(STAGE, "users"));
       const users = await seedUsers(pool.userPoolId, pool.clientId);
-      await seedDirectory(users, tables.records);
+      await seedDirectory(users, tables.directory);
       writeFileSync(poolFile, JSON.stringify(pool));
       writeFileSync(demoUsersFile(dir), JSON.stringify(users, null, 2), { mode: 0o600 });
     }

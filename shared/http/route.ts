@@ -11,6 +11,15 @@ export type Permission =
   | "records:write"
   | "records:update"
   | "records:delete"
+  /** Read the people (users, teams, invitations, held changes, org registry): every Cognito route's function. */
+  | "directory:read"
+  /**
+   * Write the people: users, invitations, held changes, the org registry, Cognito's sync queue. Only the
+   * functions that manage people; never one that writes client records for a coach.
+   */
+  | "directory:write"
+  /** Hold a change for a second person, or record a decision on one: the held-change partitions only. */
+  | "changes:hold"
   /** Create accounts in the user pool (and read one back by its address): only the invitation job. */
   | "cognito:create-users"
   /** Make an existing account follow the directory: its role group, enabled or disabled. */

@@ -13,6 +13,7 @@ export {
   isOwnEarlierAttempt,
 } from "./cognito";
 export {
+  directoryTable,
   getUser,
   isActiveAdmin,
   isActiveLead,
