@@ -22,6 +22,7 @@ import { startLocalLambda } from "./lambda";
 import { freePort, isPortFree, stopChild } from "./processes";
 import {
   type DemoUser,
+  moveDirectoryOutOfRecords,
   provisionBuckets,
   provisionTables,
   provisionUserPool,
@@ -197,7 +198,9 @@ export async function startLocalStack(options: StackOptions) {
     Object.assign(process.env, provisional);
     resetConfig();
 
-    await provisionTables(tables);
+    const created = await provisionTables(tables);
+    if (created.includes("directory") && !created.includes("records"))
+      await moveDirectoryOutOfRecords(tables);
     await provisionBuckets(buckets);
     const poolFile = join(dir, "cognito", "pool.json");
     if (!existsSync(poolFile) || !existsSync(demoUsersFile(dir))) {

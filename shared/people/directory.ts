@@ -118,7 +118,7 @@ export async function listUsers(orgId: string): Promise<UserRecord[]> {
  * The org registry: one item per org with users, which scheduled jobs (audit checkpoints) walk.
  * Seeding and every invitation write it (idempotently), so an org is registered once it has a directory.
  */
-const ORG_REGISTRY = "REGISTRY#ORGS";
+export const ORG_REGISTRY = "REGISTRY#ORGS";
 export const orgRegistryItem = (orgId: string) => ({ pk: ORG_REGISTRY, sk: orgId, orgId });
 
 export async function listOrgs(): Promise<string[]> {

@@ -15,7 +15,8 @@ import { directoryTable, getUser, type UserRecord, userKey } from "./directory";
  * scheduled `identitySync` job (or the next change to that user) applies the directory's state again.
  * Invitations waiting for their account are queued in the same partition.
  */
-const QUEUE = "IDENTITY#PENDING";
+export const IDENTITY_QUEUE = "IDENTITY#PENDING";
+const QUEUE = IDENTITY_QUEUE;
 const userWork = (orgId: string, userId: string) => ({ pk: QUEUE, sk: `USER#${orgId}#${userId}` });
 const inviteWork = (orgId: string, inviteId: string) => ({ pk: QUEUE, sk: `INVITE#${orgId}#${inviteId}` });
 

@@ -19,6 +19,7 @@ export {
   isActiveLead,
   listOrgs,
   listUsers,
+  ORG_REGISTRY,
   orgRegistryItem,
   stillActiveItem,
   teamOf,
@@ -32,6 +33,7 @@ export {
 export {
   cognitoUsername,
   followDirectory,
+  IDENTITY_QUEUE,
   listPendingIdentityWork,
   type PendingIdentityWork,
   pendingInviteItem,
