@@ -55,7 +55,7 @@ export const jobs = {
     summary: "Sign a checkpoint of every registered org's audit chains that moved since its last one",
     trigger: { schedule: "rate(5 minutes)" },
     permissions: [
-      "records:read",
+      "directory:read",
       "audit:read",
       "checkpoints:read",
       "checkpoints:write",
@@ -70,10 +70,8 @@ export const jobs = {
       "Create an invited account and its directory entry, or mark the invitation failed without saying why",
     trigger: { started: true },
     permissions: [
-      "records:read",
-      "records:write",
-      "records:update",
-      "records:delete",
+      "directory:read",
+      "directory:write",
       "cognito:create-users",
       "cognito:sync-users",
       "audit:append",
@@ -87,14 +85,7 @@ export const jobs = {
     summary:
       "Apply the directory's state (role group, enabled) to Cognito for every user still pending, and start again the job of invitations whose job never finished",
     trigger: { schedule: "rate(5 minutes)" },
-    permissions: [
-      "records:read",
-      "records:write",
-      "records:update",
-      "records:delete",
-      "cognito:sync-users",
-      "jobs:start:processInvite",
-    ],
+    permissions: ["directory:read", "directory:write", "cognito:sync-users", "jobs:start:processInvite"],
     timeoutSeconds: 120,
   },
   auditWitness: {
@@ -138,7 +129,13 @@ export const jobs = {
     summary:
       "Start a verification from genesis of every registered org's audit trail (checkpointed entries and disclosure pointers included); a trail not intact, or a verification that fails, is a security event",
     trigger: { schedule: "rate(1 day)" },
-    permissions: ["records:read", "records:write", "audit:append", "jobs:start:verifyAudit"],
+    permissions: [
+      "directory:read",
+      "records:read",
+      "records:write",
+      "audit:append",
+      "jobs:start:verifyAudit",
+    ],
     timeoutSeconds: 120,
   },
 } as const satisfies Record<string, JobSpec>;

@@ -172,7 +172,7 @@ export const routes = {
       "Invite a user to the caller's org: the invitation is recorded and processed out of band (Cognito emails a temporary password; TOTP enrolment is required); its outcome is in GET /users/invites",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:read", "records:write", "audit:append", "jobs:start:processInvite"],
+    permissions: ["directory:read", "directory:write", "audit:append", "jobs:start:processInvite"],
     request: { body: InviteUserSchema },
     responses: {
       202: { description: "Invitation recorded (pending), whatever the address", schema: InvitationSchema },
@@ -187,7 +187,7 @@ export const routes = {
     summary: "The org's invitations, newest first, and their outcome: pending, sent or failed (never why)",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:read", "cursors:seal"],
+    permissions: ["directory:read", "cursors:seal"],
     request: { query: ListInvitationsQuerySchema },
     responses: {
       200: { description: "A page of invitations", schema: InvitationListSchema },
@@ -201,7 +201,7 @@ export const routes = {
     summary: "The org's people, roles, status and teams",
     auth: "cognito",
     roles: ["admin", "coach_lead"],
-    permissions: ["records:read"],
+    permissions: ["directory:read"],
     responses: { 200: { description: "Users", schema: z.object({ items: z.array(UserSchema) }) }, ...errors },
   }),
   updateUser: defineRoute({
@@ -212,14 +212,8 @@ export const routes = {
       "Change a user's role, disable or re-enable them (effective on their next request), or set their lead",
     auth: "cognito",
     roles: ["admin"],
-    permissions: [
-      "records:read",
-      "records:write",
-      "records:update",
-      "records:delete",
-      "cognito:sync-users",
-      "audit:append",
-    ],
+    // records:read: whether the account has clients (two-person rule); the rest is the directory.
+    permissions: ["records:read", "directory:read", "directory:write", "cognito:sync-users", "audit:append"],
     request: { path: UserIdPathSchema, body: UpdateUserSchema },
     responses: {
       200: { description: "Updated", schema: UserSchema },
@@ -240,7 +234,15 @@ export const routes = {
     summary: "Move every client of a departing coach to another coach",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:read", "records:write", "records:update", "records:delete", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "records:delete",
+      "directory:read",
+      "changes:hold",
+      "audit:append",
+    ],
     request: { path: UserIdPathSchema, body: ReassignSchema },
     responses: {
       200: { description: "Moved", schema: z.object({ moved: z.number() }) },
@@ -255,7 +257,14 @@ export const routes = {
     summary: "Assign a coach to a client",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["records:read", "records:write", "records:update", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "records:update",
+      "directory:read",
+      "changes:hold",
+      "audit:append",
+    ],
     request: { path: AssignmentPathSchema },
     responses: {
       200: { description: "The client's coaches", schema: AssignmentSchema },
@@ -525,7 +534,7 @@ export const routes = {
       "Changes held by the two-person rule and waiting for a decision (admins and leads; ids only, no PHI)",
     auth: "cognito",
     roles: ["admin", "coach_lead"],
-    permissions: ["records:read"],
+    permissions: ["directory:read"],
     responses: { 200: { description: "Pending changes", schema: HeldChangeListSchema }, ...errors },
   }),
   approveChange: defineRoute({
@@ -541,6 +550,8 @@ export const routes = {
       "records:write",
       "records:update",
       "records:delete",
+      "directory:read",
+      "directory:write",
       "cognito:sync-users",
       "audit:append",
     ],
@@ -562,7 +573,7 @@ export const routes = {
     summary: "Reject a held change (another admin or a lead; never its requester or grantee); audited",
     auth: "cognito",
     roles: ["admin", "coach_lead"],
-    permissions: ["records:read", "records:update", "audit:append"],
+    permissions: ["records:read", "directory:read", "changes:hold", "audit:append"],
     request: { path: ChangeIdPathSchema },
     responses: {
       200: { description: "Rejected", schema: HeldChangeSchema },

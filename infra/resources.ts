@@ -21,7 +21,13 @@ export const TABLES = {
     holds: "clients and other PHI records (fields sealed per client)",
     partitionKey: { name: "pk", type: "S" },
     sortKey: { name: "sk", type: "S" },
-    // gsi1 lists a lead's team (gsi1pk = ORG#<org>#LEAD#<leadId>).
+  },
+  directory: {
+    holds:
+      "the people: users, invitations, changes held by the two-person rule, the org registry and Cognito's sync queue",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+    // gsi1 lists a lead's team (gsi1pk = ORG#<org>#LEAD#<leadId>) and an org's pending changes.
     indexes: [
       {
         name: "gsi1",
@@ -111,6 +117,7 @@ export function functionEnvironment(names: {
   return {
     STAGE: names.stage,
     TABLE_RECORDS: names.tables.records,
+    TABLE_DIRECTORY: names.tables.directory,
     TABLE_KEYS: names.tables.keys,
     TABLE_AUDIT: names.tables.audit,
     TABLE_WITNESS: names.tables.witness,

@@ -5,12 +5,12 @@ import * as z from "zod";
 import { appendWithItems, auditEntry, jobMeta, type ServiceActor } from "../../shared/audit";
 import { ORG_ID } from "../../shared/auth";
 import { aws } from "../../shared/aws";
-import { getConfig } from "../../shared/config";
 import { ConflictError } from "../../shared/errors";
 import {
   createAccount,
   createdSince,
   deleteAccount,
+  directoryTable,
   followDirectory,
   getUser,
   isOwnEarlierAttempt,
@@ -54,7 +54,7 @@ const attemptKey = (orgId: string) => ({ pk: `ORG#${orgId}`, sk: "BOOTSTRAP#ATTE
  * adopted. Written before the account exists, so an account created before it cannot pass for this run's.
  */
 async function recordAttempt(orgId: string, email: string, now: string): Promise<string> {
-  const table = getConfig().TABLE_RECORDS;
+  const table = directoryTable();
   try {
     const out = await aws("dynamo").send(
       new UpdateCommand({
@@ -116,7 +116,7 @@ export async function bootstrapOrgAdmin(
     updatedAt: now,
   };
   const actor: ServiceActor = { service: BOOTSTRAP_SERVICE, orgId };
-  const table = getConfig().TABLE_RECORDS;
+  const table = directoryTable();
   const alreadyBootstrapped = () =>
     new ConflictError("ORG_BOOTSTRAPPED", "The org already has a first admin.");
   try {

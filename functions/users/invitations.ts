@@ -11,12 +11,12 @@ import {
 import type { Principal } from "../../shared/auth";
 import type { Role } from "../../shared/auth/roles";
 import { aws } from "../../shared/aws";
-import { getConfig } from "../../shared/config";
 import { ConflictError } from "../../shared/errors";
 import type { JobInvocation } from "../../shared/jobs";
 import { logger } from "../../shared/log";
 import {
   createAccount,
+  directoryTable,
   followDirectory,
   getUser,
   isActiveAdmin,
@@ -106,7 +106,7 @@ export async function recordInvitation(
       {
         item: {
           Put: {
-            TableName: getConfig().TABLE_RECORDS,
+            TableName: directoryTable(),
             Item: { ...invitationKey(principal.orgId, inviteId), ...invite },
             ConditionExpression: "attribute_not_exists(pk)",
           },
@@ -126,7 +126,7 @@ export async function listInvitations(principal: Principal, query: { limit?: num
   const after = (await openCursor(scope, ListPosition, query.cursor))?.sk;
   const out = await aws("dynamo").send(
     new QueryCommand({
-      TableName: getConfig().TABLE_RECORDS,
+      TableName: directoryTable(),
       KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
       ExpressionAttributeValues: { ":p": `ORG#${principal.orgId}`, ":prefix": INVITE_PREFIX },
       ScanIndexForward: false,
@@ -152,7 +152,7 @@ function settleItem(invite: InvitationRecord, status: InvitationStatus, now: str
   return {
     item: {
       Update: {
-        TableName: getConfig().TABLE_RECORDS,
+        TableName: directoryTable(),
         Key: invitationKey(invite.orgId, invite.inviteId),
         UpdateExpression: `SET #s = :status, updatedAt = :now${userId ? ", userId = :user" : ""}`,
         ConditionExpression: "#s = :pending",
@@ -230,7 +230,7 @@ export async function processInvitation(
   inviteId: string,
   job: JobInvocation,
 ): Promise<Outcome> {
-  const invite = await getRecord<InvitationRecord>(invitationKey(orgId, inviteId));
+  const invite = await getRecord<InvitationRecord>(invitationKey(orgId, inviteId), directoryTable());
   if (!invite) return "missing";
   if (invite.status !== "pending") return invite.status;
   const actor: ServiceActor = { service: job.service, orgId };
@@ -278,14 +278,14 @@ export async function processInvitation(
         {
           item: {
             Put: {
-              TableName: getConfig().TABLE_RECORDS,
+              TableName: directoryTable(),
               Item: userItem(user),
               ConditionExpression: "attribute_not_exists(pk)",
             },
           },
           onConditionFailed: () => new ConflictError(TAKEN, "The account already has a directory entry."),
         },
-        { item: { Put: { TableName: getConfig().TABLE_RECORDS, Item: orgRegistryItem(orgId) } } },
+        { item: { Put: { TableName: directoryTable(), Item: orgRegistryItem(orgId) } } },
         settledInviteItem(orgId, inviteId),
         pendingSyncItem(user),
         { item: stillActiveItem(orgId, invite.invitedBy, "admin"), onConditionFailed: unqualified },
@@ -307,5 +307,7 @@ export async function processInvitation(
 }
 
 async function currentStatus(orgId: string, inviteId: string): Promise<Outcome> {
-  return (await getRecord<InvitationRecord>(invitationKey(orgId, inviteId)))?.status ?? "missing";
+  return (
+    (await getRecord<InvitationRecord>(invitationKey(orgId, inviteId), directoryTable()))?.status ?? "missing"
+  );
 }

@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from "../../shared/erro
 import { startJob } from "../../shared/jobs";
 import { logger } from "../../shared/log";
 import {
+  directoryTable,
   followDirectory,
   getUser,
   isActiveLead,
@@ -109,7 +110,7 @@ export async function updateUser(
     approval?.entry ?? auditEntry(principal, request, "user.update", { type: "user", id: userId }, changed),
     [
       ...(approval?.items ?? []),
-      versionedPut(userItem(next), current.version),
+      versionedPut(userItem(next), current.version, directoryTable()),
       ...(syncCognito ? [pendingSyncItem(next)] : []),
     ],
   );

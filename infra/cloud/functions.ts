@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
@@ -12,7 +12,14 @@ import { type PermissionTargets, statementsFor, storageKeyStatement } from "./pe
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Bundling shared by every function: ESM, minified, the AWS SDK from the Lambda runtime. */
+/** One argument for the POSIX shell that runs bundling hooks, whatever characters the path holds. */
+const shellArgument = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Bundling shared by every function: ESM, minified, the AWS SDK from the Lambda runtime. The source map's
+ * paths are made independent of where the project and the output directory are (`portable-source-map.mjs`),
+ * so the asset hashes depend on the code alone and a deploy from another checkout changes no function.
+ */
 export const BUNDLING = {
   format: OutputFormat.ESM,
   minify: true,
@@ -22,6 +29,16 @@ export const BUNDLING = {
   externalModules: ["@aws-sdk/*"],
   // Some dependencies still call require(); give ESM bundles one.
   banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  commandHooks: {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    // `inputDir` is the project root (or its mount, when bundling in a container).
+    afterBundling: (inputDir: string, outputDir: string) => [
+      ["node", `${inputDir}/infra/cloud/portable-source-map.mjs`, outputDir, inputDir]
+        .map(shellArgument)
+        .join(" "),
+    ],
+  },
 };
 
 /** What every function of the stack shares. */
@@ -50,10 +67,64 @@ export type FunctionSpec = {
   network?: "internet";
 };
 
+const NETWORK_INTERFACE_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+];
+
+/**
+ * Actions AWS authorizes on no resource but "*". No function's own policy names them: each group is one
+ * customer-managed policy of the stack, shared by the functions that need it, so that `Resource::*` is
+ * acknowledged once per group (nag.ts) and every function's own policy names its resources.
+ */
+const WILDCARD_ONLY = {
+  /** X-Ray tracing: every function. */
+  Tracing: {
+    actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+    grantedTo: (_permissions: readonly Permission[], _inVpc: boolean) => true,
+  },
+  /** The network interfaces Lambda makes for a function placed in the VPC. */
+  NetworkInterfaces: {
+    actions: NETWORK_INTERFACE_ACTIONS,
+    grantedTo: (_permissions: readonly Permission[], inVpc: boolean) => inVpc,
+  },
+  /** Comprehend Medical DetectPHI (no resource-level permissions): the functions holding `phi:detect`. */
+  PhiDetection: {
+    actions: ["comprehendmedical:DetectPHI"],
+    grantedTo: (permissions: readonly Permission[], _inVpc: boolean) => permissions.includes("phi:detect"),
+  },
+} as const;
+type WildcardOnlyGrant = keyof typeof WILDCARD_ONLY;
+
+const wildcardOnlyId = (grant: WildcardOnlyGrant) => `WildcardOnly${grant}Policy`;
+
+/** The stack's one shared policy for a group of wildcard-only actions (made by its first function). */
+function wildcardOnlyPolicy(scope: Construct, grant: WildcardOnlyGrant): ManagedPolicy {
+  const stack = Stack.of(scope);
+  const existing = stack.node.tryFindChild(wildcardOnlyId(grant));
+  if (existing instanceof ManagedPolicy) return existing;
+  return new ManagedPolicy(stack, wildcardOnlyId(grant), {
+    statements: [new PolicyStatement({ actions: [...WILDCARD_ONLY[grant].actions], resources: ["*"] })],
+  });
+}
+
+/** The shared wildcard-only policies of a stack (what nag.ts acknowledges `Resource::*` on). */
+export const wildcardOnlyPolicies = (stack: Stack): ManagedPolicy[] =>
+  (Object.keys(WILDCARD_ONLY) as WildcardOnlyGrant[])
+    .map((grant) => stack.node.tryFindChild(wildcardOnlyId(grant)))
+    .filter((policy): policy is ManagedPolicy => policy instanceof ManagedPolicy);
+
+const AUTHENTICATED_READS: readonly Permission[] = ["directory:read", "auth:read-token-keys"];
+
 /**
  * A bundled nodejs22.x arm64 function with its own role holding one customer-managed policy: exactly
- * its manifest permissions, its own encrypted log group, X-Ray, and (in a VPC) its network interfaces.
- * The role is handed to the function immutable, so nothing can quietly add an inline policy to it.
+ * its manifest permissions and its own encrypted log group, every resource named. The wildcard-only
+ * actions it needs (X-Ray, in a VPC its network interfaces, DetectPHI) come from the stack's shared
+ * policies for them. The role is handed to the function immutable, so nothing can quietly add an
+ * inline policy to it.
  */
 export function bundledFunction(
   scope: Construct,
@@ -67,37 +138,27 @@ export function bundledFunction(
     removalPolicy: RemovalPolicy.RETAIN,
   });
   const permissions = [
-    ...new Set([...spec.permissions, ...(spec.auth === "cognito" ? (["records:read"] as const) : [])]),
+    // Behind the authorizer: the function verifies the token (the stored token keys) and knows who the caller is.
+    ...new Set([...spec.permissions, ...(spec.auth === "cognito" ? AUTHENTICATED_READS : [])]),
   ];
   const statements = [
     new PolicyStatement({
       actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
       resources: [`${logGroup.logGroupArn}:*`],
     }),
-    new PolicyStatement({ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
-      /^(records|keys|audit|transcripts|checkpoints|cursors|auth):/.test(permission),
+      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth):/.test(permission),
     )
       ? [storageKeyStatement(defaults.permissions)]
-      : []),
-    ...(network
-      ? [
-          new PolicyStatement({
-            actions: [
-              "ec2:CreateNetworkInterface",
-              "ec2:DescribeNetworkInterfaces",
-              "ec2:DeleteNetworkInterface",
-              "ec2:AssignPrivateIpAddresses",
-              "ec2:UnassignPrivateIpAddresses",
-            ],
-            resources: ["*"],
-          }),
-        ]
       : []),
   ];
   const role = new Role(scope, `${spec.id}Role`, { assumedBy: new ServicePrincipal("lambda.amazonaws.com") });
   const policy = new ManagedPolicy(scope, `${spec.id}Policy`, { statements, roles: [role] });
+  const shared = (Object.keys(WILDCARD_ONLY) as WildcardOnlyGrant[])
+    .filter((grant) => WILDCARD_ONLY[grant].grantedTo(permissions, network !== undefined))
+    .map((grant) => wildcardOnlyPolicy(scope, grant));
+  for (const sharedPolicy of shared) sharedPolicy.attachToRole(role);
   const fn = new NodejsFunction(scope, `${spec.id}Function`, {
     ...(spec.functionName && { functionName: spec.functionName }),
     entry: `${projectRoot}functions/${spec.handler}.ts`,
@@ -124,6 +185,7 @@ export function bundledFunction(
       vpcSubnets: { subnets: network.vpc.isolatedSubnets },
     }),
   });
-  fn.node.addDependency(policy);
+  // Lambda checks the role's network-interface permissions when it creates a function in a VPC.
+  fn.node.addDependency(policy, ...shared);
   return { fn, policy };
 }

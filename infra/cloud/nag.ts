@@ -1,6 +1,8 @@
 import { type App, type CfnElement, Stack, Validations } from "aws-cdk-lib";
+import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks, HIPAASecurityChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
+import { wildcardOnlyPolicies } from "./functions";
 import type { StageSettings } from "./settings";
 import type { CoachVaultStack } from "./stack";
 
@@ -42,25 +44,33 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
     },
     {
       ids: (policy) => {
+        if (wildcardOnlyPolicies(Stack.of(policy)).includes(policy as never))
+          return ["AwsSolutions-IAM5[Resource::*]"];
         const stack = Stack.of(policy);
+        const document = JSON.stringify(stack.resolve((policy as ManagedPolicy).document));
         const group = stack.node
           .findAll()
           .find((c) => c.node.path === policy.node.path.replace(/Policy$/, "Logs"));
-        const buckets = ["transcriptsBucket", "checkpointsBucket"].flatMap((name) =>
-          byPath(stack, `Data/${name}`),
-        );
+        const buckets = ["transcriptsBucket", "checkpointsBucket"]
+          .flatMap((name) => byPath(stack, `Data/${name}`))
+          .filter((bucket) => document.includes(`"${logicalId(bucket)}"`));
         return [
-          "AwsSolutions-IAM5[Resource::*]",
           ...(group ? [`AwsSolutions-IAM5[Resource::<${logicalId(group)}.Arn>:*]`] : []),
           ...buckets.map((bucket) => `AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`),
         ];
       },
       reason:
-        "No wildcard on data: X-Ray PutTraceSegments/PutTelemetryRecords, Comprehend Medical DetectPHI and the " +
-        "Lambda VPC ENI actions accept no resource but '*'; log streams are created under the function's (or " +
-        "CloudTrail's) own " +
-        "log group (<group-arn>:*); objects are under the one transcripts or checkpoints bucket (<bucket-arn>/*).",
-      on: (stack) => [...stack.api.policies, ...stack.jobs.policies, stack.trail.deliveryPolicy],
+        "No wildcard on data: X-Ray PutTraceSegments/PutTelemetryRecords, the Lambda VPC ENI actions and Comprehend " +
+        "Medical DetectPHI accept no resource but '*', and are granted only by the stack's shared policies for " +
+        "them (functions.ts, WILDCARD_ONLY), never on a function's own policy; log streams are created under the " +
+        "function's (or CloudTrail's) own log group (<group-arn>:*); objects are under the one transcripts or " +
+        "checkpoints bucket (<bucket-arn>/*), acknowledged only on the policies that name that bucket.",
+      on: (stack) => [
+        ...wildcardOnlyPolicies(stack),
+        ...stack.api.policies,
+        ...stack.jobs.policies,
+        stack.trail.deliveryPolicy,
+      ],
     },
     {
       ids: [

@@ -3,6 +3,7 @@ import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { VERIFICATION_PARTITION_PATTERN } from "../../functions/audit/verification";
+import { HELD_CHANGE_PARTITION_PATTERN } from "../../shared/access/two-person";
 import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
@@ -89,19 +90,36 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
   }
   switch (permission) {
     case "records:read":
-      return [
-        tableStatement(
-          tables.records,
-          ["GetItem", "BatchGetItem", "Query"],
-          TABLES.records.indexes.map((index) => index.name),
-        ),
-      ];
+      return [tableStatement(tables.records, ["GetItem", "BatchGetItem", "Query"])];
     case "records:write":
       return [recordsWriteStatement(tables.records, ["PutItem", "ConditionCheckItem"])];
     case "records:update":
       return [recordsWriteStatement(tables.records, ["UpdateItem"])];
     case "records:delete":
       return [recordsWriteStatement(tables.records, ["DeleteItem"])];
+    case "directory:read":
+      return [
+        tableStatement(
+          tables.directory,
+          ["GetItem", "BatchGetItem", "Query"],
+          TABLES.directory.indexes.map((index) => index.name),
+        ),
+      ];
+    case "directory:write":
+      return [
+        tableStatement(tables.directory, ["PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"]),
+      ];
+    case "changes:hold":
+      // Held changes only: approving one applies it as its requester, but no person's item is reachable.
+      return [
+        new PolicyStatement({
+          actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [tables.directory.tableArn],
+          conditions: {
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [HELD_CHANGE_PARTITION_PATTERN] },
+          },
+        }),
+      ];
     case "cognito:create-users":
       return [
         new PolicyStatement({
@@ -140,8 +158,9 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         }),
       ];
     case "phi:detect":
-      // Comprehend Medical has no resource-level permissions.
-      return [new PolicyStatement({ actions: ["comprehendmedical:DetectPHI"], resources: ["*"] })];
+      // Comprehend Medical has no resource-level permissions: DetectPHI is granted by the stack's one shared
+      // policy for it (functions.ts, `WILDCARD_ONLY`), never with `*` on a function's own policy.
+      return [];
     case "keys:read":
       return [tableStatement(tables.keys, ["GetItem"])];
     case "keys:create":
@@ -174,6 +193,16 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       return [
         new PolicyStatement({
           actions: ["dynamodb:PutItem"],
+          resources: [tables.records.tableArn],
+          conditions: {
+            "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [TOKEN_KEYS_PARTITION_PATTERN] },
+          },
+        }),
+      ];
+    case "auth:read-token-keys":
+      return [
+        new PolicyStatement({
+          actions: ["dynamodb:GetItem", "dynamodb:Query"],
           resources: [tables.records.tableArn],
           conditions: {
             "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [TOKEN_KEYS_PARTITION_PATTERN] },
@@ -285,6 +314,8 @@ export function storageKeyStatement(targets: PermissionTargets): PolicyStatement
 export type AwsService = "dynamodb" | "s3" | "kms" | "cognito-idp" | "comprehendmedical" | "lambda";
 const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   records: ["dynamodb"],
+  directory: ["dynamodb"],
+  changes: ["dynamodb"],
   keys: ["dynamodb"],
   audit: ["dynamodb"],
   witness: ["dynamodb"],

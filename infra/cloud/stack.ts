@@ -68,6 +68,7 @@ export class CoachVaultStack extends Stack {
           stage: settings.stage,
           tables: {
             records: this.data.tables.records.tableName,
+            directory: this.data.tables.directory.tableName,
             keys: this.data.tables.keys.tableName,
             audit: this.data.tables.audit.tableName,
             witness: this.data.tables.witness.tableName,

@@ -19,15 +19,20 @@ import {
   UpdateTableCommand,
 } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { TOTP } from "otpauth";
+import { changeKey } from "../../shared/access";
 import type { Role } from "../../shared/auth/roles";
 import { aws } from "../../shared/aws";
-import { orgRegistryItem, userItem } from "../../shared/people";
+import { IDENTITY_QUEUE, ORG_REGISTRY, orgRegistryItem, userItem } from "../../shared/people";
 import { BUCKETS, type BucketName, TABLES, type TableName, USER_POOL } from "../resources";
 
-/** Creates the tables, buckets and user pool of `infra/resources.ts` in the local services. Idempotent. */
-export async function provisionTables(names: Record<TableName, string>): Promise<void> {
+/**
+ * Creates the tables, buckets and user pool of `infra/resources.ts` in the local services. Idempotent.
+ * Returns the tables it created (those that did not exist yet).
+ */
+export async function provisionTables(names: Record<TableName, string>): Promise<TableName[]> {
+  const created: TableName[] = [];
   const existing = new Set((await aws("dynamo").send(new ListTablesCommand({}))).TableNames ?? []);
   for (const [logical, table] of Object.entries(TABLES) as [TableName, (typeof TABLES)[TableName]][]) {
     const name = names[logical];
@@ -70,7 +75,49 @@ export async function provisionTables(names: Record<TableName, string>): Promise
         }),
       }),
     );
+    created.push(logical);
   }
+  return created;
+}
+
+/**
+ * Where an item of the records table from before the directory table had its own lives now: the people
+ * (users, invitations, bootstrap markers, the org registry, Cognito's sync queue) under the same key,
+ * held changes in their org's partition of changes; undefined for everything else (client records).
+ */
+function directoryKeyOf(item: Record<string, unknown>): { pk: string; sk: string } | undefined {
+  const { pk, sk } = item as { pk: string; sk: string };
+  if (pk === ORG_REGISTRY || pk === IDENTITY_QUEUE) return { pk, sk };
+  const org = /^ORG#([^#]+)$/.exec(pk)?.[1];
+  if (!org) return undefined;
+  if (sk.startsWith("CHANGE#")) return changeKey(org, sk.slice("CHANGE#".length));
+  return /^(USER#|INVITE#|BOOTSTRAP)/.test(sk) ? { pk, sk } : undefined;
+}
+
+/**
+ * A `.local` made before the directory table kept its people in the records table. When `npm start` has
+ * just created the directory table next to an existing records table, they move over (each copied, then
+ * deleted from the records table), so a restart keeps everyone who could sign in. Returns how many moved.
+ */
+export async function moveDirectoryOutOfRecords(names: Record<TableName, string>): Promise<number> {
+  let moved = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await aws("dynamo").send(
+      new ScanCommand({ TableName: names.records, ExclusiveStartKey: start }),
+    );
+    for (const item of page.Items ?? []) {
+      const key = directoryKeyOf(item);
+      if (!key) continue;
+      await aws("dynamo").send(new PutCommand({ TableName: names.directory, Item: { ...item, ...key } }));
+      await aws("dynamo").send(
+        new DeleteCommand({ TableName: names.records, Key: { pk: item.pk, sk: item.sk } }),
+      );
+      moved++;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return moved;
 }
 
 export async function provisionBuckets(names: Record<BucketName, string>): Promise<void> {

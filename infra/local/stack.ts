@@ -22,6 +22,7 @@ import { startLocalLambda } from "./lambda";
 import { freePort, isPortFree, stopChild } from "./processes";
 import {
   type DemoUser,
+  moveDirectoryOutOfRecords,
   provisionBuckets,
   provisionTables,
   provisionUserPool,
@@ -197,13 +198,15 @@ export async function startLocalStack(options: StackOptions) {
     Object.assign(process.env, provisional);
     resetConfig();
 
-    await provisionTables(tables);
+    const created = await provisionTables(tables);
+    if (created.includes("directory") && !created.includes("records"))
+      await moveDirectoryOutOfRecords(tables);
     await provisionBuckets(buckets);
     const poolFile = join(dir, "cognito", "pool.json");
     if (!existsSync(poolFile) || !existsSync(demoUsersFile(dir))) {
       const pool = await provisionUserPool(resourceName(STAGE, "users"));
       const users = await seedUsers(pool.userPoolId, pool.clientId);
-      await seedDirectory(users, tables.records);
+      await seedDirectory(users, tables.directory);
       writeFileSync(poolFile, JSON.stringify(pool));
       writeFileSync(demoUsersFile(dir), JSON.stringify(users, null, 2), { mode: 0o600 });
     }

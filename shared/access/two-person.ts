@@ -5,7 +5,7 @@ import type { Principal } from "../auth/principal";
 import type { Role } from "../auth/roles";
 import { getConfig } from "../config";
 import { logger } from "../log";
-import { teamOf, type UserRecord, type UserStatus, userKey } from "../people";
+import { directoryTable, teamOf, type UserRecord, type UserStatus, userKey } from "../people";
 import { assignedClientIds } from "../store/client-record";
 import { batchGet, queryAll } from "../store/query";
 import { getRecord } from "../store/records";
@@ -144,7 +144,7 @@ function directoryOf(orgId: string, known: readonly (UserRecord | undefined)[] =
     const missing = [...new Set(userIds)].filter((id) => !cache.has(id));
     if (missing.length > 0) {
       const found = await batchGet<UserRecord>(
-        getConfig().TABLE_RECORDS,
+        directoryTable(),
         missing.map((id) => userKey(orgId, id)),
       );
       for (const id of missing) cache.set(id, undefined);
@@ -208,7 +208,12 @@ const meet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => [...a].some((id
 
 export type ChangeStatus = "pending" | "approved" | "rejected";
 
-/** A change held for a second person, stored in the org's partition. */
+/**
+ * A change held for a second person, stored in the directory table in the org's partition of held
+ * changes. Approving one applies it as its requester, so writing one is as sensitive as writing a person:
+ * only people-managing functions (`directory:write`) and those that hold or reject changes
+ * (`changes:hold`, limited by IAM to these partitions) may.
+ */
 export type HeldChange = {
   changeId: string;
   orgId: string;
@@ -229,9 +234,11 @@ export type HeldChange = {
 export type HeldChangeView = Omit<HeldChange, "orgId">;
 
 export const changeKey = (orgId: string, changeId: string) => ({
-  pk: `ORG#${orgId}`,
+  pk: `ORG#${orgId}#CHANGES`,
   sk: `CHANGE#${changeId}`,
 });
+/** The directory partitions holding changes (an IAM `dynamodb:LeadingKeys` pattern); no user's is one. */
+export const HELD_CHANGE_PARTITION_PATTERN = "ORG#*#CHANGES";
 /** Pending changes also sit in a sparse index partition; a decision takes them out of it. */
 const pendingPartition = (orgId: string) => `ORG#${orgId}#CHANGES#PENDING`;
 
@@ -315,7 +322,7 @@ export async function holdIfSelfGranted(
       {
         item: {
           Put: {
-            TableName: getConfig().TABLE_RECORDS,
+            TableName: directoryTable(),
             Item: {
               ...changeKey(principal.orgId, pending.changeId),
               ...pending,
@@ -360,7 +367,10 @@ export async function requireSecondPerson(
 }
 
 export async function loadChange(orgId: string, changeId: string): Promise<HeldChange | undefined> {
-  const item = await getRecord<HeldChange & Record<string, unknown>>(changeKey(orgId, changeId));
+  const item = await getRecord<HeldChange & Record<string, unknown>>(
+    changeKey(orgId, changeId),
+    directoryTable(),
+  );
   if (!item) return undefined;
   const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...change } = item;
   return change as HeldChange;
@@ -369,7 +379,7 @@ export async function loadChange(orgId: string, changeId: string): Promise<HeldC
 /** The org's changes still waiting for a decision (oldest first), leaving out expired ones. */
 export async function pendingChanges(orgId: string, now = new Date()): Promise<HeldChange[]> {
   const items = await queryAll<{ changeId: string }>({
-    TableName: getConfig().TABLE_RECORDS,
+    TableName: directoryTable(),
     IndexName: "gsi1",
     KeyConditionExpression: "gsi1pk = :pending",
     ExpressionAttributeValues: { ":pending": pendingPartition(orgId) },
@@ -395,7 +405,7 @@ export function decisionItem(
   return {
     item: {
       Update: {
-        TableName: getConfig().TABLE_RECORDS,
+        TableName: directoryTable(),
         Key: changeKey(change.orgId, change.changeId),
         UpdateExpression: "SET #status = :status, decidedBy = :by, decidedAt = :at REMOVE gsi1pk, gsi1sk",
         ConditionExpression: "#status = :pending AND expiresAt > :at",

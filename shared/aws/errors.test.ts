@@ -69,6 +69,7 @@ describe("bounded waits", () => {
     const { DynamoDBClient: Client } = await import("@aws-sdk/client-dynamodb");
     const config = parseConfig({
       TABLE_RECORDS: "records",
+      TABLE_DIRECTORY: "directory",
       TABLE_KEYS: "keys",
       TABLE_AUDIT: "audit",
       TABLE_WITNESS: "witness",

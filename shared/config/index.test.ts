@@ -3,6 +3,7 @@ import { LIST_PAGE_BOUND, parseConfig, TRANSACTION_MAX_ITEMS } from "./index";
 
 const REQUIRED = {
   TABLE_RECORDS: "records",
+  TABLE_DIRECTORY: "directory",
   TABLE_KEYS: "keys",
   TABLE_AUDIT: "audit",
   TABLE_WITNESS: "witness",

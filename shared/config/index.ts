@@ -39,6 +39,8 @@ const ConfigSchema = z.object({
   STAGE: z.string().min(1).default("local"),
   AWS_REGION: z.string().min(1).default("us-east-1"),
   TABLE_RECORDS: z.string().min(3),
+  /** The people (users, invitations, held changes, org registry): only people-managing functions write it. */
+  TABLE_DIRECTORY: z.string().min(3),
   TABLE_KEYS: z.string().min(3),
   TABLE_AUDIT: z.string().min(3),
   /** The chain heads the live witness has seen (written by the witness only). */

@@ -42,6 +42,7 @@ const entry = (fields: string[]) =>
 beforeAll(() => {
   for (const [name, value] of Object.entries({
     TABLE_RECORDS: "records",
+    TABLE_DIRECTORY: "directory",
     TABLE_KEYS: "keys",
     TABLE_AUDIT: "audit",
     TABLE_WITNESS: "witness",

@@ -12,6 +12,15 @@ export type Permission =
   | "records:write"
   | "records:update"
   | "records:delete"
+  /** Read the people (users, teams, invitations, held changes, org registry): every Cognito route's function. */
+  | "directory:read"
+  /**
+   * Write the people: users, invitations, held changes, the org registry, Cognito's sync queue. Only the
+   * functions that manage people; never one that writes client records for a coach.
+   */
+  | "directory:write"
+  /** Hold a change for a second person, or record a decision on one: the held-change partitions only. */
+  | "changes:hold"
   /** Create accounts in the user pool (and read one back by its address): only the invitation job. */
   | "cognito:create-users"
   /** Make an existing account follow the directory: its role group, enabled or disabled. */
@@ -42,6 +51,8 @@ export type Permission =
   | "cursors:seal"
   /** Store the user pool's token keys (the one `DEPLOYMENT#TOKEN_KEYS` records item): the refresh job only. */
   | "auth:token-keys"
+  /** Read the stored token keys (that one item only): every route behind the authorizer verifies its token. */
+  | "auth:read-token-keys"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 

@@ -4,10 +4,14 @@ import { queryAll, recordsWithPrefix } from "../store/query";
 import { getRecord } from "../store/records";
 
 /**
- * The org's people as the API sees them: one item per user in the records table, mirroring Cognito.
+ * The org's people as the API sees them: one item per user in the directory table, mirroring Cognito.
  * It is read on every request, so a disabled user or a changed role takes effect on the next request,
- * not when the token expires.
+ * not when the token expires. The directory table is its own (not the records table), so IAM grants
+ * writing people only to the functions that manage them (`directory:write`), never to those that write
+ * client records: a compromised record writer cannot make itself, or anyone, an admin.
  */
+export const directoryTable = () => getConfig().TABLE_DIRECTORY;
+
 export type UserStatus = "active" | "disabled";
 export type UserRecord = {
   /** The Cognito `sub`. */
@@ -76,7 +80,7 @@ export const isActiveLead = (user: UserRecord | undefined) =>
 export function stillActiveItem(orgId: string, userId: string, role: Role) {
   return {
     ConditionCheck: {
-      TableName: getConfig().TABLE_RECORDS,
+      TableName: directoryTable(),
       Key: userKey(orgId, userId),
       ConditionExpression: "#role = :role AND #status = :active",
       ExpressionAttributeNames: { "#role": "role", "#status": "status" },
@@ -86,11 +90,15 @@ export function stillActiveItem(orgId: string, userId: string, role: Role) {
 }
 
 export function getUser(orgId: string, userId: string): Promise<UserRecord | undefined> {
-  return getRecord<UserRecord>(userKey(orgId, userId));
+  return getRecord<UserRecord>(userKey(orgId, userId), directoryTable());
 }
 
 export async function listUsers(orgId: string): Promise<UserRecord[]> {
-  const users = await recordsWithPrefix<UserRecord & Record<string, unknown>>(orgId, "USER#");
+  const users = await recordsWithPrefix<UserRecord & Record<string, unknown>>(
+    orgId,
+    "USER#",
+    directoryTable(),
+  );
   return users.map((user) => ({
     userId: user.userId,
     username: user.username,
@@ -110,26 +118,34 @@ export async function listUsers(orgId: string): Promise<UserRecord[]> {
  * The org registry: one item per org with users, which scheduled jobs (audit checkpoints) walk.
  * Seeding and every invitation write it (idempotently), so an org is registered once it has a directory.
  */
-const ORG_REGISTRY = "REGISTRY#ORGS";
+export const ORG_REGISTRY = "REGISTRY#ORGS";
 export const orgRegistryItem = (orgId: string) => ({ pk: ORG_REGISTRY, sk: orgId, orgId });
 
 export async function listOrgs(): Promise<string[]> {
   const items = await queryAll<{ orgId: string }>({
-    TableName: getConfig().TABLE_RECORDS,
+    TableName: directoryTable(),
     KeyConditionExpression: "pk = :p",
     ExpressionAttributeValues: { ":p": ORG_REGISTRY },
   });
   return items.map((item) => item.orgId);
 }
 
-/** The ids of the coaches on a lead's team (one query on the team index). */
+/**
+ * The ids of the coaches on a lead's team (one query on the team index). Only users count: the index
+ * spans the table, and functions that may write held changes (`changes:hold`, not people) choose their
+ * items' attributes, so an index entry is kept only if its item is a user of the org (its table key).
+ */
 export async function teamOf(orgId: string, leadId: string): Promise<Set<string>> {
-  const members = await queryAll<{ userId: string }>({
-    TableName: getConfig().TABLE_RECORDS,
+  const members = await queryAll<{ pk: string; sk: string; userId: string }>({
+    TableName: directoryTable(),
     IndexName: "gsi1",
     KeyConditionExpression: "gsi1pk = :team",
     ExpressionAttributeValues: { ":team": teamPartition(orgId, leadId) },
-    ProjectionExpression: "userId",
+    ProjectionExpression: "pk, sk, userId",
   });
-  return new Set(members.map((member) => member.userId));
+  const isUser = (member: { pk: string; sk: string; userId: string }) => {
+    const key = userKey(orgId, member.userId);
+    return member.pk === key.pk && member.sk === key.sk;
+  };
+  return new Set(members.filter(isUser).map((member) => member.userId));
 }

@@ -1,14 +1,13 @@
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../aws";
-import { getConfig } from "../config";
 import { logger } from "../log";
 import { queryAll } from "../store/query";
 import { applyIdentity } from "./cognito";
-import { getUser, type UserRecord, userKey } from "./directory";
+import { directoryTable, getUser, type UserRecord, userKey } from "./directory";
 
 /**
- * Cognito follows the directory, never the other way round. A change to a person is committed to the
+ * Cognito follows the directory, never the other way round (its queue is in the directory table too). A change to a person is committed to the
  * directory first (what the API trusts: a disabled user is refused on their next request whatever
  * Cognito says), marked `identitySync: "pending"`, and a work item is put in one queue partition in the
  * same transaction; then the directory's state is applied to Cognito and the mark and the item are
@@ -16,7 +15,8 @@ import { getUser, type UserRecord, userKey } from "./directory";
  * scheduled `identitySync` job (or the next change to that user) applies the directory's state again.
  * Invitations waiting for their account are queued in the same partition.
  */
-const QUEUE = "IDENTITY#PENDING";
+export const IDENTITY_QUEUE = "IDENTITY#PENDING";
+const QUEUE = IDENTITY_QUEUE;
 const userWork = (orgId: string, userId: string) => ({ pk: QUEUE, sk: `USER#${orgId}#${userId}` });
 const inviteWork = (orgId: string, inviteId: string) => ({ pk: QUEUE, sk: `INVITE#${orgId}#${inviteId}` });
 
@@ -24,7 +24,7 @@ export type PendingIdentityWork =
   | { kind: "user"; orgId: string; userId: string; since: string }
   | { kind: "invite"; orgId: string; inviteId: string; since: string };
 
-const table = () => getConfig().TABLE_RECORDS;
+const table = directoryTable;
 
 /** The queue item to put with a directory change that Cognito must follow (a transaction item). */
 export function pendingSyncItem(user: Pick<UserRecord, "orgId" | "userId" | "updatedAt">) {

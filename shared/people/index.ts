@@ -13,11 +13,13 @@ export {
   isOwnEarlierAttempt,
 } from "./cognito";
 export {
+  directoryTable,
   getUser,
   isActiveAdmin,
   isActiveLead,
   listOrgs,
   listUsers,
+  ORG_REGISTRY,
   orgRegistryItem,
   stillActiveItem,
   teamOf,
@@ -31,6 +33,7 @@ export {
 export {
   cognitoUsername,
   followDirectory,
+  IDENTITY_QUEUE,
   listPendingIdentityWork,
   type PendingIdentityWork,
   pendingInviteItem,

@@ -64,10 +64,17 @@ export async function filledPage<R extends Record<string, unknown>, V>(
   return { items: page.map(({ value }) => value), ...(last && { last }) };
 }
 
-/** Every record of an org whose sort key starts with `prefix` (`USER#`, `SESSION#<clientId>#` …). */
-export function recordsWithPrefix<T>(orgId: string, prefix: string): Promise<T[]> {
+/**
+ * Every record of an org (in the records table, or `table`) whose sort key starts with `prefix`
+ * (`SESSION#<clientId>#`, `USER#` in the directory …).
+ */
+export function recordsWithPrefix<T>(
+  orgId: string,
+  prefix: string,
+  table = getConfig().TABLE_RECORDS,
+): Promise<T[]> {
   return queryAll<T>({
-    TableName: getConfig().TABLE_RECORDS,
+    TableName: table,
     KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
     ExpressionAttributeValues: { ":p": `ORG#${orgId}`, ":prefix": prefix },
   });

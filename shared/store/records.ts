@@ -3,20 +3,28 @@ import { aws } from "../aws";
 import { getConfig } from "../config";
 import { VersionConflictError } from "../errors";
 
-/** One item of the records table by its key (strongly consistent), or undefined. */
-export async function getRecord<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
-  const out = await aws("dynamo").send(
-    new GetCommand({ TableName: getConfig().TABLE_RECORDS, Key: key, ConsistentRead: true }),
-  );
+/** One item of the records table (or `table`) by its key (strongly consistent), or undefined. */
+export async function getRecord<T>(
+  key: { pk: string; sk: string },
+  table = getConfig().TABLE_RECORDS,
+): Promise<T | undefined> {
+  const out = await aws("dynamo").send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
   return out.Item as T | undefined;
 }
 
-/** A put of a new version of a record, refused (409) if someone else wrote it since `expected`. */
-export function versionedPut(item: Record<string, unknown>, expected: number) {
+/**
+ * A put of a new version of a record (of the records table, or `table`), refused (409) if someone else
+ * wrote it since `expected`.
+ */
+export function versionedPut(
+  item: Record<string, unknown>,
+  expected: number,
+  table = getConfig().TABLE_RECORDS,
+) {
   return {
     item: {
       Put: {
-        TableName: getConfig().TABLE_RECORDS,
+        TableName: table,
         Item: item,
         ConditionExpression: "#v = :expected",
         ExpressionAttributeNames: { "#v": "version" },

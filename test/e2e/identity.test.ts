@@ -53,7 +53,7 @@ async function enrolledCoach() {
   const now = new Date().toISOString();
   await aws("dynamo").send(
     new PutCommand({
-      TableName: stack.endpoints.tables.records,
+      TableName: stack.endpoints.tables.directory,
       Item: userItem({
         userId,
         username,

@@ -300,7 +300,7 @@ describe("the two-person rule", () => {
       .json.changeId as string;
     await aws("dynamo").send(
       new UpdateCommand({
-        TableName: getConfig().TABLE_RECORDS,
+        TableName: getConfig().TABLE_DIRECTORY,
         Key: changeKey("demo", expired),
         UpdateExpression: "SET expiresAt = :past",
         ExpressionAttributeValues: { ":past": new Date(Date.now() - 1000).toISOString() },

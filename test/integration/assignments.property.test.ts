@@ -48,8 +48,8 @@ const operation: fc.Arbitrary<Op> = fc.oneof(
   person.map((user): Op => ({ op: "reassign", from: user, to: user })),
 );
 
-const put = (Item: Record<string, unknown>) =>
-  aws("dynamo").send(new PutCommand({ TableName: getConfig().TABLE_RECORDS, Item }));
+const put = (Item: Record<string, unknown>, table = getConfig().TABLE_RECORDS) =>
+  aws("dynamo").send(new PutCommand({ TableName: table, Item }));
 
 /** A fresh org for one run: its admin, the people above (no admin touched them) and clients with no coach. */
 async function freshOrg() {
@@ -68,6 +68,7 @@ async function freshOrg() {
         createdAt: now,
         updatedAt: now,
       }),
+      getConfig().TABLE_DIRECTORY,
     );
   }
   const clientIds = Array.from({ length: CLIENTS }, () => randomUUID());

@@ -43,8 +43,8 @@ async function finishedJobOf(orgId: string): Promise<VerificationJob> {
 describe("the daily verification from genesis", () => {
   it("starts a genesis verification of every registered org, which finds a pointer removed before the newest checkpoint and raises AUDIT_NOT_INTACT", async () => {
     const org = `daily-${randomUUID().slice(0, 8)}`;
-    const { TABLE_RECORDS } = getConfig();
-    await aws("dynamo").send(new PutCommand({ TableName: TABLE_RECORDS, Item: orgRegistryItem(org) }));
+    const { TABLE_RECORDS, TABLE_DIRECTORY } = getConfig();
+    await aws("dynamo").send(new PutCommand({ TableName: TABLE_DIRECTORY, Item: orgRegistryItem(org) }));
     const principal = { userId: "u1", orgId: org, role: "coach" as const };
     const writer = new ChainWriter();
     const read = (clientId: string) =>

@@ -202,7 +202,7 @@ describe("npm run bootstrap", () => {
     // Another run has just committed the org's first admin (its marker), after this run read the directory.
     await aws("dynamo").send(
       new PutCommand({
-        TableName: stack.endpoints.tables.records,
+        TableName: stack.endpoints.tables.directory,
         Item: {
           pk: "ORG#boot-resent",
           sk: "BOOTSTRAP",

@@ -132,7 +132,7 @@ describe("the invitation job checks again what allowed the invitation", () => {
         if (context.commandName === "AdminCreateUserCommand")
           await aws("dynamo").send(
             new UpdateCommand({
-              TableName: getConfig().TABLE_RECORDS,
+              TableName: getConfig().TABLE_DIRECTORY,
               Key: userKey("demo", inviterId),
               UpdateExpression: "SET #s = :disabled",
               ExpressionAttributeNames: { "#s": "status" },

@@ -180,7 +180,7 @@ describe("Cognito failures no retry can fix", () => {
     const id = await freshCoach(stack);
     await aws("dynamo").send(
       new UpdateCommand({
-        TableName: getConfig().TABLE_RECORDS,
+        TableName: getConfig().TABLE_DIRECTORY,
         Key: userKey("demo", id),
         UpdateExpression: "REMOVE username",
       }),

@@ -1,10 +1,12 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { changeKey } from "../../shared/access";
 import { queryEntries } from "../../shared/audit";
 import { parseEntry } from "../../shared/audit/entry";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { dataKeyItemKey } from "../../shared/crypto";
+import { userKey } from "../../shared/people";
 import { batchGet, getRecord, queryAll, recordsWithPrefix } from "../../shared/store";
 
 /**
@@ -46,15 +48,17 @@ export async function stateOf(scope: Scope): Promise<State> {
     recordsWithPrefix<Record<string, unknown>>(orgId, "ASSIGN#"),
     Promise.all(
       scope.userIds.map((userId) =>
-        getRecord<Record<string, unknown>>({ pk: `ORG#${orgId}`, sk: `USER#${userId}` }),
+        getRecord<Record<string, unknown>>(userKey(orgId, userId), config.TABLE_DIRECTORY),
       ),
     ),
     Promise.all(
       scope.changeIds.map((changeId) =>
-        getRecord<Record<string, unknown>>({ pk: `ORG#${orgId}`, sk: `CHANGE#${changeId}` }),
+        getRecord<Record<string, unknown>>(changeKey(orgId, changeId), config.TABLE_DIRECTORY),
       ),
     ),
-    scope.inviteEmail ? recordsWithPrefix<Record<string, unknown>>(orgId, "INVITE#") : [],
+    scope.inviteEmail
+      ? recordsWithPrefix<Record<string, unknown>>(orgId, "INVITE#", config.TABLE_DIRECTORY)
+      : [],
     aws("dynamo").send(
       new GetCommand({ TableName: config.TABLE_KEYS, Key: dataKeyItemKey({ orgId, clientId }) }),
     ),

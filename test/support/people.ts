@@ -158,7 +158,7 @@ export async function touchedDaysAgo(orgId: string, userId: string, days: number
   const at = new Date(Date.now() - days * 86_400_000).toISOString();
   await aws("dynamo").send(
     new UpdateCommand({
-      TableName: getConfig().TABLE_RECORDS,
+      TableName: getConfig().TABLE_DIRECTORY,
       Key: userKey(orgId, userId),
       UpdateExpression: "SET touchedBy = :touched",
       ExpressionAttributeValues: { ":touched": Object.fromEntries(adminIds.map((id) => [id, at])) },
