@@ -60,17 +60,25 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "Lambda VPC ENI actions accept no resource but '*'; log streams are created under the function's (or " +
         "CloudTrail's) own " +
         "log group (<group-arn>:*); objects are under the one transcripts or checkpoints bucket (<bucket-arn>/*).",
-      on: (stack) => [...stack.api.policies, ...stack.jobs.policies, stack.trail.deliveryPolicy],
+      on: (stack) => [
+        ...stack.api.policies,
+        ...stack.jobs.policies,
+        ...(stack.trail.deliveryPolicy ? [stack.trail.deliveryPolicy] : []),
+      ],
     },
     {
       ids: [
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup]",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore]",
       ],
       reason:
         "AWS service roles use the AWS-managed policies AWS documents for them: API Gateway's account-level " +
-        "CloudWatch role (AmazonAPIGatewayPushToCloudWatchLogs) and the AWS Backup selection role.",
-      on: (stack) => [...byPath(stack, "Rest/CloudWatchRole"), ...byPath(stack, "Plan/Tables/Role")],
+        "CloudWatch role (AmazonAPIGatewayPushToCloudWatchLogs) and AWS Backup's role (backups and restores of " +
+        "the tables and the S3 transcripts bucket).",
+      on: (stack) => [...byPath(stack, "Rest/CloudWatchRole"), stack.data.backupRole],
     },
     {
       ids: (construct) =>
@@ -105,7 +113,11 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
       reason:
         "Buckets are versioned, retained on stack deletion, and the checkpoint and CloudTrail buckets are under Object Lock; " +
         "cross-region replication needs a destination account/region chosen per deployment (README, 'Deploy').",
-      on: (stack) => [...Object.values(stack.data.buckets), stack.data.accessLogs, stack.trail.bucket],
+      on: (stack) => [
+        ...Object.values(stack.data.buckets),
+        stack.data.accessLogs,
+        ...(stack.trail.bucket ? [stack.trail.bucket] : []),
+      ],
     },
     {
       ids: ["HIPAA.Security-S3DefaultEncryptionKMS"],

@@ -47,6 +47,40 @@ describe("stage settings", () => {
     });
   });
 
+  it("what protects data is safe unless the stage says otherwise: dev opts out in cdk.json, a stage that says nothing keeps everything", () => {
+    expect(readSettings(withContext({ stage: "prod", ...prod }))).toMatchObject({
+      removalPolicy: "retain",
+      deletionProtection: true,
+      objectLockMode: "COMPLIANCE",
+      backupVaultLock: true,
+      trail: "own",
+    });
+    expect(readSettings(withContext({}))).toMatchObject({
+      removalPolicy: "destroy",
+      deletionProtection: false,
+      objectLockMode: "GOVERNANCE",
+      backupVaultLock: false,
+    });
+    // Command-line values arrive as strings.
+    expect(
+      readSettings(withContext({ stage: "prod", ...prod, deletionProtection: "false", trail: "own" }))
+        .deletionProtection,
+    ).toBe(false);
+    expect(() => readSettings(withContext({ stage: "prod", ...prod, objectLockMode: "NONE" }))).toThrow(
+      /objectLockMode/,
+    );
+  });
+
+  it("an organization trail must be named", () => {
+    expect(() => readSettings(withContext({ stage: "prod", ...prod, trail: "organization" }))).toThrow(
+      'Stage prod has trail "organization" and needs organizationTrailArn',
+    );
+    const arn = "arn:aws:cloudtrail:eu-west-1:999988887777:trail/org-trail";
+    expect(
+      readSettings(withContext({ stage: "prod", ...prod, trail: "organization", organizationTrailArn: arn })),
+    ).toMatchObject({ trail: "organization", organizationTrailArn: arn });
+  });
+
   it("pins the stack to the stage's account and region; credentials of another account are refused before anything is built", () => {
     const app = new App({ context: { stage: "prod", ...prod } });
     expect(() =>

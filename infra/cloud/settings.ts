@@ -25,6 +25,30 @@ export const StageSettingsSchema = z.object({
   retiredSigningKeyArns: list
     .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/)))
     .default([]),
+  /**
+   * What deleting the stack (or replacing a resource) does to data: "retain" keeps tables, buckets, keys, the
+   * user pool and log groups (a stage that does not say); "destroy" deletes them (dev: destroy and redeploy).
+   */
+  removalPolicy: z.enum(["retain", "destroy"]).default("retain"),
+  /** Deletion protection on the tables and the user pool (a delete fails while it is on). */
+  deletionProtection: flag.default(true),
+  /**
+   * Object Lock mode of the checkpoint and CloudTrail buckets: COMPLIANCE (nobody, root included, shortens
+   * it) unless the stage says GOVERNANCE (a principal with s3:BypassGovernanceRetention can delete: dev).
+   */
+  objectLockMode: z.enum(["COMPLIANCE", "GOVERNANCE"]).default("COMPLIANCE"),
+  /** Vault Lock (compliance mode) on the backup vault: recovery points cannot be deleted early, by anyone. */
+  backupVaultLock: flag.default(true),
+  /**
+   * "own": a multi-region trail of this stage (bucket, key, log group, alarms). "organization": the account is
+   * covered by an organization trail; no trail is created here (see README, "CloudTrail").
+   */
+  trail: z.enum(["own", "organization"]).default("own"),
+  /** With trail "organization": the organization trail's ARN (required then, so the stage names its trail). */
+  organizationTrailArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/[A-Za-z0-9._-]+$/)
+    .optional(),
   /** The account the stage deploys to: pinned, so a deploy with another account's credentials fails. */
   account: z
     .string()
@@ -55,6 +79,10 @@ export function readSettings(context: (key: string) => unknown): StageSettings {
   if (missing.length > 0)
     throw new Error(
       `Stage ${stage} needs ${missing.join(", ")}: set them under stages.${stage} in cdk.json or with -c key=value (see README, "Stage settings")`,
+    );
+  if (raw.trail === "organization" && raw.organizationTrailArn === undefined)
+    throw new Error(
+      `Stage ${stage} has trail "organization" and needs organizationTrailArn (see README, "CloudTrail")`,
     );
   const result = StageSettingsSchema.safeParse(raw);
   if (!result.success) {
