@@ -26,6 +26,8 @@ import { Construct } from "constructs";
 import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
 import { BUCKETS, type BucketName, TABLES, type TableName } from "../resources";
 import { deployUnique, type Lifecycle, objectLockRetention } from "./lifecycle";
+import { Replication } from "./replication";
+import type { StageSettings } from "./settings";
 
 /**
  * How long backups of the keys table are kept (days). A deleted wrapped data key (a crypto-shredded client)
@@ -103,6 +105,8 @@ export class Data extends Construct {
   readonly vault: BackupVault;
   /** The role AWS Backup uses for every selection (tables and the transcripts bucket). */
   readonly backupRole: Role;
+  /** Cross-region replication of every bucket, where the stage sets it up. */
+  readonly replication?: Replication;
 
   constructor(
     scope: Construct,
@@ -113,10 +117,12 @@ export class Data extends Construct {
       checkpointRetentionDays: number;
       lifecycle: Lifecycle;
       backupVaultLock: boolean;
+      replication?: StageSettings["replication"];
     },
   ) {
     super(scope, id);
     const { lifecycle } = props;
+    if (props.replication) this.replication = new Replication(this, "Replication", props.replication);
     const attribute = (key: { name: string; type: "S" | "N" }) => ({
       name: key.name,
       type: key.type === "S" ? AttributeType.STRING : AttributeType.NUMBER,
@@ -153,7 +159,9 @@ export class Data extends Construct {
       lifecycleRules: [{ expiration: Duration.days(2555) }],
       removalPolicy: lifecycle.removalPolicy,
       autoDeleteObjects: lifecycle.autoDeleteObjects,
+      ...this.replication?.bucketProps("accessLogs"),
     });
+    this.replication?.grant("accessLogs", this.accessLogs);
     this.buckets = Object.fromEntries(
       (Object.entries(BUCKETS) as [BucketName, (typeof BUCKETS)[BucketName]][]).map(([name, spec]) => [
         name,
@@ -179,6 +187,7 @@ export class Data extends Construct {
               },
             ],
           }),
+          ...this.replication?.bucketProps(name, props.storageKey),
           ...(spec.objectLock && {
             objectLockEnabled: true,
             objectLockDefaultRetention: objectLockRetention(
@@ -189,6 +198,8 @@ export class Data extends Construct {
         }),
       ]),
     ) as Record<BucketName, Bucket>;
+    for (const [name, bucket] of Object.entries(this.buckets))
+      this.replication?.grant(name as BucketName, bucket, props.storageKey);
 
     // Recovery points cannot be deleted by the stack: the vault is retained, under a deploy-unique name.
     this.vault = new BackupVault(this, "Vault", {

@@ -108,17 +108,36 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "even encrypted, would keep PHI outside the per-client keys and the audit trail.",
       on: (stack) => [stack.api.restApi.deploymentStage],
     },
-    {
-      ids: ["HIPAA.Security-S3BucketReplicationEnabled"],
-      reason:
-        "Buckets are versioned, retained on stack deletion, and the checkpoint and CloudTrail buckets are under Object Lock; " +
-        "cross-region replication needs a destination account/region chosen per deployment (README, 'Deploy').",
-      on: (stack) => [
-        ...Object.values(stack.data.buckets),
-        stack.data.accessLogs,
-        ...(stack.trail.bucket ? [stack.trail.bucket] : []),
-      ],
-    },
+    // A stage that keeps its data replicates every bucket to another region (settings.ts requires it): only
+    // a destroyable stage (dev) may go without, and says why here.
+    settings.replication
+      ? {
+          ids: (policy) => {
+            const stack = stackOf(policy);
+            const buckets = [...Object.values(stack.data.buckets), stack.data.accessLogs];
+            if (stack.trail.bucket) buckets.push(stack.trail.bucket);
+            const destinations = Object.values(settings.replication?.buckets ?? {});
+            return [
+              ...buckets.map((bucket) => `AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`),
+              ...destinations.map((arn) => `AwsSolutions-IAM5[Resource::${arn}/*]`),
+            ];
+          },
+          reason:
+            "S3 replication reads every object version of the stage's buckets (<bucket-arn>/*) and replicates " +
+            "them into the one destination bucket of each (<destination-arn>/*); no other bucket, no other action.",
+          on: (stack) => (stack.data.replication ? [stack.data.replication.policy] : []),
+        }
+      : {
+          ids: ["HIPAA.Security-S3BucketReplicationEnabled"],
+          reason:
+            `Stage '${settings.stage}' has removalPolicy destroy: its data is deleted with the stack, so there is ` +
+            "nothing to keep in another region. A stage that keeps its data must set replication (settings.ts).",
+          on: (stack) => [
+            ...Object.values(stack.data.buckets),
+            stack.data.accessLogs,
+            ...(stack.trail.bucket ? [stack.trail.bucket] : []),
+          ],
+        },
     {
       ids: ["HIPAA.Security-S3DefaultEncryptionKMS"],
       reason:

@@ -13,6 +13,15 @@ const prod = {
   region: "eu-west-1",
   alarmEmail: "security@prod.example",
   allowedOrigins: "https://app.prod.example",
+  replication: {
+    kmsKeyArn: "arn:aws:kms:eu-central-1:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+    buckets: {
+      transcripts: "arn:aws:s3:::prod-replica-transcripts",
+      checkpoints: "arn:aws:s3:::prod-replica-checkpoints",
+      accessLogs: "arn:aws:s3:::prod-replica-access-logs",
+      cloudTrail: "arn:aws:s3:::prod-replica-cloudtrail",
+    },
+  },
 };
 
 describe("stage settings", () => {
@@ -69,6 +78,26 @@ describe("stage settings", () => {
     expect(() => readSettings(withContext({ stage: "prod", ...prod, objectLockMode: "NONE" }))).toThrow(
       /objectLockMode/,
     );
+  });
+
+  it("a stage that keeps its data must replicate its buckets to another region (given in cdk.json or as JSON with -c)", () => {
+    const { replication, ...withoutReplication } = prod;
+    expect(() => readSettings(withContext({ stage: "prod", ...withoutReplication }))).toThrow(
+      "Stage prod keeps its data (removalPolicy retain) and needs replication",
+    );
+    expect(
+      readSettings(
+        withContext({ stage: "prod", ...withoutReplication, replication: JSON.stringify(replication) }),
+      ).replication,
+    ).toEqual(replication);
+    const { cloudTrail: _trail, ...noTrailBucket } = replication.buckets;
+    expect(() =>
+      readSettings(
+        withContext({ stage: "prod", ...prod, replication: { ...replication, buckets: noTrailBucket } }),
+      ),
+    ).toThrow("Stage prod has its own trail: replication.buckets needs cloudTrail");
+    // dev deletes its data with the stack: nothing to replicate.
+    expect(readSettings(withContext({})).replication).toBeUndefined();
   });
 
   it("an organization trail must be named", () => {

@@ -8,6 +8,32 @@ import { MAX_AUDIT_SHARDS } from "../../shared/config";
  */
 const list = z.union([z.array(z.string()), z.string().transform((value) => value.split(","))]);
 const flag = z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")]);
+const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/);
+const bucketArn = z.string().regex(/^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/);
+/** An object, or (from the command line) its JSON. */
+const json = (value: unknown) => {
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+};
+
+/**
+ * Cross-region replication: a destination bucket per source (made by the operator in another region,
+ * versioned; under Object Lock for the checkpoint and CloudTrail buckets) and the replica region's KMS key.
+ */
+const ReplicationSchema = z.object({
+  kmsKeyArn,
+  buckets: z.object({
+    transcripts: bucketArn,
+    checkpoints: bucketArn,
+    accessLogs: bucketArn,
+    /** Not with trail "organization" (no trail bucket then). */
+    cloudTrail: bucketArn.optional(),
+  }),
+});
 
 export const StageSettingsSchema = z.object({
   stage: z.string().regex(/^[a-z][a-z0-9-]{1,15}$/),
@@ -22,9 +48,7 @@ export const StageSettingsSchema = z.object({
    * Checkpoint signing keys replaced by the stage's current one, whose checkpoints must still verify: the
    * verifier gets them (KMS_AUDIT_RETIRED_SIGNING_KEY_IDS) and may read their public keys, nothing more.
    */
-  retiredSigningKeyArns: list
-    .pipe(z.array(z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/)))
-    .default([]),
+  retiredSigningKeyArns: list.pipe(z.array(kmsKeyArn)).default([]),
   /**
    * What deleting the stack (or replacing a resource) does to data: "retain" keeps tables, buckets, keys, the
    * user pool and log groups (a stage that does not say); "destroy" deletes them (dev: destroy and redeploy).
@@ -49,6 +73,11 @@ export const StageSettingsSchema = z.object({
     .string()
     .regex(/^arn:aws[a-z-]*:cloudtrail:[a-z0-9-]+:\d{12}:trail\/[A-Za-z0-9._-]+$/)
     .optional(),
+  /**
+   * Cross-region replication of every bucket (README, "Replication"). Required for a stage that keeps its
+   * data (removalPolicy "retain"): PHI and the audit evidence must survive the loss of a region.
+   */
+  replication: z.preprocess(json, ReplicationSchema).optional(),
   /** The account the stage deploys to: pinned, so a deploy with another account's credentials fails. */
   account: z
     .string()
@@ -89,5 +118,12 @@ export function readSettings(context: (key: string) => unknown): StageSettings {
     const names = result.error.issues.map((issue) => issue.path.join(".")).join(", ");
     throw new Error(`Invalid CDK context: ${names} (see README, "Configuration")`);
   }
-  return result.data;
+  const settings = result.data;
+  if (settings.removalPolicy === "retain" && !settings.replication)
+    throw new Error(
+      `Stage ${stage} keeps its data (removalPolicy retain) and needs replication: destination buckets in another region and its KMS key (see README, "Replication")`,
+    );
+  if (settings.replication && settings.trail === "own" && !settings.replication.buckets.cloudTrail)
+    throw new Error(`Stage ${stage} has its own trail: replication.buckets needs cloudTrail`);
+  return settings;
 }

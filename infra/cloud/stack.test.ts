@@ -29,6 +29,17 @@ import { AUDIT_GUARDS, trailAlarms } from "./trail";
 
 const TRAIL_ALARMS = trailAlarms("test", "coachvault-test-audit");
 
+/** Destinations in another region (a stage that keeps its data must replicate its buckets). */
+const REPLICATION = {
+  kmsKeyArn: "arn:aws:kms:us-west-2:111122223333:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+  buckets: {
+    transcripts: "arn:aws:s3:::coachvault-test-replica-transcripts",
+    checkpoints: "arn:aws:s3:::coachvault-test-replica-checkpoints",
+    accessLogs: "arn:aws:s3:::coachvault-test-replica-access-logs",
+    cloudTrail: "arn:aws:s3:::coachvault-test-replica-cloudtrail",
+  },
+};
+
 /**
  * The CDK app under both cdk-nag packs. `Template.fromStack` throws on any unacknowledged finding,
  * so every test here also fails the moment a change introduces a new one.
@@ -41,6 +52,7 @@ const context = {
   logRetentionDays: 365,
   alarmEmail: "security@test.example",
   useVpc: true,
+  replication: REPLICATION,
 };
 
 let template: Template;
@@ -873,6 +885,7 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     region: "eu-west-1",
     alarmEmail: "security@prod.example",
     allowedOrigins: "https://app.prod.example",
+    replication: REPLICATION,
     ...noBundling,
   };
   const orgTrailArn = "arn:aws:cloudtrail:eu-west-1:999988887777:trail/org-trail";
@@ -1069,6 +1082,53 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
       `"Fn::GetAtt":["${ofType(prod, "AWS::Backup::BackupVault")[0]?.[0]}","BackupVaultName"]`,
     );
     expect(JSON.stringify(alarm?.Properties.AlarmActions)).toContain("Alarms");
+  });
+
+  it("a stage that keeps its data replicates every bucket to another region, re-encrypted there; only a destroyable stage acknowledges not replicating", () => {
+    const destinations = Object.values(REPLICATION.buckets).sort();
+    const buckets = ofType(prod, "AWS::S3::Bucket");
+    expect(buckets).toHaveLength(4);
+    const replicated = buckets.map(([id, bucket]) => {
+      const replication = bucket.Properties.ReplicationConfiguration;
+      expect(replication?.Rules, id).toHaveLength(1);
+      const [rule] = replication.Rules;
+      expect(rule.Status).toBe("Enabled");
+      if (
+        bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+          .SSEAlgorithm === "aws:kms"
+      ) {
+        expect(rule.SourceSelectionCriteria.SseKmsEncryptedObjects.Status, id).toBe("Enabled");
+        expect(rule.Destination.EncryptionConfiguration.ReplicaKmsKeyID).toBe(REPLICATION.kmsKeyArn);
+      }
+      return { role: replication.Role["Fn::GetAtt"][0], destination: rule.Destination.Bucket };
+    });
+    expect(replicated.map((r) => r.destination).sort()).toEqual(destinations);
+    // One role for all, holding one customer-managed policy and nothing inline.
+    const roles = new Set(replicated.map((r) => r.role));
+    expect(roles.size).toBe(1);
+    const roleId = [...roles][0] as string;
+    expect(prod.Resources[roleId]?.Properties.Policies).toBeUndefined();
+    const [, policy] =
+      ofType(prod, "AWS::IAM::ManagedPolicy").find(([, p]) =>
+        JSON.stringify(p.Properties.Roles).includes(roleId),
+      ) ?? [];
+    const statements = policy?.Properties.PolicyDocument.Statement as any[];
+    const writes = statements.filter((statement) => [statement.Action].flat().includes("s3:ReplicateObject"));
+    expect(writes.flatMap((statement) => [statement.Resource].flat()).sort()).toEqual(
+      destinations.map((arn) => `${arn}/*`),
+    );
+    const settingsOf = (appContext: Record<string, unknown>) =>
+      readSettings((key) => ({ ...cdkJson, ...appContext })[key]);
+    const replicationAck = (appContext: Record<string, unknown>) =>
+      acknowledgments(settingsOf(appContext)).some(
+        (ack) => Array.isArray(ack.ids) && ack.ids.includes("HIPAA.Security-S3BucketReplicationEnabled"),
+      );
+    expect(replicationAck(prodContext)).toBe(false);
+    expect(replicationAck({ stage: "dev" })).toBe(true);
+    expect(acknowledgments(settingsOf(prodContext)).length).toBeLessThanOrEqual(8);
+    expect(
+      ofType(dev, "AWS::S3::Bucket").filter(([, b]) => b.Properties.ReplicationConfiguration),
+    ).toHaveLength(0);
   });
 
   it(`the keys table is backed up for ${KEYS_BACKUP_DAYS} days only, in a plan of its own; the README says so`, () => {

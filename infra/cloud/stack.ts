@@ -39,6 +39,7 @@ export class CoachVaultStack extends Stack {
       checkpointRetentionDays: settings.auditRetentionDays,
       lifecycle,
       backupVaultLock: settings.backupVaultLock,
+      replication: settings.replication,
     });
     this.auth = new Auth(this, "Auth", { stage: settings.stage, lifecycle });
     const network = settings.useVpc
@@ -137,6 +138,7 @@ export class CoachVaultStack extends Stack {
       logRetention,
       retentionDays: settings.auditRetentionDays,
       accessLogs: this.data.accessLogs,
+      ...(this.data.replication && { replication: this.data.replication }),
       phiBuckets: [this.data.buckets.transcripts, this.data.buckets.checkpoints],
       phiTables: Object.values(this.data.tables),
       auditTable: this.data.tables.audit,

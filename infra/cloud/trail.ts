@@ -18,6 +18,7 @@ import { Construct } from "constructs";
 import type { JobId } from "../../functions/jobs";
 import { resourceName } from "../resources";
 import { type Lifecycle, objectLockRetention } from "./lifecycle";
+import type { Replication } from "./replication";
 import type { StageSettings } from "./settings";
 
 export type AccountTrailProps = {
@@ -31,6 +32,8 @@ export type AccountTrailProps = {
   logRetention: RetentionDays;
   retentionDays: number;
   accessLogs: IBucket;
+  /** Cross-region replication of the trail's bucket, where the stage sets it up. */
+  replication?: Replication;
   /** PHI stores whose every object-level / item-level call is recorded (data events). */
   phiBuckets: readonly IBucket[];
   phiTables: readonly TableV2[];
@@ -98,7 +101,9 @@ export class AccountTrail extends Construct {
       serverAccessLogsPrefix: "cloudtrail/",
       // Under Object Lock the stack cannot empty it: retained in every stage (its name is CloudFormation's).
       removalPolicy: RemovalPolicy.RETAIN,
+      ...props.replication?.bucketProps("cloudTrail", props.trailKey),
     });
+    props.replication?.grant("cloudTrail", this.bucket, props.trailKey);
     const logGroup = new LogGroup(this, "TrailLogs", {
       encryptionKey: props.logsKey,
       retention: props.logRetention,
