@@ -45,7 +45,8 @@ export type AccountTrailProps = {
 /**
  * CloudTrail: every management event in every region, plus data events (each object and item read and
  * write) on the PHI buckets and tables; log file validation (signed digests); files encrypted with
- * their own KMS key into a bucket under Object Lock (compliance mode); delivered to CloudWatch Logs,
+ * their own KMS key into a bucket under Object Lock (the stage's mode: compliance unless it says otherwise),
+ * accepting this trail's files only (aws:SourceArn); delivered to CloudWatch Logs,
  * where metric filters raise alarms on the events a HIPAA reviewer looks for.
  *
  * With mode "organization" none of that is created here: the organization trail (in the management account)
@@ -112,8 +113,7 @@ export class AccountTrail extends Construct {
     // The Trail construct's bucket policy lets CloudTrail write without naming the trail: every statement it
     // adds is narrowed to this trail (aws:SourceArn), so no other trail can deliver into the bucket.
     const sourceArn = `arn:${partition}:cloudtrail:${region}:${account}:trail/${trailName}`;
-    const bucket = this.bucket;
-    const forThisTrailOnly = new Proxy(bucket, {
+    const forThisTrailOnly = new Proxy(this.bucket, {
       get: (target, property, receiver) =>
         property === "addToResourcePolicy"
           ? (statement: PolicyStatement) => {
@@ -196,7 +196,8 @@ const phiDataEventSelectors = (
 
 /**
  * The CIS AWS Foundations metric filters for what a HIPAA reviewer asks to be alarmed on, and the guards
- * of the audit trail's append-only protection.
+ * of the audit trail's append-only protection. `auditTableName` is the audit table's deployed name (a token in
+ * the template: CloudFormation names the table).
  */
 export const trailAlarms = (stage: string, auditTableName: string) => ({
   UnauthorizedApiCalls: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
