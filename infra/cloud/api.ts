@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, Fn } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -26,6 +26,7 @@ import * as z from "zod";
 import { type RouteSpec, routeLimits } from "../../shared/http/route";
 import { bundledFunction, type FunctionDefaults } from "./functions";
 import { addGatewayResponses, addPreflight } from "./gateway-responses";
+import { deployUnique } from "./lifecycle";
 import { apiWebAcl, webAclName } from "./waf";
 
 type Route = RouteSpec & { id: string };
@@ -56,7 +57,7 @@ export class Api extends Construct {
     const accessLogs = new LogGroup(this, "AccessLogs", {
       encryptionKey: props.logsKey,
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: props.logRemoval,
     });
     this.restApi = new RestApi(this, "Rest", {
       restApiName: `coachvault-${props.stage}`,
@@ -91,6 +92,15 @@ export class Api extends Construct {
       },
       disableExecuteApiEndpoint: false,
     });
+    // API Gateway would create its execution log group itself, unencrypted and kept forever: the stack
+    // creates it first, under the name API Gateway writes to, encrypted and with retention.
+    const executionLogs = new LogGroup(this, "ExecutionLogs", {
+      logGroupName: Fn.join("", ["API-Gateway-Execution-Logs_", this.restApi.restApiId, `/${props.stage}`]),
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.logRemoval,
+    });
+    this.restApi.deploymentStage.node.addDependency(executionLogs);
     const cfnApi = this.restApi.node.defaultChild as CfnRestApi;
     // TLS 1.3, or TLS 1.2 with forward secrecy only.
     cfnApi.securityPolicy = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09";
@@ -167,10 +177,10 @@ export class Api extends Construct {
     });
     // WAF requires its log group's name to start with aws-waf-logs-. Tokens are redacted from the logs.
     const wafLogs = new LogGroup(this, "WafLogs", {
-      logGroupName: `aws-waf-logs-coachvault-${stage}`,
+      logGroupName: `aws-waf-logs-coachvault-${stage}-${deployUnique(this)}`,
       encryptionKey: props.logsKey,
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: props.logRemoval,
     });
     new CfnLoggingConfiguration(this, "WafLogging", {
       resourceArn: acl.attrArn,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import {
   AccountRecovery,
   CfnUserPoolGroup,
@@ -14,6 +14,7 @@ import {
 } from "aws-cdk-lib/aws-cognito";
 import { Construct } from "constructs";
 import { resourceName, USER_POOL } from "../resources";
+import type { Lifecycle } from "./lifecycle";
 
 /** Cognito's names of the standard attributes the app client lists, as CDK's mask keys. */
 const STANDARD_ATTRIBUTES: Readonly<Record<string, keyof StandardAttributesMask>> = {
@@ -47,10 +48,15 @@ export class Auth extends Construct {
   readonly userPool: UserPool;
   readonly appClient: UserPoolClient;
 
-  constructor(scope: Construct, id: string, props: { stage: string; sesFromAddress?: string | undefined }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { stage: string; lifecycle: Lifecycle; sesFromAddress?: string | undefined },
+  ) {
     super(scope, id);
     const policy = USER_POOL.passwordPolicy;
     this.userPool = new UserPool(this, "Users", {
+      // A display name only (Cognito pool names need not be unique): a retained pool never blocks a redeploy.
       userPoolName: resourceName(props.stage, "users"),
       selfSignUpEnabled: false,
       signInAliases: { email: true },
@@ -78,8 +84,8 @@ export class Auth extends Construct {
           new StringAttribute({ minLen: spec.minLen, maxLen: spec.maxLen, mutable: spec.mutable }),
         ]),
       ),
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: props.lifecycle.deletionProtection,
+      removalPolicy: props.lifecycle.removalPolicy,
     });
     for (const group of USER_POOL.groups) {
       new CfnUserPoolGroup(this, `Group-${group}`, {

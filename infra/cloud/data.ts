@@ -1,19 +1,43 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Annotations, Duration, RemovalPolicy } from "aws-cdk-lib";
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from "aws-cdk-lib/aws-backup";
+import {
+  Alarm,
+  ComparisonOperator,
+  MathExpression,
+  Metric,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Schedule } from "aws-cdk-lib/aws-events";
-import { AnyPrincipal, Effect, PolicyDocument, PolicyStatement } from "aws-cdk-lib/aws-iam";
-import type { Key } from "aws-cdk-lib/aws-kms";
 import {
-  BlockPublicAccess,
-  Bucket,
-  BucketEncryption,
-  ObjectLockRetention,
-  ObjectOwnership,
-} from "aws-cdk-lib/aws-s3";
+  AnyPrincipal,
+  Effect,
+  ManagedPolicy,
+  PolicyDocument,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from "aws-cdk-lib/aws-iam";
+import type { Key } from "aws-cdk-lib/aws-kms";
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aws-cdk-lib/aws-s3";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
-import { BUCKETS, type BucketName, resourceName, TABLES, type TableName } from "../resources";
+import { BUCKETS, type BucketName, TABLES, type TableName } from "../resources";
+import { deployUnique, type Lifecycle, objectLockRetention } from "./lifecycle";
+import { Replication } from "./replication";
+import type { StageSettings } from "./settings";
+
+/**
+ * How long backups of the keys table are kept (days). A deleted wrapped data key (a crypto-shredded client)
+ * stays restorable for point-in-time recovery's 35 days, and from a backup for this long after the last
+ * daily backup that held it: after both, the client's PHI is unrecoverable. README, "Backups and
+ * crypto-shredding", states the same number (checked by stack.test.ts).
+ */
+export const KEYS_BACKUP_DAYS = 35;
+/** How long backups of the other tables and of the transcripts bucket are kept: 7 years. */
+export const DATA_BACKUP_DAYS = 2557;
 
 /**
  * The audit table's resource policy: what IAM can forbid to every principal, the account's administrators
@@ -68,19 +92,42 @@ export function appendOnlyPolicy(): PolicyDocument {
 
 /**
  * Where PHI rests: the tables and buckets of `infra/resources.ts`, encrypted with the storage key,
- * point-in-time recovery and deletion protection on, every table in a daily/7-year backup plan.
+ * point-in-time recovery on, deletion protection and removal as the stage says (`Lifecycle`). Backups, in a
+ * vault under its own key (Vault Lock where the stage says): the records, audit and witness tables and the
+ * transcripts bucket daily for 7 years; the keys table daily for `KEYS_BACKUP_DAYS` only (crypto-shredding).
+ * Names are CloudFormation's (the functions get them through their environment), so nothing retained by a
+ * rolled-back first deploy blocks the next.
  */
 export class Data extends Construct {
   readonly tables: Record<TableName, TableV2>;
   readonly buckets: Record<BucketName, Bucket>;
   readonly accessLogs: Bucket;
+  readonly vault: BackupVault;
+  /** The role AWS Backup uses for every selection (tables and the transcripts bucket). */
+  readonly backupRole: Role;
+  /** Cross-region replication of every bucket, where the stage sets it up. */
+  readonly replication?: Replication;
 
   constructor(
     scope: Construct,
     id: string,
-    props: { stage: string; storageKey: Key; checkpointRetentionDays: number },
+    props: {
+      storageKey: Key;
+      backupKey: Key;
+      checkpointRetentionDays: number;
+      lifecycle: Lifecycle;
+      backupVaultLock: boolean;
+      replication?: StageSettings["replication"];
+    },
   ) {
     super(scope, id);
+    const { lifecycle } = props;
+    if (props.replication) this.replication = new Replication(this, "Replication", props.replication);
+    else if (lifecycle.removalPolicy === RemovalPolicy.RETAIN)
+      Annotations.of(this).addWarningV2(
+        "coachvault:no-replication",
+        'This stage keeps its data but replicates no bucket to another region: the AWS Backup plan, in the same region, is the only copy. Set the stage\'s replication (README, "Replication").',
+      );
     const attribute = (key: { name: string; type: "S" | "N" }) => ({
       name: key.name,
       type: key.type === "S" ? AttributeType.STRING : AttributeType.NUMBER,
@@ -89,7 +136,6 @@ export class Data extends Construct {
       (Object.entries(TABLES) as [TableName, (typeof TABLES)[TableName]][]).map(([name, table]) => [
         name,
         new TableV2(this, `${name}Table`, {
-          tableName: resourceName(props.stage, name),
           partitionKey: attribute(table.partitionKey),
           ...("sortKey" in table && { sortKey: attribute(table.sortKey) }),
           globalSecondaryIndexes: ("indexes" in table ? table.indexes : []).map((index) => ({
@@ -102,8 +148,8 @@ export class Data extends Construct {
           billing: Billing.onDemand(),
           encryption: TableEncryptionV2.customerManagedKey(props.storageKey),
           pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-          deletionProtection: true,
-          removalPolicy: RemovalPolicy.RETAIN,
+          deletionProtection: lifecycle.deletionProtection,
+          removalPolicy: lifecycle.removalPolicy,
         }),
       ]),
     ) as Record<TableName, TableV2>;
@@ -116,8 +162,11 @@ export class Data extends Construct {
       versioned: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
       lifecycleRules: [{ expiration: Duration.days(2555) }],
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: lifecycle.removalPolicy,
+      autoDeleteObjects: lifecycle.autoDeleteObjects,
+      ...this.replication?.bucketProps("accessLogs"),
     });
+    this.replication?.grant("accessLogs", this.accessLogs);
     this.buckets = Object.fromEntries(
       (Object.entries(BUCKETS) as [BucketName, (typeof BUCKETS)[BucketName]][]).map(([name, spec]) => [
         name,
@@ -130,7 +179,10 @@ export class Data extends Construct {
           versioned: true,
           serverAccessLogsBucket: this.accessLogs,
           serverAccessLogsPrefix: `${name}/`,
-          removalPolicy: RemovalPolicy.RETAIN,
+          // A bucket under Object Lock cannot be emptied by the stack: it is retained (its name is CloudFormation's).
+          ...(spec.objectLock
+            ? { removalPolicy: RemovalPolicy.RETAIN }
+            : { removalPolicy: lifecycle.removalPolicy, autoDeleteObjects: lifecycle.autoDeleteObjects }),
           ...("noncurrentVersionDays" in spec && {
             // Deletes leave delete markers; versions they hide expire, then the markers themselves go.
             lifecycleRules: [
@@ -140,31 +192,110 @@ export class Data extends Construct {
               },
             ],
           }),
+          ...this.replication?.bucketProps(name, props.storageKey),
           ...(spec.objectLock && {
             objectLockEnabled: true,
-            objectLockDefaultRetention: ObjectLockRetention.compliance(
-              Duration.days(props.checkpointRetentionDays),
+            objectLockDefaultRetention: objectLockRetention(
+              lifecycle.objectLockMode,
+              props.checkpointRetentionDays,
             ),
           }),
         }),
       ]),
     ) as Record<BucketName, Bucket>;
+    for (const [name, bucket] of Object.entries(this.buckets))
+      this.replication?.grant(name as BucketName, bucket, props.storageKey);
 
-    const vault = new BackupVault(this, "Vault", {
-      encryptionKey: props.storageKey,
+    // Recovery points cannot be deleted by the stack: the vault is retained, under a deploy-unique name.
+    this.vault = new BackupVault(this, "Vault", {
+      backupVaultName: `coachvault-${deployUnique(this)}`,
+      encryptionKey: props.backupKey,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.backupVaultLock && {
+        // Compliance mode once the 3 days pass: nobody, root included, deletes a recovery point early. The
+        // minimum is the shortest rule's (the keys table's), so that rule stays valid.
+        lockConfiguration: { minRetention: Duration.days(KEYS_BACKUP_DAYS), changeableFor: Duration.days(3) },
+      }),
     });
-    const plan = new BackupPlan(this, "Plan", { backupVault: vault });
-    plan.addRule(
+    this.backupRole = new Role(this, "BackupRole", {
+      assumedBy: new ServicePrincipal("backup.amazonaws.com"),
+      managedPolicies: [
+        "AWSBackupServiceRolePolicyForBackup",
+        "AWSBackupServiceRolePolicyForRestores",
+        // S3 backups and restores (the transcripts bucket; AWS Backup for S3 needs versioning, which it has).
+        "AWSBackupServiceRolePolicyForS3Backup",
+        "AWSBackupServiceRolePolicyForS3Restore",
+      ].map((name) =>
+        name.includes("S3")
+          ? ManagedPolicy.fromAwsManagedPolicyName(name)
+          : ManagedPolicy.fromAwsManagedPolicyName(`service-role/${name}`),
+      ),
+    });
+    const daily = Schedule.cron({ hour: "3", minute: "0" });
+    // A plan's rules apply to all its selections: one plan per retention.
+    const plan = (planId: string, rule: BackupPlanRule, resources: BackupResource[]) =>
+      new BackupPlan(this, planId, { backupVault: this.vault, backupPlanRules: [rule] }).addSelection(
+        "Selection",
+        { resources, role: this.backupRole },
+      );
+    const { keys, ...dataTables } = this.tables;
+    plan(
+      "Plan",
       new BackupPlanRule({
         ruleName: "daily-7-years",
-        scheduleExpression: Schedule.cron({ hour: "3", minute: "0" }),
-        deleteAfter: Duration.days(2557),
+        scheduleExpression: daily,
+        deleteAfter: Duration.days(DATA_BACKUP_DAYS),
         moveToColdStorageAfter: Duration.days(90),
       }),
+      Object.values(dataTables).map((table) => BackupResource.fromDynamoDbTable(table)),
     );
-    plan.addSelection("Tables", {
-      resources: Object.values(this.tables).map((table) => BackupResource.fromDynamoDbTable(table)),
-    });
+    // S3 backups do not move to cold storage.
+    plan(
+      "TranscriptsPlan",
+      new BackupPlanRule({
+        ruleName: "daily-7-years",
+        scheduleExpression: daily,
+        deleteAfter: Duration.days(DATA_BACKUP_DAYS),
+      }),
+      [BackupResource.fromArn(this.buckets.transcripts.bucketArn)],
+    );
+    plan(
+      "KeysPlan",
+      new BackupPlanRule({
+        ruleName: `daily-${KEYS_BACKUP_DAYS}-days`,
+        scheduleExpression: daily,
+        deleteAfter: Duration.days(KEYS_BACKUP_DAYS),
+      }),
+      [BackupResource.fromDynamoDbTable(keys)],
+    );
+  }
+
+  /** Alarms when a backup job of the vault fails or expires (never started in its window). */
+  alarmBackupFailures(topic: ITopic): void {
+    const jobs = (metricName: string) =>
+      // AWS Backup publishes its job counts per vault, and per vault and resource type: either alarms.
+      ([{}, { ResourceType: "DynamoDB" }, { ResourceType: "S3" }] as Record<string, string>[]).map(
+        (dimensions) =>
+          new Metric({
+            namespace: "AWS/Backup",
+            metricName,
+            dimensionsMap: { BackupVaultName: this.vault.backupVaultName, ...dimensions },
+            period: Duration.hours(1),
+            statistic: "Sum",
+          }),
+      );
+    const failed = [...jobs("NumberOfBackupJobsFailed"), ...jobs("NumberOfBackupJobsExpired")];
+    new Alarm(this, "BackupJobsFailed", {
+      alarmDescription: "A backup job of the CoachVault vault failed or expired",
+      metric: new MathExpression({
+        expression: failed.map((_, index) => `FILL(m${index}, 0)`).join(" + "),
+        usingMetrics: Object.fromEntries(failed.map((metric, index) => [`m${index}`, metric])),
+        period: Duration.hours(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(topic));
   }
 }

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { App, Stack } from "aws-cdk-lib";
+import { App, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { afterAll, describe, expect, it } from "vitest";
@@ -36,6 +36,7 @@ async function bundle(root: string, outdir: string) {
     environment: {},
     logsKey: new Key(stack, "Logs"),
     logRetention: RetentionDays.ONE_DAY,
+    logRemoval: RemovalPolicy.DESTROY,
     // No permissions are asked for: nothing reads the targets.
     permissions: {} as Functions.FunctionDefaults["permissions"],
   };

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Stack } from "aws-cdk-lib";
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import type { Key } from "aws-cdk-lib/aws-kms";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
@@ -46,6 +46,8 @@ export type FunctionDefaults = {
   environment: Record<string, string>;
   logsKey: Key;
   logRetention: RetentionDays;
+  /** What deleting the stack does to log groups (the stage's removal policy). */
+  logRemoval: RemovalPolicy;
   permissions: PermissionTargets;
   network?: Network;
 };
@@ -135,7 +137,7 @@ export function bundledFunction(
   const logGroup = new LogGroup(scope, `${spec.id}Logs`, {
     encryptionKey: defaults.logsKey,
     retention: defaults.logRetention,
-    removalPolicy: RemovalPolicy.RETAIN,
+    removalPolicy: defaults.logRemoval,
   });
   const permissions = [
     // Behind the authorizer: the function verifies the token (the stored token keys) and knows who the caller is.

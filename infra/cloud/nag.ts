@@ -69,18 +69,22 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         ...wildcardOnlyPolicies(stack),
         ...stack.api.policies,
         ...stack.jobs.policies,
-        stack.trail.deliveryPolicy,
+        ...(stack.trail.deliveryPolicy ? [stack.trail.deliveryPolicy] : []),
       ],
     },
     {
       ids: [
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores]",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup]",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSBackupServiceRolePolicyForS3Restore]",
       ],
       reason:
         "AWS service roles use the AWS-managed policies AWS documents for them: API Gateway's account-level " +
-        "CloudWatch role (AmazonAPIGatewayPushToCloudWatchLogs) and the AWS Backup selection role.",
-      on: (stack) => [...byPath(stack, "Rest/CloudWatchRole"), ...byPath(stack, "Plan/Tables/Role")],
+        "CloudWatch role (AmazonAPIGatewayPushToCloudWatchLogs) and AWS Backup's role (backups and restores of " +
+        "the tables and the S3 transcripts bucket).",
+      on: (stack) => [...byPath(stack, "Rest/CloudWatchRole"), stack.data.backupRole],
     },
     {
       ids: (construct) =>
@@ -110,13 +114,40 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "even encrypted, would keep PHI outside the per-client keys and the audit trail.",
       on: (stack) => [stack.api.restApi.deploymentStage],
     },
-    {
-      ids: ["HIPAA.Security-S3BucketReplicationEnabled"],
-      reason:
-        "Buckets are versioned, retained on stack deletion, and the checkpoint and CloudTrail buckets are under Object Lock; " +
-        "cross-region replication needs a destination account/region chosen per deployment (README, 'Deploy').",
-      on: (stack) => [...Object.values(stack.data.buckets), stack.data.accessLogs, stack.trail.bucket],
-    },
+    // A stage that sets replication copies every bucket to another region; one that does not says why here
+    // (dev: destroyable; a stage that keeps its data: AWS Backup in its region, and a synthesis warning).
+    settings.replication
+      ? {
+          ids: (policy) => {
+            const stack = stackOf(policy);
+            const buckets = [...Object.values(stack.data.buckets), stack.data.accessLogs];
+            if (stack.trail.bucket) buckets.push(stack.trail.bucket);
+            const destinations = Object.values(settings.replication?.buckets ?? {});
+            return [
+              ...buckets.map((bucket) => `AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`),
+              ...destinations.map((arn) => `AwsSolutions-IAM5[Resource::${arn}/*]`),
+            ];
+          },
+          reason:
+            "S3 replication reads every object version of the stage's buckets (<bucket-arn>/*) and replicates " +
+            "them into the one destination bucket of each (<destination-arn>/*); no other bucket, no other action.",
+          on: (stack) => (stack.data.replication ? [stack.data.replication.policy] : []),
+        }
+      : {
+          ids: ["HIPAA.Security-S3BucketReplicationEnabled"],
+          reason:
+            settings.removalPolicy === "destroy"
+              ? `Stage '${settings.stage}' has removalPolicy destroy: its data is deleted with the stack, so there is ` +
+                "nothing to keep in another region."
+              : `Stage '${settings.stage}' sets no replication: the transcripts and checkpoints buckets are in the ` +
+                "AWS Backup plan (daily, its own key, Vault Lock), in the stage's region; synthesis warns until the " +
+                "stage names destination buckets in another region (README, Replication).",
+          on: (stack) => [
+            ...Object.values(stack.data.buckets),
+            stack.data.accessLogs,
+            ...(stack.trail.bucket ? [stack.trail.bucket] : []),
+          ],
+        },
     {
       ids: ["HIPAA.Security-S3DefaultEncryptionKMS"],
       reason:

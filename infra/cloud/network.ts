@@ -1,3 +1,4 @@
+import { Stack } from "aws-cdk-lib";
 import {
   FlowLogDestination,
   GatewayVpcEndpointAwsService,
@@ -8,9 +9,25 @@ import {
   SubnetType,
   Vpc,
 } from "aws-cdk-lib/aws-ec2";
+import { AnyPrincipal, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
+import { resourceName } from "../resources";
+import { stageLogGroups } from "./keys";
 import type { AwsService } from "./permissions";
+
+/**
+ * What the functions may reach through the VPC endpoints: this stage's resources only (an endpoint policy
+ * applies on top of the functions' own policies, so a stolen role cannot use the endpoints against anything
+ * else, such as another account's bucket to exfiltrate to).
+ */
+export type EndpointScope = {
+  stage: string;
+  tableArns: readonly string[];
+  buckets: readonly IBucket[];
+  keyArns: readonly string[];
+  userPoolArn: string;
+};
 
 /**
  * Interface endpoints by service (construct ids kept stable: replacing a private-DNS endpoint in place
@@ -38,7 +55,7 @@ export class Network extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { flowLogBucket: IBucket; services: ReadonlySet<AwsService> },
+    props: { flowLogBucket: IBucket; services: ReadonlySet<AwsService>; scope: EndpointScope },
   ) {
     super(scope, id);
     this.vpc = new Vpc(this, "Vpc", {
@@ -60,23 +77,78 @@ export class Network extends Construct {
       allowAllOutbound: false,
     });
     endpoints.addIngressRule(this.functionsSecurityGroup, Port.tcp(443), "HTTPS from CoachVault functions");
+    const policies = endpointPolicies(this, props.scope);
     if (props.services.has("dynamodb"))
-      this.vpc.addGatewayEndpoint("DynamoDb", { service: GatewayVpcEndpointAwsService.DYNAMODB });
+      this.vpc
+        .addGatewayEndpoint("DynamoDb", { service: GatewayVpcEndpointAwsService.DYNAMODB })
+        .addToPolicy(policies.dynamodb);
     if (props.services.has("s3"))
-      this.vpc.addGatewayEndpoint("S3", { service: GatewayVpcEndpointAwsService.S3 });
-    const interfaces: Record<string, InterfaceVpcEndpointAwsService> = {
-      Logs: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-      XRay: InterfaceVpcEndpointAwsService.XRAY,
+      this.vpc
+        .addGatewayEndpoint("S3", { service: GatewayVpcEndpointAwsService.S3 })
+        .addToPolicy(policies.s3);
+    const interfaces: Record<string, { service: InterfaceVpcEndpointAwsService; policy: PolicyStatement }> = {
+      Logs: { service: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, policy: policies.logs },
+      XRay: { service: InterfaceVpcEndpointAwsService.XRAY, policy: policies.xray },
     };
     for (const [service, { id, endpoint }] of Object.entries(INTERFACE_ENDPOINTS))
-      if (props.services.has(service as AwsService)) interfaces[id] = endpoint;
-    for (const [name, service] of Object.entries(interfaces)) {
-      this.vpc.addInterfaceEndpoint(name, {
-        service,
-        privateDnsEnabled: true,
-        securityGroups: [endpoints],
-        open: false,
-      });
+      if (props.services.has(service as AwsService))
+        interfaces[id] = { service: endpoint, policy: policies[service as keyof typeof INTERFACE_ENDPOINTS] };
+    for (const [name, { service, policy }] of Object.entries(interfaces)) {
+      this.vpc
+        .addInterfaceEndpoint(name, {
+          service,
+          privateDnsEnabled: true,
+          securityGroups: [endpoints],
+          open: false,
+        })
+        .addToPolicy(policy);
     }
   }
+}
+
+/** Per endpoint, the one statement of its policy: the stage's resources, the account's principals. */
+function endpointPolicies(scope: Construct, resources: EndpointScope) {
+  const { account, partition, region } = Stack.of(scope);
+  const inAccount = { StringEquals: { "aws:PrincipalAccount": account } };
+  const allow = (actions: string[], arns: string[], callers: "account" | "anyone" = "account") =>
+    new PolicyStatement({
+      principals: [new AnyPrincipal()],
+      actions,
+      resources: arns,
+      ...(callers === "account" && { conditions: inAccount }),
+    });
+  return {
+    dynamodb: allow(
+      ["dynamodb:*"],
+      resources.tableArns.flatMap((arn) => [arn, `${arn}/index/*`, `${arn}/stream/*`]),
+    ),
+    s3: allow(
+      ["s3:*"],
+      resources.buckets.flatMap((bucket) => [bucket.bucketArn, bucket.arnForObjects("*")]),
+    ),
+    kms: allow(["kms:*"], [...resources.keyArns]),
+    lambda: allow(
+      ["lambda:InvokeFunction"],
+      [`arn:${partition}:lambda:${region}:${account}:function:${resourceName(resources.stage, "*")}`],
+    ),
+    // Cognito evaluates endpoint policies for unauthenticated calls too (no principal account to match).
+    "cognito-idp": allow(["cognito-idp:*"], [resources.userPoolArn], "anyone"),
+    // DetectPHI and X-Ray's calls accept no resource but "*".
+    comprehendmedical: allow(["comprehendmedical:DetectPHI"], ["*"]),
+    xray: allow(
+      [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+      ],
+      ["*"],
+    ),
+    logs: allow(
+      ["logs:*"],
+      stageLogGroups(resources.stage).map(
+        (name) => `arn:${partition}:logs:${region}:${account}:log-group:${name}`,
+      ),
+    ),
+  } satisfies Record<AwsService | "logs" | "xray", PolicyStatement>;
 }

@@ -6,10 +6,12 @@ import { routeList } from "../../functions/routes";
 import { functionEnvironment, resourceName } from "../resources";
 import { Api } from "./api";
 import { Auth } from "./auth";
+import { customResourceLogs } from "./custom-resource-logs";
 import { Data } from "./data";
 import type { FunctionDefaults } from "./functions";
 import { Jobs } from "./jobs";
 import { Keys } from "./keys";
+import { lifecycleOf } from "./lifecycle";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
 import { servicesOf } from "./permissions";
@@ -29,22 +31,43 @@ export class CoachVaultStack extends Stack {
   constructor(scope: Construct, id: string, settings: StageSettings, props?: StackProps) {
     super(scope, id, props);
     const logRetention = settings.logRetentionDays as RetentionDays;
-    this.keys = new Keys(this, "Keys");
+    const lifecycle = lifecycleOf(settings);
+    this.keys = new Keys(this, "Keys", { stage: settings.stage, lifecycle });
     this.data = new Data(this, "Data", {
-      stage: settings.stage,
       storageKey: this.keys.storage,
+      backupKey: this.keys.backups,
       checkpointRetentionDays: settings.auditRetentionDays,
+      lifecycle,
+      backupVaultLock: settings.backupVaultLock,
+      replication: settings.replication,
     });
-    this.auth = new Auth(this, "Auth", { stage: settings.stage, sesFromAddress: settings.sesFromAddress });
+    this.auth = new Auth(this, "Auth", {
+      stage: settings.stage,
+      lifecycle,
+      sesFromAddress: settings.sesFromAddress,
+    });
     const network = settings.useVpc
       ? new Network(this, "Network", {
           flowLogBucket: this.data.accessLogs,
           services: new Set([...routeList, ...jobList].flatMap((fn) => fn.permissions.flatMap(servicesOf))),
+          scope: {
+            stage: settings.stage,
+            tableArns: Object.values(this.data.tables).map((table) => table.tableArn),
+            buckets: Object.values(this.data.buckets),
+            keyArns: [
+              this.keys.data.keyArn,
+              this.keys.storage.keyArn,
+              this.keys.auditSigning.keyArn,
+              ...settings.retiredSigningKeyArns,
+            ],
+            userPoolArn: this.auth.userPool.userPoolArn,
+          },
         })
       : undefined;
     const functionDefaults: FunctionDefaults = {
       logsKey: this.keys.logs,
       logRetention,
+      logRemoval: lifecycle.removalPolicy,
       permissions: {
         tables: this.data.tables,
         dataKey: this.keys.data,
@@ -113,16 +136,23 @@ export class CoachVaultStack extends Stack {
       functions: { ...this.api.functions, ...this.jobs.functions },
       failureQueues: this.jobs.failureQueues,
     });
+    this.data.alarmBackupFailures(this.monitoring.topic);
     this.trail = new AccountTrail(this, "CloudTrail", {
       stage: settings.stage,
+      mode: settings.trail,
+      ...(settings.organizationTrailArn && { organizationTrailArn: settings.organizationTrailArn }),
+      lifecycle,
       trailKey: this.keys.trail,
       logsKey: this.keys.logs,
       logRetention,
       retentionDays: settings.auditRetentionDays,
       accessLogs: this.data.accessLogs,
+      ...(this.data.replication && { replication: this.data.replication }),
       phiBuckets: [this.data.buckets.transcripts, this.data.buckets.checkpoints],
       phiTables: Object.values(this.data.tables),
+      auditTable: this.data.tables.audit,
       alarmTopic: this.monitoring.topic,
     });
+    customResourceLogs(this, { logsKey: this.keys.logs, logRetention, logRemoval: lifecycle.removalPolicy });
   }
 }

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { type CfnTrail, Trail } from "aws-cdk-lib/aws-cloudtrail";
 import { Alarm, ComparisonOperator, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -11,42 +11,69 @@ import {
   Bucket,
   BucketEncryption,
   type IBucket,
-  ObjectLockRetention,
   ObjectOwnership,
 } from "aws-cdk-lib/aws-s3";
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import type { JobId } from "../../functions/jobs";
 import { resourceName } from "../resources";
+import { type Lifecycle, objectLockRetention } from "./lifecycle";
 import { metricNamespace } from "./monitoring";
+import type { Replication } from "./replication";
+import type { StageSettings } from "./settings";
 
 export type AccountTrailProps = {
   stage: string;
+  /** "own": this stage's trail; "organization": an organization trail covers the account (see below). */
+  mode: StageSettings["trail"];
+  organizationTrailArn?: string;
+  lifecycle: Lifecycle;
   trailKey: Key;
   logsKey: Key;
   logRetention: RetentionDays;
   retentionDays: number;
   accessLogs: IBucket;
+  /** Cross-region replication of the trail's bucket, where the stage sets it up. */
+  replication?: Replication;
   /** PHI stores whose every object-level / item-level call is recorded (data events). */
   phiBuckets: readonly IBucket[];
   phiTables: readonly TableV2[];
+  /** The audit table, whose changes alarm (its name is CloudFormation's: the filter matches the real one). */
+  auditTable: TableV2;
   alarmTopic: ITopic;
 };
 
 /**
  * CloudTrail: every management event in every region, plus data events (each object and item read and
  * write) on the PHI buckets and tables; log file validation (signed digests); files encrypted with
- * their own KMS key into a bucket under Object Lock (compliance mode); delivered to CloudWatch Logs,
+ * their own KMS key into a bucket under Object Lock (the stage's mode: compliance unless it says otherwise),
+ * accepting this trail's files only (aws:SourceArn); delivered to CloudWatch Logs,
  * where metric filters raise alarms on the events a HIPAA reviewer looks for.
+ *
+ * With mode "organization" none of that is created here: the organization trail (in the management account)
+ * records this account. What stays either way are the PHI data-event selectors: this construct outputs them
+ * (`PhiDataEventSelectors`, the advanced event selectors to add to the organization trail), and the README
+ * says what the organization's administrator applies, alarms included.
  */
 export class AccountTrail extends Construct {
-  readonly trail: Trail;
-  readonly bucket: Bucket;
-  readonly deliveryPolicy: ManagedPolicy;
+  /** Absent with an organization trail. */
+  readonly trail?: Trail;
+  readonly bucket?: Bucket;
+  readonly deliveryPolicy?: ManagedPolicy;
+  /** The advanced event selectors recording every object and item call on the PHI buckets and tables. */
+  readonly phiSelectors: CfnTrail.AdvancedEventSelectorProperty[];
 
   constructor(scope: Construct, id: string, props: AccountTrailProps) {
     super(scope, id);
-    const { account, partition } = Stack.of(this);
+    this.phiSelectors = phiDataEventSelectors(props.phiBuckets, props.phiTables);
+    if (props.mode === "organization") {
+      new CfnOutput(this, "PhiDataEventSelectors", {
+        description: `Advanced event selectors the organization trail ${props.organizationTrailArn} must include`,
+        value: Stack.of(this).toJsonString(this.phiSelectors),
+      }).overrideLogicalId("PhiDataEventSelectors");
+      return;
+    }
+    const { account, partition, region } = Stack.of(this);
     const trailName = `coachvault-${props.stage}`;
     const trailArn = `arn:${partition}:cloudtrail:*:${account}:trail/${trailName}`;
     const cloudTrail = new ServicePrincipal("cloudtrail.amazonaws.com");
@@ -71,19 +98,34 @@ export class AccountTrail extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       objectLockEnabled: true,
-      objectLockDefaultRetention: ObjectLockRetention.compliance(Duration.days(props.retentionDays)),
+      objectLockDefaultRetention: objectLockRetention(props.lifecycle.objectLockMode, props.retentionDays),
       serverAccessLogsBucket: props.accessLogs,
       serverAccessLogsPrefix: "cloudtrail/",
+      // Under Object Lock the stack cannot empty it: retained in every stage (its name is CloudFormation's).
       removalPolicy: RemovalPolicy.RETAIN,
+      ...props.replication?.bucketProps("cloudTrail", props.trailKey),
     });
+    props.replication?.grant("cloudTrail", this.bucket, props.trailKey);
     const logGroup = new LogGroup(this, "TrailLogs", {
       encryptionKey: props.logsKey,
       retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: props.lifecycle.removalPolicy,
+    });
+    // The Trail construct's bucket policy lets CloudTrail write without naming the trail: every statement it
+    // adds is narrowed to this trail (aws:SourceArn), so no other trail can deliver into the bucket.
+    const sourceArn = `arn:${partition}:cloudtrail:${region}:${account}:trail/${trailName}`;
+    const forThisTrailOnly = new Proxy(this.bucket, {
+      get: (target, property, receiver) =>
+        property === "addToResourcePolicy"
+          ? (statement: PolicyStatement) => {
+              statement.addCondition("StringEquals", { "aws:SourceArn": sourceArn });
+              return target.addToResourcePolicy(statement);
+            }
+          : Reflect.get(target, property, receiver),
     });
     this.trail = new Trail(this, "Trail", {
       trailName,
-      bucket: this.bucket,
+      bucket: forThisTrailOnly,
       encryptionKey: props.trailKey,
       enableFileValidation: true,
       isMultiRegionTrail: true,
@@ -107,26 +149,11 @@ export class AccountTrail extends Construct {
     // DynamoDB data events exist only as advanced event selectors, and a trail uses one kind or the other.
     cfnTrail.advancedEventSelectors = [
       { name: "Management events", fieldSelectors: [{ field: "eventCategory", equalTo: ["Management"] }] },
-      {
-        name: "PHI objects",
-        fieldSelectors: [
-          { field: "eventCategory", equalTo: ["Data"] },
-          { field: "resources.type", equalTo: ["AWS::S3::Object"] },
-          { field: "resources.ARN", startsWith: props.phiBuckets.map((bucket) => `${bucket.bucketArn}/`) },
-        ],
-      },
-      {
-        name: "PHI tables",
-        fieldSelectors: [
-          { field: "eventCategory", equalTo: ["Data"] },
-          { field: "resources.type", equalTo: ["AWS::DynamoDB::Table"] },
-          { field: "resources.ARN", equalTo: props.phiTables.map((table) => table.tableArn) },
-        ],
-      },
+      ...this.phiSelectors,
     ];
 
     const action = new SnsAction(props.alarmTopic);
-    for (const [name, pattern] of Object.entries(trailAlarms(props.stage))) {
+    for (const [name, pattern] of Object.entries(trailAlarms(props.stage, props.auditTable.tableName))) {
       const metric = new MetricFilter(this, `${name}Filter`, {
         logGroup,
         filterPattern: FilterPattern.literal(pattern),
@@ -145,11 +172,35 @@ export class AccountTrail extends Construct {
   }
 }
 
+/** Data events (each object and item read and write) on the PHI buckets and tables. */
+const phiDataEventSelectors = (
+  buckets: readonly IBucket[],
+  tables: readonly TableV2[],
+): CfnTrail.AdvancedEventSelectorProperty[] => [
+  {
+    name: "PHI objects",
+    fieldSelectors: [
+      { field: "eventCategory", equalTo: ["Data"] },
+      { field: "resources.type", equalTo: ["AWS::S3::Object"] },
+      { field: "resources.ARN", startsWith: buckets.map((bucket) => `${bucket.bucketArn}/`) },
+    ],
+  },
+  {
+    name: "PHI tables",
+    fieldSelectors: [
+      { field: "eventCategory", equalTo: ["Data"] },
+      { field: "resources.type", equalTo: ["AWS::DynamoDB::Table"] },
+      { field: "resources.ARN", equalTo: tables.map((table) => table.tableArn) },
+    ],
+  },
+];
+
 /**
  * The CIS AWS Foundations metric filters for what a HIPAA reviewer asks to be alarmed on, and the guards
- * of the audit trail's append-only protection.
+ * of the audit trail's append-only protection. `auditTableName` is the audit table's deployed name (a token in
+ * the template: CloudFormation names the table).
  */
-export const trailAlarms = (stage: string) => ({
+export const trailAlarms = (stage: string, auditTableName: string) => ({
   // CIS 3.3: the root user did anything (not a service acting for it).
   RootAccountUsage:
     '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }',
@@ -191,7 +242,7 @@ export const trailAlarms = (stage: string) => ({
   // At most two regular expressions per pattern (CloudWatch Logs): alternatives share one.
   AuditWitnessDisabled:
     "{ (($.eventSource = dynamodb.amazonaws.com) && ($.eventName = UpdateTable) && " +
-    `(($.requestParameters.streamSpecification.streamEnabled IS FALSE) || ($.requestParameters.tableName = %${resourceName(stage, "audit")}$%))) || ` +
+    `(($.requestParameters.streamSpecification.streamEnabled IS FALSE) || ($.requestParameters.tableName = %${auditTableName}$%))) || ` +
     // Lambda's event names carry an API version suffix (DeleteEventSourceMapping20150331): matched by prefix.
     "(($.eventSource = lambda.amazonaws.com) && ($.eventName = %^DeleteEventSourceMapping|^UpdateEventSourceMapping%)) }",
   // The code, configuration (its signing key id, its environment) or concurrency (0 throttles the witness
