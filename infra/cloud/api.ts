@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, NestedStack, RemovalPolicy } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -18,7 +18,7 @@ import {
   ResponseType,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
-import type { UserPool } from "aws-cdk-lib/aws-cognito";
+import type { IUserPool } from "aws-cdk-lib/aws-cognito";
 import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
@@ -34,7 +34,7 @@ type Route = RouteSpec & { id: string };
 export type ApiProps = FunctionDefaults & {
   stage: string;
   routes: readonly Route[];
-  userPool: UserPool;
+  userPool: IUserPool;
   allowedOrigins: readonly string[];
 };
 
@@ -118,8 +118,13 @@ export class Api extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
+    // The route functions (a function, its role, policy and log group, its invoke permission: five resources
+    // a route) in a nested stack of their own, so that the stateless stack keeps room for the routes to come.
+    const functions = new NestedStack(this, "Functions", {
+      description: `coachvault-${props.stage}: the route functions`,
+    });
     for (const route of props.routes) {
-      const { fn, policy } = bundledFunction(this, { ...route, ...routeLimits(route) }, props);
+      const { fn, policy } = bundledFunction(functions, { ...route, ...routeLimits(route) }, props);
       this.functions[route.id] = fn;
       this.policies.push(policy);
       const body = route.request?.body;

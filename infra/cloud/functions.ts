@@ -1,13 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type { ISecurityGroup, IVpc } from "aws-cdk-lib/aws-ec2";
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import type { Key } from "aws-cdk-lib/aws-kms";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { DEFAULT_FUNCTION_LIMITS, type Permission } from "../../shared/http/route";
-import type { Network } from "./network";
 import { type PermissionTargets, statementsFor, storageKeyStatement } from "./permissions";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,10 +27,11 @@ export const BUNDLING = {
 /** What every function of the stack shares. */
 export type FunctionDefaults = {
   environment: Record<string, string>;
-  logsKey: Key;
+  logsKey: IKey;
   logRetention: RetentionDays;
   permissions: PermissionTargets;
-  network?: Network;
+  /** With `useVpc`: the isolated subnets of `vpc` and the functions' security group (network.ts). */
+  network?: { vpc: IVpc; functionsSecurityGroup: ISecurityGroup };
 };
 
 /** One function: a route of the manifest or a scheduled job. */

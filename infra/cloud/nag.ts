@@ -1,8 +1,14 @@
 import { type App, type CfnElement, Stack, Validations } from "aws-cdk-lib";
+import { Queue } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks, HIPAASecurityChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
+import { BUCKETS } from "../resources";
+import { exportName } from "./handover";
 import type { StageSettings } from "./settings";
-import type { CoachVaultStack } from "./stack";
+import type { StatefulStack, StatelessStack } from "./stack";
+
+/** The stage's two stacks, which the acknowledgments pick constructs from. */
+export type CoachVaultStacks = { stateful: StatefulStack; stateless: StatelessStack };
 
 /**
  * Both nag packs run on every synth; an unacknowledged finding fails `cdk synth` and the infra test.
@@ -13,7 +19,7 @@ export type Acknowledgment = {
   /** Rule ids, or finding ids (`Rule[Finding]`) where the rule reports one per resource. */
   ids: string[] | ((construct: IConstruct) => string[]);
   reason: string;
-  on: (stack: CoachVaultStack) => IConstruct[];
+  on: (stacks: CoachVaultStacks) => IConstruct[];
 };
 
 const logicalId = (construct: IConstruct) => {
@@ -21,11 +27,9 @@ const logicalId = (construct: IConstruct) => {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
 };
 
-const stackOf = (construct: IConstruct) => Stack.of(construct) as CoachVaultStack;
-
-const allFunctions = (stack: CoachVaultStack) => [
-  ...Object.values(stack.api.functions),
-  ...Object.values(stack.jobs.functions),
+const allFunctions = ({ stateless }: CoachVaultStacks) => [
+  ...Object.values(stateless.api.functions),
+  ...Object.values(stateless.jobs.functions),
 ];
 
 const byPath = (stack: Stack, suffix: string) =>
@@ -46,13 +50,14 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         const group = stack.node
           .findAll()
           .find((c) => c.node.path === policy.node.path.replace(/Policy$/, "Logs"));
-        const buckets = ["transcriptsBucket", "checkpointsBucket"].flatMap((name) =>
-          byPath(stack, `Data/${name}`),
+        // The buckets' ARNs are the stateful stack's exports (handover.ts), named by stage.
+        const buckets = Object.keys(BUCKETS).map((name) =>
+          exportName(settings.stage, ["buckets", name, "arn"]),
         );
         return [
           "AwsSolutions-IAM5[Resource::*]",
           ...(group ? [`AwsSolutions-IAM5[Resource::<${logicalId(group)}.Arn>:*]`] : []),
-          ...buckets.map((bucket) => `AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`),
+          ...buckets.map((bucketArn) => `AwsSolutions-IAM5[Resource::${bucketArn}/*]`),
         ];
       },
       reason:
@@ -60,7 +65,11 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "Lambda VPC ENI actions accept no resource but '*'; log streams are created under the function's (or " +
         "CloudTrail's) own " +
         "log group (<group-arn>:*); objects are under the one transcripts or checkpoints bucket (<bucket-arn>/*).",
-      on: (stack) => [...stack.api.policies, ...stack.jobs.policies, stack.trail.deliveryPolicy],
+      on: ({ stateful, stateless }) => [
+        ...stateless.api.policies,
+        ...stateless.jobs.policies,
+        stateful.trail.deliveryPolicy,
+      ],
     },
     {
       ids: [
@@ -70,13 +79,13 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
       reason:
         "AWS service roles use the AWS-managed policies AWS documents for them: API Gateway's account-level " +
         "CloudWatch role (AmazonAPIGatewayPushToCloudWatchLogs) and the AWS Backup selection role.",
-      on: (stack) => [...byPath(stack, "Rest/CloudWatchRole"), ...byPath(stack, "Plan/Tables/Role")],
+      on: ({ stateful, stateless }) => [
+        ...byPath(stateless, "Rest/CloudWatchRole"),
+        ...byPath(stateful, "Plan/Tables/Role"),
+      ],
     },
     {
-      ids: (construct) =>
-        Object.values(stackOf(construct).jobs.failureQueues).includes(construct as never)
-          ? ["AwsSolutions-SQS3"]
-          : ["HIPAA.Security-LambdaDLQ"],
+      ids: (construct) => (construct instanceof Queue ? ["AwsSolutions-SQS3"] : ["HIPAA.Security-LambdaDLQ"]),
       reason:
         "Dead letters where they carry something: route functions are invoked synchronously by API Gateway " +
         "(a failure is returned to the caller and alarmed); the scheduled checkpoint job carries no payload " +
@@ -84,34 +93,38 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "then sent to its own encrypted queue as an on-failure destination; the stream witness's event source " +
         "mapping sends what it gives up to its own encrypted queue. Those queues are the dead-letter " +
         "destinations themselves: alarmed, kept 14 days.",
-      on: (stack) => [...allFunctions(stack), ...Object.values(stack.jobs.failureQueues)],
+      on: (stacks) => [...allFunctions(stacks), ...Object.values(stacks.stateless.jobs.failureQueues)],
     },
     {
       ids: ["AwsSolutions-APIG4", "AwsSolutions-COG4"],
       reason:
         "Only GET /health and GET /openapi.json are public: they return no PHI and no tenant data, and " +
         "monitoring and client generators must reach them without a token.",
-      on: (stack) => stack.api.publicMethods,
+      on: ({ stateless }) => stateless.api.publicMethods,
     },
     {
       ids: ["HIPAA.Security-APIGWCacheEnabledAndEncrypted"],
       reason:
         "API responses carry PHI and are sent with Cache-Control: no-store; caching them at the gateway, " +
         "even encrypted, would keep PHI outside the per-client keys and the audit trail.",
-      on: (stack) => [stack.api.restApi.deploymentStage],
+      on: ({ stateless }) => [stateless.api.restApi.deploymentStage],
     },
     {
       ids: ["HIPAA.Security-S3BucketReplicationEnabled"],
       reason:
         "Buckets are versioned, retained on stack deletion, and the checkpoint and CloudTrail buckets are under Object Lock; " +
         "cross-region replication needs a destination account/region chosen per deployment (README, 'Deploy').",
-      on: (stack) => [...Object.values(stack.data.buckets), stack.data.accessLogs, stack.trail.bucket],
+      on: ({ stateful }) => [
+        ...Object.values(stateful.data.buckets),
+        stateful.data.accessLogs,
+        stateful.trail.bucket,
+      ],
     },
     {
       ids: ["HIPAA.Security-S3DefaultEncryptionKMS"],
       reason:
         "The server-access-log bucket must use SSE-S3: S3 log delivery cannot write to SSE-KMS buckets. It holds request metadata, never object contents.",
-      on: (stack) => [stack.data.accessLogs],
+      on: ({ stateful }) => [stateful.data.accessLogs],
     },
     ...(settings.useVpc
       ? []
@@ -125,10 +138,10 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
   ];
 }
 
-export function applyNagPacks(app: App, stack: CoachVaultStack, settings: StageSettings): void {
+export function applyNagPacks(app: App, stacks: CoachVaultStacks, settings: StageSettings): void {
   Validations.of(app).addPlugins(new HIPAASecurityChecks(app), new AwsSolutionsChecks(app));
   for (const ack of acknowledgments(settings)) {
-    for (const construct of ack.on(stack)) {
+    for (const construct of ack.on(stacks)) {
       const ids = typeof ack.ids === "function" ? ack.ids(construct) : ack.ids;
       for (const id of ids) Validations.of(construct).acknowledge({ id, reason: ack.reason });
     }

@@ -1,5 +1,6 @@
-import { App, type CfnElement } from "aws-cdk-lib";
+import { App, type CfnElement, NestedStack, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
+import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -22,7 +23,6 @@ import { buildApp } from "./app";
 import { acknowledgments } from "./nag";
 import { servicesOf } from "./permissions";
 import { readSettings } from "./settings";
-import type { CoachVaultStack } from "./stack";
 import { AUDIT_GUARDS, trailAlarms } from "./trail";
 
 const TRAIL_ALARMS = trailAlarms("test");
@@ -41,47 +41,118 @@ const context = {
   useVpc: true,
 };
 
+type Built = ReturnType<typeof buildApp>;
+
+/**
+ * Every template of a built app (both stacks and their nested stacks), read as CloudFormation will see them
+ * deployed: a value handed over from the stateful stack (`Fn::ImportValue` of its fixed export name) or
+ * passed into a nested stack (a parameter, a nested stack's output) is replaced by what it stands for. So a
+ * policy in a nested stack of the stateless stack names the audit table by `{"Fn::GetAtt": [<table>, "Arn"]}`
+ * here as it did in one stack, and `template` answers for the whole app (logical ids are unique across it).
+ */
+function synthesized(built: Built) {
+  const stacks = [built.stateful, built.stateless].flatMap((stack) => [
+    stack,
+    ...stack.node.findAll().filter((construct) => NestedStack.isNestedStack(construct)),
+  ]) as Stack[];
+  const raw = stacks.map((stack) => Template.fromStack(stack).toJSON());
+  const exported = Object.fromEntries(
+    raw
+      .flatMap((t) => Object.values(t.Outputs ?? {}) as { Value: unknown; Export?: { Name: string } }[])
+      .filter((output) => output.Export)
+      .map((output) => [output.Export?.Name, output.Value]),
+  );
+  const nestedOutputs = Object.fromEntries(
+    raw
+      .flatMap((t) => Object.entries(t.Outputs ?? {}) as [string, { Value: unknown }][])
+      .map(([id, o]) => [id, o.Value]),
+  );
+  const nestedParameters = Object.fromEntries(
+    raw.flatMap((t) =>
+      (Object.values(t.Resources) as { Type: string; Properties: any }[])
+        .filter((resource) => resource.Type === "AWS::CloudFormation::Stack")
+        .flatMap((resource) => Object.entries(resource.Properties.Parameters ?? {})),
+    ),
+  );
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (!value || typeof value !== "object") return value;
+    const node = value as Record<string, any>;
+    const imported = node["Fn::ImportValue"];
+    if (typeof imported === "string" && imported in exported) return resolve(exported[imported]);
+    if (typeof node.Ref === "string" && node.Ref in nestedParameters)
+      return resolve(nestedParameters[node.Ref]);
+    const output = /^Outputs\.(.+)$/.exec(String(node["Fn::GetAtt"]?.[1]))?.[1];
+    if (output && output in nestedOutputs) return resolve(nestedOutputs[output]);
+    return Object.fromEntries(Object.entries(node).map(([key, inner]) => [key, resolve(inner)]));
+  };
+  const all = raw.map((t) => resolve(t.Resources) as Record<string, { Type: string; Properties: any }>);
+  const ids = all.flatMap((resourcesOf) => Object.keys(resourcesOf));
+  if (new Set(ids).size !== ids.length) throw new Error("logical ids repeat across the app's templates");
+  return {
+    stacks,
+    raw,
+    template: Template.fromJSON({ Resources: Object.assign({}, ...all) }),
+    resources: (type: string) =>
+      all.flatMap((resourcesOf) => Object.values(resourcesOf).filter((resource) => resource.Type === type)),
+  };
+}
+
+let built: Built;
+let app: ReturnType<typeof synthesized>;
+/** The whole app as one template (see `synthesized`). */
 let template: Template;
-let stack: CoachVaultStack;
-/** The alarms' nested stack (see monitoring.ts). */
+/** The two stacks themselves, and the alarms' nested stack (see monitoring.ts). */
+let stateful: Template;
+let stateless: Template;
 let monitoring: Template;
 
 beforeAll(() => {
-  const built = buildApp(new App({ context }), {});
-  stack = built.stack;
-  template = Template.fromStack(stack);
-  monitoring = Template.fromStack(stack.monitoring);
+  built = buildApp(new App({ context }), {});
+  app = synthesized(built);
+  template = app.template;
+  stateful = Template.fromStack(built.stateful);
+  stateless = Template.fromStack(built.stateless);
+  monitoring = Template.fromStack(built.stateless.monitoring);
 });
 
 it("deploys to the stage's pinned account and region", () => {
-  expect([stack.account, stack.region]).toEqual(["111122223333", "us-east-1"]);
+  for (const stack of [built.stateful, built.stateless])
+    expect([stack.account, stack.region]).toEqual(["111122223333", "us-east-1"]);
 });
 
-/** A value in the monitoring stack as the main stack passes it in (a nested stack's parameter), or as is. */
-const fromParent = (value: unknown) => {
-  const ref = (value as { Ref?: string } | undefined)?.Ref;
-  const nested = Object.values(template.findResources("AWS::CloudFormation::Stack"))[0] as {
-    Properties: any;
-  };
-  return ref && nested.Properties.Parameters?.[ref] !== undefined ? nested.Properties.Parameters[ref] : value;
-};
-
-/** Resources of a type in the main stack and its nested stacks. */
-const resources = (type: string) =>
-  [template, monitoring].flatMap((t) => Object.values(t.findResources(type))) as { Properties: any }[];
+/** Resources of a type in every stack of the app and their nested stacks (handed-over values resolved). */
+const resources = (type: string) => app.resources(type);
 const policies = () =>
   resources("AWS::IAM::ManagedPolicy").map((p) => JSON.stringify(p.Properties.PolicyDocument));
 
+/** The routes and jobs the next issues add: every template keeps room for about this many more. */
+const COMING_FUNCTIONS = 20;
+
 describe("CloudFormation limits", () => {
-  it("every stack stays well under 500 resources, with room for the routes and jobs still to come", () => {
-    const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Resources).length);
-    for (const count of counts) expect(count).toBeLessThanOrEqual(450);
+  // A template is taken to grow in proportion to the functions (a conservative guess for the stateful stack,
+  // which does not grow with them at all): today's count scaled to 20 more routes and jobs must still fit.
+  const functionCount = routeList.length + jobList.length;
+  const projected = (count: number) =>
+    Math.ceil((count * (functionCount + COMING_FUNCTIONS)) / functionCount);
+  const counted = (part: "Resources" | "Parameters" | "Outputs") =>
+    app.stacks.map(
+      (stack, index) => [stack.node.path, Object.keys(app.raw[index]?.[part] ?? {}).length] as const,
+    );
+
+  it("the stateful and the stateless stack, and each nested stack, stay under 300 resources with room for 20 more routes and jobs", () => {
+    const counts = counted("Resources");
+    expect(counts.map(([path]) => path)).toEqual(
+      expect.arrayContaining(["CoachVault-test-Stateful", "CoachVault-test-Stateless"]),
+    );
+    for (const [path, count] of counts) expect(projected(count), `${path}: ${count} today`).toBeLessThan(300);
   });
 
-  it("every stack takes at most 150 parameters (CloudFormation allows 200; the alarms' nested stack takes 2 per function)", () => {
-    const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Parameters ?? {}).length);
-    expect(counts[1]).toBeGreaterThan(0);
-    for (const count of counts) expect(count).toBeLessThanOrEqual(150);
+  it("every template keeps its parameters and outputs within CloudFormation's 200, with the same room", () => {
+    expect(Object.keys(monitoring.toJSON().Parameters ?? {}).length).toBeGreaterThan(0);
+    for (const part of ["Parameters", "Outputs"] as const)
+      for (const [path, count] of counted(part))
+        expect(projected(count), `${path} ${part}: ${count} today`).toBeLessThanOrEqual(200);
   });
 
   it("reserved concurrency stays within what the README tells DevOps to have (400 + Lambda's 100 unreserved)", () => {
@@ -96,6 +167,75 @@ describe("CloudFormation limits", () => {
   it("no method lets the console's test-invoke call a function (only the deployed stage may)", () => {
     for (const permission of resources("AWS::Lambda::Permission"))
       expect(JSON.stringify(permission.Properties.SourceArn)).not.toContain("/test-invoke-stage/");
+  });
+});
+
+describe("two stacks: stateful and stateless", () => {
+  const STATEFUL_TYPES = [
+    "AWS::KMS::Key",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::S3::Bucket",
+    "AWS::Backup::BackupVault",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::CloudTrail::Trail",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+    "AWS::EC2::VPC",
+  ];
+  const statelessTemplates = () =>
+    app.raw.filter((_, index) => app.stacks[index]?.node.path.startsWith("CoachVault-test-Stateless"));
+
+  it("keys, tables, buckets, the user pool, the trail, the alarm topic and the network are in the stateful stack; the API, functions and WAF in the stateless one", () => {
+    for (const type of STATEFUL_TYPES) {
+      expect(Object.keys(stateful.findResources(type)).length, type).toBeGreaterThan(0);
+      for (const t of statelessTemplates())
+        expect(
+          Object.values(t.Resources).filter((r: any) => r.Type === type),
+          type,
+        ).toHaveLength(0);
+    }
+    for (const type of ["AWS::ApiGateway::RestApi", "AWS::WAFv2::WebACL", "AWS::Lambda::EventSourceMapping"])
+      stateful.resourceCountIs(type, 0);
+    const statefulFunctions = Object.values(stateful.findResources("AWS::Lambda::Function")) as any[];
+    expect(statefulFunctions.filter((fn) => fn.Properties.Runtime === "nodejs22.x")).toHaveLength(0);
+  });
+
+  it("the stateless stack reads the stateful one only through fixed-name exports of the whole handover; never the reverse", () => {
+    const statefulJson = JSON.stringify(stateful.toJSON());
+    expect(statefulJson).not.toContain("Fn::ImportValue");
+    const exports = Object.values(
+      stateful.toJSON().Outputs as Record<string, { Export?: { Name: string } }>,
+    ).flatMap((output) => (output.Export ? [output.Export.Name] : []));
+    // Every value of the handover, used today or not (so no use removed can ever delete an export in use).
+    const leaves = (value: unknown): number =>
+      typeof value === "string"
+        ? 1
+        : Object.values(value as object).reduce((n, inner) => n + leaves(inner), 0);
+    expect(exports).toHaveLength(leaves(built.stateful.handover));
+    for (const name of exports) expect(name).toMatch(/^coachvault-test-[A-Za-z0-9-]+$/);
+    const imports = statelessTemplates().flatMap(
+      (t) => JSON.stringify(t).match(/"Fn::ImportValue":"[^"]+"/g) ?? [],
+    );
+    expect(imports.length).toBeGreaterThan(0);
+    for (const imported of imports) expect(exports).toContain(imported.split(":").pop()?.replaceAll('"', ""));
+    // No automatic cross-stack reference (CDK's own exports are the ones that lock a stack on a removed use).
+    expect(JSON.stringify(statelessTemplates())).not.toContain("ExportsOutput");
+    expect(built.stateless.dependencies).toContain(built.stateful);
+    expect(built.stateful.dependencies).toHaveLength(0);
+  });
+
+  it("outputs: the stateless stack's ApiUrl; the stateful stack's UserPoolId, UserPoolClientId and AlarmTopicArn", () => {
+    expect(Object.keys(stateless.toJSON().Outputs)).toEqual(["ApiUrl"]);
+    const outputs = stateful.toJSON().Outputs;
+    expect(outputs.UserPoolId.Value).toEqual({ Ref: logicalIdOf("AWS::Cognito::UserPool", "Users") });
+    expect(outputs.UserPoolClientId.Value).toEqual({
+      Ref: logicalIdOf("AWS::Cognito::UserPoolClient", "App"),
+    });
+    expect(outputs.AlarmTopicArn.Value).toEqual({ Ref: logicalIdOf("AWS::SNS::Topic", "Alarms") });
+    // Every alarm of either stack goes to that topic.
+    for (const alarm of resources("AWS::CloudWatch::Alarm"))
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalIdOf("AWS::SNS::Topic", "Alarms") }]);
   });
 });
 
@@ -124,11 +264,9 @@ describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
   });
 
   it("fails synthesis when a change introduces a new finding", () => {
-    const built = buildApp(
-      new App({ context: { ...context, stage: "gate", "aws:cdk:bundling-stacks": [] } }),
-    );
-    new Bucket(built.stack, "CarelessBucket");
-    expect(() => Template.fromStack(built.stack)).toThrow(/S3|Bucket/);
+    const gate = buildApp(new App({ context: { ...context, stage: "gate", "aws:cdk:bundling-stacks": [] } }));
+    new Bucket(gate.stateful, "CarelessBucket");
+    expect(() => Template.fromStack(gate.stateful)).toThrow(/S3|Bucket/);
   });
 
   it("a useVpc=false stage acknowledges only the VPC rule in addition", () => {
@@ -136,10 +274,10 @@ describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
     expect(acknowledgments(settings).flatMap((a) => (Array.isArray(a.ids) ? a.ids : []))).toContain(
       "HIPAA.Security-LambdaInsideVPC",
     );
-    const built = buildApp(
+    const novpc = buildApp(
       new App({ context: { ...context, useVpc: false, stage: "novpc", "aws:cdk:bundling-stacks": [] } }),
     );
-    expect(() => Template.fromStack(built.stack)).not.toThrow();
+    expect(() => Template.fromStack(novpc.stateless)).not.toThrow();
   });
 });
 
@@ -374,25 +512,26 @@ describe("audit checkpoint signing keys", () => {
   const retired = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
 
   it("retired signing keys (stage setting retiredSigningKeyArns) reach the verifier's environment and its GetPublicKey, and nothing else", () => {
-    const built = buildApp(
-      new App({
-        context: {
-          ...context,
-          stage: "rekeyed",
-          retiredSigningKeyArns: [retired],
-          "aws:cdk:bundling-stacks": [],
-        },
-      }),
+    const rekeyed = synthesized(
+      buildApp(
+        new App({
+          context: {
+            ...context,
+            stage: "rekeyed",
+            retiredSigningKeyArns: [retired],
+            "aws:cdk:bundling-stacks": [],
+          },
+        }),
+      ),
     );
-    const rekeyed = Template.fromStack(built.stack);
-    const functions = Object.values(rekeyed.findResources("AWS::Lambda::Function")) as { Properties: any }[];
+    const functions = rekeyed.resources("AWS::Lambda::Function");
     const verifier = functions.find((fn) =>
       JSON.stringify(fn.Properties.FunctionName ?? "").includes("verifyAudit"),
     );
     expect(verifier?.Properties.Environment.Variables.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS).toBe(retired);
-    const statements = Object.values(rekeyed.findResources("AWS::IAM::ManagedPolicy")).flatMap(
-      (policy: any) => policy.Properties.PolicyDocument.Statement as any[],
-    );
+    const statements = rekeyed
+      .resources("AWS::IAM::ManagedPolicy")
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as any[]);
     const onRetired = statements.filter((statement) => JSON.stringify(statement.Resource).includes(retired));
     expect(onRetired.length).toBeGreaterThan(0);
     for (const statement of onRetired) expect(statement.Action).toBe("kms:GetPublicKey");
@@ -516,10 +655,9 @@ describe("audit trail: append-only beyond our code", () => {
   });
 
   it("the witness falling a minute behind its stream alarms (IteratorAge)", () => {
-    const witnessName = fromParent(
-      resources("AWS::CloudWatch::Alarm").find((alarm) => alarm.Properties.MetricName === "IteratorAge")
-        ?.Properties.Dimensions?.[0]?.Value,
-    );
+    const witnessName = resources("AWS::CloudWatch::Alarm").find(
+      (alarm) => alarm.Properties.MetricName === "IteratorAge",
+    )?.Properties.Dimensions?.[0]?.Value;
     const alarm = resources("AWS::CloudWatch::Alarm").find((a) => a.Properties.MetricName === "IteratorAge");
     expect(alarm?.Properties).toMatchObject({
       Namespace: "AWS/Lambda",
@@ -563,7 +701,7 @@ describe("audit trail: append-only beyond our code", () => {
     });
     const queueAlarms = resources("AWS::CloudWatch::Alarm")
       .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
-      .map((alarm) => fromParent(alarm.Properties.Dimensions[0].Value));
+      .map((alarm) => alarm.Properties.Dimensions[0].Value);
     expect(queueAlarms).toContainEqual({ "Fn::GetAtt": [queueId, "QueueName"] });
   });
 
@@ -615,7 +753,7 @@ describe("audit trail: append-only beyond our code", () => {
     expect(configs).toHaveLength(started.length);
     const alarmedQueues = resources("AWS::CloudWatch::Alarm")
       .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
-      .map((alarm) => JSON.stringify(fromParent(alarm.Properties.Dimensions[0].Value)));
+      .map((alarm) => JSON.stringify(alarm.Properties.Dimensions[0].Value));
     for (const config of configs) {
       expect(config.Properties).toMatchObject({
         MaximumRetryAttempts: 2,
@@ -763,10 +901,10 @@ describe("least privilege", () => {
 
 describe("transcripts", () => {
   it("each route's function has the timeout and memory of its manifest entry, within API Gateway's 29 s", () => {
-    const functions = (stack as CoachVaultStack).api.functions;
+    const functions = built.stateless.api.functions;
     for (const route of routeList) {
-      const fn = functions[route.id];
-      const id = stack.getLogicalId(fn?.node.defaultChild as CfnElement);
+      const fn = functions[route.id] as NodejsFunction;
+      const id = Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement);
       const properties = (template.findResources("AWS::Lambda::Function")[id] as { Properties: any })
         .Properties;
       expect([route.id, properties.Timeout, properties.MemorySize]).toEqual([
