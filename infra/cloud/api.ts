@@ -27,7 +27,7 @@ import { Construct } from "constructs";
 import * as z from "zod";
 import { type RouteSpec, routeLimits } from "../../shared/http/route";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
-import { bundledFunction, type FunctionDefaults } from "./functions";
+import { bundledFunction, type FunctionDefaults, ROUTE_CONCURRENCY } from "./functions";
 
 type Route = RouteSpec & { id: string };
 
@@ -36,6 +36,8 @@ export type ApiProps = FunctionDefaults & {
   routes: readonly Route[];
   userPool: IUserPool;
   allowedOrigins: readonly string[];
+  /** Stage setting `reservedConcurrency`: each route reserves its manifest concurrency (else 10), or none. */
+  reserveConcurrency: boolean;
 };
 
 /**
@@ -124,7 +126,12 @@ export class Api extends Construct {
       description: `coachvault-${props.stage}: the route functions`,
     });
     for (const route of props.routes) {
-      const { fn, policy } = bundledFunction(functions, { ...route, ...routeLimits(route) }, props);
+      const concurrency = props.reserveConcurrency ? (route.concurrency ?? ROUTE_CONCURRENCY) : undefined;
+      const { fn, policy } = bundledFunction(
+        functions,
+        { ...route, ...routeLimits(route), concurrency },
+        props,
+      );
       this.functions[route.id] = fn;
       this.policies.push(policy);
       const body = route.request?.body;

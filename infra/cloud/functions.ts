@@ -24,6 +24,12 @@ export const BUNDLING = {
   banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
 };
 
+/**
+ * A route's reserved concurrency on a stage that reserves it (`reservedConcurrency`) when its manifest entry
+ * names none: enough for a coach's bursts, and a flood on one route cannot take the others' share.
+ */
+export const ROUTE_CONCURRENCY = 10;
+
 /** What every function of the stack shares. */
 export type FunctionDefaults = {
   environment: Record<string, string>;
@@ -42,6 +48,7 @@ export type FunctionSpec = {
   permissions: readonly Permission[];
   /** Functions behind the Cognito authorizer read the caller's directory entry on every request. */
   auth?: "cognito" | "none";
+  /** Reserved concurrency; none when undefined. */
   concurrency?: number;
   timeoutSeconds?: number;
   memoryMb?: number;
@@ -107,7 +114,7 @@ export function bundledFunction(
     memorySize: spec.memoryMb ?? DEFAULT_FUNCTION_LIMITS.memoryMb,
     timeout: Duration.seconds(spec.timeoutSeconds ?? DEFAULT_FUNCTION_LIMITS.timeoutSeconds),
     tracing: Tracing.ACTIVE,
-    reservedConcurrentExecutions: spec.concurrency ?? 10,
+    ...(spec.concurrency !== undefined && { reservedConcurrentExecutions: spec.concurrency }),
     logGroup,
     environment: {
       ...defaults.environment,

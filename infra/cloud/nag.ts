@@ -126,6 +126,15 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "The server-access-log bucket must use SSE-S3: S3 log delivery cannot write to SSE-KMS buckets. It holds request metadata, never object contents.",
       on: ({ stateful }) => [stateful.data.accessLogs],
     },
+    ...(settings.reservedConcurrency
+      ? []
+      : [
+          {
+            ids: ["HIPAA.Security-LambdaConcurrency"],
+            reason: `Stage '${settings.stage}' runs with context reservedConcurrency=false (dev accounts start with a small Lambda quota): its route functions share the unreserved pool. Other stages reserve, and jobs reserve on every stage.`,
+            on: ({ stateless }: CoachVaultStacks) => Object.values(stateless.api.functions),
+          },
+        ]),
     ...(settings.useVpc
       ? []
       : [

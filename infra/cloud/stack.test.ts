@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { App, type CfnElement, NestedStack, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -26,6 +27,7 @@ import { readSettings } from "./settings";
 import { AUDIT_GUARDS, trailAlarms } from "./trail";
 
 const TRAIL_ALARMS = trailAlarms("test");
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 
 /**
  * The CDK app under both cdk-nag packs. `Template.fromStack` throws on any unacknowledged finding,
@@ -155,13 +157,40 @@ describe("CloudFormation limits", () => {
         expect(projected(count), `${path} ${part}: ${count} today`).toBeLessThanOrEqual(200);
   });
 
-  it("reserved concurrency stays within what the README tells DevOps to have (400 + Lambda's 100 unreserved)", () => {
-    const reserved = resources("AWS::Lambda::Function").reduce(
-      (total, fn) => total + (fn.Properties.ReservedConcurrentExecutions ?? 0),
-      0,
+  it("reserved concurrency is what the README says the account's Lambda quota must cover (with Lambda's 100 unreserved), in prod and in dev", () => {
+    const quotas = [...README.matchAll(/concurrency quota must be\s+at least\s+\*\*(\d+)\*\*/g)].map((m) =>
+      Number(m[1]),
     );
-    expect(reserved).toBeGreaterThan(0);
-    expect(reserved).toBeLessThanOrEqual(400);
+    const reserved = (functions: { Properties: any }[]) =>
+      functions.reduce((total, fn) => total + (fn.Properties.ReservedConcurrentExecutions ?? 0), 0);
+    // A stage that reserves (the default outside dev): every function.
+    const functions = resources("AWS::Lambda::Function").filter(
+      (fn) => fn.Properties.Runtime === "nodejs22.x",
+    );
+    expect(functions.every((fn) => fn.Properties.ReservedConcurrentExecutions > 0)).toBe(true);
+    // Dev (cdk.json turns reservedConcurrency off): the jobs alone, whose reservation keeps runs from racing.
+    const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8"));
+    expect(readSettings((key) => cdkJson.context[key]).reservedConcurrency).toBe(false);
+    const dev = synthesized(
+      buildApp(
+        new App({
+          context: {
+            ...context,
+            stage: "unreserved",
+            reservedConcurrency: false,
+            "aws:cdk:bundling-stacks": [],
+          },
+        }),
+      ),
+    ).resources("AWS::Lambda::Function");
+    const devFunctions = dev.filter((fn) => fn.Properties.Runtime === "nodejs22.x");
+    const reservedInDev = devFunctions.filter(
+      (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reservedInDev.map((fn) => fn.Properties.FunctionName).sort()).toEqual(
+      jobList.map((job) => `coachvault-unreserved-${job.id}`).sort(),
+    );
+    expect(quotas).toEqual([reserved(functions) + 100, reserved(devFunctions) + 100]);
   });
 
   it("no method lets the console's test-invoke call a function (only the deployed stage may)", () => {

@@ -226,6 +226,7 @@ export class StatelessStack extends Stack {
       routes: routeList,
       userPool: UserPool.fromUserPoolArn(this, "Users", handover.userPool.arn),
       allowedOrigins: settings.allowedOrigins,
+      reserveConcurrency: settings.reservedConcurrency,
     });
     this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
     // Alarms and log filters are per function id: a job named like a route would silently take its place.
