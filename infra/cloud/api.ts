@@ -1,4 +1,4 @@
-import { Duration, Fn } from "aws-cdk-lib";
+import { Duration, Fn, NestedStack, RemovalPolicy } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -16,7 +16,7 @@ import {
   RequestValidator,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
-import type { UserPool } from "aws-cdk-lib/aws-cognito";
+import type { IUserPool } from "aws-cdk-lib/aws-cognito";
 import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
@@ -24,7 +24,8 @@ import { CfnLoggingConfiguration, CfnWebACLAssociation } from "aws-cdk-lib/aws-w
 import { Construct } from "constructs";
 import * as z from "zod";
 import { type RouteSpec, routeLimits } from "../../shared/http/route";
-import { bundledFunction, type FunctionDefaults } from "./functions";
+import { SECURITY_HEADERS } from "../../shared/http/security-headers";
+import { bundledFunction, type FunctionDefaults, ROUTE_CONCURRENCY } from "./functions";
 import { addGatewayResponses, addPreflight } from "./gateway-responses";
 import { deployUnique } from "./lifecycle";
 import { apiWebAcl, webAclName } from "./waf";
@@ -34,8 +35,10 @@ type Route = RouteSpec & { id: string };
 export type ApiProps = FunctionDefaults & {
   stage: string;
   routes: readonly Route[];
-  userPool: UserPool;
+  userPool: IUserPool;
   allowedOrigins: readonly string[];
+  /** Stage setting `reservedConcurrency`: each route reserves its manifest concurrency (else 10), or none. */
+  reserveConcurrency: boolean;
 };
 
 /**
@@ -119,8 +122,18 @@ export class Api extends Construct {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
+    // The route functions (a function, its role, policy and log group, its invoke permission: five resources
+    // a route) in a nested stack of their own, so that the stateless stack keeps room for the routes to come.
+    const functions = new NestedStack(this, "Functions", {
+      description: `coachvault-${props.stage}: the route functions`,
+    });
     for (const route of props.routes) {
-      const { fn, policy } = bundledFunction(this, { ...route, ...routeLimits(route) }, props);
+      const concurrency = props.reserveConcurrency ? (route.concurrency ?? ROUTE_CONCURRENCY) : undefined;
+      const { fn, policy } = bundledFunction(
+        functions,
+        { ...route, ...routeLimits(route), concurrency },
+        props,
+      );
       this.functions[route.id] = fn;
       this.policies.push(policy);
       const body = route.request?.body;

@@ -1,13 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { Duration, type RemovalPolicy, Stack } from "aws-cdk-lib";
+import type { ISecurityGroup, IVpc } from "aws-cdk-lib/aws-ec2";
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import type { Key } from "aws-cdk-lib/aws-kms";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { DEFAULT_FUNCTION_LIMITS, type Permission } from "../../shared/http/route";
-import type { Network } from "./network";
 import { type PermissionTargets, statementsFor, storageKeyStatement } from "./permissions";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -41,15 +41,22 @@ export const BUNDLING = {
   },
 };
 
+/**
+ * A route's reserved concurrency on a stage that reserves it (`reservedConcurrency`) when its manifest entry
+ * names none: enough for a coach's bursts, and a flood on one route cannot take the others' share.
+ */
+export const ROUTE_CONCURRENCY = 10;
+
 /** What every function of the stack shares. */
 export type FunctionDefaults = {
   environment: Record<string, string>;
-  logsKey: Key;
+  logsKey: IKey;
   logRetention: RetentionDays;
   /** What deleting the stack does to log groups (the stage's removal policy). */
   logRemoval: RemovalPolicy;
   permissions: PermissionTargets;
-  network?: Network;
+  /** With `useVpc`: the isolated subnets of `vpc` and the functions' security group (network.ts). */
+  network?: { vpc: IVpc; functionsSecurityGroup: ISecurityGroup };
 };
 
 /** One function: a route of the manifest or a scheduled job. */
@@ -60,6 +67,7 @@ export type FunctionSpec = {
   permissions: readonly Permission[];
   /** Functions behind the Cognito authorizer read the caller's directory entry on every request. */
   auth?: "cognito" | "none";
+  /** Reserved concurrency; none when undefined. */
   concurrency?: number;
   timeoutSeconds?: number;
   memoryMb?: number;
@@ -103,9 +111,19 @@ type WildcardOnlyGrant = keyof typeof WILDCARD_ONLY;
 
 const wildcardOnlyId = (grant: WildcardOnlyGrant) => `WildcardOnly${grant}Policy`;
 
-/** The stack's one shared policy for a group of wildcard-only actions (made by its first function). */
+/** The top-level stack of a construct (functions live in nested stacks; their shared policies do not). */
+const rootStack = (scope: Construct): Stack => {
+  let stack = Stack.of(scope);
+  while (stack.nestedStackParent) stack = stack.nestedStackParent;
+  return stack;
+};
+
+/**
+ * The stack's one shared policy for a group of wildcard-only actions (made by its first function), in the
+ * top-level stack: roles in nested stacks take its ARN as one parameter, and it is acknowledged once.
+ */
 function wildcardOnlyPolicy(scope: Construct, grant: WildcardOnlyGrant): ManagedPolicy {
-  const stack = Stack.of(scope);
+  const stack = rootStack(scope);
   const existing = stack.node.tryFindChild(wildcardOnlyId(grant));
   if (existing instanceof ManagedPolicy) return existing;
   return new ManagedPolicy(stack, wildcardOnlyId(grant), {
@@ -160,7 +178,8 @@ export function bundledFunction(
   const shared = (Object.keys(WILDCARD_ONLY) as WildcardOnlyGrant[])
     .filter((grant) => WILDCARD_ONLY[grant].grantedTo(permissions, network !== undefined))
     .map((grant) => wildcardOnlyPolicy(scope, grant));
-  for (const sharedPolicy of shared) sharedPolicy.attachToRole(role);
+  // From the role's side: a role in a nested stack then takes the policy's ARN as a parameter.
+  for (const sharedPolicy of shared) role.addManagedPolicy(sharedPolicy);
   const fn = new NodejsFunction(scope, `${spec.id}Function`, {
     ...(spec.functionName && { functionName: spec.functionName }),
     entry: `${projectRoot}functions/${spec.handler}.ts`,
@@ -172,7 +191,7 @@ export function bundledFunction(
     memorySize: spec.memoryMb ?? DEFAULT_FUNCTION_LIMITS.memoryMb,
     timeout: Duration.seconds(spec.timeoutSeconds ?? DEFAULT_FUNCTION_LIMITS.timeoutSeconds),
     tracing: Tracing.ACTIVE,
-    reservedConcurrentExecutions: spec.concurrency ?? 10,
+    ...(spec.concurrency !== undefined && { reservedConcurrentExecutions: spec.concurrency }),
     logGroup,
     environment: {
       ...defaults.environment,
@@ -187,7 +206,9 @@ export function bundledFunction(
       vpcSubnets: { subnets: network.vpc.isolatedSubnets },
     }),
   });
+  // The function waits for its own policy (a resource of its own, attached through its Roles). The shared
+  // ones are in the role's ManagedPolicyArns, so the role, and with it the function, comes after them:
   // Lambda checks the role's network-interface permissions when it creates a function in a VPC.
-  fn.node.addDependency(policy, ...shared);
+  fn.node.addDependency(policy);
   return { fn, policy };
 }

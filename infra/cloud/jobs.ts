@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { CustomResource, Duration, NestedStack, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { type ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -7,7 +7,7 @@ import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { type JobSpec, STARTED_EVENT_MAX_AGE_HOURS } from "../../functions/jobs";
 import { resourceName } from "../resources";
 import { bundledFunction, type FunctionDefaults } from "./functions";
@@ -22,8 +22,9 @@ import { bundledFunction, type FunctionDefaults } from "./functions";
  * source mapping on its table's stream: from the oldest record kept (so a new deployment misses nothing),
  * failed records reported one by one, a failing batch split in two and retried, and what still fails
  * sent, as a record of the stream positions it held, to its own KMS-encrypted queue (alarmed).
+ * A nested stack of the stateless stack, whose resource budget is kept for the routes.
  */
-export class Jobs extends Construct {
+export class Jobs extends NestedStack {
   readonly functions: Record<string, NodejsFunction> = {};
   readonly policies: ManagedPolicy[] = [];
   /** Per started or stream job, the queue of what it gave up on: any message there alarms. */

@@ -8,11 +8,9 @@ import {
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
-import type { Key } from "aws-cdk-lib/aws-kms";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { FilterPattern, MetricFilter } from "aws-cdk-lib/aws-logs";
-import { Topic } from "aws-cdk-lib/aws-sns";
-import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { ITopic } from "aws-cdk-lib/aws-sns";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { type JobId, jobList } from "../../functions/jobs";
@@ -41,20 +39,18 @@ export const WAF_BLOCKS_THRESHOLD = 50;
  * Alarms to the security mailbox: server errors, bursts of client errors, function errors and
  * throttles, every security event a function logs, and anything a stream or started job gave up on.
  * A nested stack of its own: a few resources per function (two alarms, a log filter) would otherwise
- * take the main stack past CloudFormation's 500 resources; the main stack passes it names and ARNs.
+ * take the stateless stack past its resource budget; the stateless stack passes it names and ARNs.
  */
 export class Monitoring extends NestedStack {
-  readonly topic: Topic;
-
   constructor(
     scope: Construct,
     id: string,
     props: {
       stage: string;
-      alarmEmail: string;
       /** The API's web ACL (`waf.ts`): its blocks alarm. */
       webAclName: string;
-      logsKey: Key;
+      /** The stateful stack's alarm topic (its subscription outlives any redeploy of the API). */
+      topic: ITopic;
       api: RestApi;
       functions: Record<string, NodejsFunction>;
       /**
@@ -65,9 +61,7 @@ export class Monitoring extends NestedStack {
     },
   ) {
     super(scope, id);
-    this.topic = new Topic(this, "Alarms", { masterKey: props.logsKey, enforceSSL: true });
-    this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
-    const action = new SnsAction(this.topic);
+    const action = new SnsAction(props.topic);
     const alarm = (name: string, metric: IMetric, threshold: number) =>
       new Alarm(this, name, {
         metric,

@@ -1,10 +1,16 @@
 import { type App, type CfnElement, Stack, Validations } from "aws-cdk-lib";
 import type { ManagedPolicy } from "aws-cdk-lib/aws-iam";
+import { Queue } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks, HIPAASecurityChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
+import { BUCKETS } from "../resources";
 import { wildcardOnlyPolicies } from "./functions";
+import { exportName } from "./handover";
 import type { StageSettings } from "./settings";
-import type { CoachVaultStack } from "./stack";
+import type { StatefulStack, StatelessStack } from "./stack";
+
+/** The stage's two stacks, which the acknowledgments pick constructs from. */
+export type CoachVaultStacks = { stateful: StatefulStack; stateless: StatelessStack };
 
 /**
  * Both nag packs run on every synth; an unacknowledged finding fails `cdk synth` and the infra test.
@@ -15,7 +21,7 @@ export type Acknowledgment = {
   /** Rule ids, or finding ids (`Rule[Finding]`) where the rule reports one per resource. */
   ids: string[] | ((construct: IConstruct) => string[]);
   reason: string;
-  on: (stack: CoachVaultStack) => IConstruct[];
+  on: (stacks: CoachVaultStacks) => IConstruct[];
 };
 
 const logicalId = (construct: IConstruct) => {
@@ -23,11 +29,9 @@ const logicalId = (construct: IConstruct) => {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
 };
 
-const stackOf = (construct: IConstruct) => Stack.of(construct) as CoachVaultStack;
-
-const allFunctions = (stack: CoachVaultStack) => [
-  ...Object.values(stack.api.functions),
-  ...Object.values(stack.jobs.functions),
+const allFunctions = ({ stateless }: CoachVaultStacks) => [
+  ...Object.values(stateless.api.functions),
+  ...Object.values(stateless.jobs.functions),
 ];
 
 const byPath = (stack: Stack, suffix: string) =>
@@ -51,25 +55,26 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         const group = stack.node
           .findAll()
           .find((c) => c.node.path === policy.node.path.replace(/Policy$/, "Logs"));
-        const buckets = ["transcriptsBucket", "checkpointsBucket"]
-          .flatMap((name) => byPath(stack, `Data/${name}`))
-          .filter((bucket) => document.includes(`"${logicalId(bucket)}"`));
+        // The buckets' ARNs are the stateful stack's exports (handover.ts), named by stage.
+        const buckets = Object.keys(BUCKETS)
+          .map((name) => exportName(settings.stage, ["buckets", name, "arn"]))
+          .filter((bucketArn) => document.includes(bucketArn));
         return [
           ...(group ? [`AwsSolutions-IAM5[Resource::<${logicalId(group)}.Arn>:*]`] : []),
-          ...buckets.map((bucket) => `AwsSolutions-IAM5[Resource::<${logicalId(bucket)}.Arn>/*]`),
+          ...buckets.map((bucketArn) => `AwsSolutions-IAM5[Resource::${bucketArn}/*]`),
         ];
       },
       reason:
         "No wildcard on data: X-Ray PutTraceSegments/PutTelemetryRecords, the Lambda VPC ENI actions and Comprehend " +
-        "Medical DetectPHI accept no resource but '*', and are granted only by the stack's shared policies for " +
+        "Medical DetectPHI accept no resource but '*', and are granted only by the stacks' shared policies for " +
         "them (functions.ts, WILDCARD_ONLY), never on a function's own policy; log streams are created under the " +
         "function's (or CloudTrail's) own log group (<group-arn>:*); objects are under the one transcripts or " +
         "checkpoints bucket (<bucket-arn>/*), acknowledged only on the policies that name that bucket.",
-      on: (stack) => [
-        ...wildcardOnlyPolicies(stack),
-        ...stack.api.policies,
-        ...stack.jobs.policies,
-        ...(stack.trail.deliveryPolicy ? [stack.trail.deliveryPolicy] : []),
+      on: ({ stateful, stateless }) => [
+        ...wildcardOnlyPolicies(stateless),
+        ...stateless.api.policies,
+        ...stateless.jobs.policies,
+        ...(stateful.trail.deliveryPolicy ? [stateful.trail.deliveryPolicy] : []),
       ],
     },
     {
@@ -84,13 +89,13 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "AWS service roles use the AWS-managed policies AWS documents for them: API Gateway's account-level " +
         "CloudWatch role (AmazonAPIGatewayPushToCloudWatchLogs) and AWS Backup's role (backups and restores of " +
         "the tables and the S3 transcripts bucket).",
-      on: (stack) => [...byPath(stack, "Rest/CloudWatchRole"), stack.data.backupRole],
+      on: ({ stateful, stateless }) => [
+        ...byPath(stateless, "Rest/CloudWatchRole"),
+        stateful.data.backupRole,
+      ],
     },
     {
-      ids: (construct) =>
-        Object.values(stackOf(construct).jobs.failureQueues).includes(construct as never)
-          ? ["AwsSolutions-SQS3"]
-          : ["HIPAA.Security-LambdaDLQ"],
+      ids: (construct) => (construct instanceof Queue ? ["AwsSolutions-SQS3"] : ["HIPAA.Security-LambdaDLQ"]),
       reason:
         "Dead letters where they carry something: route functions are invoked synchronously by API Gateway " +
         "(a failure is returned to the caller and alarmed); the scheduled checkpoint job carries no payload " +
@@ -98,28 +103,28 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
         "then sent to its own encrypted queue as an on-failure destination; the stream witness's event source " +
         "mapping sends what it gives up to its own encrypted queue. Those queues are the dead-letter " +
         "destinations themselves: alarmed, kept 14 days.",
-      on: (stack) => [...allFunctions(stack), ...Object.values(stack.jobs.failureQueues)],
+      on: (stacks) => [...allFunctions(stacks), ...Object.values(stacks.stateless.jobs.failureQueues)],
     },
     {
       ids: ["AwsSolutions-APIG4", "AwsSolutions-COG4"],
       reason:
         "Only GET /health and GET /openapi.json are public: they return no PHI and no tenant data, and " +
         "monitoring and client generators must reach them without a token.",
-      on: (stack) => stack.api.publicMethods,
+      on: ({ stateless }) => stateless.api.publicMethods,
     },
     {
       ids: ["HIPAA.Security-APIGWCacheEnabledAndEncrypted"],
       reason:
         "API responses carry PHI and are sent with Cache-Control: no-store; caching them at the gateway, " +
         "even encrypted, would keep PHI outside the per-client keys and the audit trail.",
-      on: (stack) => [stack.api.restApi.deploymentStage],
+      on: ({ stateless }) => [stateless.api.restApi.deploymentStage],
     },
     // A stage that sets replication copies every bucket to another region; one that does not says why here
     // (dev: destroyable; a stage that keeps its data: AWS Backup in its region, and a synthesis warning).
     settings.replication
       ? {
           ids: (policy) => {
-            const stack = stackOf(policy);
+            const stack = Stack.of(policy) as StatefulStack;
             const buckets = [...Object.values(stack.data.buckets), stack.data.accessLogs];
             if (stack.trail.bucket) buckets.push(stack.trail.bucket);
             const destinations = Object.values(settings.replication?.buckets ?? {});
@@ -131,7 +136,7 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
           reason:
             "S3 replication reads every object version of the stage's buckets (<bucket-arn>/*) and replicates " +
             "them into the one destination bucket of each (<destination-arn>/*); no other bucket, no other action.",
-          on: (stack) => (stack.data.replication ? [stack.data.replication.policy] : []),
+          on: ({ stateful }) => (stateful.data.replication ? [stateful.data.replication.policy] : []),
         }
       : {
           ids: ["HIPAA.Security-S3BucketReplicationEnabled"],
@@ -142,18 +147,27 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
               : `Stage '${settings.stage}' sets no replication: the transcripts and checkpoints buckets are in the ` +
                 "AWS Backup plan (daily, its own key, Vault Lock), in the stage's region; synthesis warns until the " +
                 "stage names destination buckets in another region (README, Replication).",
-          on: (stack) => [
-            ...Object.values(stack.data.buckets),
-            stack.data.accessLogs,
-            ...(stack.trail.bucket ? [stack.trail.bucket] : []),
+          on: ({ stateful }) => [
+            ...Object.values(stateful.data.buckets),
+            stateful.data.accessLogs,
+            ...(stateful.trail.bucket ? [stateful.trail.bucket] : []),
           ],
         },
     {
       ids: ["HIPAA.Security-S3DefaultEncryptionKMS"],
       reason:
         "The server-access-log bucket must use SSE-S3: S3 log delivery cannot write to SSE-KMS buckets. It holds request metadata, never object contents.",
-      on: (stack) => [stack.data.accessLogs],
+      on: ({ stateful }) => [stateful.data.accessLogs],
     },
+    ...(settings.reservedConcurrency
+      ? []
+      : [
+          {
+            ids: ["HIPAA.Security-LambdaConcurrency"],
+            reason: `Stage '${settings.stage}' runs with context reservedConcurrency=false (dev accounts start with a small Lambda quota): its route functions share the unreserved pool. Other stages reserve, and jobs reserve on every stage.`,
+            on: ({ stateless }: CoachVaultStacks) => Object.values(stateless.api.functions),
+          },
+        ]),
     {
       ids: ["HIPAA.Security-LambdaInsideVPC"],
       reason: settings.useVpc
@@ -161,15 +175,15 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
           "refresh job fetches the user pool's public JWKS, which no VPC endpoint is documented to serve " +
           "(shared/auth/token-keys.ts), and writes one records item; it reads and holds no PHI."
         : `Stage '${settings.stage}' runs with context useVpc=false (development only); production sets useVpc=true.`,
-      on: (stack) => allFunctions(stack).filter((fn) => !fn.isBoundToVpc),
+      on: (stacks) => allFunctions(stacks).filter((fn) => !fn.isBoundToVpc),
     },
   ];
 }
 
-export function applyNagPacks(app: App, stack: CoachVaultStack, settings: StageSettings): void {
+export function applyNagPacks(app: App, stacks: CoachVaultStacks, settings: StageSettings): void {
   Validations.of(app).addPlugins(new HIPAASecurityChecks(app), new AwsSolutionsChecks(app));
   for (const ack of acknowledgments(settings)) {
-    for (const construct of ack.on(stack)) {
+    for (const construct of ack.on(stacks)) {
       const ids = typeof ack.ids === "function" ? ack.ids(construct) : ack.ids;
       for (const id of ids) Validations.of(construct).acknowledge({ id, reason: ack.reason });
     }

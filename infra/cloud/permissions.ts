@@ -1,6 +1,6 @@
-import type { TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import type { ITableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { Effect, PolicyStatement } from "aws-cdk-lib/aws-iam";
-import type { Key } from "aws-cdk-lib/aws-kms";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { VERIFICATION_PARTITION_PATTERN } from "../../functions/audit/verification";
 import { HELD_CHANGE_PARTITION_PATTERN } from "../../shared/access/two-person";
@@ -15,14 +15,14 @@ import { TABLES, type TableName } from "../resources";
  * PutItem and Query only: a function can append entries but never update or delete one.
  */
 export type PermissionTargets = {
-  tables: Record<TableName, TableV2>;
-  dataKey: Key;
-  storageKey: Key;
+  tables: Record<TableName, ITableV2>;
+  dataKey: IKey;
+  storageKey: IKey;
   region: string;
   userPoolArn: string;
   transcriptsBucket: IBucket;
   checkpointsBucket: IBucket;
-  signingKey: Key;
+  signingKey: IKey;
   /** Signing keys the current one replaced: their checkpoints still verify (`retiredSigningKeyArns`). */
   retiredSigningKeyArns: readonly string[];
   /** The ARN of a job's function, by its id in `functions/jobs.ts`. */
@@ -66,13 +66,13 @@ export const GUARDED_RECORD_PARTITIONS = [
   TOKEN_KEYS_PARTITION_PATTERN,
 ];
 
-function recordsWriteStatement(table: TableV2, actions: string[]) {
+function recordsWriteStatement(table: ITableV2, actions: string[]) {
   const statement = tableStatement(table, actions);
   statement.addCondition("ForAllValues:StringNotLike", { "dynamodb:LeadingKeys": GUARDED_RECORD_PARTITIONS });
   return statement;
 }
 
-function tableStatement(table: TableV2, actions: string[], indexes: readonly string[] = []) {
+function tableStatement(table: ITableV2, actions: string[], indexes: readonly string[] = []) {
   return new PolicyStatement({
     effect: Effect.ALLOW,
     actions: actions.map((action) => `dynamodb:${action}`),

@@ -41,6 +41,12 @@ export const StageSettingsSchema = z.object({
   logRetentionDays: z.coerce.number().int().min(90).max(3653).default(365),
   alarmEmail: z.email(),
   useVpc: flag.default(true),
+  /**
+   * Each route function reserves its concurrency (its manifest's, else 10), so that a flood on one route
+   * cannot starve the others; the account then needs the quota the README names. Off in dev. Jobs reserve
+   * theirs on every stage: it is what keeps two runs of a job from racing.
+   */
+  reservedConcurrency: flag.default(true),
   auditShards: z.coerce.number().int().min(1).max(MAX_AUDIT_SHARDS).default(32),
   /** Object Lock (compliance mode) retention of audit checkpoints and CloudTrail files; HIPAA keeps 6 years. */
   auditRetentionDays: z.coerce.number().int().min(2190).max(3650).default(2555),

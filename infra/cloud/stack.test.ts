@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { App, type CfnElement } from "aws-cdk-lib";
+import { App, type CfnElement, NestedStack, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -36,7 +37,6 @@ import { WAF_BLOCKS_THRESHOLD } from "./monitoring";
 import { acknowledgments } from "./nag";
 import { servicesOf } from "./permissions";
 import { readSettings } from "./settings";
-import type { CoachVaultStack } from "./stack";
 import { AUDIT_GUARDS, trailAlarms } from "./trail";
 import {
   freeTextRoutes,
@@ -61,6 +61,7 @@ const REPLICATION = {
     cloudTrail: "arn:aws:s3:::coachvault-test-replica-cloudtrail",
   },
 };
+const README = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 
 /**
  * The CDK app under both cdk-nag packs. `Template.fromStack` throws on any unacknowledged finding,
@@ -77,61 +78,228 @@ const context = {
   replication: REPLICATION,
 };
 
+type Built = ReturnType<typeof buildApp>;
+
+/**
+ * Every template of a built app (both stacks and their nested stacks), read as CloudFormation will see them
+ * deployed: a value handed over from the stateful stack (`Fn::ImportValue` of its fixed export name) or
+ * passed into a nested stack (a parameter, a nested stack's output) is replaced by what it stands for. So a
+ * policy in a nested stack of the stateless stack names the audit table by `{"Fn::GetAtt": [<table>, "Arn"]}`
+ * here as it did in one stack, and `template` answers for the whole app (logical ids are unique across it).
+ */
+function synthesized(built: Built) {
+  const stacks = [built.stateful, built.stateless].flatMap((stack) => [
+    stack,
+    ...stack.node.findAll().filter((construct) => NestedStack.isNestedStack(construct)),
+  ]) as Stack[];
+  const raw = stacks.map((stack) => Template.fromStack(stack).toJSON());
+  const exported = Object.fromEntries(
+    raw
+      .flatMap((t) => Object.values(t.Outputs ?? {}) as { Value: unknown; Export?: { Name: string } }[])
+      .filter((output) => output.Export)
+      .map((output) => [output.Export?.Name, output.Value]),
+  );
+  const nestedOutputs = Object.fromEntries(
+    raw
+      .flatMap((t) => Object.entries(t.Outputs ?? {}) as [string, { Value: unknown }][])
+      .map(([id, o]) => [id, o.Value]),
+  );
+  const nestedParameters = Object.fromEntries(
+    raw.flatMap((t) =>
+      (Object.values(t.Resources) as { Type: string; Properties: any }[])
+        .filter((resource) => resource.Type === "AWS::CloudFormation::Stack")
+        .flatMap((resource) => Object.entries(resource.Properties.Parameters ?? {})),
+    ),
+  );
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (!value || typeof value !== "object") return value;
+    const node = value as Record<string, any>;
+    const imported = node["Fn::ImportValue"];
+    if (typeof imported === "string" && imported in exported) return resolve(exported[imported]);
+    if (typeof node.Ref === "string" && node.Ref in nestedParameters)
+      return resolve(nestedParameters[node.Ref]);
+    const output = /^Outputs\.(.+)$/.exec(String(node["Fn::GetAtt"]?.[1]))?.[1];
+    if (output && output in nestedOutputs) return resolve(nestedOutputs[output]);
+    return Object.fromEntries(Object.entries(node).map(([key, inner]) => [key, resolve(inner)]));
+  };
+  const all = raw.map((t) => resolve(t.Resources) as Record<string, { Type: string; Properties: any }>);
+  const ids = all.flatMap((resourcesOf) => Object.keys(resourcesOf));
+  if (new Set(ids).size !== ids.length) throw new Error("logical ids repeat across the app's templates");
+  return {
+    stacks,
+    raw,
+    template: Template.fromJSON({ Resources: Object.assign({}, ...all) }),
+    resources: (type: string) =>
+      all.flatMap((resourcesOf) => Object.values(resourcesOf).filter((resource) => resource.Type === type)),
+  };
+}
+
+let built: Built;
+let app: ReturnType<typeof synthesized>;
+/** The whole app as one template (see `synthesized`). */
 let template: Template;
-let stack: CoachVaultStack;
-/** The alarms' nested stack (see monitoring.ts). */
+/** The two stacks themselves, and the alarms' nested stack (see monitoring.ts). */
+let stateful: Template;
+let stateless: Template;
 let monitoring: Template;
 
 beforeAll(() => {
-  const built = buildApp(new App({ context }), {});
-  stack = built.stack;
-  template = Template.fromStack(stack);
-  monitoring = Template.fromStack(stack.monitoring);
+  built = buildApp(new App({ context }), {});
+  app = synthesized(built);
+  template = app.template;
+  stateful = Template.fromStack(built.stateful);
+  stateless = Template.fromStack(built.stateless);
+  monitoring = Template.fromStack(built.stateless.monitoring);
 });
 
 it("deploys to the stage's pinned account and region", () => {
-  expect([stack.account, stack.region]).toEqual(["111122223333", "us-east-1"]);
+  for (const stack of [built.stateful, built.stateless])
+    expect([stack.account, stack.region]).toEqual(["111122223333", "us-east-1"]);
 });
 
-/** A value in the monitoring stack as the main stack passes it in (a nested stack's parameter), or as is. */
-const fromParent = (value: unknown) => {
-  const ref = (value as { Ref?: string } | undefined)?.Ref;
-  const nested = Object.values(template.findResources("AWS::CloudFormation::Stack"))[0] as {
-    Properties: any;
-  };
-  return ref && nested.Properties.Parameters?.[ref] !== undefined ? nested.Properties.Parameters[ref] : value;
-};
-
-/** Resources of a type in the main stack and its nested stacks. */
-const resources = (type: string) =>
-  [template, monitoring].flatMap((t) => Object.values(t.findResources(type))) as { Properties: any }[];
+/** Resources of a type in every stack of the app and their nested stacks (handed-over values resolved). */
+const resources = (type: string) => app.resources(type);
 const policies = () =>
   resources("AWS::IAM::ManagedPolicy").map((p) => JSON.stringify(p.Properties.PolicyDocument));
 
+/** The routes and jobs the next issues add: every template keeps room for about this many more. */
+const COMING_FUNCTIONS = 20;
+
 describe("CloudFormation limits", () => {
-  it("every stack stays well under 500 resources, with room for the routes and jobs still to come", () => {
-    const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Resources).length);
-    for (const count of counts) expect(count).toBeLessThanOrEqual(450);
-  });
-
-  it("every stack takes at most 150 parameters (CloudFormation allows 200; the alarms' nested stack takes 2 per function)", () => {
-    const counts = [template, monitoring].map((t) => Object.keys(t.toJSON().Parameters ?? {}).length);
-    expect(counts[1]).toBeGreaterThan(0);
-    for (const count of counts) expect(count).toBeLessThanOrEqual(150);
-  });
-
-  it("reserved concurrency stays within what the README tells DevOps to have (400 + Lambda's 100 unreserved)", () => {
-    const reserved = resources("AWS::Lambda::Function").reduce(
-      (total, fn) => total + (fn.Properties.ReservedConcurrentExecutions ?? 0),
-      0,
+  // A template is taken to grow in proportion to the functions (a conservative guess for the stateful stack,
+  // which does not grow with them at all): today's count scaled to 20 more routes and jobs must still fit.
+  const functionCount = routeList.length + jobList.length;
+  const projected = (count: number) =>
+    Math.ceil((count * (functionCount + COMING_FUNCTIONS)) / functionCount);
+  const counted = (part: "Resources" | "Parameters" | "Outputs") =>
+    app.stacks.map(
+      (stack, index) => [stack.node.path, Object.keys(app.raw[index]?.[part] ?? {}).length] as const,
     );
-    expect(reserved).toBeGreaterThan(0);
-    expect(reserved).toBeLessThanOrEqual(400);
+
+  it("the stateful and the stateless stack, and each nested stack, stay under 300 resources with room for 20 more routes and jobs", () => {
+    const counts = counted("Resources");
+    expect(counts.map(([path]) => path)).toEqual(
+      expect.arrayContaining(["CoachVault-test-Stateful", "CoachVault-test-Stateless"]),
+    );
+    for (const [path, count] of counts) expect(projected(count), `${path}: ${count} today`).toBeLessThan(300);
+  });
+
+  it("every template keeps its parameters and outputs within CloudFormation's 200, with the same room", () => {
+    expect(Object.keys(monitoring.toJSON().Parameters ?? {}).length).toBeGreaterThan(0);
+    for (const part of ["Parameters", "Outputs"] as const)
+      for (const [path, count] of counted(part))
+        expect(projected(count), `${path} ${part}: ${count} today`).toBeLessThanOrEqual(200);
+  });
+
+  it("reserved concurrency is what the README says the account's Lambda quota must cover (with Lambda's 100 unreserved), in prod and in dev", () => {
+    const quotas = [...README.matchAll(/concurrency quota must be\s+at least\s+\*\*(\d+)\*\*/g)].map((m) =>
+      Number(m[1]),
+    );
+    const reserved = (functions: { Properties: any }[]) =>
+      functions.reduce((total, fn) => total + (fn.Properties.ReservedConcurrentExecutions ?? 0), 0);
+    // A stage that reserves (the default outside dev): every function.
+    const functions = resources("AWS::Lambda::Function").filter(
+      (fn) => fn.Properties.Runtime === "nodejs22.x",
+    );
+    expect(functions.every((fn) => fn.Properties.ReservedConcurrentExecutions > 0)).toBe(true);
+    // Dev (cdk.json turns reservedConcurrency off): the jobs alone, whose reservation keeps runs from racing.
+    const cdkJson = JSON.parse(readFileSync(new URL("../../cdk.json", import.meta.url), "utf8"));
+    expect(readSettings((key) => cdkJson.context[key]).reservedConcurrency).toBe(false);
+    const dev = synthesized(
+      buildApp(
+        new App({
+          context: {
+            ...context,
+            stage: "unreserved",
+            reservedConcurrency: false,
+            "aws:cdk:bundling-stacks": [],
+          },
+        }),
+      ),
+    ).resources("AWS::Lambda::Function");
+    const devFunctions = dev.filter((fn) => fn.Properties.Runtime === "nodejs22.x");
+    const reservedInDev = devFunctions.filter(
+      (fn) => fn.Properties.ReservedConcurrentExecutions !== undefined,
+    );
+    expect(reservedInDev.map((fn) => fn.Properties.FunctionName).sort()).toEqual(
+      jobList.map((job) => `coachvault-unreserved-${job.id}`).sort(),
+    );
+    expect(quotas).toEqual([reserved(functions) + 100, reserved(devFunctions) + 100]);
   });
 
   it("no method lets the console's test-invoke call a function (only the deployed stage may)", () => {
     for (const permission of resources("AWS::Lambda::Permission"))
       expect(JSON.stringify(permission.Properties.SourceArn)).not.toContain("/test-invoke-stage/");
+  });
+});
+
+describe("two stacks: stateful and stateless", () => {
+  const STATEFUL_TYPES = [
+    "AWS::KMS::Key",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::S3::Bucket",
+    "AWS::Backup::BackupVault",
+    "AWS::Cognito::UserPool",
+    "AWS::Cognito::UserPoolClient",
+    "AWS::CloudTrail::Trail",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+    "AWS::EC2::VPC",
+  ];
+  const statelessTemplates = () =>
+    app.raw.filter((_, index) => app.stacks[index]?.node.path.startsWith("CoachVault-test-Stateless"));
+
+  it("keys, tables, buckets, the user pool, the trail, the alarm topic and the network are in the stateful stack; the API, functions and WAF in the stateless one", () => {
+    for (const type of STATEFUL_TYPES) {
+      expect(Object.keys(stateful.findResources(type)).length, type).toBeGreaterThan(0);
+      for (const t of statelessTemplates())
+        expect(
+          Object.values(t.Resources).filter((r: any) => r.Type === type),
+          type,
+        ).toHaveLength(0);
+    }
+    for (const type of ["AWS::ApiGateway::RestApi", "AWS::WAFv2::WebACL", "AWS::Lambda::EventSourceMapping"])
+      stateful.resourceCountIs(type, 0);
+    const statefulFunctions = Object.values(stateful.findResources("AWS::Lambda::Function")) as any[];
+    expect(statefulFunctions.filter((fn) => fn.Properties.Runtime === "nodejs22.x")).toHaveLength(0);
+  });
+
+  it("the stateless stack reads the stateful one only through fixed-name exports of the whole handover; never the reverse", () => {
+    const statefulJson = JSON.stringify(stateful.toJSON());
+    expect(statefulJson).not.toContain("Fn::ImportValue");
+    const exports = Object.values(
+      stateful.toJSON().Outputs as Record<string, { Export?: { Name: string } }>,
+    ).flatMap((output) => (output.Export ? [output.Export.Name] : []));
+    // Every value of the handover, used today or not (so no use removed can ever delete an export in use).
+    const leaves = (value: unknown): number =>
+      typeof value === "string"
+        ? 1
+        : Object.values(value as object).reduce((n, inner) => n + leaves(inner), 0);
+    expect(exports).toHaveLength(leaves(built.stateful.handover));
+    for (const name of exports) expect(name).toMatch(/^coachvault-test-[A-Za-z0-9-]+$/);
+    const imports = statelessTemplates().flatMap(
+      (t) => JSON.stringify(t).match(/"Fn::ImportValue":"[^"]+"/g) ?? [],
+    );
+    expect(imports.length).toBeGreaterThan(0);
+    for (const imported of imports) expect(exports).toContain(imported.split(":").pop()?.replaceAll('"', ""));
+    // No automatic cross-stack reference (CDK's own exports are the ones that lock a stack on a removed use).
+    expect(JSON.stringify(statelessTemplates())).not.toContain("ExportsOutput");
+    expect(built.stateless.dependencies).toContain(built.stateful);
+    expect(built.stateful.dependencies).toHaveLength(0);
+  });
+
+  it("outputs: the stateless stack's ApiUrl; the stateful stack's UserPoolId, UserPoolClientId and AlarmTopicArn", () => {
+    expect(Object.keys(stateless.toJSON().Outputs)).toEqual(["ApiUrl"]);
+    const outputs = stateful.toJSON().Outputs;
+    expect(outputs.UserPoolId.Value).toEqual({ Ref: logicalIdOf("AWS::Cognito::UserPool", "Users") });
+    expect(outputs.UserPoolClientId.Value).toEqual({
+      Ref: logicalIdOf("AWS::Cognito::UserPoolClient", "App"),
+    });
+    expect(outputs.AlarmTopicArn.Value).toEqual({ Ref: logicalIdOf("AWS::SNS::Topic", "Alarms") });
+    // Every alarm of either stack goes to that topic.
+    for (const alarm of resources("AWS::CloudWatch::Alarm"))
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalIdOf("AWS::SNS::Topic", "Alarms") }]);
   });
 });
 
@@ -161,11 +329,9 @@ describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
   });
 
   it("fails synthesis when a change introduces a new finding", () => {
-    const built = buildApp(
-      new App({ context: { ...context, stage: "gate", "aws:cdk:bundling-stacks": [] } }),
-    );
-    new Bucket(built.stack, "CarelessBucket");
-    expect(() => Template.fromStack(built.stack)).toThrow(/S3|Bucket/);
+    const gate = buildApp(new App({ context: { ...context, stage: "gate", "aws:cdk:bundling-stacks": [] } }));
+    new Bucket(gate.stateful, "CarelessBucket");
+    expect(() => Template.fromStack(gate.stateful)).toThrow(/S3|Bucket/);
   });
 
   it("a useVpc=false stage acknowledges only the VPC rule in addition", () => {
@@ -173,10 +339,10 @@ describe("CDK app under cdk-nag (HIPAA + AWS Solutions)", () => {
     expect(acknowledgments(settings).flatMap((a) => (Array.isArray(a.ids) ? a.ids : []))).toContain(
       "HIPAA.Security-LambdaInsideVPC",
     );
-    const built = buildApp(
+    const novpc = buildApp(
       new App({ context: { ...context, useVpc: false, stage: "novpc", "aws:cdk:bundling-stacks": [] } }),
     );
-    expect(() => Template.fromStack(built.stack)).not.toThrow();
+    expect(() => Template.fromStack(novpc.stateless)).not.toThrow();
   });
 });
 
@@ -420,25 +586,26 @@ describe("audit checkpoint signing keys", () => {
   const retired = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0";
 
   it("retired signing keys (stage setting retiredSigningKeyArns) reach the verifier's environment and its GetPublicKey, and nothing else", () => {
-    const built = buildApp(
-      new App({
-        context: {
-          ...context,
-          stage: "rekeyed",
-          retiredSigningKeyArns: [retired],
-          "aws:cdk:bundling-stacks": [],
-        },
-      }),
+    const rekeyed = synthesized(
+      buildApp(
+        new App({
+          context: {
+            ...context,
+            stage: "rekeyed",
+            retiredSigningKeyArns: [retired],
+            "aws:cdk:bundling-stacks": [],
+          },
+        }),
+      ),
     );
-    const rekeyed = Template.fromStack(built.stack);
-    const functions = Object.values(rekeyed.findResources("AWS::Lambda::Function")) as { Properties: any }[];
+    const functions = rekeyed.resources("AWS::Lambda::Function");
     const verifier = functions.find((fn) =>
       JSON.stringify(fn.Properties.FunctionName ?? "").includes("verifyAudit"),
     );
     expect(verifier?.Properties.Environment.Variables.KMS_AUDIT_RETIRED_SIGNING_KEY_IDS).toBe(retired);
-    const statements = Object.values(rekeyed.findResources("AWS::IAM::ManagedPolicy")).flatMap(
-      (policy: any) => policy.Properties.PolicyDocument.Statement as any[],
-    );
+    const statements = rekeyed
+      .resources("AWS::IAM::ManagedPolicy")
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as any[]);
     const onRetired = statements.filter((statement) => JSON.stringify(statement.Resource).includes(retired));
     expect(onRetired.length).toBeGreaterThan(0);
     for (const statement of onRetired) expect(statement.Action).toBe("kms:GetPublicKey");
@@ -582,10 +749,9 @@ describe("audit trail: append-only beyond our code", () => {
   });
 
   it("the witness falling a minute behind its stream alarms (IteratorAge)", () => {
-    const witnessName = fromParent(
-      resources("AWS::CloudWatch::Alarm").find((alarm) => alarm.Properties.MetricName === "IteratorAge")
-        ?.Properties.Dimensions?.[0]?.Value,
-    );
+    const witnessName = resources("AWS::CloudWatch::Alarm").find(
+      (alarm) => alarm.Properties.MetricName === "IteratorAge",
+    )?.Properties.Dimensions?.[0]?.Value;
     const alarm = resources("AWS::CloudWatch::Alarm").find((a) => a.Properties.MetricName === "IteratorAge");
     expect(alarm?.Properties).toMatchObject({
       Namespace: "AWS/Lambda",
@@ -629,7 +795,7 @@ describe("audit trail: append-only beyond our code", () => {
     });
     const queueAlarms = resources("AWS::CloudWatch::Alarm")
       .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
-      .map((alarm) => fromParent(alarm.Properties.Dimensions[0].Value));
+      .map((alarm) => alarm.Properties.Dimensions[0].Value);
     expect(queueAlarms).toContainEqual({ "Fn::GetAtt": [queueId, "QueueName"] });
   });
 
@@ -681,7 +847,7 @@ describe("audit trail: append-only beyond our code", () => {
     expect(configs).toHaveLength(started.length);
     const alarmedQueues = resources("AWS::CloudWatch::Alarm")
       .filter((alarm) => alarm.Properties.MetricName === "ApproximateNumberOfMessagesVisible")
-      .map((alarm) => JSON.stringify(fromParent(alarm.Properties.Dimensions[0].Value)));
+      .map((alarm) => JSON.stringify(alarm.Properties.Dimensions[0].Value));
     for (const config of configs) {
       expect(config.Properties).toMatchObject({
         MaximumRetryAttempts: 2,
@@ -850,10 +1016,10 @@ describe("least privilege", () => {
 
 describe("transcripts", () => {
   it("each route's function has the timeout and memory of its manifest entry, within API Gateway's 29 s", () => {
-    const functions = (stack as CoachVaultStack).api.functions;
+    const functions = built.stateless.api.functions;
     for (const route of routeList) {
-      const fn = functions[route.id];
-      const id = stack.getLogicalId(fn?.node.defaultChild as CfnElement);
+      const fn = functions[route.id] as NodejsFunction;
+      const id = Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnElement);
       const properties = (template.findResources("AWS::Lambda::Function")[id] as { Properties: any })
         .Properties;
       expect([route.id, properties.Timeout, properties.MemorySize]).toEqual([
@@ -1204,7 +1370,7 @@ describe("edge: WAF, gateway responses, preflight (issue 10 items 1, 2)", () => 
         context: { ...context, stage: "origins", allowedOrigins: origins, "aws:cdk:bundling-stacks": [] },
       }),
     );
-    const several = JSON.stringify(Template.fromStack(built.stack).toJSON());
+    const several = JSON.stringify(synthesized(built).template.toJSON());
     expect(several).not.toContain("gatewayresponse.header.Access-Control-Allow-Origin");
     expect(several).not.toContain('"Name":"Access-Control-Allow-Origin"');
     expect(several).toContain(
@@ -1266,17 +1432,17 @@ describe("alarms (issue 10 item 12)", () => {
       ComparisonOperator: "LessThanThreshold",
       TreatMissingData: "breaching",
     });
-    const fn = fromParent(heartbeat?.Dimensions[0].Value);
-    const checkpoint = (stack as CoachVaultStack).jobs.functions.auditCheckpoint;
-    expect(fn).toEqual({ Ref: stack.getLogicalId(checkpoint?.node.defaultChild as CfnElement) });
+    const fn = heartbeat?.Dimensions[0].Value;
+    const checkpoint = built.stateless.jobs.functions.auditCheckpoint as NodejsFunction;
+    expect(fn).toEqual({
+      Ref: Stack.of(checkpoint).getLogicalId(checkpoint.node.defaultChild as CfnElement),
+    });
   });
 
   it("WAF blocks alarm, on this stage's web ACL", () => {
     const waf = alarms().find((alarm) => alarm.Namespace === "AWS/WAFV2");
     expect(waf).toMatchObject({ MetricName: "BlockedRequests", Threshold: WAF_BLOCKS_THRESHOLD });
-    const dimensions = Object.fromEntries(
-      ((waf?.Dimensions ?? []) as any[]).map((d) => [d.Name, fromParent(d.Value)]),
-    );
+    const dimensions = Object.fromEntries(((waf?.Dimensions ?? []) as any[]).map((d) => [d.Name, d.Value]));
     expect(dimensions).toMatchObject({ WebACL: acl().Name, Rule: "ALL" });
     expect(acl().Name).toBe("coachvault-test");
   });
@@ -1314,7 +1480,7 @@ describe("app client and invitation email (issue 10 item 13)", () => {
       }),
     );
     const pool = Object.values(
-      Template.fromStack(built.stack).findResources("AWS::Cognito::UserPool"),
+      Template.fromStack(built.stateful).findResources("AWS::Cognito::UserPool"),
     )[0] as {
       Properties: any;
     };
@@ -1356,8 +1522,19 @@ describe("token keys without internet (issue 10 item 3)", () => {
 
   it("its role holds only the one token-keys item (no read, no other item, no VPC interfaces)", () => {
     // Its own policy and the shared ones its role has (X-Ray only: it is outside the VPC).
-    const actions = resources("AWS::IAM::ManagedPolicy")
-      .filter((p) => JSON.stringify(p.Properties.Roles).includes("refreshTokenKeys"))
+    const all = template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+    const role = Object.entries(all).find(
+      ([id, resource]) => resource.Type === "AWS::IAM::Role" && id.startsWith("refreshTokenKeysRole"),
+    )?.[1];
+    const shared = ((role?.Properties.ManagedPolicyArns ?? []) as { Ref?: string }[]).flatMap((arn) =>
+      arn.Ref && all[arn.Ref] ? [all[arn.Ref] as { Properties: any }] : [],
+    );
+    const actions = [
+      ...resources("AWS::IAM::ManagedPolicy").filter((p) =>
+        JSON.stringify(p.Properties.Roles ?? []).includes("refreshTokenKeys"),
+      ),
+      ...shared,
+    ]
       .flatMap((p) => p.Properties.PolicyDocument.Statement as any[])
       .flatMap((s) => [s.Action].flat())
       .sort();
@@ -1387,13 +1564,18 @@ describe("token keys without internet (issue 10 item 3)", () => {
     const stage = Object.values(template.findResources("AWS::ApiGateway::Stage"))[0] as {
       DependsOn?: string[];
     };
-    expect(stage.DependsOn).toContain(runId);
+    // The run is in the jobs' nested stack: the stage waits for that stack, so for the run.
+    expect(
+      Object.keys(Template.fromStack(built.stateless.jobs).findResources("Custom::RunJobOnDeploy")),
+    ).toEqual([runId]);
+    const jobsStack = built.stateless.jobs.nestedStackResource as CfnElement;
+    expect(stage.DependsOn).toContain(Stack.of(jobsStack).getLogicalId(jobsStack));
   });
 
   it("functions behind the authorizer read the item (records:read) and no VPC interface endpoint is added for it", () => {
     for (const route of routeList.filter((r) => r.auth === "cognito")) {
       const policy = resources("AWS::IAM::ManagedPolicy").find((p) =>
-        JSON.stringify(p.Properties.Roles).includes(`${route.id}Role`),
+        JSON.stringify(p.Properties.Roles ?? []).includes(`${route.id}Role`),
       );
       const reads = ((policy?.Properties.PolicyDocument.Statement ?? []) as any[]).find(
         (s) =>
@@ -1409,7 +1591,7 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
   const acknowledgedFindings = () =>
     acknowledgments(readSettings((key) => context[key as keyof typeof context])).flatMap((ack) =>
       ack
-        .on(stack)
+        .on(built)
         .flatMap((construct) =>
           (typeof ack.ids === "function" ? ack.ids(construct) : ack.ids).map(
             (id) => `${construct.node.path} ${id}`,
@@ -1420,8 +1602,21 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
   const wildcards = (policy: { Properties: any }) =>
     statementsOf(policy).filter((statement) => statement.Resource === "*");
-  const roleRefs = (policy: { Properties: any }) =>
-    (policy.Properties.Roles as { Ref: string }[]).map((role) => role.Ref).sort();
+  /** The roles holding a shared policy: it is attached from the roles' side (they may be in nested stacks). */
+  const roleRefs = (policy: { Properties: any }) => {
+    const all = Object.entries(
+      template.toJSON().Resources as Record<string, { Type: string; Properties: any }>,
+    );
+    const [policyId] = all.find(([, resource]) => JSON.stringify(resource) === JSON.stringify(policy)) ?? [];
+    return all
+      .filter(
+        ([, resource]) =>
+          resource.Type === "AWS::IAM::Role" &&
+          JSON.stringify(resource.Properties.ManagedPolicyArns ?? []).includes(`{"Ref":"${policyId}"}`),
+      )
+      .map(([id]) => id)
+      .sort();
+  };
 
   it("X-Ray comes from one policy every function has, ENIs from one every function in the VPC has, DetectPHI from one only the PHI detector's function has; no other policy names '*'", () => {
     const functions = resources("AWS::Lambda::Function").filter(
@@ -1467,11 +1662,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     expect(detectors).toEqual(["uploadTranscript"]);
     expect(roleRefs(phiDetection as never)).toHaveLength(1);
     expect(roleRefs(phiDetection as never)[0]).toContain("uploadTranscriptRole");
-    // Every function depends on its shared policies: in a VPC, Lambda checks the ENI permissions at creation.
-    for (const fn of inVpc)
-      expect(JSON.stringify((fn as { DependsOn?: unknown }).DependsOn)).toContain(
-        "WildcardOnlyNetworkInterfaces",
-      );
+    // In a VPC Lambda checks the ENI permissions when it creates the function: its role names the shared
+    // policy (ManagedPolicyArns, checked above) and the function names its role, so it comes after them.
+    for (const fn of inVpc) expect(roleRefs(networkInterfaces as never)).toContain(roleOf(fn));
   });
 
   it("Resource::* is acknowledged on the shared policies only; the acknowledged findings are pinned", () => {
@@ -1504,7 +1697,7 @@ describe("the user directory: its own table, written only by the functions that 
   const functionPolicies = () =>
     [...routeList, ...jobList].map((fn) => {
       const own = resources("AWS::IAM::ManagedPolicy").filter((policy) =>
-        new RegExp(`"(Api|Jobs)${fn.id}Logs[0-9A-F]{8}"`).test(
+        new RegExp(`"(Api|Jobs)?${fn.id}Logs[0-9A-F]{8}"`).test(
           JSON.stringify(policy.Properties.PolicyDocument),
         ),
       );
@@ -1588,14 +1781,20 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     ...noBundling,
   };
   const orgTrailArn = "arn:aws:cloudtrail:eu-west-1:999988887777:trail/org-trail";
-  const synth = (appContext: Record<string, unknown>) =>
-    Template.fromStack(buildApp(new App({ context: appContext }), {}).stack).toJSON() as {
+  /** The whole app's resources and outputs (see `synthesized`). */
+  const synth = (appContext: Record<string, unknown>) => {
+    const whole = synthesized(buildApp(new App({ context: appContext }), {}));
+    return {
+      Resources: whole.template.toJSON().Resources,
+      Outputs: Object.assign({}, ...whole.raw.map((t) => t.Outputs ?? {})),
+    } as {
       Resources: Record<
         string,
         { Type: string; Properties: any; DeletionPolicy?: string; DependsOn?: string[] }
       >;
       Outputs?: Record<string, { Value: unknown }>;
     };
+  };
   let dev: ReturnType<typeof synth>;
   let prod: ReturnType<typeof synth>;
   let organization: ReturnType<typeof synth>;
@@ -1809,7 +2008,7 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     expect(prod.Resources[roleId]?.Properties.Policies).toBeUndefined();
     const [, policy] =
       ofType(prod, "AWS::IAM::ManagedPolicy").find(([, p]) =>
-        JSON.stringify(p.Properties.Roles).includes(roleId),
+        JSON.stringify(p.Properties.Roles ?? []).includes(roleId),
       ) ?? [];
     const statements = policy?.Properties.PolicyDocument.Statement as any[];
     const writes = statements.filter((statement) => [statement.Action].flat().includes("s3:ReplicateObject"));
@@ -1832,9 +2031,9 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
 
   it("the issue's prod command (account, region, alarmEmail, allowedOrigins; no replication) synthesizes under both packs, warns that the backup plan is the only copy, and says so in the acknowledgment", () => {
     const { replication: _replication, ...issueProd } = prodContext;
-    const { stack } = buildApp(new App({ context: issueProd }), {});
-    expect(Object.keys(Template.fromStack(stack).toJSON().Resources).length).toBeGreaterThan(0);
-    Annotations.fromStack(stack).hasWarning(
+    const issueBuilt = buildApp(new App({ context: issueProd }), {});
+    expect(synthesized(issueBuilt).stacks.length).toBeGreaterThan(1);
+    Annotations.fromStack(issueBuilt.stateful).hasWarning(
       "*",
       Match.stringLikeRegexp("replicates no bucket to another region"),
     );
@@ -1844,9 +2043,12 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     );
     expect(ack?.reason).toContain("AWS Backup plan");
     // With replication set, no such warning.
-    const replicated = buildApp(new App({ context: prodContext }), {}).stack;
-    Template.fromStack(replicated);
-    Annotations.fromStack(replicated).hasNoWarning("*", Match.stringLikeRegexp("replicates no bucket"));
+    const replicated = buildApp(new App({ context: prodContext }), {});
+    synthesized(replicated);
+    Annotations.fromStack(replicated.stateful).hasNoWarning(
+      "*",
+      Match.stringLikeRegexp("replicates no bucket"),
+    );
   });
 
   it(`the keys table is backed up for ${KEYS_BACKUP_DAYS} days only, in a plan of its own; the README says so`, () => {

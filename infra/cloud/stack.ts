@@ -1,14 +1,22 @@
-import { ArnFormat, Stack, type StackProps } from "aws-cdk-lib";
+import { ArnFormat, CfnOutput, Fn, Stack, type StackProps } from "aws-cdk-lib";
+import { UserPool } from "aws-cdk-lib/aws-cognito";
+import { type ITableV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import { SecurityGroup, Vpc } from "aws-cdk-lib/aws-ec2";
+import { Key } from "aws-cdk-lib/aws-kms";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Bucket, type IBucket } from "aws-cdk-lib/aws-s3";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
 import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
-import { functionEnvironment, resourceName } from "../resources";
+import { type BucketName, functionEnvironment, resourceName, type TableName } from "../resources";
 import { Api } from "./api";
 import { Auth } from "./auth";
 import { customResourceLogs } from "./custom-resource-logs";
 import { Data } from "./data";
 import type { FunctionDefaults } from "./functions";
+import { type Handover, HandoverExports, importHandover } from "./handover";
 import { Jobs } from "./jobs";
 import { Keys } from "./keys";
 import { lifecycleOf } from "./lifecycle";
@@ -18,15 +26,22 @@ import { servicesOf } from "./permissions";
 import type { StageSettings } from "./settings";
 import { AccountTrail } from "./trail";
 
-/** CoachVault for one stage: keys, data, users, the API built from the route manifest, alarms. */
-export class CoachVaultStack extends Stack {
-  readonly api: Api;
+/**
+ * `CoachVault-<stage>-Stateful`: what holds data or identity and rarely changes. Keys, tables, buckets, the
+ * user pool, the CloudTrail trail and its alarms, the alarm topic (so a redeployed API never needs the
+ * email subscription confirmed again) and the network (the flow logs write to the access-log bucket here,
+ * the endpoints serve these resources, and the stateless stack can be deleted and redeployed without
+ * waiting for a VPC's Lambda network interfaces to drain). It references nothing of the stateless stack;
+ * it hands its values over as fixed-name exports (handover.ts).
+ */
+export class StatefulStack extends Stack {
   readonly data: Data;
   readonly auth: Auth;
   readonly keys: Keys;
-  readonly jobs: Jobs;
+  readonly network?: Network;
   readonly trail: AccountTrail;
-  readonly monitoring: Monitoring;
+  readonly alarmTopic: Topic;
+  readonly handover: Handover;
 
   constructor(scope: Construct, id: string, settings: StageSettings, props?: StackProps) {
     super(scope, id, props);
@@ -46,7 +61,7 @@ export class CoachVaultStack extends Stack {
       lifecycle,
       sesFromAddress: settings.sesFromAddress,
     });
-    const network = settings.useVpc
+    this.network = settings.useVpc
       ? new Network(this, "Network", {
           flowLogBucket: this.data.accessLogs,
           services: new Set([...routeList, ...jobList].flatMap((fn) => fn.permissions.flatMap(servicesOf))),
@@ -64,79 +79,9 @@ export class CoachVaultStack extends Stack {
           },
         })
       : undefined;
-    const functionDefaults: FunctionDefaults = {
-      logsKey: this.keys.logs,
-      logRetention,
-      logRemoval: lifecycle.removalPolicy,
-      permissions: {
-        tables: this.data.tables,
-        dataKey: this.keys.data,
-        storageKey: this.keys.storage,
-        region: this.region,
-        userPoolArn: this.auth.userPool.userPoolArn,
-        transcriptsBucket: this.data.buckets.transcripts,
-        checkpointsBucket: this.data.buckets.checkpoints,
-        signingKey: this.keys.auditSigning,
-        retiredSigningKeyArns: settings.retiredSigningKeyArns,
-        jobFunctionArn: (jobId) =>
-          this.formatArn({
-            service: "lambda",
-            resource: "function",
-            resourceName: resourceName(settings.stage, jobId),
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-      },
-      environment: {
-        ...functionEnvironment({
-          stage: settings.stage,
-          tables: {
-            records: this.data.tables.records.tableName,
-            directory: this.data.tables.directory.tableName,
-            keys: this.data.tables.keys.tableName,
-            audit: this.data.tables.audit.tableName,
-            witness: this.data.tables.witness.tableName,
-          },
-          buckets: {
-            transcripts: this.data.buckets.transcripts.bucketName,
-            checkpoints: this.data.buckets.checkpoints.bucketName,
-          },
-          kmsDataKeyId: this.keys.data.keyArn,
-          kmsAuditSigningKeyId: this.keys.auditSigning.keyArn,
-          userPoolId: this.auth.userPool.userPoolId,
-          userPoolClientId: this.auth.appClient.userPoolClientId,
-          allowedOrigins: settings.allowedOrigins,
-        }),
-        AUDIT_SHARDS: String(settings.auditShards),
-        CHECKPOINT_RETENTION_DAYS: String(settings.auditRetentionDays),
-        ...(settings.retiredSigningKeyArns.length > 0 && {
-          KMS_AUDIT_RETIRED_SIGNING_KEY_IDS: settings.retiredSigningKeyArns.join(","),
-        }),
-      },
-      ...(network && { network }),
-    };
-    this.api = new Api(this, "Api", {
-      ...functionDefaults,
-      stage: settings.stage,
-      routes: routeList,
-      userPool: this.auth.userPool,
-      allowedOrigins: settings.allowedOrigins,
-    });
-    this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
-    // No stage serves before what the deploy-time jobs provide (the token keys) exists.
-    this.api.restApi.deploymentStage.node.addDependency(...this.jobs.deployRuns);
-    // Alarms and log filters are per function id: a job named like a route would silently take its place.
-    const shared = Object.keys(this.jobs.functions).filter((id) => id in this.api.functions);
-    if (shared.length > 0) throw new Error(`jobs and routes share ids: ${shared.join(", ")}`);
-    this.monitoring = new Monitoring(this, "Monitoring", {
-      stage: settings.stage,
-      webAclName: this.api.webAclName,
-      alarmEmail: settings.alarmEmail,
-      logsKey: this.keys.logs,
-      api: this.api.restApi,
-      functions: { ...this.api.functions, ...this.jobs.functions },
-      failureQueues: this.jobs.failureQueues,
-    });
-    this.data.alarmBackupFailures(this.monitoring.topic);
+    this.alarmTopic = new Topic(this, "Alarms", { masterKey: this.keys.logs, enforceSSL: true });
+    this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
+    this.data.alarmBackupFailures(this.alarmTopic);
     this.trail = new AccountTrail(this, "CloudTrail", {
       stage: settings.stage,
       mode: settings.trail,
@@ -151,8 +96,189 @@ export class CoachVaultStack extends Stack {
       phiBuckets: [this.data.buckets.transcripts, this.data.buckets.checkpoints],
       phiTables: Object.values(this.data.tables),
       auditTable: this.data.tables.audit,
-      alarmTopic: this.monitoring.topic,
+      alarmTopic: this.alarmTopic,
     });
+
+    const mapValues = <K extends string, V, R>(record: Record<K, V>, fn: (value: V) => R) =>
+      Object.fromEntries(Object.entries(record).map(([key, value]) => [key, fn(value as V)])) as Record<K, R>;
+    this.handover = {
+      tables: mapValues(this.data.tables, (table) => ({
+        name: table.tableName,
+        arn: table.tableArn,
+        ...(table.tableStreamArn && { streamArn: table.tableStreamArn }),
+      })),
+      buckets: mapValues(this.data.buckets, (bucket) => ({ name: bucket.bucketName, arn: bucket.bucketArn })),
+      keys: {
+        data: this.keys.data.keyArn,
+        storage: this.keys.storage.keyArn,
+        logs: this.keys.logs.keyArn,
+        auditSigning: this.keys.auditSigning.keyArn,
+      },
+      userPool: {
+        id: this.auth.userPool.userPoolId,
+        arn: this.auth.userPool.userPoolArn,
+        clientId: this.auth.appClient.userPoolClientId,
+      },
+      alarmTopicArn: this.alarmTopic.topicArn,
+      ...(this.network && {
+        network: {
+          vpcId: this.network.vpc.vpcId,
+          availabilityZones: this.network.vpc.isolatedSubnets.map((subnet) => subnet.availabilityZone),
+          isolatedSubnetIds: this.network.vpc.isolatedSubnets.map((subnet) => subnet.subnetId),
+          isolatedSubnetRouteTableIds: this.network.vpc.isolatedSubnets.map(
+            (subnet) => subnet.routeTable.routeTableId,
+          ),
+          securityGroupId: this.network.functionsSecurityGroup.securityGroupId,
+        },
+      }),
+    };
+    new HandoverExports(this, "Handover", settings.stage, this.handover);
+    // What operators and the smoke test read (by OutputKey).
+    new CfnOutput(this, "UserPoolId", { value: this.auth.userPool.userPoolId });
+    new CfnOutput(this, "UserPoolClientId", { value: this.auth.appClient.userPoolClientId });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.alarmTopic.topicArn });
     customResourceLogs(this, { logsKey: this.keys.logs, logRetention, logRemoval: lifecycle.removalPolicy });
+  }
+
+  /**
+   * The network's two availability zones, chosen by CloudFormation at deploy time (`Fn::GetAZs`) rather than
+   * looked up in the account at synth time: a stage with a pinned account synthesizes offline.
+   */
+  override get availabilityZones(): string[] {
+    return [0, 1].map((index) => Fn.select(index, Fn.getAzs()));
+  }
+}
+
+/**
+ * `CoachVault-<stage>-Stateless`: the API built from the route manifest, the jobs, WAF and the alarms on
+ * them. Everything here can be destroyed and redeployed: it holds no data. It reads the stateful stack's
+ * resources through the handover only (imported by ARN, so no grant here can reach into a key, bucket or
+ * table policy of the other stack), and deploys after it.
+ */
+export class StatelessStack extends Stack {
+  readonly api: Api;
+  readonly jobs: Jobs;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, settings: StageSettings, stateful: Handover, props?: StackProps) {
+    super(scope, id, props);
+    const handover = importHandover(settings.stage, stateful);
+    const key = (name: string, arn: string) => Key.fromKeyArn(this, `${name}Key`, arn);
+    const keys = {
+      data: key("Data", handover.keys.data),
+      storage: key("Storage", handover.keys.storage),
+      logs: key("Logs", handover.keys.logs),
+      auditSigning: key("AuditSigning", handover.keys.auditSigning),
+    };
+    const tables = Object.fromEntries(
+      Object.entries(handover.tables).map(([name, table]) => [
+        name,
+        TableV2.fromTableAttributes(this, `${name}Table`, {
+          tableArn: table.arn,
+          ...(table.streamArn && { tableStreamArn: table.streamArn }),
+        }),
+      ]),
+    ) as Record<TableName, ITableV2>;
+    const buckets = Object.fromEntries(
+      Object.entries(handover.buckets).map(([name, bucket]) => [
+        name,
+        Bucket.fromBucketAttributes(this, `${name}Bucket`, {
+          bucketArn: bucket.arn,
+          bucketName: bucket.name,
+        }),
+      ]),
+    ) as Record<BucketName, IBucket>;
+    const network = handover.network && {
+      vpc: Vpc.fromVpcAttributes(this, "Vpc", {
+        vpcId: handover.network.vpcId,
+        availabilityZones: handover.network.availabilityZones,
+        isolatedSubnetIds: handover.network.isolatedSubnetIds,
+        isolatedSubnetRouteTableIds: handover.network.isolatedSubnetRouteTableIds,
+      }),
+      functionsSecurityGroup: SecurityGroup.fromSecurityGroupId(
+        this,
+        "FunctionsSecurityGroup",
+        handover.network.securityGroupId,
+        { mutable: false },
+      ),
+    };
+    const logRetention = settings.logRetentionDays as RetentionDays;
+    const logRemoval = lifecycleOf(settings).removalPolicy;
+    const functionDefaults: FunctionDefaults = {
+      logsKey: keys.logs,
+      logRetention,
+      logRemoval,
+      permissions: {
+        tables,
+        dataKey: keys.data,
+        storageKey: keys.storage,
+        region: this.region,
+        userPoolArn: handover.userPool.arn,
+        transcriptsBucket: buckets.transcripts,
+        checkpointsBucket: buckets.checkpoints,
+        signingKey: keys.auditSigning,
+        retiredSigningKeyArns: settings.retiredSigningKeyArns,
+        jobFunctionArn: (jobId) =>
+          this.formatArn({
+            service: "lambda",
+            resource: "function",
+            resourceName: resourceName(settings.stage, jobId),
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+      },
+      environment: {
+        ...functionEnvironment({
+          stage: settings.stage,
+          tables: {
+            records: handover.tables.records.name,
+            directory: handover.tables.directory.name,
+            keys: handover.tables.keys.name,
+            audit: handover.tables.audit.name,
+            witness: handover.tables.witness.name,
+          },
+          buckets: {
+            transcripts: handover.buckets.transcripts.name,
+            checkpoints: handover.buckets.checkpoints.name,
+          },
+          kmsDataKeyId: handover.keys.data,
+          kmsAuditSigningKeyId: handover.keys.auditSigning,
+          userPoolId: handover.userPool.id,
+          userPoolClientId: handover.userPool.clientId,
+          allowedOrigins: settings.allowedOrigins,
+        }),
+        AUDIT_SHARDS: String(settings.auditShards),
+        CHECKPOINT_RETENTION_DAYS: String(settings.auditRetentionDays),
+        ...(settings.retiredSigningKeyArns.length > 0 && {
+          KMS_AUDIT_RETIRED_SIGNING_KEY_IDS: settings.retiredSigningKeyArns.join(","),
+        }),
+      },
+      ...(network && { network }),
+    };
+    this.api = new Api(this, "Api", {
+      ...functionDefaults,
+      stage: settings.stage,
+      routes: routeList,
+      userPool: UserPool.fromUserPoolArn(this, "Users", handover.userPool.arn),
+      allowedOrigins: settings.allowedOrigins,
+      reserveConcurrency: settings.reservedConcurrency,
+    });
+    this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
+    // No stage serves before what the deploy-time jobs provide (the token keys) exists.
+    this.api.restApi.deploymentStage.node.addDependency(...this.jobs.deployRuns);
+    // Alarms and log filters are per function id: a job named like a route would silently take its place.
+    const shared = Object.keys(this.jobs.functions).filter((id) => id in this.api.functions);
+    if (shared.length > 0) throw new Error(`jobs and routes share ids: ${shared.join(", ")}`);
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      stage: settings.stage,
+      webAclName: this.api.webAclName,
+      topic: Topic.fromTopicArn(this, "Alarms", handover.alarmTopicArn),
+      api: this.api.restApi,
+      functions: { ...this.api.functions, ...this.jobs.functions },
+      failureQueues: this.jobs.failureQueues,
+    });
+    // One output for the API's address, under the name operators and the smoke test read (not RestApi's own).
+    this.api.restApi.node.tryRemoveChild("Endpoint");
+    new CfnOutput(this, "ApiUrl", { value: this.api.restApi.url });
+    customResourceLogs(this, { logsKey: keys.logs, logRetention, logRemoval });
   }
 }

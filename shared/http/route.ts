@@ -76,7 +76,7 @@ export type RouteSpec = {
   permissions: readonly Permission[];
   /** Body limit for this route when it must exceed the default `MAX_BODY_BYTES` (transcripts). */
   maxBodyBytes?: number;
-  /** Lambda reserved concurrency in the cloud. */
+  /** Lambda reserved concurrency in the cloud, on stages that reserve it (`reservedConcurrency`); else 10. */
   concurrency?: number;
   /**
    * The PHI this route's responses carry (`discloses`) and its requests write (`writes`), as audit field
