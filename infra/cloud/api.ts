@@ -1,4 +1,4 @@
-import { Duration, Fn, NestedStack, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, Fn, NestedStack } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -24,7 +24,6 @@ import { CfnLoggingConfiguration, CfnWebACLAssociation } from "aws-cdk-lib/aws-w
 import { Construct } from "constructs";
 import * as z from "zod";
 import { type RouteSpec, routeLimits } from "../../shared/http/route";
-import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import { bundledFunction, type FunctionDefaults, ROUTE_CONCURRENCY } from "./functions";
 import { addGatewayResponses, addPreflight } from "./gateway-responses";
 import { deployUnique } from "./lifecycle";
