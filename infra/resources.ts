@@ -103,6 +103,12 @@ export const USER_POOL = {
 
 export const resourceName = (stage: string, name: string) => `coachvault-${stage}-${name}`;
 
+/** The two CloudFormation stacks of a deployed stage (infra/cloud/app.ts); the smoke test reads their outputs. */
+export const stackNames = (stage: string) => ({
+  stateful: `CoachVault-${stage}-Stateful`,
+  stateless: `CoachVault-${stage}-Stateless`,
+});
+
 /** The settings every function receives, given the concrete names of its resources. */
 export function functionEnvironment(names: {
   stage: string;

@@ -1,4 +1,5 @@
 import { App } from "aws-cdk-lib";
+import { stackNames } from "../resources";
 import { applyNagPacks } from "./nag";
 import { readSettings } from "./settings";
 import { StatefulStack, StatelessStack } from "./stack";
@@ -20,14 +21,14 @@ export function buildApp(app: App = new App(), env: NodeJS.ProcessEnv = process.
       region: settings.region ?? env.CDK_DEFAULT_REGION ?? "us-east-1",
     },
   };
-  const stateful = new StatefulStack(app, `CoachVault-${settings.stage}-Stateful`, settings, {
+  const stateful = new StatefulStack(app, stackNames(settings.stage).stateful, settings, {
     ...props,
     description:
       "CoachVault: keys, tables, buckets, user pool, CloudTrail, alarm topic, network (rarely changes)",
   });
   const stateless = new StatelessStack(
     app,
-    `CoachVault-${settings.stage}-Stateless`,
+    stackNames(settings.stage).stateless,
     settings,
     stateful.handover,
     {

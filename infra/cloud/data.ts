@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Annotations, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from "aws-cdk-lib/aws-backup";
 import {
   Alarm,
@@ -49,8 +49,10 @@ export const DATA_BACKUP_DAYS = 2557;
  * the key exists, and the `attribute_not_exists` condition lives in the request. Overwrites are caught by
  * the live witness (a MODIFY in the stream) and the verifier. Loosening this policy raises a CloudTrail
  * alarm (trail.ts). DynamoDB Local ignores resource policies: this exists in the cloud only.
+ * A stage whose stack deletes its data (`removalPolicy: destroy`, dev) leaves DeleteTable out: the deny
+ * would bind CloudFormation too, so `cdk destroy` and the rollback of a failed first deploy would fail.
  */
-export function appendOnlyPolicy(): PolicyDocument {
+export function appendOnlyPolicy(tableDeletable: boolean): PolicyDocument {
   const everyone = [new AnyPrincipal()];
   return new PolicyDocument({
     statements: [
@@ -66,7 +68,7 @@ export function appendOnlyPolicy(): PolicyDocument {
           "dynamodb:PartiQLUpdate",
           "dynamodb:PartiQLDelete",
           "dynamodb:UpdateTimeToLive",
-          "dynamodb:DeleteTable",
+          ...(tableDeletable ? [] : ["dynamodb:DeleteTable"]),
         ],
         resources: ["*"],
       }),
@@ -144,7 +146,9 @@ export class Data extends Construct {
             sortKey: attribute(index.sortKey),
           })),
           ...("stream" in table && { dynamoStream: StreamViewType[table.stream] }),
-          ...(name === "audit" && { resourcePolicy: appendOnlyPolicy() }),
+          ...(name === "audit" && {
+            resourcePolicy: appendOnlyPolicy(lifecycle.removalPolicy === RemovalPolicy.DESTROY),
+          }),
           billing: Billing.onDemand(),
           encryption: TableEncryptionV2.customerManagedKey(props.storageKey),
           pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -234,10 +238,12 @@ export class Data extends Construct {
     const daily = Schedule.cron({ hour: "3", minute: "0" });
     // A plan's rules apply to all its selections: one plan per retention.
     const plan = (planId: string, rule: BackupPlanRule, resources: BackupResource[]) =>
-      new BackupPlan(this, planId, { backupVault: this.vault, backupPlanRules: [rule] }).addSelection(
-        "Selection",
-        { resources, role: this.backupRole },
-      );
+      // Plan names are unique per account and region: the stack's name carries the stage.
+      new BackupPlan(this, planId, {
+        backupPlanName: `${Stack.of(this).stackName}-${planId}`,
+        backupVault: this.vault,
+        backupPlanRules: [rule],
+      }).addSelection("Selection", { resources, role: this.backupRole });
     const { keys, ...dataTables } = this.tables;
     plan(
       "Plan",

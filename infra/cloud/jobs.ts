@@ -56,6 +56,8 @@ export class Jobs extends NestedStack {
           new CustomResource(this, `${job.id}OnDeploy`, {
             serviceToken: fn.functionArn,
             resourceType: "Custom::RunJobOnDeploy",
+            // A run that never answers (say, killed mid-way) fails the deploy after this, not CloudFormation's hour.
+            serviceTimeout: fn.timeout?.plus(Duration.minutes(1)) ?? Duration.minutes(5),
             properties: { job: job.id, code: cfn.code, environment: cfn.environment },
           }),
         );

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { PolicyStatement, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Key, KeySpec, KeyUsage } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
+import { stackNames } from "../resources";
 import type { Lifecycle } from "./lifecycle";
 
 /**
@@ -10,11 +11,18 @@ import type { Lifecycle } from "./lifecycle";
  * the stage owns. The logs key serves these and no other (its key policy's encryption-context condition).
  */
 export const stageLogGroups = (stage: string): string[] => [
-  `CoachVault-${stage}-*`,
-  // CDK custom resources' functions (CloudFormation-named after the stack) log under /aws/lambda/.
-  `/aws/lambda/CoachVault-${stage}-*`,
+  // By the full stack names (nested stacks' names start with their parent's), so that stage `dev` never
+  // covers a stage `dev-eu`.
+  ...Object.values(stackNames(stage)).flatMap((stack) => [
+    `${stack}-*`,
+    // CDK custom resources' functions (CloudFormation-named after the stack) log under /aws/lambda/.
+    `/aws/lambda/${stack}-*`,
+  ]),
+  // The REST API's id is the stateless stack's, which this key must not depend on: any API's stage of this
+  // name in the account matches (README, "Deploy").
   `API-Gateway-Execution-Logs_*/${stage}`,
-  `aws-waf-logs-coachvault-${stage}-*`,
+  // The WAF log group: `aws-waf-logs-coachvault-<stage>-<id>`, `<id>` the 12 hex digits of lifecycle.ts deployUnique.
+  `aws-waf-logs-coachvault-${stage}-????????????`,
 ];
 
 /**

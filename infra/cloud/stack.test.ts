@@ -126,9 +126,17 @@ function synthesized(built: Built) {
   const all = raw.map((t) => resolve(t.Resources) as Record<string, { Type: string; Properties: any }>);
   const ids = all.flatMap((resourcesOf) => Object.keys(resourcesOf));
   if (new Set(ids).size !== ids.length) throw new Error("logical ids repeat across the app's templates");
+  const rootName = (stack: Stack): string =>
+    stack.nestedStackParent ? rootName(stack.nestedStackParent) : stack.stackName;
   return {
     stacks,
     raw,
+    /** The top-level stack (`CoachVault-<stage>-Stateful` or `-Stateless`) each logical id is deployed under. */
+    rootOf: Object.fromEntries(
+      all.flatMap((resourcesOf, index) =>
+        Object.keys(resourcesOf).map((id) => [id, rootName(stacks[index] as Stack)]),
+      ),
+    ) as Record<string, string>,
     template: Template.fromJSON({ Resources: Object.assign({}, ...all) }),
     resources: (type: string) =>
       all.flatMap((resourcesOf) => Object.values(resourcesOf).filter((resource) => resource.Type === type)),
@@ -1558,6 +1566,9 @@ describe("token keys without internet (issue 10 item 3)", () => {
     const [runId, run] = runs[0] as [string, { Properties: any }];
     expect(run.Properties.ServiceToken).toEqual({ "Fn::GetAtt": [id, "Arn"] });
     expect(run.Properties.job).toBe("refreshTokenKeys");
+    // A run that never answers fails the deploy within minutes (CloudFormation's default wait is an hour).
+    expect(Number(run.Properties.ServiceTimeout)).toBeGreaterThan(jobs.refreshTokenKeys.timeoutSeconds);
+    expect(Number(run.Properties.ServiceTimeout)).toBeLessThanOrEqual(600);
     // Its code and settings are properties: a deploy that changes either runs it again.
     expect(run.Properties.code).toBeDefined();
     expect(run.Properties.environment.variables.USER_POOL_ID).toBeDefined();
@@ -1787,7 +1798,9 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     return {
       Resources: whole.template.toJSON().Resources,
       Outputs: Object.assign({}, ...whole.raw.map((t) => t.Outputs ?? {})),
+      rootOf: whole.rootOf,
     } as {
+      rootOf: Record<string, string>;
       Resources: Record<
         string,
         { Type: string; Properties: any; DeletionPolicy?: string; DependsOn?: string[] }
@@ -1876,6 +1889,23 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
       expect(table.DeletionPolicy).toBe("Delete");
       expect(table.Properties.Replicas[0].DeletionProtectionEnabled).toBe(false);
     }
+    // The audit table's append-only policy binds CloudFormation too: only where the stack keeps its data
+    // may it deny DeleteTable (else `cdk destroy` and a failed first deploy's rollback would fail).
+    const deniesTableDeletion = (template: typeof dev) =>
+      ofType(template, "AWS::DynamoDB::GlobalTable").map(([, table]) =>
+        JSON.stringify(table.Properties.Replicas[0].ResourcePolicy ?? {}).includes("dynamodb:DeleteTable"),
+      );
+    expect(deniesTableDeletion(dev).filter(Boolean)).toHaveLength(0);
+    expect(deniesTableDeletion(prod).filter(Boolean)).toHaveLength(1);
+    // Backup plan names are unique per account and region: each carries its stack's (so its stage's) name.
+    for (const [template, stage] of [
+      [dev, "dev"],
+      [prod, "prod"],
+    ] as const)
+      for (const [, plan] of ofType(template, "AWS::Backup::BackupPlan"))
+        expect(plan.Properties.BackupPlan.BackupPlanName).toMatch(
+          new RegExp(`^CoachVault-${stage}-Stateful-`),
+        );
     const pool = one(dev, "AWS::Cognito::UserPool", "Users");
     expect([pool.DeletionPolicy, pool.Properties.DeletionProtection]).toEqual(["Delete", "INACTIVE"]);
     for (const [id, key] of ofType(dev, "AWS::KMS::Key")) {
@@ -2114,7 +2144,7 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     }
   });
 
-  it("the logs key serves this stage's log groups only (kms:EncryptionContext:aws:logs:arn), and every log group of the stack is among them", () => {
+  it("the logs key serves this stage's log groups only (kms:EncryptionContext:aws:logs:arn, ArnLike: * any run, ? one character), and every log group of the stack is among them", () => {
     const logsKey = Object.entries(prod.Resources).find(([id]) => id.startsWith("KeysLogs"))?.[1];
     const statements = logsKey?.Properties.KeyPolicy.Statement as any[];
     const forLogs = statements.filter((s) =>
@@ -2128,12 +2158,14 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
       (arn) =>
         new RegExp(
           `^${deployedPattern(withPartition(arn))
-            .replace(/[.^$+?()[\]{}|\\/]/g, "\\$&")
-            .replaceAll("*", ".*")}$`,
+            .replace(/[.^$+()[\]{}|\\/]/g, "\\$&")
+            .replaceAll("*", ".*")
+            .replaceAll("?", ".")}$`,
         ),
     );
     const arnOf = (name: string) => `arn:aws:logs:eu-west-1:111122223333:log-group:${name}`;
-    const prodName = (logicalId: string) => `CoachVault-prod-${logicalId}-1A2B3C4D5E6F`;
+    // CloudFormation names a log group after its stack (a nested stack's name starts with its parent's).
+    const prodName = (logicalId: string) => `${prod.rootOf[logicalId]}-${logicalId}-1A2B3C4D5E6F`;
     for (const [id, group] of ofType(prod, "AWS::Logs::LogGroup")) {
       const given = group.Properties.LogGroupName;
       const name = given
@@ -2153,6 +2185,16 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
       ).toBe(true);
     }
     expect(allowed.some((pattern) => pattern.test(arnOf("CoachVault-dev-ApiAccessLogs-1")))).toBe(false);
+    // Nor another stage whose name starts with this one's.
+    for (const other of [
+      "CoachVault-prod-eu-Stateless-ApiAccessLogs-1",
+      "/aws/lambda/CoachVault-prod-eu-Stateful-Handler-1",
+      "aws-waf-logs-coachvault-prod-eu-0a1b2c3d4e5f",
+    ])
+      expect(
+        allowed.some((pattern) => pattern.test(arnOf(other))),
+        other,
+      ).toBe(false);
     expect(allowed.some((pattern) => pattern.test(arnOf("/aws/lambda/other-function")))).toBe(false);
   });
 

@@ -6,16 +6,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import * as z from "zod";
 import { answerTotpChallenge, signIn } from "../local/sign-in";
 import { readDemoUsers, readEndpoints, useLocalStack } from "../local/stack";
-import { resourceName } from "../resources";
+import { resourceName, stackNames } from "../resources";
 import { httpsSender } from "./http";
 import { srpPasswordStep } from "./srp";
 import { SMOKE_ORG, type SmokeRole, type SmokeTarget } from "./steps";
-
-/** The two stacks of a deployed stage, and the outputs the smoke test reads from them. */
-export const stackNames = (stage: string) => ({
-  stateful: `CoachVault-${stage}-Stateful`,
-  stateless: `CoachVault-${stage}-Stateless`,
-});
 
 /**
  * Where a stage's smoke users' sign-in secrets live: one Secrets Manager secret per stage, written once by
