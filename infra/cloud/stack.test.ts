@@ -1129,10 +1129,12 @@ describe("edge: WAF, gateway responses, preflight (issue 10 items 1, 2)", () => 
         statement.ByteMatchStatement.SearchString
       );
     }
-    if (statement.RegexMatchStatement)
-      return new RegExp(statement.RegexMatchStatement.RegexString).test(
-        textOf(statement.RegexMatchStatement.FieldToMatch, request),
-      );
+    if (statement.RegexMatchStatement) {
+      const { RegexString, FieldToMatch, TextTransformations } = statement.RegexMatchStatement;
+      const text = textOf(FieldToMatch, request);
+      const decoded = (TextTransformations as { Type: string }[]).some((t) => t.Type === "URL_DECODE");
+      return new RegExp(RegexString).test(decoded ? decodeURIComponent(text) : text);
+    }
     if (statement.SizeConstraintStatement) {
       const { FieldToMatch, ComparisonOperator, Size } = statement.SizeConstraintStatement;
       expect(ComparisonOperator).toBe("GT");
@@ -1146,13 +1148,18 @@ describe("edge: WAF, gateway responses, preflight (issue 10 items 1, 2)", () => 
   const blockingRules = (status: number) =>
     (acl().Rules as any[]).filter((rule) => rule.Action?.Block?.CustomResponse?.ResponseCode === status);
   const samplePath = (path: string) => path.replace(/\{\w+\}/g, "3f2a9c1e-0b7d-4e11-9a55-2c8e6f1d0a42");
+  /** A path with its first letter percent-encoded: API Gateway routes it as the plain one. */
+  const encoded = (path: string) =>
+    path.replace(/[a-z]/, (letter) => `%${letter.charCodeAt(0).toString(16)}`);
   const requestsTo = (route: (typeof routeList)[number], bytes: number) =>
-    [samplePath(route.path), `/test${samplePath(route.path)}`].map((path) => ({
-      method: route.method,
-      path,
-      bodyBytes: bytes,
-      contentLength: bytes,
-    }));
+    [samplePath(route.path), `/test${samplePath(route.path)}`, encoded(samplePath(route.path))].map(
+      (path) => ({
+        method: route.method,
+        path,
+        bodyBytes: bytes,
+        contentLength: bytes,
+      }),
+    );
 
   it("every route's body limit in WAF is the one its function enforces (from the manifest), checked on the body up to 64 KB and on Content-Length beyond", () => {
     expect(acl().AssociationConfig).toEqual({
@@ -1285,7 +1292,10 @@ describe("edge: WAF, gateway responses, preflight (issue 10 items 1, 2)", () => 
       AWSManagedRulesSQLiRuleSet: 200,
       AWSManagedRulesAmazonIpReputationList: 25,
     };
-    // The WAF developer guide's costs (no text transformations are used).
+    // The WAF developer guide's costs: 10 per text transformation (other than NONE) on a statement.
+    const transformations = (statement: any) =>
+      ((statement.TextTransformations ?? []) as { Type: string }[]).filter((t) => t.Type !== "NONE").length *
+      10;
     const cost = (statement: any): number => {
       if (statement.AndStatement)
         return statement.AndStatement.Statements.reduce((t: number, s: any) => t + cost(s), 0);
@@ -1297,8 +1307,8 @@ describe("edge: WAF, gateway responses, preflight (issue 10 items 1, 2)", () => 
       if (statement.RateBasedStatement) return 2;
       if (statement.LabelMatchStatement) return 1;
       if (statement.SizeConstraintStatement) return 1;
-      if (statement.ByteMatchStatement) return 2;
-      if (statement.RegexMatchStatement) return 3;
+      if (statement.ByteMatchStatement) return 2 + transformations(statement.ByteMatchStatement);
+      if (statement.RegexMatchStatement) return 3 + transformations(statement.RegexMatchStatement);
       throw new Error(`no cost for ${Object.keys(statement).join(",")}`);
     };
     const total = (acl().Rules as any[]).reduce((sum, rule) => sum + cost(rule.Statement), 0);

@@ -1,7 +1,6 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Context, DynamoDBRecord } from "aws-lambda";
 import { describe, expect, it } from "vitest";
+import { cloudFormationResponses } from "../../test/support/cloudformation";
 import { jobMeta } from "../audit/build";
 import { ServiceUnavailableError } from "../errors";
 import { createJob, processStream } from ".";
@@ -74,21 +73,6 @@ describe("processStream", () => {
 });
 
 describe("createJob for a deploy (runOnDeploy)", () => {
-  /** A stand-in for CloudFormation's pre-signed response URL: records each answer PUT to it. */
-  async function responseUrl() {
-    const answers: Record<string, unknown>[] = [];
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        answers.push({ method: req.method, ...JSON.parse(Buffer.concat(chunks).toString("utf8")) });
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}/answer?signed`, answers, close: () => server.close() };
-  }
   const request = (url: string, RequestType: "Create" | "Update" | "Delete") => ({
     RequestType,
     ResponseURL: url,
@@ -98,7 +82,7 @@ describe("createJob for a deploy (runOnDeploy)", () => {
   });
 
   it("runs the job on Create and Update and answers SUCCESS; on Delete answers without running", async () => {
-    const cfn = await responseUrl();
+    const cfn = cloudFormationResponses();
     let runs = 0;
     const handler = createJob("refresh", async () => ({ runs: ++runs }), { runOnDeploy: true });
     try {
@@ -120,7 +104,7 @@ describe("createJob for a deploy (runOnDeploy)", () => {
   });
 
   it("a failed run answers FAILED naming only the error code, which fails the deploy", async () => {
-    const cfn = await responseUrl();
+    const cfn = cloudFormationResponses();
     const handler = createJob(
       "refresh",
       async () => {
@@ -141,8 +125,27 @@ describe("createJob for a deploy (runOnDeploy)", () => {
     ]);
   });
 
+  it("a deploy request whose response URL is not CloudFormation's is no deploy request: the job answers nobody", async () => {
+    const cfn = cloudFormationResponses();
+    let runs = 0;
+    const handler = createJob("refresh", async () => ({ runs: ++runs }), { runOnDeploy: true });
+    try {
+      for (const ResponseURL of [
+        "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/answer",
+        "https://attacker.example/cloudformation-custom-resource-response-useast1",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.attacker.example/answer",
+        "https://169.254.169.254/latest/meta-data",
+      ])
+        await handler({ ...request(cfn.url, "Create"), ResponseURL }, context);
+    } finally {
+      cfn.close();
+    }
+    expect(cfn.answers).toEqual([]);
+    expect(runs).toBe(4);
+  });
+
   it("a job not marked runOnDeploy runs such an event like any other and answers nobody", async () => {
-    const cfn = await responseUrl();
+    const cfn = cloudFormationResponses();
     const handler = createJob("sweep", async (event: unknown) => event);
     try {
       await expect(handler(request(cfn.url, "Create"), context)).resolves.toMatchObject({

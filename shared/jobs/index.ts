@@ -65,13 +65,30 @@ export type DeployRequest = {
   PhysicalResourceId?: string;
 };
 
+/**
+ * Whether a URL is one CloudFormation gives a custom resource to answer on: HTTPS into its response bucket
+ * (`cloudformation-custom-resource-response-<region>`, virtual-hosted or path-style) on S3. Anyone allowed
+ * to invoke a job could otherwise make it send a request wherever they like (and the token-keys job runs
+ * outside the VPC).
+ */
+export function isCloudFormationResponseUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  const bucket = /^cloudformation-custom-resource-response-[a-z0-9]+$/;
+  const s3 = /^s3([.-][a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/;
+  const [host, ...rest] = url.hostname.split(".");
+  const virtualHosted = bucket.test(host ?? "") && s3.test(rest.join("."));
+  const pathStyle = s3.test(url.hostname) && bucket.test(url.pathname.split("/")[1] ?? "");
+  return url.protocol === "https:" && url.port === "" && url.username === "" && (virtualHosted || pathStyle);
+}
+
 export function isDeployRequest(event: unknown): event is DeployRequest {
   if (typeof event !== "object" || event === null) return false;
   const request = event as Record<string, unknown>;
   return (
     ["Create", "Update", "Delete"].includes(request.RequestType as string) &&
     typeof request.ResponseURL === "string" &&
-    URL.canParse(request.ResponseURL) &&
+    isCloudFormationResponseUrl(request.ResponseURL) &&
     ["StackId", "RequestId", "LogicalResourceId"].every((key) => typeof request[key] === "string")
   );
 }

@@ -1,5 +1,3 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
@@ -10,6 +8,7 @@ import { forgetTokenKeys, TOKEN_KEYS_ITEM, verifyAuthorization } from "../../sha
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { UnauthorizedError } from "../../shared/errors";
+import { cloudFormationResponses } from "../support/cloudformation";
 import { testStack } from "../support/stack";
 
 /**
@@ -88,21 +87,12 @@ describe("token keys without internet", () => {
         Item: { ...TOKEN_KEYS_ITEM, value: '{"keys":[]}' },
       }),
     );
-    const answers: Record<string, unknown>[] = [];
-    const cfn = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => chunks.push(chunk));
-      req.on("end", () => {
-        answers.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => cfn.listen(0, "127.0.0.1", resolve));
+    const cfn = cloudFormationResponses();
     try {
       await handler(
         {
           RequestType: "Create",
-          ResponseURL: `http://127.0.0.1:${(cfn.address() as AddressInfo).port}/answer`,
+          ResponseURL: cfn.url,
           StackId: "stack",
           RequestId: "request",
           LogicalResourceId: "JobsrefreshTokenKeysOnDeploy",
@@ -112,7 +102,7 @@ describe("token keys without internet", () => {
     } finally {
       cfn.close();
     }
-    expect(answers).toEqual([expect.objectContaining({ Status: "SUCCESS", RequestId: "request" })]);
+    expect(cfn.answers).toEqual([expect.objectContaining({ Status: "SUCCESS", RequestId: "request" })]);
     expect(JSON.parse((await stored())?.value as string).keys.length).toBeGreaterThan(0);
   });
 });
