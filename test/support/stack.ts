@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:https";
 import { join } from "node:path";
 import { inject } from "vitest";
 import { signIn } from "../../infra/local/sign-in";
 import { readDemoUsers, readEndpoints, useLocalStack } from "../../infra/local/stack";
+import { httpsSender } from "../../infra/smoke/http";
 
 /** The running test stack: its endpoints, its demo users, signed-in tokens, and an HTTPS client for it. */
 export function testStack() {
@@ -11,11 +11,7 @@ export function testStack() {
   const endpoints = readEndpoints(dir);
   useLocalStack(endpoints);
   const users = readDemoUsers(dir);
-  const agent = new Agent({
-    ca: readFileSync(join(dir, "tls", "cert.pem")),
-    keepAlive: true,
-    minVersion: "TLSv1.3",
-  });
+  const send = httpsSender(endpoints.apiUrl, readFileSync(join(dir, "tls", "cert.pem")), "TLSv1.3");
   const tokens = new Map<string, Promise<string>>();
 
   const token = (email: string) => {
@@ -32,45 +28,12 @@ export function testStack() {
     headers?: Record<string, string>;
   };
   const api = (method: string, path: string, options: Options = {}) =>
-    new Promise<{
+    send({ method, path, ...options }) as Promise<{
       status: number;
       headers: Record<string, string | string[] | undefined>;
       text: string;
       json: any;
-    }>((resolve, reject) => {
-      const payload =
-        options.rawBody ??
-        (options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body)));
-      const req = request(
-        `${endpoints.apiUrl}${path}`,
-        {
-          method,
-          agent,
-          headers: {
-            ...(payload !== undefined && { "content-type": "application/json" }),
-            ...(options.token && { authorization: `Bearer ${options.token}` }),
-            ...options.headers,
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let json: unknown;
-            try {
-              json = text ? JSON.parse(text) : undefined;
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-          });
-        },
-      );
-      req.on("error", reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+    }>;
 
   /** A client with the given consents, one coaching session and one note, created through the API as `owner`. */
   async function clientWithRecords(owner: string, name: string, purposes: readonly string[]) {
