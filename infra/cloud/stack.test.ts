@@ -243,6 +243,20 @@ describe("CloudFormation limits", () => {
 });
 
 describe("two stacks: stateful and stateless", () => {
+  it("a table's stream ARN is exported only where the table has a stream (the attribute exists only then)", () => {
+    const outputs = Object.values(stateful.toJSON().Outputs ?? {}) as {
+      Value: any;
+      Export?: { Name: string };
+    }[];
+    const streamExports = outputs.filter((output) => output.Export?.Name.endsWith("-streamArn"));
+    const tables = template.toJSON().Resources as Record<string, { Properties: any }>;
+    expect(streamExports.length).toBe(Object.values(TABLES).filter((table) => "stream" in table).length);
+    for (const output of streamExports) {
+      const [tableId] = output.Value["Fn::GetAtt"] as [string, string];
+      expect(tables[tableId]?.Properties.StreamSpecification, output.Export?.Name).toBeDefined();
+    }
+  });
+
   const STATEFUL_TYPES = [
     "AWS::KMS::Key",
     "AWS::DynamoDB::GlobalTable",
@@ -1593,14 +1607,18 @@ describe("token keys without internet (issue 10 item 3)", () => {
     expect(stage.DependsOn).toContain(Stack.of(jobsStack).getLogicalId(jobsStack));
   });
 
-  it("functions behind the authorizer read the item (records:read) and no VPC interface endpoint is added for it", () => {
+  it("functions behind the authorizer read the item (auth:read-token-keys: GetItem and Query on that one partition) and no VPC interface endpoint is added for it", () => {
     for (const route of routeList.filter((r) => r.auth === "cognito")) {
       const policy = resources("AWS::IAM::ManagedPolicy").find((p) =>
         JSON.stringify(p.Properties.Roles ?? []).includes(`${route.id}Role`),
       );
       const reads = ((policy?.Properties.PolicyDocument.Statement ?? []) as any[]).find(
         (s) =>
-          [s.Action].flat().includes("dynamodb:Query") && JSON.stringify(s.Resource).includes("recordsTable"),
+          JSON.stringify(s.Condition?.["ForAllValues:StringEquals"]?.["dynamodb:LeadingKeys"]) ===
+            JSON.stringify([TOKEN_KEYS_PARTITION_PATTERN]) &&
+          JSON.stringify([s.Action].flat().sort()) ===
+            JSON.stringify(["dynamodb:GetItem", "dynamodb:Query"]) &&
+          JSON.stringify(s.Resource).includes("recordsTable"),
       );
       expect(reads, route.id).toBeDefined();
     }

@@ -10,7 +10,7 @@ import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
 import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
-import { type BucketName, functionEnvironment, resourceName, type TableName } from "../resources";
+import { type BucketName, functionEnvironment, resourceName, TABLES, type TableName } from "../resources";
 import { Api } from "./api";
 import { Auth } from "./auth";
 import { customResourceLogs } from "./custom-resource-logs";
@@ -102,11 +102,18 @@ export class StatefulStack extends Stack {
     const mapValues = <K extends string, V, R>(record: Record<K, V>, fn: (value: V) => R) =>
       Object.fromEntries(Object.entries(record).map(([key, value]) => [key, fn(value as V)])) as Record<K, R>;
     this.handover = {
-      tables: mapValues(this.data.tables, (table) => ({
-        name: table.tableName,
-        arn: table.tableArn,
-        ...(table.tableStreamArn && { streamArn: table.tableStreamArn }),
-      })),
+      // A stream ARN only for a table the resources declare a stream on: CDK's `tableStreamArn` is a token on
+      // every table, and exporting it for one without a stream would fail the deploy.
+      tables: Object.fromEntries(
+        Object.entries(this.data.tables).map(([name, table]) => [
+          name,
+          {
+            name: table.tableName,
+            arn: table.tableArn,
+            ...("stream" in TABLES[name as TableName] && { streamArn: table.tableStreamArn as string }),
+          },
+        ]),
+      ) as Handover["tables"],
       buckets: mapValues(this.data.buckets, (bucket) => ({ name: bucket.bucketName, arn: bucket.bucketArn })),
       keys: {
         data: this.keys.data.keyArn,
