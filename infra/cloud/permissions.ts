@@ -80,6 +80,18 @@ function tableStatement(table: ITableV2, actions: string[], indexes: readonly st
   });
 }
 
+/** Actions on a table's items whose partition keys all match `pattern` (IAM `dynamodb:LeadingKeys`). */
+const onPartitions =
+  (operator: "ForAllValues:StringLike" | "ForAllValues:StringEquals") =>
+  (table: ITableV2, actions: string[], pattern: string) =>
+    new PolicyStatement({
+      actions: actions.map((action) => `dynamodb:${action}`),
+      resources: [table.tableArn],
+      conditions: { [operator]: { "dynamodb:LeadingKeys": [pattern] } },
+    });
+const partitionsLike = onPartitions("ForAllValues:StringLike");
+const partitionsEqual = onPartitions("ForAllValues:StringEquals");
+
 export function statementsFor(permission: Permission, targets: PermissionTargets): PolicyStatement[] {
   const { tables } = targets;
   if (permission.startsWith(JOB_START)) {
@@ -111,15 +123,7 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       ];
     case "changes:hold":
       // Held changes only: approving one applies it as its requester, but no person's item is reachable.
-      return [
-        new PolicyStatement({
-          actions: ["dynamodb:PutItem", "dynamodb:UpdateItem"],
-          resources: [tables.directory.tableArn],
-          conditions: {
-            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [HELD_CHANGE_PARTITION_PATTERN] },
-          },
-        }),
-      ];
+      return [partitionsLike(tables.directory, ["PutItem", "UpdateItem"], HELD_CHANGE_PARTITION_PATTERN)];
     case "cognito:create-users":
       return [
         new PolicyStatement({
@@ -171,44 +175,14 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         // A writer that reads a chain's head checks it against what the live witness recorded.
         tableStatement(tables.witness, ["GetItem"]),
         // The disclosure pointers each append writes for the clients its entry names, and nothing else.
-        new PolicyStatement({
-          actions: ["dynamodb:PutItem"],
-          resources: [tables.records.tableArn],
-          conditions: {
-            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [DISCLOSURE_PARTITION_PATTERN] },
-          },
-        }),
+        partitionsLike(tables.records, ["PutItem"], DISCLOSURE_PARTITION_PATTERN),
       ];
     case "audit:verification":
-      return [
-        new PolicyStatement({
-          actions: ["dynamodb:PutItem"],
-          resources: [tables.records.tableArn],
-          conditions: {
-            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [VERIFICATION_PARTITION_PATTERN] },
-          },
-        }),
-      ];
+      return [partitionsLike(tables.records, ["PutItem"], VERIFICATION_PARTITION_PATTERN)];
     case "auth:token-keys":
-      return [
-        new PolicyStatement({
-          actions: ["dynamodb:PutItem"],
-          resources: [tables.records.tableArn],
-          conditions: {
-            "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [TOKEN_KEYS_PARTITION_PATTERN] },
-          },
-        }),
-      ];
+      return [partitionsEqual(tables.records, ["PutItem"], TOKEN_KEYS_PARTITION_PATTERN)];
     case "auth:read-token-keys":
-      return [
-        new PolicyStatement({
-          actions: ["dynamodb:GetItem", "dynamodb:Query"],
-          resources: [tables.records.tableArn],
-          conditions: {
-            "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [TOKEN_KEYS_PARTITION_PATTERN] },
-          },
-        }),
-      ];
+      return [partitionsEqual(tables.records, ["GetItem", "Query"], TOKEN_KEYS_PARTITION_PATTERN)];
     case "audit:read":
       return [
         tableStatement(
