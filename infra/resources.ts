@@ -12,6 +12,12 @@ export type TableDefinition = {
   indexes?: readonly { name: string; partitionKey: KeyAttribute; sortKey: KeyAttribute }[];
   /** A DynamoDB stream of every change (new and old images), for the stream jobs of `functions/jobs.ts`. */
   stream?: "NEW_AND_OLD_IMAGES";
+  /**
+   * The attribute (epoch seconds) after which DynamoDB's TTL removes an item, for tables of short-lived
+   * state. TTL removes late (within days), so code never trusts an item's presence alone: it compares the
+   * attribute with the time itself.
+   */
+  timeToLive?: string;
   /** Purpose, for the reader and for resource descriptions. */
   holds: string;
 };
@@ -55,6 +61,31 @@ export const TABLES = {
   witness: {
     holds: "the audit chain heads the live witness has seen (only it writes here; the checkpoint job reads)",
     partitionKey: { name: "pk", type: "S" },
+  },
+  settings: {
+    holds:
+      "tenant settings: the platform default and one document per org (read through Powertools Parameters)",
+    // `id` is the Powertools Parameters DynamoDB provider's key attribute: `PLATFORM` or `ORG#<org>`.
+    partitionKey: { name: "id", type: "S" },
+  },
+  limits: {
+    holds: "rate-limit buckets and blocks per principal and per org (no PHI)",
+    partitionKey: { name: "pk", type: "S" },
+    timeToLive: "expiresAt",
+  },
+  idempotency: {
+    holds: "Idempotency-Key records of Powertools Idempotency (responses that carry PHI are sealed)",
+    // Powertools Idempotency's DynamoDB persistence: key `id`, expiry `expiration` (its defaults).
+    partitionKey: { name: "id", type: "S" },
+    timeToLive: "expiration",
+  },
+  security: {
+    holds: "security signals, detector state and findings, partitioned by org (ids and counts, never PHI)",
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+    // Signals (denials, blocks, failed sign-ins) reach the detectors within seconds.
+    stream: "NEW_AND_OLD_IMAGES",
+    timeToLive: "expiresAt",
   },
 } as const satisfies Record<string, TableDefinition>;
 
@@ -127,6 +158,10 @@ export function functionEnvironment(names: {
     TABLE_KEYS: names.tables.keys,
     TABLE_AUDIT: names.tables.audit,
     TABLE_WITNESS: names.tables.witness,
+    TABLE_SETTINGS: names.tables.settings,
+    TABLE_LIMITS: names.tables.limits,
+    TABLE_IDEMPOTENCY: names.tables.idempotency,
+    TABLE_SECURITY: names.tables.security,
     BUCKET_TRANSCRIPTS: names.buckets.transcripts,
     BUCKET_CHECKPOINTS: names.buckets.checkpoints,
     KMS_DATA_KEY_ID: names.kmsDataKeyId,

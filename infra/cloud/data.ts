@@ -146,6 +146,7 @@ export class Data extends Construct {
             sortKey: attribute(index.sortKey),
           })),
           ...("stream" in table && { dynamoStream: StreamViewType[table.stream] }),
+          ...("timeToLive" in table && { timeToLiveAttribute: table.timeToLive }),
           ...(name === "audit" && {
             resourcePolicy: appendOnlyPolicy(lifecycle.removalPolicy === RemovalPolicy.DESTROY),
           }),

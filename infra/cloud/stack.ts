@@ -236,13 +236,9 @@ export class StatelessStack extends Stack {
       environment: {
         ...functionEnvironment({
           stage: settings.stage,
-          tables: {
-            records: handover.tables.records.name,
-            directory: handover.tables.directory.name,
-            keys: handover.tables.keys.name,
-            audit: handover.tables.audit.name,
-            witness: handover.tables.witness.name,
-          },
+          tables: Object.fromEntries(
+            Object.entries(handover.tables).map(([name, table]) => [name, table.name]),
+          ) as Record<TableName, string>,
           buckets: {
             transcripts: handover.buckets.transcripts.name,
             checkpoints: handover.buckets.checkpoints.name,

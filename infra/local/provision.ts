@@ -17,6 +17,7 @@ import {
   DescribeTableCommand,
   ListTablesCommand,
   UpdateTableCommand,
+  UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import { DeleteCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
@@ -75,6 +76,13 @@ export async function provisionTables(names: Record<TableName, string>): Promise
         }),
       }),
     );
+    if ("timeToLive" in table)
+      await aws("dynamo").send(
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: table.timeToLive, Enabled: true },
+        }),
+      );
     created.push(logical);
   }
   return created;

@@ -45,6 +45,16 @@ const ConfigSchema = z.object({
   TABLE_AUDIT: z.string().min(3),
   /** The chain heads the live witness has seen (written by the witness only). */
   TABLE_WITNESS: z.string().min(3),
+  /** Tenant settings (shared/settings): the platform default and one document per org. */
+  TABLE_SETTINGS: z.string().min(3),
+  /** Rate-limit buckets and blocks (shared/protection). */
+  TABLE_LIMITS: z.string().min(3),
+  /** Idempotency-Key records (Powertools Idempotency). */
+  TABLE_IDEMPOTENCY: z.string().min(3),
+  /** Security signals, detector state and findings. */
+  TABLE_SECURITY: z.string().min(3),
+  /** How long a function keeps an org's settings before reading them again: a change applies within this. */
+  SETTINGS_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(60).default(30),
   BUCKET_TRANSCRIPTS: z.string().min(3),
   /** How long an emergency (break-glass) grant lasts. */
   BREAK_GLASS_MINUTES: z.coerce.number().int().min(5).max(240).default(60),

@@ -1,0 +1,14 @@
+export {
+  BUILT_IN_SETTINGS,
+  RATE_COSTS,
+  type RateCost,
+  type TenantSettings,
+  TenantSettingsSchema,
+} from "./schema";
+export {
+  forgetCachedSettings,
+  orgSettingsId,
+  PLATFORM_SETTINGS_ID,
+  SETTINGS_VALUE_ATTRIBUTE,
+  tenantSettings,
+} from "./store";

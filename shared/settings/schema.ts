@@ -1,0 +1,124 @@
+import * as z from "zod";
+import { ROLES } from "../auth/roles";
+
+/**
+ * Tenant settings: what an org (or the platform default) decides about protection, monitoring,
+ * retention and reports. One strict schema gives the bounds (a PATCH outside them is a 400) and every
+ * default: `TenantSettingsSchema.parse({})` is the platform default the code ships with.
+ *
+ * Zod 4's `.default(value)` returns the value unparsed; `.prefault({})` parses `{}` so the nested
+ * defaults apply, which is what every nested object below wants.
+ */
+const count = (max: number) => z.int().min(1).max(max);
+const seconds = (min: number, max: number) => z.int().min(min).max(max);
+
+/** What a route costs against a limit: its manifest `rateCost` (reads by default cost 1). */
+export const RATE_COSTS = ["read", "write", "upload", "export"] as const;
+export type RateCost = (typeof RATE_COSTS)[number];
+
+/** Per role, per window: coaches as the product's requirement says, more for those who oversee them. */
+const ROLE_QUOTAS = { coach: 100, coach_lead: 200, admin: 300, compliance_officer: 300 } as const;
+
+const RateLimitsSchema = z.strictObject({
+  /** The window a quota is counted over (the `w` of the RateLimit-Policy header). */
+  windowSeconds: seconds(1, 3600).default(60),
+  /** Requests (in cost units) one principal may make per window, by role. */
+  perRole: z
+    .strictObject(
+      Object.fromEntries(ROLES.map((role) => [role, count(100_000).default(ROLE_QUOTAS[role])])) as {
+        [R in (typeof ROLES)[number]]: z.ZodDefault<z.ZodInt>;
+      },
+    )
+    .prefault({}),
+  /** Cost units a whole org may spend per window, all its principals together. */
+  perOrg: count(1_000_000).default(5000),
+  /** Cost units per request, by the route's cost class. */
+  costs: z
+    .strictObject({
+      read: count(1000).default(1),
+      write: count(1000).default(2),
+      upload: count(1000).default(10),
+      export: count(1000).default(20),
+    })
+    .prefault({}),
+});
+
+const BlockingSchema = z.strictObject({
+  /** Requests refused for the rate limit within `windowSeconds` that block the principal. */
+  rateLimitedRequests: count(100_000).default(50),
+  /** Authorization denials (403) within `windowSeconds` that block the principal. */
+  deniedRequests: count(10_000).default(20),
+  windowSeconds: seconds(10, 86_400).default(300),
+  /** How long a block lasts (an admin may lift it earlier). */
+  blockSeconds: seconds(60, 7 * 86_400).default(900),
+});
+
+/** An IANA time zone this runtime knows (`Europe/Berlin`), not an offset. */
+const TimeZone = z
+  .string()
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: zone });
+      return zone.includes("/") || zone === "UTC";
+    } catch {
+      return false;
+    }
+  }, "an IANA time zone such as Europe/Berlin");
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour");
+
+const BusinessHoursSchema = z
+  .strictObject({
+    timeZone: TimeZone.default("America/New_York"),
+    /** ISO weekdays (1 = Monday … 7 = Sunday) the org works. */
+    days: z
+      .array(z.int().min(1).max(7))
+      .min(1)
+      .max(7)
+      .refine((days) => new Set(days).size === days.length, "each day once")
+      .default([1, 2, 3, 4, 5]),
+    start: ClockTime.default("07:00"),
+    end: ClockTime.default("20:00"),
+  })
+  .refine((hours) => hours.start < hours.end, { message: "start before end", path: ["end"] });
+
+const DetectorsSchema = z.strictObject({
+  /** Failed sign-ins or 401s from one user or IP within `bruteForceWindowSeconds`. */
+  bruteForceFailures: count(10_000).default(10),
+  bruteForceWindowSeconds: seconds(60, 86_400).default(600),
+  /** Distinct clients a user read in 24 h, over this many times the larger of their and the org's baseline. */
+  excessiveAccessFactor: z.number().min(1.5).max(100).default(3),
+  /** …and at least this many distinct clients (a baseline of 2 makes 7 no alarm). */
+  excessiveAccessMinClients: count(10_000).default(15),
+  /** Authorization denials of one user within `deniedWindowSeconds`. */
+  repeatedDenials: count(10_000).default(5),
+  deniedWindowSeconds: seconds(60, 86_400).default(900),
+  /** Distinct clients' PHI in one request or within `bulkWindowSeconds`, or exports within it. */
+  bulkReadClients: count(10_000).default(40),
+  bulkWindowSeconds: seconds(60, 86_400).default(600),
+  /** PHI reads outside business hours by one user within a day before it is a finding (1 = every one). */
+  afterHoursReads: count(10_000).default(5),
+  /** A break-glass grant not reviewed within this is a finding. */
+  breakGlassReviewHours: count(168).default(24),
+});
+
+const ReportsSchema = z.strictObject({
+  schedule: z.enum(["daily", "weekly", "monthly"]).default("daily"),
+  /** Who receives report notifications (addresses; masked wherever they appear in logs). */
+  recipients: z.array(z.email().max(254)).max(20).default([]),
+});
+
+export const TenantSettingsSchema = z.strictObject({
+  rateLimits: RateLimitsSchema.prefault({}),
+  blocking: BlockingSchema.prefault({}),
+  businessHours: BusinessHoursSchema.prefault({}),
+  detectors: DetectorsSchema.prefault({}),
+  /** Years PHI is kept after a client's discharge or last activity (the data-lifecycle issue uses it). */
+  retentionYears: z.int().min(1).max(7).default(7),
+  reports: ReportsSchema.prefault({}),
+});
+
+export type TenantSettings = z.infer<typeof TenantSettingsSchema>;
+
+/** The settings the code ships with, used where neither the org nor the platform has stored any. */
+export const BUILT_IN_SETTINGS: TenantSettings = TenantSettingsSchema.parse({});
