@@ -14,6 +14,10 @@ export type ErrorKind =
   | "not_found"
   | "conflict"
   | "too_large"
+  /** The caller sent too much too fast: retry after `retryAfterSeconds`. */
+  | "rate_limited"
+  /** Well-formed, but cannot be processed as sent (an Idempotency-Key reused with another request). */
+  | "unprocessable"
   | "unsupported_media"
   | "unavailable"
   | "integrity"
@@ -22,7 +26,7 @@ export type ErrorKind =
 export type AppErrorOptions = {
   details?: readonly FieldIssue[];
   cause?: unknown;
-  /** For `unavailable`: when a retry may succeed. */
+  /** For `unavailable` and `rate_limited`: when a retry may succeed. */
   retryAfterSeconds?: number;
 };
 

@@ -10,6 +10,8 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  rate_limited: 429,
+  unprocessable: 422,
   unsupported_media: 415,
   unavailable: 503,
   integrity: 500,
