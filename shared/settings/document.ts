@@ -79,11 +79,12 @@ export function settingsPut(
   settings: TenantSettings,
   expected: number,
   change: { updatedAt: string; updatedBy: string },
+  table = getConfig().TABLE_SETTINGS,
 ): GuardedItem {
   return {
     item: {
       Put: {
-        TableName: getConfig().TABLE_SETTINGS,
+        TableName: table,
         Item: {
           id,
           [SETTINGS_VALUE_ATTRIBUTE]: JSON.stringify(settings),
