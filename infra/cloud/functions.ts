@@ -137,7 +137,11 @@ export const wildcardOnlyPolicies = (stack: Stack): ManagedPolicy[] =>
     .map((grant) => stack.node.tryFindChild(wildcardOnlyId(grant)))
     .filter((policy): policy is ManagedPolicy => policy instanceof ManagedPolicy);
 
-const AUTHENTICATED_READS: readonly Permission[] = ["directory:read", "auth:read-token-keys"];
+const AUTHENTICATED_READS: readonly Permission[] = [
+  "directory:read",
+  "auth:read-token-keys",
+  "settings:read",
+];
 
 /**
  * A bundled nodejs22.x arm64 function with its own role holding one customer-managed policy: exactly
@@ -158,7 +162,8 @@ export function bundledFunction(
     removalPolicy: defaults.logRemoval,
   });
   const permissions = [
-    // Behind the authorizer: the function verifies the token (the stored token keys) and knows who the caller is.
+    // Behind the authorizer: the function verifies the token (the stored token keys), knows who the caller is,
+    // and reads its org's settings (the rate limiter does on every request).
     ...new Set([...spec.permissions, ...(spec.auth === "cognito" ? AUTHENTICATED_READS : [])]),
   ];
   const statements = [
@@ -168,7 +173,9 @@ export function bundledFunction(
     }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
-      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth):/.test(permission),
+      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|settings):/.test(
+        permission,
+      ),
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),
