@@ -53,6 +53,16 @@ export type Permission =
   | "auth:token-keys"
   /** Read the stored token keys (that one item only): every route behind the authorizer verifies its token. */
   | "auth:read-token-keys"
+  /** Record security signals (the security table's `…#SIGNALS` partitions, put only): every route behind the authorizer. */
+  | "security:signal"
+  /** Store findings (their partitions, id markers and the alarm outbox) and publish the outbox's. */
+  | "security:findings"
+  /** Publish findings to the alarm topic (and its key, through SNS): the functions that raise findings get its ARN. */
+  | "security:alert"
+  /** Read an org's findings (`ORG#<org>#EVENTS`). */
+  | "security:read"
+  /** Read tenant settings (the settings table, GetItem). */
+  | "settings:read"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 

@@ -24,6 +24,8 @@ type Fixture = {
   changeId: string;
   /** A verification job of the demo org. */
   verificationJobId: string;
+  /** A break-glass grant on the fixture client, pending review (when the entry asks for one). */
+  grantId: string;
 };
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
@@ -38,6 +40,8 @@ type Entry = {
   change?: boolean;
   /** Needs a fresh coach of the org to change (`f.userId`). */
   targetUser?: boolean;
+  /** Needs a break-glass grant pending review (`f.grantId`). */
+  grant?: boolean;
 };
 
 let unique = 0;
@@ -183,6 +187,17 @@ const ENTRIES: Record<string, Entry> = {
     change: true,
     request: (f) => ({ path: `/changes/${f.changeId}/reject` }),
   },
+  reviewBreakGlass: {
+    scope: "org-resource",
+    action: "breakglass:review",
+    grant: true,
+    request: (f) => ({ path: `/break-glass/${f.grantId}/review`, body: { note: "Matrix review." } }),
+  },
+  listSecurityEvents: {
+    scope: "org",
+    action: "security:read",
+    request: () => ({ path: "/security/events" }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -269,12 +284,15 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
       body: { text: "Hi Ana Silva." },
     });
   }
-  if (caller.relationship === "break_glass") {
+  let grantId = "";
+  if (caller.relationship === "break_glass" || entry.grant) {
+    // The cell's own grant where it needs one; else one of the demo admin's (a fresh client: never active yet).
     const granted = await api("POST", `/clients/${clientId}/break-glass`, {
-      token: await token(caller.email),
+      token: await token(caller.relationship === "break_glass" ? caller.email : "admin@demo.example"),
       body: { reason: "Matrix fixture: emergency access for this cell." },
     });
     expect(granted.status).toBe(201);
+    grantId = granted.json.grantId;
   }
   const userId = entry.targetUser ? await freshCoach(stack) : "";
   const changeId = entry.change ? await heldChange(stack, clientId) : "";
@@ -286,6 +304,7 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     userId,
     changeId,
     verificationJobId: await demoVerificationJob(),
+    grantId,
   };
 }
 

@@ -32,6 +32,8 @@ export type Fixture = {
   changeIds: string[];
   /** A verification job of the demo org, when asked for. */
   verificationJobId: string;
+  /** A break-glass grant pending review (the demo admin's, on a client of its own). */
+  grantId: string;
 };
 export type RouteRequest = { path: string; body?: unknown; as: string };
 
@@ -142,6 +144,17 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
         as: "admin@demo.example",
       },
     ],
+    reviewBreakGlass: (f) => [
+      {
+        path: `/break-glass/${f.grantId}/review`,
+        body: { note: "Reviewed: the emergency was real." },
+        as: "compliance@demo.example",
+      },
+    ],
+    listSecurityEvents: () => [
+      { path: "/security/events?limit=5", as: "compliance@demo.example" },
+      { path: "/security/events?type=break_glass_unreviewed", as: "admin@demo.example" },
+    ],
     listAuditEntries: () => [{ path: "/audit/entries?limit=5", as: "compliance@demo.example" }],
     listDisclosures: (f) => [
       { path: `/clients/${f.clientId}/disclosures?limit=5`, as: "compliance@demo.example" },
@@ -189,5 +202,12 @@ export async function richFixture(
   const verificationJobId = options.verificationJob
     ? ((await api("GET", "/audit/verify", { token: admin })).json.jobId as string)
     : "";
-  return { ...created, userId, coachId, changeIds, verificationJobId };
+  // A grant of its own client: the admin's grant on the fixture client would make its break-glass request a 409.
+  const grantClient = await api("POST", "/clients", { token: owner, body: { name: "Grant Fixture" } });
+  const grant = await api("POST", `/clients/${grantClient.json.clientId}/break-glass`, {
+    token: admin,
+    body: { reason: "Fixture: an emergency grant to review." },
+  });
+  expect([grantClient.status, grant.status]).toEqual([201, 201]);
+  return { ...created, userId, coachId, changeIds, verificationJobId, grantId: grant.json.grantId as string };
 }
