@@ -17,7 +17,21 @@ export type JobTrigger =
    * a failing batch split and retried `retryAttempts` times, then sent to an encrypted queue), a poller
    * of the same stream locally (`infra/local/streams.ts`).
    */
-  | { stream: "audit"; batchSize: number; retryAttempts: number };
+  | { stream: "audit"; batchSize: number; retryAttempts: number }
+  /**
+   * Lines of these log groups that a CloudWatch Logs subscription filter passes (cloud only: locally the
+   * pipeline records what it sees itself, and nothing produces these logs).
+   */
+  | { logs: readonly LogSource[] };
+
+/** Log groups a job can subscribe to, and the filter pattern of each (infra/cloud/jobs.ts). */
+export const LOG_SOURCES = {
+  /** The API's access log: the 401s the Cognito authorizer answers before any function runs. */
+  apiAccess: '{ $.status = "401" }',
+  /** The user pool's exported user auth events (threat protection, Plus plan): failed sign-ins. */
+  userAuthEvents: '{ ($.message.eventResponse = "Fail") || ($.eventResponse = "Fail") }',
+} as const;
+export type LogSource = keyof typeof LOG_SOURCES;
 
 /**
  * How long a started job's event may wait in Lambda's queue for a free slot (the asynchronous invocation's
@@ -137,6 +151,24 @@ export const jobs = {
       "jobs:start:verifyAudit",
     ],
     timeoutSeconds: 120,
+  },
+  securityReviews: {
+    handler: "security/reviews.job",
+    summary:
+      "Raise a finding for every break-glass grant left unreviewed past its org's window, and publish the findings whose publish to the alarm topic failed",
+    trigger: { schedule: "rate(15 minutes)" },
+    permissions: ["directory:read", "records:read", "settings:read", "security:findings", "security:alert"],
+    timeoutSeconds: 120,
+  },
+  logSignals: {
+    handler: "security/log-signals.job",
+    summary:
+      "Record the API's gateway-answered 401s and the user pool's failed sign-ins, from their logs, as security signals (by IP and minute)",
+    trigger: { logs: ["apiAccess", "userAuthEvents"] },
+    permissions: ["security:signal"],
+    timeoutSeconds: 60,
+    // Log batches of both groups are independent and their signal ids are stable: runs may overlap.
+    concurrency: 2,
   },
 } as const satisfies Record<string, JobSpec>;
 

@@ -10,7 +10,15 @@ import {
   VerificationJobSchema,
   VerifyQuerySchema,
 } from "./audit/schema";
-import { BREAK_GLASS_WRITES, BreakGlassSchema, GrantSchema } from "./break-glass/schema";
+import {
+  BREAK_GLASS_WRITES,
+  BreakGlassSchema,
+  GrantPathSchema,
+  GrantSchema,
+  REVIEW_WRITES,
+  ReviewedGrantSchema,
+  ReviewSchema,
+} from "./break-glass/schema";
 import { ChangeIdPathSchema, HeldChangeListSchema, HeldChangeSchema } from "./changes/schema";
 import {
   CLIENT_LIST_PHI,
@@ -40,6 +48,7 @@ import {
   NoteSchema,
   UpdateNoteSchema,
 } from "./notes/schema";
+import { SecurityEventPageSchema, SecurityEventQuerySchema } from "./security/schema";
 import {
   CreateSessionSchema,
   SESSION_LIST_PHI,
@@ -628,6 +637,36 @@ export const routes = {
       404: notFound,
       ...errors,
     },
+  }),
+  reviewBreakGlass: defineRoute({
+    method: "POST",
+    path: "/break-glass/{grantId}/review",
+    handler: "break-glass/review",
+    summary:
+      "Review a break-glass grant (compliance officers, once, with a note sealed under the client's key); audited",
+    auth: "cognito",
+    roles: ["compliance_officer"],
+    permissions: ["records:read", "records:update", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    request: { path: GrantPathSchema, body: ReviewSchema },
+    phi: { writes: REVIEW_WRITES },
+    responses: {
+      200: { description: "Reviewed", schema: ReviewedGrantSchema },
+      404: { description: "No such grant in the caller's org", schema: ErrorSchema },
+      409: { description: "Already reviewed (ALREADY_REVIEWED)", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  listSecurityEvents: defineRoute({
+    method: "GET",
+    path: "/security/events",
+    handler: "security/events",
+    summary:
+      "The org's security findings, newest first, by time range and type (compliance officers and admins; ids and counts, no PHI); audited",
+    auth: "cognito",
+    roles: ["compliance_officer", "admin"],
+    permissions: ["security:read", "audit:append", "cursors:seal"],
+    request: { query: SecurityEventQuerySchema },
+    responses: { 200: { description: "A page of findings", schema: SecurityEventPageSchema }, ...errors },
   }),
 } satisfies Record<string, RouteSpec>;
 

@@ -1,12 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { type BreakGlassGrant, grantKey, relationshipsTo } from "../../shared/access";
+import {
+  type BreakGlassGrant,
+  type GrantReviewRecord,
+  grantKey,
+  grantRecordKey,
+  relationshipsTo,
+} from "../../shared/access";
 import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
-import { decide, type Principal } from "../../shared/auth";
+import { decide, type Principal, requireOrgAction } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
 import { getDataKey, sealRecord } from "../../shared/crypto";
 import { ConflictError, ForbiddenError, NotFoundError } from "../../shared/errors";
 import { logger } from "../../shared/log";
-import { loadClient } from "../../shared/store";
+import { getRecord, loadClient } from "../../shared/store";
 
 /**
  * Emergency access to one client for a bounded time. The grant, its audit entry (marked break-glass)
@@ -40,6 +46,14 @@ export async function requestBreakGlass(
       { reason },
     ).reason as string,
   };
+  const reviewRecord: GrantReviewRecord = {
+    grantId,
+    clientId,
+    userId: principal.userId,
+    grantedAt: grant.grantedAt,
+    expiresAt,
+    status: "pending",
+  };
   await appendWithItems(
     auditEntry(
       principal,
@@ -68,6 +82,16 @@ export async function requestBreakGlass(
             "An emergency grant is already active; it cannot be extended.",
           ),
       },
+      // Its own record, for its review (the item above is overwritten by the next grant to this user).
+      {
+        item: {
+          Put: {
+            TableName: getConfig().TABLE_RECORDS,
+            Item: { ...grantRecordKey(principal.orgId, grantId), ...reviewRecord },
+            ConditionExpression: "attribute_not_exists(pk)",
+          },
+        },
+      },
     ],
   );
   logger.warn("break-glass access granted", {
@@ -79,3 +103,73 @@ export async function requestBreakGlass(
   });
   return { grantId, clientId, expiresAt };
 }
+
+/**
+ * A compliance officer's review of a grant: pending → reviewed, with the reviewer, the time and a note
+ * (sealed under the client's key), conditional on it still being pending, and audited in the same
+ * transaction. A grant of another org is not found (the key carries the caller's org); a second review is
+ * 409 `ALREADY_REVIEWED`, whether it came second by seconds or by days.
+ */
+export async function reviewGrant(principal: Principal, request: RequestMeta, grantId: string, note: string) {
+  requireOrgAction(principal, "breakglass:review");
+  const key = grantRecordKey(principal.orgId, grantId);
+  const record = await getRecord<GrantReviewRecord>(key);
+  if (!record) throw new NotFoundError();
+  if (record.status !== "pending") throw alreadyReviewed();
+  const reviewedAt = new Date().toISOString();
+  const dataKey = await getDataKey({ orgId: principal.orgId, clientId: record.clientId });
+  const reviewNote = sealRecord(
+    dataKey,
+    {
+      orgId: principal.orgId,
+      clientId: record.clientId,
+      recordId: `breakglass-review#${grantId}`,
+      version: 1,
+    },
+    { note },
+  ).note as string;
+  await appendWithItems(
+    auditEntry(
+      principal,
+      request,
+      "breakglass.review",
+      { type: "client", id: record.clientId, clientId: record.clientId },
+      ["note"],
+    ),
+    [
+      {
+        item: {
+          Update: {
+            TableName: getConfig().TABLE_RECORDS,
+            Key: key,
+            UpdateExpression:
+              "SET #status = :reviewed, reviewedBy = :by, reviewedAt = :at, reviewNote = :note",
+            ConditionExpression: "#status = :pending",
+            ExpressionAttributeNames: { "#status": "status" },
+            ExpressionAttributeValues: {
+              ":reviewed": "reviewed",
+              ":pending": "pending",
+              ":by": principal.userId,
+              ":at": reviewedAt,
+              ":note": reviewNote,
+            },
+          },
+        },
+        onConditionFailed: alreadyReviewed,
+      },
+    ],
+  );
+  const { grantedAt, expiresAt, clientId, userId } = record;
+  return {
+    grantId,
+    clientId,
+    userId,
+    grantedAt,
+    expiresAt,
+    status: "reviewed" as const,
+    reviewedBy: principal.userId,
+    reviewedAt,
+  };
+}
+
+const alreadyReviewed = () => new ConflictError("ALREADY_REVIEWED", "This grant was already reviewed.");

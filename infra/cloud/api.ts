@@ -51,6 +51,8 @@ export class Api extends Construct {
   readonly policies: ManagedPolicy[] = [];
   /** Methods without an authorizer (only PHI-free routes such as /health); nag.ts acknowledges these. */
   readonly publicMethods: Method[] = [];
+  /** The access log (one JSON line per request, status and IP among them): its 401s feed security signals. */
+  readonly accessLogs: LogGroup;
   /** The web ACL's name (its metrics' `WebACL` dimension). */
   webAclName = "";
 
@@ -61,6 +63,7 @@ export class Api extends Construct {
       retention: props.logRetention,
       removalPolicy: props.logRemoval,
     });
+    this.accessLogs = accessLogs;
     this.restApi = new RestApi(this, "Rest", {
       restApiName: `coachvault-${props.stage}`,
       endpointTypes: [EndpointType.REGIONAL],

@@ -1,7 +1,7 @@
-import type { RemovalPolicy } from "aws-cdk-lib";
-import { Duration, Stack } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Stack } from "aws-cdk-lib";
 import {
   AccountRecovery,
+  CfnLogDeliveryConfiguration,
   CfnUserPoolGroup,
   ClientAttributes,
   FeaturePlan,
@@ -54,11 +54,18 @@ function clientAttributes(names: readonly string[]): ClientAttributes {
 export class Auth extends Construct {
   readonly userPool: UserPool;
   readonly appClient: UserPoolClient;
+  /** Threat protection's user auth events (sign-ins, failed ones included), exported for the signal feed. */
+  readonly authEvents: LogGroup;
 
   constructor(
     scope: Construct,
     id: string,
-    props: { stage: string; lifecycle: Lifecycle; sesFromAddress?: string | undefined },
+    props: {
+      stage: string;
+      lifecycle: Lifecycle;
+      sesFromAddress?: string | undefined;
+      logs: { key: IKey; retention: RetentionDays; removal: RemovalPolicy };
+    },
   ) {
     super(scope, id);
     const policy = USER_POOL.passwordPolicy;
@@ -93,6 +100,24 @@ export class Auth extends Construct {
       ),
       deletionProtection: props.lifecycle.deletionProtection,
       removalPolicy: props.lifecycle.removalPolicy,
+    });
+    // Named by CloudFormation after the stack, so the logs key's policy covers it (keys.ts stageLogGroups).
+    this.authEvents = new LogGroup(this, "UserAuthEvents", {
+      encryptionKey: props.logs.key,
+      retention: props.logs.retention,
+      removalPolicy: props.logs.removal,
+    });
+    // Plus plan with threat protection: Cognito exports each user auth event (failed sign-ins by IP among
+    // them); a subscription filter of the stateless stack turns the failures into security signals.
+    new CfnLogDeliveryConfiguration(this, "AuthEventDelivery", {
+      userPoolId: this.userPool.userPoolId,
+      logConfigurations: [
+        {
+          eventSource: "userAuthEvents",
+          logLevel: "INFO",
+          cloudWatchLogsConfiguration: { logGroupArn: this.authEvents.logGroupArn },
+        },
+      ],
     });
     for (const group of USER_POOL.groups) {
       new CfnUserPoolGroup(this, `Group-${group}`, {

@@ -137,10 +137,12 @@ export const wildcardOnlyPolicies = (stack: Stack): ManagedPolicy[] =>
     .map((grant) => stack.node.tryFindChild(wildcardOnlyId(grant)))
     .filter((policy): policy is ManagedPolicy => policy instanceof ManagedPolicy);
 
+/** What every function behind the authorizer needs: who the caller is, and to record refusals as signals. */
 const AUTHENTICATED_READS: readonly Permission[] = [
   "directory:read",
   "auth:read-token-keys",
   "settings:read",
+  "security:signal",
 ];
 
 /**
@@ -172,10 +174,11 @@ export function bundledFunction(
       resources: [`${logGroup.logGroupArn}:*`],
     }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
-    ...(permissions.some((permission) =>
-      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|settings):/.test(
-        permission,
-      ),
+    ...(permissions.some(
+      (permission) =>
+        /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|security|settings):/.test(
+          permission,
+        ) && permission !== "security:alert",
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),
@@ -202,6 +205,8 @@ export function bundledFunction(
     logGroup,
     environment: {
       ...defaults.environment,
+      // Only a function that may publish findings knows where to (shared/security/events.ts).
+      ...(permissions.includes("security:alert") && { ALARM_TOPIC_ARN: defaults.permissions.alarmTopicArn }),
       POWERTOOLS_SERVICE_NAME: "coachvault",
       NODE_OPTIONS: "--enable-source-maps",
     },

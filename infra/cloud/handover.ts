@@ -20,6 +20,8 @@ export type Handover = {
   keys: { data: string; storage: string; logs: string; auditSigning: string };
   userPool: { id: string; arn: string; clientId: string };
   alarmTopicArn: string;
+  /** Log groups the stateless stack's jobs subscribe to, by name (`functions/jobs.ts` LOG_SOURCES). */
+  logs: { userAuthEvents: string };
   /** With `useVpc`: where the functions run. */
   network?: {
     vpcId: string;

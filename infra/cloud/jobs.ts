@@ -6,9 +6,11 @@ import { type CfnFunction, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import { FilterPattern, type ILogGroup, SubscriptionFilter } from "aws-cdk-lib/aws-logs";
+import { LambdaDestination } from "aws-cdk-lib/aws-logs-destinations";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { type JobSpec, STARTED_EVENT_MAX_AGE_HOURS } from "../../functions/jobs";
+import { type JobSpec, LOG_SOURCES, type LogSource, STARTED_EVENT_MAX_AGE_HOURS } from "../../functions/jobs";
 import { resourceName } from "../resources";
 import { bundledFunction, type FunctionDefaults } from "./functions";
 
@@ -38,7 +40,12 @@ export class Jobs extends NestedStack {
   constructor(
     scope: Construct,
     id: string,
-    props: FunctionDefaults & { stage: string; jobs: readonly (JobSpec & { id: string })[] },
+    props: FunctionDefaults & {
+      stage: string;
+      jobs: readonly (JobSpec & { id: string })[];
+      /** The log groups a `logs` job subscribes to. */
+      logSources: Record<LogSource, ILogGroup>;
+    },
   ) {
     super(scope, id);
     for (const job of props.jobs) {
@@ -82,6 +89,14 @@ export class Jobs extends NestedStack {
           onFailure: new SqsDlq(this.failureQueue(job.id, policy, props)),
         });
       } else {
+        // CloudWatch Logs delivers to a subscribed function asynchronously: the same retries and queue.
+        if ("logs" in job.trigger)
+          for (const source of job.trigger.logs)
+            new SubscriptionFilter(this, `${job.id}${source}Subscription`, {
+              logGroup: props.logSources[source],
+              destination: new LambdaDestination(fn),
+              filterPattern: FilterPattern.literal(LOG_SOURCES[source]),
+            });
         fn.configureAsyncInvoke({
           retryAttempts: 2,
           maxEventAge: Duration.hours(STARTED_EVENT_MAX_AGE_HOURS),

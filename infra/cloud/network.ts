@@ -27,6 +27,7 @@ export type EndpointScope = {
   buckets: readonly IBucket[];
   keyArns: readonly string[];
   userPoolArn: string;
+  alarmTopicArn: string;
 };
 
 /**
@@ -40,6 +41,7 @@ const INTERFACE_ENDPOINTS: Readonly<
   "cognito-idp": { id: "Cognito", endpoint: InterfaceVpcEndpointAwsService.COGNITO_IDP },
   comprehendmedical: { id: "ComprehendMedical", endpoint: InterfaceVpcEndpointAwsService.COMPREHEND_MEDICAL },
   lambda: { id: "Lambda", endpoint: InterfaceVpcEndpointAwsService.LAMBDA },
+  sns: { id: "Sns", endpoint: InterfaceVpcEndpointAwsService.SNS },
 };
 
 /**
@@ -131,6 +133,8 @@ function endpointPolicies(scope: Construct, resources: EndpointScope) {
       ["lambda:InvokeFunction"],
       [`arn:${partition}:lambda:${region}:${account}:function:${resourceName(resources.stage, "*")}`],
     ),
+    // The alarm topic, which functions publish findings to.
+    sns: allow(["sns:Publish"], [resources.alarmTopicArn]),
     // Cognito evaluates endpoint policies for unauthenticated calls too (no principal account to match).
     "cognito-idp": allow(["cognito-idp:*"], [resources.userPoolArn], "anyone"),
     // DetectPHI and X-Ray's calls accept no resource but "*".

@@ -8,6 +8,7 @@ import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import type { Permission } from "../../shared/http/route";
+import { OUTBOX_PARTITION } from "../../shared/security/events";
 import { TABLES, type TableName } from "../resources";
 
 /**
@@ -27,6 +28,9 @@ export type PermissionTargets = {
   retiredSigningKeyArns: readonly string[];
   /** The ARN of a job's function, by its id in `functions/jobs.ts`. */
   jobFunctionArn: (jobId: string) => string;
+  /** The alarm topic findings are published to, and the key it is encrypted with (the logs key). */
+  alarmTopicArn: string;
+  alarmTopicKey: IKey;
 };
 
 const JOB_START = "jobs:start:";
@@ -90,6 +94,18 @@ const onPartitions =
       conditions: { [operator]: { "dynamodb:LeadingKeys": [pattern] } },
     });
 const partitionsLike = onPartitions("ForAllValues:StringLike");
+
+/** Actions on a table's items whose partition keys all match one of `patterns`. */
+const onPartitionsLike = (table: ITableV2, actions: string[], patterns: readonly string[]) =>
+  new PolicyStatement({
+    actions: actions.map((action) => `dynamodb:${action}`),
+    resources: [table.tableArn],
+    conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...patterns] } },
+  });
+
+/** The security table's partitions of signals and of findings (shared/security), as IAM patterns. */
+export const SIGNAL_PARTITION_PATTERNS = ["ORG#*#SIGNALS", "PLATFORM#SIGNALS"];
+export const EVENT_PARTITION_PATTERNS = ["ORG#*#EVENTS", "PLATFORM#EVENTS"];
 const partitionsEqual = onPartitions("ForAllValues:StringEquals");
 
 export function statementsFor(permission: Permission, targets: PermissionTargets): PolicyStatement[] {
@@ -273,6 +289,31 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           },
         }),
       ];
+    case "security:signal":
+      return [onPartitionsLike(tables.security, ["PutItem"], SIGNAL_PARTITION_PATTERNS)];
+    case "security:findings":
+      // TransactWriteItems needs each item's own action: the id marker and the finding (conditional puts),
+      // the outbox item; the outbox is also read and emptied.
+      return [
+        onPartitionsLike(
+          tables.security,
+          ["PutItem", "ConditionCheckItem"],
+          [...EVENT_PARTITION_PATTERNS, OUTBOX_PARTITION],
+        ),
+        onPartitionsLike(tables.security, ["Query", "DeleteItem"], [OUTBOX_PARTITION]),
+      ];
+    case "security:read":
+      return [onPartitionsLike(tables.security, ["Query"], EVENT_PARTITION_PATTERNS)];
+    case "security:alert":
+      // The topic is encrypted with the logs key: a publisher needs it, through SNS only.
+      return [
+        new PolicyStatement({ actions: ["sns:Publish"], resources: [targets.alarmTopicArn] }),
+        new PolicyStatement({
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: [targets.alarmTopicKey.keyArn],
+          conditions: { StringEquals: { "kms:ViaService": `sns.${targets.region}.amazonaws.com` } },
+        }),
+      ];
     default:
       throw new Error(`no IAM statements for permission ${permission}`);
   }
@@ -292,7 +333,7 @@ export function storageKeyStatement(targets: PermissionTargets): PolicyStatement
 }
 
 /** The AWS services a function reaches to use a permission: what a VPC without internet needs endpoints for. */
-export type AwsService = "dynamodb" | "s3" | "kms" | "cognito-idp" | "comprehendmedical" | "lambda";
+export type AwsService = "dynamodb" | "s3" | "kms" | "cognito-idp" | "comprehendmedical" | "lambda" | "sns";
 const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   records: ["dynamodb"],
   directory: ["dynamodb"],
@@ -309,11 +350,13 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   cognito: ["cognito-idp"],
   phi: ["comprehendmedical"],
   jobs: ["lambda"],
+  security: ["dynamodb"],
 };
 
 export function servicesOf(permission: Permission): readonly AwsService[] {
   // A stream is read by Lambda's event source mapping on the function's behalf, never by the function.
   if (permission === "audit:stream") return [];
+  if (permission === "security:alert") return ["sns"];
   const services = SERVICES_BY_PREFIX[permission.slice(0, permission.indexOf(":"))];
   if (!services) throw new Error(`no AWS service known for permission ${permission}`);
   return services;

@@ -874,7 +874,8 @@ describe("audit trail: append-only beyond our code", () => {
   });
 
   it("every started job sends what Lambda gives up on (three failed runs, or a start that waited too long) to its own encrypted, alarmed queue", () => {
-    const started = jobList.filter((job) => "started" in job.trigger);
+    // Started jobs, and the log subscribers CloudWatch Logs invokes the same (asynchronous) way.
+    const started = jobList.filter((job) => "started" in job.trigger || "logs" in job.trigger);
     expect(started.map((job) => job.id)).toContain("verifyAudit");
     const configs = resources("AWS::Lambda::EventInvokeConfig");
     expect(configs).toHaveLength(started.length);
@@ -1099,7 +1100,13 @@ describe("list cursors", () => {
     const listRoutes = routeList
       .filter((route) => route.permissions.includes("cursors:seal"))
       .map((r) => r.id);
-    expect(listRoutes.sort()).toEqual(["listAuditEntries", "listClients", "listDisclosures", "listInvites"]);
+    expect(listRoutes.sort()).toEqual([
+      "listAuditEntries",
+      "listClients",
+      "listDisclosures",
+      "listInvites",
+      "listSecurityEvents",
+    ]);
     const sealing = resources("AWS::IAM::ManagedPolicy").filter((p) =>
       JSON.stringify(p).includes("kms:EncryptionContext:purpose"),
     );
@@ -1727,8 +1734,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     ]);
     // 249 before, with `Resource::*` and both buckets' objects acknowledged on every function's policy
     // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role;
-    // 160 with the settings routes' functions, three each: L1, IAM5 on their log streams, LambdaDLQ).
-    expect(findings.length).toBeLessThanOrEqual(160);
+    // 160 with the settings routes' functions, three each: L1, IAM5 on their log streams, LambdaDLQ;
+    // 173 with the security routes and jobs: the per-function acknowledgments, and one more failure queue.)
+    expect(findings.length).toBeLessThanOrEqual(173);
   });
 });
 
@@ -2326,5 +2334,124 @@ describe("rate limits at the edge: WAF on the user pool and the API's per-IP rul
       EvaluationWindowSec: 60,
     });
     expect(API_RATE_LIMIT_PER_IP).toBe(100);
+  });
+});
+
+describe("security findings, signals and alerts (issue 11): what exists only in the cloud", () => {
+  type Resource = { Type: string; Properties: any };
+  const all = () => Object.entries(template.toJSON().Resources as Record<string, Resource>);
+  const find = (type: string, fragment: string) =>
+    all().find(([id, resource]) => resource.Type === type && id.includes(fragment));
+  const functionIds = [...routeList, ...jobList].map((fn) => fn.id);
+  const policyOf = (id: string) =>
+    JSON.stringify(find("AWS::IAM::ManagedPolicy", `${id}Policy`)?.[1].Properties.PolicyDocument);
+  const topicRef = () => {
+    const [topicId] = Object.keys(stateful.findResources("AWS::SNS::Topic"));
+    return { Ref: topicId };
+  };
+
+  it("only the functions that raise findings know the alarm topic, and only they may publish to it (its key through SNS only)", () => {
+    const alerting = [...routeList, ...jobList]
+      .filter((fn) => fn.permissions.includes("security:alert"))
+      .map((fn) => fn.id);
+    expect(alerting).toEqual(["securityReviews"]);
+    for (const id of functionIds) {
+      const fn = find("AWS::Lambda::Function", `${id}Function`)?.[1];
+      expect(fn, id).toBeDefined();
+      const variables = fn?.Properties.Environment.Variables ?? {};
+      if (alerting.includes(id)) expect(variables.ALARM_TOPIC_ARN, id).toEqual(topicRef());
+      else expect(variables, id).not.toHaveProperty("ALARM_TOPIC_ARN");
+      const publishes = policyOf(id).includes('"sns:Publish"');
+      expect(publishes, id).toBe(alerting.includes(id));
+    }
+    const document = JSON.parse(policyOf("securityReviews"));
+    expect(document.Statement).toEqual(
+      expect.arrayContaining([
+        { Effect: "Allow", Action: "sns:Publish", Resource: topicRef() },
+        expect.objectContaining({
+          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Condition: { StringEquals: { "kms:ViaService": "sns.us-east-1.amazonaws.com" } },
+        }),
+      ]),
+    );
+  });
+
+  it("every function behind the authorizer may put signals into the signal partitions, and nothing else of the security table", () => {
+    for (const route of routeList.filter((r) => r.auth === "cognito")) {
+      const document = JSON.parse(policyOf(route.id));
+      const signal = document.Statement.find(
+        (s: any) =>
+          JSON.stringify(s.Condition ?? {}).includes("#SIGNALS") &&
+          [s.Action].flat().includes("dynamodb:PutItem"),
+      );
+      expect(signal, route.id).toMatchObject({
+        Action: "dynamodb:PutItem",
+        Condition: {
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*#SIGNALS", "PLATFORM#SIGNALS"] },
+        },
+      });
+    }
+    // Findings are read by the list route only, and only in the findings' partitions.
+    const list = JSON.parse(policyOf("listSecurityEvents"));
+    expect(list.Statement).toContainEqual(
+      expect.objectContaining({
+        Action: "dynamodb:Query",
+        Condition: {
+          "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*#EVENTS", "PLATFORM#EVENTS"] },
+        },
+      }),
+    );
+  });
+
+  it("the API access log's 401s and the user pool's failed sign-ins reach the log-signals job through subscription filters", () => {
+    const filters = resources("AWS::Logs::SubscriptionFilter");
+    expect(filters.map((f) => f.Properties.FilterPattern).sort()).toEqual(
+      ['{ $.status = "401" }', '{ ($.message.eventResponse = "Fail") || ($.eventResponse = "Fail") }'].sort(),
+    );
+    const [logSignalsId] = find("AWS::Lambda::Function", "logSignalsFunction") ?? [];
+    for (const filter of filters)
+      expect(filter.Properties.DestinationArn).toEqual({ "Fn::GetAtt": [logSignalsId, "Arn"] });
+    const [accessLogsId] = find("AWS::Logs::LogGroup", "ApiAccessLogs") ?? [];
+    expect(filters.map((f) => JSON.stringify(f.Properties.LogGroupName))).toContain(
+      JSON.stringify({ Ref: accessLogsId }),
+    );
+    // CloudWatch Logs may invoke the job (once per subscribed group).
+    const invokers = resources("AWS::Lambda::Permission").filter(
+      (p) =>
+        p.Properties.Principal === "logs.amazonaws.com" &&
+        JSON.stringify(p.Properties.FunctionName).includes(String(logSignalsId)),
+    );
+    expect(invokers).toHaveLength(2);
+  });
+
+  it("the user pool exports its user auth events (threat protection, Plus plan) to an encrypted log group the logs key serves", () => {
+    const deliveries = Object.values(
+      stateful.findResources("AWS::Cognito::LogDeliveryConfiguration"),
+    ) as Resource[];
+    expect(deliveries).toHaveLength(1);
+    const [config] = (deliveries[0] as Resource).Properties.LogConfigurations as any[];
+    expect(config).toMatchObject({ EventSource: "userAuthEvents", LogLevel: "INFO" });
+    const groupId = config.CloudWatchLogsConfiguration.LogGroupArn["Fn::GetAtt"][0];
+    const group = stateful.toJSON().Resources[groupId] as Resource;
+    expect(group.Type).toBe("AWS::Logs::LogGroup");
+    expect(group.Properties.KmsKeyId).toBeDefined();
+    // Named by CloudFormation after the stateful stack: within the logs key's policy (keys.ts stageLogGroups).
+    expect(group.Properties.LogGroupName).toBeUndefined();
+    stateful.hasResourceProperties("AWS::Cognito::UserPool", {
+      UserPoolAddOns: { AdvancedSecurityMode: "ENFORCED" },
+    });
+  });
+
+  it("the review job runs every 15 minutes; the log job is invoked by CloudWatch Logs with Lambda's async retries", () => {
+    expect(jobs.securityReviews.trigger).toEqual({ schedule: "rate(15 minutes)" });
+    const rules = resources("AWS::Events::Rule").filter(
+      (rule) => rule.Properties.ScheduleExpression === "rate(15 minutes)",
+    );
+    expect(rules).toHaveLength(1);
+    const [logSignalsId] = find("AWS::Lambda::Function", "logSignalsFunction") ?? [];
+    const config = resources("AWS::Lambda::EventInvokeConfig").find((c) =>
+      JSON.stringify(c.Properties.FunctionName).includes(String(logSignalsId)),
+    );
+    expect(config?.Properties).toMatchObject({ MaximumRetryAttempts: 2 });
   });
 });

@@ -3,7 +3,7 @@ import { UserPool } from "aws-cdk-lib/aws-cognito";
 import { type ITableV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
 import { SecurityGroup, Vpc } from "aws-cdk-lib/aws-ec2";
 import { Key } from "aws-cdk-lib/aws-kms";
-import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Bucket, type IBucket } from "aws-cdk-lib/aws-s3";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -60,7 +60,11 @@ export class StatefulStack extends Stack {
       stage: settings.stage,
       lifecycle,
       sesFromAddress: settings.sesFromAddress,
+      logs: { key: this.keys.logs, retention: logRetention, removal: lifecycle.removalPolicy },
     });
+    // Before the network: its SNS endpoint's policy names the topic.
+    this.alarmTopic = new Topic(this, "Alarms", { masterKey: this.keys.logs, enforceSSL: true });
+    this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
     this.network = settings.useVpc
       ? new Network(this, "Network", {
           flowLogBucket: this.data.accessLogs,
@@ -76,11 +80,10 @@ export class StatefulStack extends Stack {
               ...settings.retiredSigningKeyArns,
             ],
             userPoolArn: this.auth.userPool.userPoolArn,
+            alarmTopicArn: this.alarmTopic.topicArn,
           },
         })
       : undefined;
-    this.alarmTopic = new Topic(this, "Alarms", { masterKey: this.keys.logs, enforceSSL: true });
-    this.alarmTopic.addSubscription(new EmailSubscription(settings.alarmEmail));
     this.data.alarmBackupFailures(this.alarmTopic);
     this.trail = new AccountTrail(this, "CloudTrail", {
       stage: settings.stage,
@@ -127,6 +130,7 @@ export class StatefulStack extends Stack {
         clientId: this.auth.appClient.userPoolClientId,
       },
       alarmTopicArn: this.alarmTopic.topicArn,
+      logs: { userAuthEvents: this.auth.authEvents.logGroupName },
       ...(this.network && {
         network: {
           vpcId: this.network.vpc.vpcId,
@@ -225,6 +229,8 @@ export class StatelessStack extends Stack {
         checkpointsBucket: buckets.checkpoints,
         signingKey: keys.auditSigning,
         retiredSigningKeyArns: settings.retiredSigningKeyArns,
+        alarmTopicArn: handover.alarmTopicArn,
+        alarmTopicKey: keys.logs,
         jobFunctionArn: (jobId) =>
           this.formatArn({
             service: "lambda",
@@ -272,7 +278,15 @@ export class StatelessStack extends Stack {
       logRetention,
       logRemoval,
     });
-    this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
+    this.jobs = new Jobs(this, "Jobs", {
+      ...functionDefaults,
+      stage: settings.stage,
+      jobs: jobList,
+      logSources: {
+        apiAccess: this.api.accessLogs,
+        userAuthEvents: LogGroup.fromLogGroupName(this, "UserAuthEvents", handover.logs.userAuthEvents),
+      },
+    });
     // No stage serves before what the deploy-time jobs provide (the token keys) exists.
     this.api.restApi.deploymentStage.node.addDependency(...this.jobs.deployRuns);
     // Alarms and log filters are per function id: a job named like a route would silently take its place.

@@ -16,6 +16,7 @@ import {
   SECURITY_HEADERS,
 } from "../../shared/http/security-headers";
 import { logger } from "../../shared/log";
+import { signalUnauthenticated } from "../../shared/security";
 import { authorizerClaims, lambdaContext, proxyEvent } from "./lambda-runtime";
 
 /**
@@ -164,6 +165,13 @@ export async function startGateway(options: GatewayOptions): Promise<Server> {
         claims = authorizerClaims(await verifyAuthorization(req.headers.authorization));
       } catch (error) {
         const status = error instanceof AppError ? statusOf(error) : GATEWAY_ERRORS.unauthorized.status;
+        // What the cloud's access-log subscription records (functions/security/log-signals.job.ts).
+        if (status === 401)
+          await signalUnauthenticated({
+            ip: req.socket.remoteAddress ?? "unknown",
+            route: route.handler,
+            requestId,
+          });
         return fail(res, { ...GATEWAY_ERRORS.unauthorized, status }, requestId);
       }
     }

@@ -31,6 +31,7 @@ import {
 } from "./provision";
 import { startS3rver } from "./s3";
 import { runDeployJobs, startSchedules } from "./schedules";
+import { localAlarmTopicArn, startLocalSns } from "./sns";
 import { startStreamPoller } from "./streams";
 
 /**
@@ -45,6 +46,7 @@ export type Ports = {
   kms: number;
   comprehendMedical: number;
   lambda: number;
+  sns: number;
 };
 export const DEFAULT_PORTS: Ports = {
   api: 8443,
@@ -54,6 +56,7 @@ export const DEFAULT_PORTS: Ports = {
   kms: 4599,
   comprehendMedical: 4598,
   lambda: 4597,
+  sns: 4596,
 };
 /** The environment variable that moves each port (`npm start` reads them; the test run sets them). */
 export const PORT_VARIABLES: Readonly<Record<keyof Ports, string>> = {
@@ -64,6 +67,7 @@ export const PORT_VARIABLES: Readonly<Record<keyof Ports, string>> = {
   kms: "KMS_PORT",
   comprehendMedical: "COMPREHEND_MEDICAL_PORT",
   lambda: "LAMBDA_PORT",
+  sns: "SNS_PORT",
 };
 
 /** A free port for every service (tests and benchmarks run their own stacks beside `npm start`). */
@@ -85,7 +89,10 @@ export type Endpoints = {
     kms: string;
     comprehendMedical: string;
     lambda: string;
+    sns: string;
   };
+  /** The local alarm topic (infra/local/sns.ts appends what it receives to `<dir>/sns/messages.jsonl`). */
+  alarmTopicArn: string;
   tables: Record<TableName, string>;
   buckets: Record<BucketName, string>;
   /** Every setting a function needs, to run code against this stack from another process. */
@@ -154,6 +161,7 @@ export async function startLocalStack(options: StackOptions) {
     const kms = await startLocalKms(dir, ports.kms, REGION);
     servers.push(closable(kms.server));
     servers.push(closable(await startLocalComprehendMedical(ports.comprehendMedical)));
+    servers.push(closable(await startLocalSns(dir, ports.sns, REGION)));
 
     const local = (port: number) => `http://127.0.0.1:${port}`;
     const tables = Object.fromEntries(Object.keys(TABLES).map((t) => [t, resourceName(STAGE, t)])) as Record<
@@ -170,6 +178,7 @@ export async function startLocalStack(options: StackOptions) {
       kms: local(ports.kms),
       comprehendMedical: local(ports.comprehendMedical),
       lambda: local(ports.lambda),
+      sns: local(ports.sns),
     };
     const serviceEnv = {
       AWS_REGION: REGION,
@@ -179,6 +188,10 @@ export async function startLocalStack(options: StackOptions) {
       ENDPOINT_KMS: services.kms,
       ENDPOINT_COMPREHENDMEDICAL: services.comprehendMedical,
       ENDPOINT_LAMBDA: services.lambda,
+      ENDPOINT_SNS: services.sns,
+      // One process serves every function locally: all of them see the topic (in the cloud, only those
+      // holding `security:alert`).
+      ALARM_TOPIC_ARN: localAlarmTopicArn(REGION),
     };
     const allowedOrigins = options.allowedOrigins ?? ["https://localhost:3000"];
     // Provisioning needs the SDK clients pointed at the local services before the pool exists.
@@ -218,6 +231,7 @@ export async function startLocalStack(options: StackOptions) {
       userPoolId: pool.userPoolId,
       userPoolClientId: pool.clientId,
       services,
+      alarmTopicArn: localAlarmTopicArn(REGION),
       tables,
       buckets,
       env: {

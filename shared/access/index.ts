@@ -6,7 +6,15 @@ import { teamOf } from "../people";
 import { type ClientRecord, loadClient } from "../store/client-record";
 import { activeGrant } from "./break-glass";
 
-export { activeGrant, type BreakGlassGrant, grantKey, isActive } from "./break-glass";
+export {
+  activeGrant,
+  type BreakGlassGrant,
+  GRANT_RECORD_PREFIX,
+  type GrantReviewRecord,
+  grantKey,
+  grantRecordKey,
+  isActive,
+} from "./break-glass";
 
 /**
  * Access to one client's data: loads the client, works out every relationship the caller holds to it,

@@ -37,6 +37,8 @@ export const ACTIONS = [
   "change:decide",
   "settings:read",
   "settings:write",
+  "security:read",
+  "breakglass:review",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -190,6 +192,15 @@ export const POLICY: readonly Rule[] = [
   // and nothing else: no client record, no PHI. Admins can have the trail verified.
   { roles: ["compliance_officer"], relationships: ["none"], actions: ["audit:read"], fields: AUDIT_FIELDS },
   { roles: ["admin"], relationships: ["none"], actions: ["audit:verify"], fields: [] },
+  // Security findings (ids and counts, no PHI): compliance officers and admins of the org read them; a
+  // compliance officer reviews each break-glass grant.
+  {
+    roles: ["compliance_officer", "admin"],
+    relationships: ["none"],
+    actions: ["security:read"],
+    fields: [],
+  },
+  { roles: ["compliance_officer"], relationships: ["none"], actions: ["breakglass:review"], fields: [] },
   // A change that would let an account read PHI, made by an admin who recently invited or changed that
   // account, waits for a second person: another admin or a lead sees it and approves or rejects it.
   {

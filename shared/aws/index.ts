@@ -5,6 +5,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type Config, getConfig } from "../config";
 import { countCalls } from "./call-counter";
@@ -32,6 +33,8 @@ type Clients = {
   cognito: CognitoIdentityProviderClient;
   comprehendMedical: ComprehendMedicalClient;
   lambda: LambdaClient;
+  /** Publishes security findings to the alarm topic. */
+  sns: SNSClient;
   /** Only the local stack reads streams itself (in the cloud, Lambda's event source mapping does). */
   dynamoStreams: DynamoDBStreamsClient;
 };
@@ -89,6 +92,7 @@ const BUILDERS: { [K in keyof Clients]: (config: Config) => Clients[K] } = {
       "comprehendmedical",
     ),
   lambda: (config) => instrument(new LambdaClient(clientOptions(config, config.ENDPOINT_LAMBDA)), "lambda"),
+  sns: (config) => instrument(new SNSClient(clientOptions(config, config.ENDPOINT_SNS)), "sns"),
   // Streams share DynamoDB's endpoint.
   dynamoStreams: (config) =>
     instrument(new DynamoDBStreamsClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodbstreams"),

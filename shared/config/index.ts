@@ -114,6 +114,12 @@ const ConfigSchema = z.object({
   ENDPOINT_COGNITO: optionalUrl,
   ENDPOINT_COMPREHENDMEDICAL: optionalUrl,
   ENDPOINT_LAMBDA: optionalUrl,
+  ENDPOINT_SNS: optionalUrl,
+  /**
+   * The alarm topic security findings are published to: set only for the functions that raise findings
+   * (permission `security:alert`); a finding raised without it waits in the outbox for the job that has it.
+   */
+  ALARM_TOPIC_ARN: z.string().min(1).max(256).optional(),
   /** How long an AWS call may take to connect, and to answer once sent, before it counts as failed. */
   AWS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(2_000),
   AWS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),

@@ -12,6 +12,7 @@ import { getConfig } from "../config";
 import { ForbiddenError } from "../errors";
 import { logger } from "../log";
 import { getUser } from "../people";
+import { signalInactiveAccount } from "../security";
 import { json, toHttpResponse } from "./error-mapper";
 import { parseJsonBody } from "./json-body";
 import { API_GATEWAY_TIMEOUT_SECONDS, type RouteInput, type RouteSpec } from "./route";
@@ -97,6 +98,27 @@ const parseAndValidate = (route: RouteSpec): Middleware => ({
   },
 });
 
+/**
+ * A request by a disabled account becomes an `inactive_account` security signal, by org and user (its token
+ * is verified again here to name them: a rare path). A missing or invalid token never reaches a function:
+ * the gateway's authorizer answers it, and its 401s become signals there (the local gateway; the access
+ * log's subscription in the cloud, `functions/security/log-signals.job.ts`). Recording never changes the
+ * answer.
+ */
+const signalInactiveAccounts = (route: RouteSpec): Middleware => ({
+  onError: async ({ error, event, context }) => {
+    if (!(error instanceof AccountDisabledError)) return;
+    const requestId = context.awsRequestId;
+    try {
+      const { orgId, userId } = principalFromClaims(await verifyAuthorization(event.headers.authorization));
+      const ip = event.requestContext?.identity?.sourceIp ?? "unknown";
+      await signalInactiveAccount({ orgId, userId, ip, route: route.handler, requestId });
+    } catch {
+      logger.warn("security signal not recorded", { signal: "inactive_account", requestId });
+    }
+  },
+});
+
 const errorMapper = (): Middleware => ({
   onError: (request) => {
     request.response = toHttpResponse(request.error, request.context.awsRequestId);
@@ -140,6 +162,7 @@ export function createHandler<R extends RouteSpec>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(requestIdHeader())
     .use(errorMapper())
+    .use(signalInactiveAccounts(route))
     .use(authenticate(route))
     .use(authorizeRole(route))
     .use(parseAndValidate(route))

@@ -60,6 +60,14 @@ export type Permission =
   | "settings:read"
   /** Write an org's settings document (in a transaction with its audit entry): `PATCH /settings` only. */
   | "settings:write"
+  /** Record security signals (the security table's `…#SIGNALS` partitions, put only): every route behind the authorizer. */
+  | "security:signal"
+  /** Store findings (their partitions, id markers and the alarm outbox) and publish the outbox's. */
+  | "security:findings"
+  /** Publish findings to the alarm topic (and its key, through SNS): the functions that raise findings get its ARN. */
+  | "security:alert"
+  /** Read an org's findings (`ORG#<org>#EVENTS`). */
+  | "security:read"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 

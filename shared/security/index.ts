@@ -1,13 +1,27 @@
 export {
+  resetAuthFailureTallies,
+  signalInactiveAccount,
+  signalUnauthenticated,
+} from "./auth-failures";
+export {
+  type AlertMessage,
+  alertMessage,
+  EVENT_SK_PREFIX,
+  type EventQuery,
   type Evidence,
   eventId,
   eventPartition,
+  eventSortKey,
+  listSecurityEvents,
+  OUTBOX_PARTITION,
+  publishPendingAlerts,
   raiseSecurityEvent,
   SECURITY_EVENT_TYPES,
   SEVERITIES,
   type SecurityEvent,
   type SecurityEventType,
   type Severity,
+  type StoredSecurityEvent,
 } from "./events";
 export {
   recordSignal,

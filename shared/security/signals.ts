@@ -40,6 +40,11 @@ export type Signal = {
   requestId?: string;
   /** A few words of why (`role`, `policy`, `rate_limit`, `denials`): a fixed vocabulary, no request data. */
   reason?: string;
+  /**
+   * How many observations this one item stands for (absent: one). Floods are aggregated before they are
+   * written (`unauthenticated` per IP and minute, the log feeds per batch): detectors add counts up.
+   */
+  count?: number;
 };
 
 /** Signals stay long enough for the longest detector window and a week's review, then TTL removes them. */

@@ -40,14 +40,16 @@ const bySortKey = (a: Record<string, unknown>, b: Record<string, unknown>) =>
 export async function stateOf(scope: Scope): Promise<State> {
   const { orgId, clientId } = scope;
   const config = getConfig();
-  const [scoped, assignments, people, changes, invites, key, objects, pointers, settings] = await Promise.all(
-    [
+  const [scoped, assignments, grants, people, changes, invites, key, objects, pointers, settings] =
+    await Promise.all([
       Promise.all(
         CLIENT_SCOPED.map((prefix) =>
           recordsWithPrefix<Record<string, unknown>>(orgId, `${prefix}${clientId}`),
         ),
       ),
       recordsWithPrefix<Record<string, unknown>>(orgId, "ASSIGN#"),
+      // Break-glass grants' own records (keyed by grant, not by client): their reviews.
+      recordsWithPrefix<Record<string, unknown>>(orgId, "BREAKGLASS_GRANT#"),
       Promise.all(
         scope.userIds.map((userId) =>
           getRecord<Record<string, unknown>>(userKey(orgId, userId), config.TABLE_DIRECTORY),
@@ -79,8 +81,7 @@ export async function stateOf(scope: Scope): Promise<State> {
           ConsistentRead: true,
         }),
       ),
-    ],
-  );
+    ]);
   const entries = await batchGet<{ entry: string }>(
     config.TABLE_AUDIT,
     pointers.map((pointer) => ({ pk: pointer.chain, seq: pointer.seq })),
@@ -88,6 +89,7 @@ export async function stateOf(scope: Scope): Promise<State> {
   const records: Record<string, unknown>[] = [
     ...scoped.flat(),
     ...assignments.filter((item) => String(item.sk).endsWith(`#${clientId}`)),
+    ...grants.filter((item) => item.clientId === clientId),
     ...people.filter((item): item is Record<string, unknown> => item !== undefined),
     ...changes.filter((item): item is Record<string, unknown> => item !== undefined),
     ...invites.filter((item) => item.email === scope.inviteEmail),

@@ -27,6 +27,8 @@ type Fixture = {
   verificationJobId: string;
   /** The version of the caller's org's settings (what a PATCH /settings must name). */
   settingsVersion: number;
+  /** A break-glass grant on the fixture client, pending review (when the entry asks for one). */
+  grantId: string;
 };
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
@@ -41,6 +43,8 @@ type Entry = {
   change?: boolean;
   /** Needs a fresh coach of the org to change (`f.userId`). */
   targetUser?: boolean;
+  /** Needs a break-glass grant pending review (`f.grantId`). */
+  grant?: boolean;
 };
 
 let unique = 0;
@@ -193,6 +197,17 @@ const ENTRIES: Record<string, Entry> = {
     // A change to nothing: allowed callers get 200 without changing what the other files of the run see.
     request: (f) => ({ path: "/settings", body: { version: f.settingsVersion, settings: {} } }),
   },
+  reviewBreakGlass: {
+    scope: "org-resource",
+    action: "breakglass:review",
+    grant: true,
+    request: (f) => ({ path: `/break-glass/${f.grantId}/review`, body: { note: "Matrix review." } }),
+  },
+  listSecurityEvents: {
+    scope: "org",
+    action: "security:read",
+    request: () => ({ path: "/security/events" }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -281,12 +296,15 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
       body: { text: "Hi Ana Silva." },
     });
   }
-  if (caller.relationship === "break_glass") {
+  let grantId = "";
+  if (caller.relationship === "break_glass" || entry.grant) {
+    // The cell's own grant where it needs one; else one of the demo admin's (a fresh client: never active yet).
     const granted = await api("POST", `/clients/${clientId}/break-glass`, {
-      token: await token(caller.email),
+      token: await token(caller.relationship === "break_glass" ? caller.email : "admin@demo.example"),
       body: { reason: "Matrix fixture: emergency access for this cell." },
     });
     expect(granted.status).toBe(201);
+    grantId = granted.json.grantId;
   }
   const userId = entry.targetUser ? await freshCoach(stack) : "";
   const changeId = entry.change ? await heldChange(stack, clientId) : "";
@@ -299,6 +317,7 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     changeId,
     verificationJobId: await demoVerificationJob(),
     settingsVersion: (await settingsDocument(orgOf(caller))).version,
+    grantId,
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { readOrgChains } from "../../shared/audit";
@@ -19,19 +20,27 @@ beforeAll(async () => {
   const coach = await stack.token("coach1@demo.example");
   const admin = await stack.token("admin@demo.example");
   const lead = await stack.token("lead@demo.example");
-  tokens = { coach, admin, lead };
+  const compliance = await stack.token("compliance@demo.example");
+  tokens = { coach, admin, lead, compliance };
   const { clientId, sessionId, noteId } = await stack.clientWithRecords(coach, "Hostile Fixture", [
     "coaching",
     "ai_processing",
   ]);
   const userId = stack.users.find((u) => u.email === "coach2@demo.example")?.userId as string;
-  ids = { clientId, sessionId, noteId, userId, coachId: userId, purpose: "research" };
+  // The body is refused before the grant is looked up: any grant id does.
+  ids = { clientId, sessionId, noteId, userId, coachId: userId, purpose: "research", grantId: randomUUID() };
 });
 
 const auditLength = async () => (await readOrgChains("demo")).reduce((n, chain) => n + chain.length, 0);
 const fill = (path: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] as string);
 const callerFor = (roles: readonly string[]) =>
-  roles.includes("coach") ? "coach" : roles.includes("admin") ? "admin" : "lead";
+  roles.includes("coach")
+    ? "coach"
+    : roles.includes("admin")
+      ? "admin"
+      : roles.includes("compliance_officer")
+        ? "compliance"
+        : "lead";
 
 const HOSTILE: [string, { rawBody: string }, string][] = [
   ["an unknown field", { rawBody: JSON.stringify({ ssn: SECRET }) }, "VALIDATION_FAILED"],

@@ -24,7 +24,7 @@ import { aws, ERROR_CLASSIFIER } from "../../shared/aws";
 export type FaultKind = "throttling" | "server" | "timeout" | "conditional" | "resent";
 export type Call = { service: string; operation: string; input: Record<string, any> };
 
-const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda"] as const;
+const CLIENTS = ["dynamo", "kms", "s3", "cognito", "comprehendMedical", "lambda", "sns"] as const;
 
 /**
  * Which call to fail: the n-th call overall, the n-th (0-based) call of one service operation, or the n-th

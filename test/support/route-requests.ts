@@ -1,6 +1,6 @@
 import { expect } from "vitest";
 import { type SettingsDocument, settingsDocument } from "../../shared/settings";
-import { assignableCoach, freshCoach, heldChange } from "./people";
+import { assignableCoach, freshCoach, heldChange, secondAdminToken } from "./people";
 import type { testStack } from "./stack";
 
 /**
@@ -35,6 +35,8 @@ export type Fixture = {
   verificationJobId: string;
   /** The demo org's settings as stored when the fixture was made (a PATCH names their version). */
   settings: SettingsDocument;
+  /** A break-glass grant pending review (a second admin's, on the fixture client). */
+  grantId: string;
 };
 export type RouteRequest = { path: string; body?: unknown; as: string };
 
@@ -145,6 +147,17 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
         as: "admin@demo.example",
       },
     ],
+    reviewBreakGlass: (f) => [
+      {
+        path: `/break-glass/${f.grantId}/review`,
+        body: { note: "Reviewed: the emergency was real." },
+        as: "compliance@demo.example",
+      },
+    ],
+    listSecurityEvents: () => [
+      { path: "/security/events?limit=5", as: "compliance@demo.example" },
+      { path: "/security/events?type=break_glass_unreviewed", as: "admin@demo.example" },
+    ],
     listAuditEntries: () => [{ path: "/audit/entries?limit=5", as: "compliance@demo.example" }],
     listDisclosures: (f) => [
       { path: `/clients/${f.clientId}/disclosures?limit=5`, as: "compliance@demo.example" },
@@ -207,12 +220,20 @@ export async function richFixture(
   const verificationJobId = options.verificationJob
     ? ((await api("GET", "/audit/verify", { token: admin })).json.jobId as string)
     : "";
+  // A grant to review, on the fixture client (so its review is in the client's accounting, which the fault
+  // suite's state covers), by a second admin: the demo admin's own break-glass request must stay possible.
+  const grant = await api("POST", `/clients/${created.clientId}/break-glass`, {
+    token: await secondAdminToken(stack),
+    body: { reason: "Fixture: an emergency grant to review." },
+  });
+  expect(grant.status).toBe(201);
   return {
     ...created,
     userId,
     coachId,
     changeIds,
     verificationJobId,
+    grantId: grant.json.grantId as string,
     settings: await settingsDocument("demo"),
   };
 }
