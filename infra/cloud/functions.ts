@@ -168,7 +168,9 @@ export function bundledFunction(
     }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
-      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth):/.test(permission),
+      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|idempotency):/.test(
+        permission,
+      ),
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),
