@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { ValidationError } from "../errors";
 import { IDEMPOTENCY_KEY_HEADER, idempotencyScope, REPLAYED_HEADER, readIdempotencyKey } from "./idempotency";
+import { openApiDocument } from "./openapi";
 import { takesIdempotencyKey } from "./route";
 import { CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS } from "./security-headers";
 
@@ -119,5 +120,23 @@ describe("the manifest", () => {
   it("a browser may send the header and read the replay marker (CORS)", () => {
     expect(CORS_ALLOWED_HEADERS).toContain(IDEMPOTENCY_KEY_HEADER);
     expect(CORS_EXPOSED_HEADERS).toContain(REPLAYED_HEADER);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("documents the header, the 409 and the 422 on keyed routes only", () => {
+    const document = openApiDocument(routeList);
+    const create = document.paths["/clients"]?.post as {
+      parameters: { name: string; in: string }[];
+      responses: Record<string, { description: string }>;
+    };
+    expect(create.parameters).toContainEqual(
+      expect.objectContaining({ name: "Idempotency-Key", in: "header" }),
+    );
+    expect(create.responses[422]?.description).toContain("IDEMPOTENCY_KEY_REUSED");
+    expect(create.responses[409]?.description).toContain("IDEMPOTENCY_IN_PROGRESS");
+    const approve = document.paths["/changes/{changeId}/approve"]?.post as typeof create;
+    expect(approve.parameters.map((parameter) => parameter.name)).not.toContain("Idempotency-Key");
+    expect(approve.responses[422]).toBeUndefined();
   });
 });

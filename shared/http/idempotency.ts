@@ -30,7 +30,7 @@ export const REPLAYED_HEADER = "Idempotent-Replayed";
 /** How long a key's first answer is kept (and the key cannot be reused with another request). */
 export const IDEMPOTENCY_EXPIRY_SECONDS = 24 * 60 * 60;
 /** 1 to 255 visible ASCII characters (a UUID, or the draft's quoted sf-string form of one). */
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+export const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const RESPONSE_PURPOSE = "idempotent-response";
 
 export class IdempotencyKeyReusedError extends AppError {

@@ -93,6 +93,21 @@ describe("a replay", () => {
     expect((await scanAll(tables.records)).length).toBe(recordsBefore + 1);
   });
 
+  it("a PHI answer is replayed only to a caller who may still read the client (a replay passes the read gate)", async () => {
+    const admin = await stack.token("admin@demo.example");
+    const key = randomUUID();
+    const body = uniqueClient();
+    const first = await api("POST", "/clients", keyed(key, coach1, body));
+    const clientId = first.json.clientId as string;
+    const coach1Id = stack.users.find((user) => user.email === "coach1@demo.example")?.userId;
+    const removed = await api("DELETE", `/clients/${clientId}/coaches/${coach1Id}`, { token: admin });
+    expect(removed.status).toBe(200);
+    const replay = await api("POST", "/clients", keyed(key, coach1, body));
+    expect(replay.status).toBe(404);
+    expect(replay.text).not.toContain(body.name);
+    expect((await entriesAbout(clientId)).map((entry) => entry.action)).not.toContain("client.replay");
+  });
+
   it("a route without PHI replays its answer as stored (an assignment)", async () => {
     const admin = await stack.token("admin@demo.example");
     const clientId = (await api("POST", "/clients", { token: coach1, body: uniqueClient() })).json.clientId;
@@ -105,6 +120,22 @@ describe("a replay", () => {
     expect(again.status).toBe(first.status);
     expect(again.json).toEqual(first.json);
     expect(again.headers["idempotent-replayed"]).toBe("true");
+  });
+});
+
+describe("CORS", () => {
+  const APP = "https://app.test.example";
+  it("a preflight from the app allows the Idempotency-Key header, and a browser may read Idempotent-Replayed", async () => {
+    const preflight = await api("OPTIONS", "/clients", { headers: { origin: APP } });
+    expect(String(preflight.headers["access-control-allow-headers"])).toContain("Idempotency-Key");
+    const key = randomUUID();
+    const body = uniqueClient();
+    const request = { ...keyed(key, coach1, body), headers: { "Idempotency-Key": key, origin: APP } };
+    await api("POST", "/clients", request);
+    const replay = await api("POST", "/clients", request);
+    expect(replay.headers["idempotent-replayed"]).toBe("true");
+    expect(replay.headers["access-control-allow-origin"]).toBe(APP);
+    expect(String(replay.headers["access-control-expose-headers"])).toContain("Idempotent-Replayed");
   });
 });
 
