@@ -4,6 +4,7 @@ import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dyn
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { routes } from "../../functions/routes";
+import { parseEntry, type RecordedEntry } from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import {
   IDEMPOTENCY_EXPIRY_SECONDS,
@@ -41,11 +42,11 @@ const scanAll = async (table: string) => {
 };
 /** Data keys: one per client ever created (plus the deployment's own keys, made once). */
 const keyCount = async () => (await scanAll(tables.keys)).length;
-/** The committed audit entries that name one client. */
+/** The committed audit entries that name one client (other suites plant items that are no entry). */
 const entriesAbout = async (clientId: string) =>
   (await scanAll(tables.audit))
-    .map((item) => JSON.parse(item.entry as string))
-    .filter((entry) => entry.resource?.clientId === clientId);
+    .map((item) => parseEntry(item.entry))
+    .filter((entry): entry is RecordedEntry => entry?.resource.clientId === clientId);
 
 const keyed = (key: string, token: string, body: unknown) => ({
   token,
