@@ -124,9 +124,20 @@ export const routes = {
     summary: "Create a client; PHI fields are encrypted under the client's own data key",
     auth: "cognito",
     roles: ["coach", "coach_lead"],
-    permissions: ["records:read", "records:write", "keys:create", "kms:generate-data-key", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "keys:create",
+      "kms:generate-data-key",
+      "audit:append",
+      // A replay opens the sealed first answer under the client's key.
+      "keys:read",
+      "kms:decrypt-data-key",
+      "idempotency:use",
+    ],
     request: { body: CreateClientSchema },
     phi: { discloses: CLIENT_PHI, writes: CLIENT_PHI },
+    idempotency: { replay: { resource: "client", idProperty: "clientId" } },
     responses: { 201: { description: "Created", schema: ClientSchema }, ...errors },
   }),
   listClients: defineRoute({
@@ -182,7 +193,13 @@ export const routes = {
       "Invite a user to the caller's org: the invitation is recorded and processed out of band (Cognito emails a temporary password; TOTP enrolment is required); its outcome is in GET /users/invites",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["directory:read", "directory:write", "audit:append", "jobs:start:processInvite"],
+    permissions: [
+      "directory:read",
+      "directory:write",
+      "audit:append",
+      "jobs:start:processInvite",
+      "idempotency:use",
+    ],
     request: { body: InviteUserSchema },
     responses: {
       202: { description: "Invitation recorded (pending), whatever the address", schema: InvitationSchema },
@@ -252,6 +269,7 @@ export const routes = {
       "directory:read",
       "changes:hold",
       "audit:append",
+      "idempotency:use",
     ],
     request: { path: UserIdPathSchema, body: ReassignSchema },
     responses: {
@@ -274,6 +292,7 @@ export const routes = {
       "directory:read",
       "changes:hold",
       "audit:append",
+      "idempotency:use",
     ],
     request: { path: AssignmentPathSchema },
     responses: {
@@ -313,9 +332,18 @@ export const routes = {
       "Record the client's consent for a purpose (coaching, research, ai_processing) and the text version",
     auth: "cognito",
     roles: ["coach", "coach_lead"],
-    permissions: ["records:read", "records:write", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "audit:append",
+      // A keyed request's answer is sealed under the client's key.
+      "keys:read",
+      "kms:decrypt-data-key",
+      "idempotency:use",
+    ],
     request: { path: ConsentPathSchema, body: GrantConsentSchema },
     phi: { discloses: CONSENT_PHI, writes: CONSENT_PHI },
+    idempotency: { replay: { resource: "consent", idProperty: "purpose" } },
     responses: { 200: { description: "Recorded", schema: ConsentSchema }, 404: notFound, ...errors },
   }),
   revokeConsent: defineRoute({
@@ -337,9 +365,17 @@ export const routes = {
     summary: "Record a coaching session (needs the client's coaching consent)",
     auth: "cognito",
     roles: ["coach", "coach_lead"],
-    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "keys:read",
+      "kms:decrypt-data-key",
+      "audit:append",
+      "idempotency:use",
+    ],
     request: { path: ClientIdPathSchema, body: CreateSessionSchema },
     phi: { discloses: SESSION_PHI, writes: SESSION_PHI },
+    idempotency: { replay: { resource: "session", idProperty: "sessionId" } },
     responses: {
       201: { description: "Created", schema: SessionSchema },
       404: notFound,
@@ -388,6 +424,7 @@ export const routes = {
       "transcripts:delete",
       "phi:detect",
       "audit:append",
+      "idempotency:use",
     ],
     maxBodyBytes: Math.ceil(MAX_TRANSCRIPT_BYTES * 1.2),
     // Up to 1 MB through DetectPHI in ~52 chunks: all the time API Gateway allows (29 s) but a second's margin.
@@ -433,9 +470,17 @@ export const routes = {
     summary: "Write a coach note on a client or one of their sessions",
     auth: "cognito",
     roles: ["coach", "coach_lead"],
-    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "keys:read",
+      "kms:decrypt-data-key",
+      "audit:append",
+      "idempotency:use",
+    ],
     request: { path: ClientIdPathSchema, body: CreateNoteSchema },
     phi: { discloses: NOTE_PHI, writes: NOTE_PHI },
+    idempotency: { replay: { resource: "note", idProperty: "noteId" } },
     responses: {
       201: { description: "Created", schema: NoteSchema },
       404: notFound,
@@ -479,7 +524,14 @@ export const routes = {
     summary: "Emergency access to one client, with a written reason, for a bounded time; audited and alarmed",
     auth: "cognito",
     roles: ["coach_lead", "admin"],
-    permissions: ["records:read", "records:write", "keys:read", "kms:decrypt-data-key", "audit:append"],
+    permissions: [
+      "records:read",
+      "records:write",
+      "keys:read",
+      "kms:decrypt-data-key",
+      "audit:append",
+      "idempotency:use",
+    ],
     request: { path: ClientIdPathSchema, body: BreakGlassSchema },
     phi: { writes: BREAK_GLASS_WRITES },
     responses: {
@@ -593,6 +645,9 @@ export const routes = {
       "audit:append",
     ],
     request: { path: ChangeIdPathSchema },
+    idempotency: {
+      off: "not a create or replace: it decides an existing held change, whose status guards a retry (409 already decided)",
+    },
     responses: {
       200: { description: "Approved and applied", schema: HeldChangeSchema },
       404: { description: "No such change in the org", schema: ErrorSchema },
@@ -612,6 +667,9 @@ export const routes = {
     roles: ["admin", "coach_lead"],
     permissions: ["records:read", "directory:read", "changes:hold", "audit:append"],
     request: { path: ChangeIdPathSchema },
+    idempotency: {
+      off: "not a create or replace: it decides an existing held change, whose status guards a retry (409 already decided)",
+    },
     responses: {
       200: { description: "Rejected", schema: HeldChangeSchema },
       404: { description: "No such change in the org", schema: ErrorSchema },
@@ -649,6 +707,9 @@ export const routes = {
     permissions: ["records:read", "records:update", "keys:read", "kms:decrypt-data-key", "audit:append"],
     request: { path: GrantPathSchema, body: ReviewSchema },
     phi: { writes: REVIEW_WRITES },
+    idempotency: {
+      off: "not a create or replace: it decides an existing grant's review, whose status guards a retry (409 ALREADY_REVIEWED)",
+    },
     responses: {
       200: { description: "Reviewed", schema: ReviewedGrantSchema },
       404: { description: "No such grant in the caller's org", schema: ErrorSchema },

@@ -176,7 +176,7 @@ export function bundledFunction(
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some(
       (permission) =>
-        /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|security|settings):/.test(
+        /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|security|settings|idempotency):/.test(
           permission,
         ) && permission !== "security:alert",
     )

@@ -7,6 +7,7 @@ import { HELD_CHANGE_PARTITION_PATTERN } from "../../shared/access/two-person";
 import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
+import { DIGEST_KEY_CONTEXT, DIGEST_KEY_ITEM } from "../../shared/crypto/digest-key";
 import type { Permission } from "../../shared/http/route";
 import { OUTBOX_PARTITION } from "../../shared/security/events";
 import { TABLES, type TableName } from "../resources";
@@ -34,6 +35,9 @@ export type PermissionTargets = {
 };
 
 const JOB_START = "jobs:start:";
+
+/** The operations Powertools Idempotency's DynamoDB persistence layer calls (`idempotency:use`). */
+export const IDEMPOTENCY_TABLE_ACTIONS = ["PutItem", "GetItem", "UpdateItem", "DeleteItem"];
 
 /**
  * The user pool, split by what a compromised function could do with it: creating accounts (which could
@@ -314,6 +318,26 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
           conditions: { StringEquals: { "kms:ViaService": `sns.${targets.region}.amazonaws.com` } },
         }),
       ];
+    case "idempotency:use":
+      return [
+        // What Powertools Idempotency's DynamoDB persistence does: a conditional put, a consistent get, the
+        // update that stores the answer, the delete after a failure. Nothing else, on nothing else.
+        tableStatement(tables.idempotency, IDEMPOTENCY_TABLE_ACTIONS),
+        // The deployment's digest key, as `cursors:seal` has the cursor key: its one item, its own context.
+        new PolicyStatement({
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
+          resources: [tables.keys.tableArn],
+          conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [DIGEST_KEY_ITEM.pk] } },
+        }),
+        new PolicyStatement({
+          actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+          resources: [targets.dataKey.keyArn],
+          conditions: {
+            StringEquals: { "kms:EncryptionContext:purpose": DIGEST_KEY_CONTEXT.purpose },
+            "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": Object.keys(DIGEST_KEY_CONTEXT) },
+          },
+        }),
+      ];
     default:
       throw new Error(`no IAM statements for permission ${permission}`);
   }
@@ -345,6 +369,7 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   checkpoints: ["s3"],
   kms: ["kms"],
   cursors: ["kms", "dynamodb"],
+  idempotency: ["kms", "dynamodb"],
   auth: ["dynamodb"],
   settings: ["dynamodb"],
   cognito: ["cognito-idp"],

@@ -22,8 +22,14 @@ import {
 import { TOKEN_KEYS_ITEM, TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { DEFAULT_MAX_BODY_BYTES } from "../../shared/config";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
+import { DIGEST_KEY_CONTEXT, DIGEST_KEY_ITEM } from "../../shared/crypto/digest-key";
 import { GATEWAY_ERRORS } from "../../shared/http/errors";
-import { API_GATEWAY_TIMEOUT_SECONDS, bodyLimitBytes, routeLimits } from "../../shared/http/route";
+import {
+  API_GATEWAY_TIMEOUT_SECONDS,
+  bodyLimitBytes,
+  routeLimits,
+  takesIdempotencyKey,
+} from "../../shared/http/route";
 import {
   edgeResponseHeaders,
   preflightCorsHeaders,
@@ -1108,7 +1114,7 @@ describe("list cursors", () => {
       "listSecurityEvents",
     ]);
     const sealing = resources("AWS::IAM::ManagedPolicy").filter((p) =>
-      JSON.stringify(p).includes("kms:EncryptionContext:purpose"),
+      JSON.stringify(p).includes(CURSOR_KEY_CONTEXT.purpose),
     );
     expect(
       sealing.map((p) => listRoutes.find((id) => JSON.stringify(p).includes(`${id}Logs`))).sort(),
@@ -2453,5 +2459,75 @@ describe("security findings, signals and alerts (issue 11): what exists only in 
       JSON.stringify(c.Properties.FunctionName).includes(String(logSignalsId)),
     );
     expect(config?.Properties).toMatchObject({ MaximumRetryAttempts: 2 });
+  });
+});
+
+describe("idempotent retries (issue 11, item 3)", () => {
+  /** The managed policy of a route's function (found by its log group, which only its own policy names). */
+  const policyOf = (routeId: string) =>
+    resources("AWS::IAM::ManagedPolicy").find((p) => JSON.stringify(p).includes(`"${routeId}Logs`));
+  const statementsOf = (policy: { Properties: any } | undefined) =>
+    (policy?.Properties.PolicyDocument.Statement ?? []) as {
+      Action: unknown;
+      Resource: unknown;
+      Condition?: any;
+    }[];
+  const onIdempotencyTable = (statement: { Resource: unknown }) =>
+    JSON.stringify(statement.Resource).includes("idempotencyTable");
+
+  it("the idempotency table: key `id`, TTL on `expiration` (Powertools' defaults)", () => {
+    const [table] = Object.entries(template.findResources("AWS::DynamoDB::GlobalTable"))
+      .filter(([id]) => id.includes("idempotencyTable"))
+      .map(([, resource]) => resource);
+    expect(table?.Properties.KeySchema).toEqual([{ AttributeName: "id", KeyType: "HASH" }]);
+    expect(table?.Properties.TimeToLiveSpecification).toEqual({ AttributeName: "expiration", Enabled: true });
+  });
+
+  it("every route that takes an Idempotency-Key may use the idempotency table, with exactly Powertools' four operations; no other function may", () => {
+    const keyed = routeList.filter(takesIdempotencyKey).map((route) => route.id);
+    expect(keyed.length).toBeGreaterThan(5);
+    for (const id of keyed) {
+      const table = statementsOf(policyOf(id)).filter(onIdempotencyTable);
+      expect(table, id).toHaveLength(1);
+      expect(table[0]?.Action, id).toEqual([
+        "dynamodb:PutItem",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+      ]);
+      // The table itself, not its indexes or another table.
+      expect(JSON.stringify(table[0]?.Resource), id).not.toContain("/index/");
+    }
+    const others = resources("AWS::IAM::ManagedPolicy").filter(
+      (p) => JSON.stringify(p).includes("idempotencyTable") && !keyed.some((id) => policyOf(id) === p),
+    );
+    expect(others).toEqual([]);
+  });
+
+  it("the digest key: KMS only under {purpose: idempotency-digest}, and its one keys-table item", () => {
+    for (const route of routeList.filter(takesIdempotencyKey)) {
+      const statements = statementsOf(policyOf(route.id));
+      const kms = statements.find((s) =>
+        JSON.stringify(s.Condition ?? {}).includes(DIGEST_KEY_CONTEXT.purpose),
+      );
+      expect(kms?.Action, route.id).toEqual(["kms:GenerateDataKey", "kms:Decrypt"]);
+      expect(kms?.Condition, route.id).toEqual({
+        StringEquals: { "kms:EncryptionContext:purpose": DIGEST_KEY_CONTEXT.purpose },
+        "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": ["purpose"] },
+      });
+      const item = statements.find((s) => JSON.stringify(s.Condition ?? {}).includes(DIGEST_KEY_ITEM.pk));
+      expect(item?.Action, route.id).toEqual(["dynamodb:GetItem", "dynamodb:PutItem"]);
+      expect(JSON.stringify(item?.Resource), route.id).toContain("keysTable");
+      expect(item?.Condition, route.id).toEqual({
+        "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [DIGEST_KEY_ITEM.pk] },
+      });
+    }
+  });
+
+  it("preflights allow the Idempotency-Key header (the cloud's OPTIONS mock agrees with the pipeline)", () => {
+    const options = resources("AWS::ApiGateway::Method").filter((m) => m.Properties.HttpMethod === "OPTIONS");
+    expect(options.length).toBeGreaterThan(0);
+    for (const method of options)
+      expect(JSON.stringify(method.Properties.Integration)).toContain("Idempotency-Key");
   });
 });

@@ -7,6 +7,8 @@ export {
   getDataKey,
   rememberDataKey,
 } from "./data-keys";
+export { type DeploymentKey, deploymentKey, forgetDeploymentKey } from "./deployment-key";
+export { DIGEST_KEY_CONTEXT, DIGEST_KEY_ITEM, keyedDigest } from "./digest-key";
 export { DataKeyUnavailableError, DecryptionError } from "./errors";
 export { type FieldBinding, openBytes, openField, sealBytes, sealField } from "./field-cipher";
 export { KeyCache } from "./key-cache";

@@ -14,9 +14,10 @@ import { logger } from "../log";
 import { getUser } from "../people";
 import { signalInactiveAccount } from "../security";
 import { json, toHttpResponse } from "./error-mapper";
+import { runIdempotently } from "./idempotency";
 import { parseJsonBody } from "./json-body";
 import { API_GATEWAY_TIMEOUT_SECONDS, type RouteInput, type RouteSpec } from "./route";
-import { securityHeaders } from "./security-headers";
+import { CORS_EXPOSED_HEADERS, securityHeaders } from "./security-headers";
 import { validatePart } from "./validation";
 
 export type HandlerArgs<R extends RouteSpec> = RouteInput<R> & {
@@ -129,7 +130,10 @@ const errorMapper = (): Middleware => ({
 function corsFromConfig(): Middleware {
   let cors: ReturnType<typeof httpCors> | undefined;
   const get = () => {
-    cors ??= httpCors({ origins: getConfig().ALLOWED_ORIGINS, exposeHeaders: "X-Request-Id, Location" });
+    cors ??= httpCors({
+      origins: getConfig().ALLOWED_ORIGINS,
+      exposeHeaders: CORS_EXPOSED_HEADERS.join(", "),
+    });
     return cors;
   };
   return {
@@ -168,17 +172,32 @@ export function createHandler<R extends RouteSpec>(
     .use(parseAndValidate(route))
     .handler(async (event, context) => {
       const input = context.state.input as RouteInput<R>;
+      const principal = context.state.principal;
+      const meta: RequestMeta = {
+        requestId: context.awsRequestId,
+        sourceIp: event.requestContext?.identity?.sourceIp ?? "unknown",
+        userAgent: (event.headers["user-agent"] ?? "unknown").slice(0, 256),
+      };
       const { result, appended } = await recordingAppends(() =>
-        fn({
-          ...input,
-          principal: context.state.principal as HandlerArgs<R>["principal"],
-          meta: {
-            requestId: context.awsRequestId,
-            sourceIp: event.requestContext?.identity?.sourceIp ?? "unknown",
-            userAgent: (event.headers["user-agent"] ?? "unknown").slice(0, 256),
+        // With an Idempotency-Key, a retry of a create or replace answers the first answer (idempotency.ts).
+        runIdempotently(
+          {
+            route,
+            principal,
+            meta,
+            headers: event.headers,
+            pathParameters: event.pathParameters,
+            input,
+            context,
           },
-          remainingMs: () => remainingFor(event, context),
-        }),
+          () =>
+            fn({
+              ...input,
+              principal: principal as HandlerArgs<R>["principal"],
+              meta,
+              remainingMs: () => remainingFor(event, context),
+            }),
+        ),
       );
       // Fail closed: PHI leaves only when a committed audit entry names every PHI field it carries.
       const unnamed = unnamedPhi(route.phi?.discloses, result.body, appended);

@@ -1,5 +1,7 @@
 import * as z from "zod";
-import type { RouteSpec } from "./route";
+import { IDEMPOTENCY_KEY_HEADER, KEY_PATTERN } from "./idempotency";
+import { type RouteSpec, takesIdempotencyKey } from "./route";
+import { ErrorSchema } from "./schemas";
 
 /** OpenAPI 3.1 from the route manifest and its Zod schemas (JSON Schema 2020-12, which 3.1 uses). */
 const jsonSchema = (schema: z.ZodType, io: "input" | "output") =>
@@ -22,7 +24,33 @@ function parameters(route: RouteSpec) {
       });
     }
   }
+  if (takesIdempotencyKey(route))
+    list.push({
+      name: IDEMPOTENCY_KEY_HEADER,
+      in: "header",
+      required: false,
+      description:
+        "Makes a retry safe: the same key and request within 24 h answer the first answer again (Idempotent-Replayed: true)",
+      schema: { type: "string", minLength: 1, maxLength: 255, pattern: KEY_PATTERN.source },
+    });
   return list;
+}
+
+/** The answers a keyed request may also get: 409 while its first is in flight, 422 for a reused key. */
+function idempotencyResponses(route: RouteSpec): RouteSpec["responses"] {
+  if (!takesIdempotencyKey(route)) return route.responses;
+  const inFlight = "A request with the same Idempotency-Key is still in flight (IDEMPOTENCY_IN_PROGRESS)";
+  const declared = route.responses[409];
+  return {
+    ...route.responses,
+    409: declared
+      ? { ...declared, description: `${declared.description}; or: ${inFlight}` }
+      : { description: inFlight, schema: ErrorSchema },
+    422: {
+      description: "The Idempotency-Key was used with a different request (IDEMPOTENCY_KEY_REUSED)",
+      schema: ErrorSchema,
+    },
+  };
 }
 
 export function openApiDocument(routes: readonly (RouteSpec & { id: string })[]) {
@@ -42,7 +70,7 @@ export function openApiDocument(routes: readonly (RouteSpec & { id: string })[])
         },
       }),
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, response]) => [
+        Object.entries(idempotencyResponses(route)).map(([status, response]) => [
           status,
           {
             description: response.description,

@@ -68,6 +68,11 @@ export type Permission =
   | "security:alert"
   /** Read an org's findings (`ORG#<org>#EVENTS`). */
   | "security:read"
+  /**
+   * Idempotency-Key records (Powertools Idempotency): only the operations its DynamoDB persistence uses on the
+   * idempotency table, and the deployment's digest key (its keys-table item, KMS under `{purpose: "idempotency-digest"}`).
+   */
+  | "idempotency:use"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 
@@ -104,7 +109,21 @@ export type RouteSpec = {
    */
   timeoutSeconds?: number;
   memoryMb?: number;
+  /**
+   * `Idempotency-Key` handling (`shared/http/idempotency.ts`): on for every POST and PUT unless the entry
+   * says why it is off (it neither creates nor replaces). A route whose responses carry PHI names what a
+   * replay's audit entry says: `<resource>.replay`, on the record whose id is the response's `idProperty`.
+   */
+  idempotency?: IdempotencySpec;
 };
+
+export type IdempotencySpec = { off: string } | { replay: { resource: string; idProperty: string } };
+
+/** Whether a route takes an `Idempotency-Key`: POST and PUT (creates and replaces) unless turned off with a reason. */
+export function takesIdempotencyKey(route: Pick<RouteSpec, "method" | "idempotency">): boolean {
+  if (route.method !== "POST" && route.method !== "PUT") return false;
+  return !(route.idempotency && "off" in route.idempotency);
+}
 
 /** A function's timeout and memory unless its manifest entry says otherwise (routes and jobs alike). */
 export const DEFAULT_FUNCTION_LIMITS = { timeoutSeconds: 10, memoryMb: 512 } as const;

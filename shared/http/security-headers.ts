@@ -21,7 +21,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** What a browser may send on a cross-origin call, and how long it may cache a preflight's answer. */
-export const CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type"] as const;
+export const CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"] as const;
+/** What a browser app may read of a response besides the CORS-safelisted headers. */
+export const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Location", "Idempotent-Replayed"] as const;
 export const CORS_MAX_AGE_SECONDS = 600;
 
 /**

@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
+import { aws } from "../../shared/aws";
+import {
+  arm,
+  disarm,
+  type FaultKind,
+  hasCondition,
+  installFaultInjector,
+  recorded,
+  targetsOf,
+} from "../support/faults";
+import { invokeRoute } from "../support/invoke";
+import { testStack } from "../support/stack";
+
+/**
+ * Idempotent retries under faults: every call a keyed POST /clients makes to the idempotency store fails
+ * once (throttled, a 500, a lost answer after it took effect, a failed condition); the answer is a 201 or
+ * a retryable 503/409, never a 500, and retrying with the same key never makes a second client.
+ */
+const stack = testStack();
+const { tables } = stack.endpoints;
+let coach: string;
+
+beforeAll(async () => {
+  coach = await stack.token("coach1@demo.example");
+  installFaultInjector();
+});
+
+/** Data keys: one per client created. */
+const keyCount = async () =>
+  (await aws("dynamo").send(new ScanCommand({ TableName: tables.keys, Select: "COUNT" }))).Count ?? 0;
+const create = (key: string, body: unknown) =>
+  invokeRoute("POST", "/clients", { token: coach, body, headers: { "Idempotency-Key": key } });
+const newBody = () => ({ name: `Fault Keyed ${randomUUID().slice(0, 8)}`, conditions: ["asthma"] });
+
+describe("faults in the idempotency store's own calls", () => {
+  it("never a 500, never a second client: the first answer or a retryable one, and a retry converges", async () => {
+    // A keyed request's calls, once warm (the deployment's digest key already unwrapped).
+    await create(randomUUID(), newBody());
+    arm();
+    expect((await create(randomUUID(), newBody())).status).toBe(201);
+    const store = targetsOf(recorded().calls).filter((target) => target.table === tables.idempotency);
+    const calls = recorded().calls.filter((call) => call.input.TableName === tables.idempotency);
+    disarm();
+    expect(store.map((target) => target.operation)).toEqual(["PutItemCommand", "UpdateItemCommand"]);
+
+    const KINDS: readonly FaultKind[] = ["throttling", "server", "timeout", "conditional"];
+    let cases = 0;
+    for (const [index, target] of store.entries()) {
+      for (const kind of KINDS) {
+        if (kind === "conditional" && !hasCondition(calls[index] as never)) continue;
+        const key = randomUUID();
+        const body = newBody();
+        const before = await keyCount();
+        arm({ target, kind });
+        const first = await create(key, body);
+        expect(recorded().fired, `${target.operation} ${kind}`).toBe(true);
+        disarm();
+        const retry = await create(key, body);
+        const answers = [first, retry];
+        const label = `${target.operation} ${kind}: ${answers.map((a) => a.status).join(" then ")}`;
+        for (const answer of answers) expect([201, 409, 503], label).toContain(answer.status);
+        const made = new Set(answers.filter((a) => a.status === 201).map((a) => a.json.clientId));
+        expect(made.size, label).toBeLessThanOrEqual(1);
+        expect(await keyCount(), label).toBe(before + made.size);
+        // A first attempt that failed before its work leaves the key free: its retry runs (or, when the lost
+        // answer was the in-progress record's own, waits for it to expire: 409, nothing made).
+        if (first.status === 503) expect(retry.status === 201 || retry.status === 409, label).toBe(true);
+        if (first.status === 201) {
+          expect(retry.status, label).toBe(201);
+          expect(retry.headers["Idempotent-Replayed"], label).toBe("true");
+        }
+        cases += 1;
+      }
+    }
+    expect(cases).toBeGreaterThanOrEqual(7);
+  });
+});
+
+describe("a first request that fails leaves no record", () => {
+  it("its retry with the same key runs again (Powertools deletes the in-progress record)", async () => {
+    const clientId = (await invokeRoute("POST", "/clients", { token: coach, body: newBody() })).json.clientId;
+    const key = randomUUID();
+    const session = { startsAt: "2026-11-02T09:00:00Z", durationMinutes: 45, type: "coaching" };
+    const keyed = { token: coach, body: session, headers: { "Idempotency-Key": key } };
+    // No coaching consent yet: the session is refused, and nothing of the key is kept.
+    const refused = await invokeRoute("POST", `/clients/${clientId}/sessions`, keyed);
+    expect(refused.status).toBe(409);
+    await invokeRoute("PUT", `/clients/${clientId}/consents/coaching`, {
+      token: coach,
+      body: { version: "1" },
+    });
+    const retried = await invokeRoute("POST", `/clients/${clientId}/sessions`, keyed);
+    expect(retried.status).toBe(201);
+    expect(retried.headers["Idempotent-Replayed"]).toBeUndefined();
+  });
+
+  it("when deleting its record fails too, the answer is a retryable 503 (never a 500) and the key stays busy, not reused", async () => {
+    const clientId = (await invokeRoute("POST", "/clients", { token: coach, body: newBody() })).json.clientId;
+    const key = randomUUID();
+    const session = { startsAt: "2026-11-03T09:00:00Z", durationMinutes: 30, type: "coaching" };
+    const keyed = { token: coach, body: session, headers: { "Idempotency-Key": key } };
+    arm({
+      target: { service: "dynamo", operation: "DeleteItemCommand", table: tables.idempotency, occurrence: 0 },
+      kind: "throttling",
+    });
+    const failed = await invokeRoute("POST", `/clients/${clientId}/sessions`, keyed);
+    expect(recorded().fired).toBe(true);
+    disarm();
+    expect(failed.status).toBe(503);
+    expect(failed.headers["Retry-After"]).toBe("1");
+    // The in-progress record expires with the first invocation's time (its function timeout); until then, 409.
+    const busy = await invokeRoute("POST", `/clients/${clientId}/sessions`, keyed);
+    expect(busy.status).toBe(409);
+    expect(busy.json.error.code).toBe("IDEMPOTENCY_IN_PROGRESS");
+  });
+});
