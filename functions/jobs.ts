@@ -17,7 +17,7 @@ export type JobTrigger =
    * a failing batch split and retried `retryAttempts` times, then sent to an encrypted queue), a poller
    * of the same stream locally (`infra/local/streams.ts`).
    */
-  | { stream: "audit"; batchSize: number; retryAttempts: number };
+  | { stream: "audit" | "security"; batchSize: number; retryAttempts: number };
 
 /**
  * How long a started job's event may wait in Lambda's queue for a free slot (the asynchronous invocation's
@@ -137,6 +137,25 @@ export const jobs = {
       "jobs:start:verifyAudit",
     ],
     timeoutSeconds: 120,
+  },
+  detectAudit: {
+    handler: "detection/audit.stream",
+    summary:
+      "The detectors over every new audit entry (excessive, after-hours and bulk access, break-glass, access by a disabled or blocked account): findings within seconds",
+    trigger: { stream: "audit", batchSize: 100, retryAttempts: 10 },
+    permissions: ["audit:stream", "security:detect", "settings:read", "directory:read"],
+    timeoutSeconds: 60,
+    concurrency: 10,
+  },
+  detectSignals: {
+    handler: "detection/signals.stream",
+    summary:
+      "The detectors over every new security signal (failed sign-ins and 401s, denials, blocks): findings within seconds",
+    trigger: { stream: "security", batchSize: 100, retryAttempts: 10 },
+    permissions: ["security:stream", "security:detect", "settings:read"],
+    timeoutSeconds: 60,
+    // The security table's stream has few shards (signals are rare next to audit entries).
+    concurrency: 5,
   },
 } as const satisfies Record<string, JobSpec>;
 

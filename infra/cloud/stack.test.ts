@@ -794,7 +794,11 @@ describe("audit trail: append-only beyond our code", () => {
       logicalIdOf("AWS::DynamoDB::GlobalTable", "audit")
     ] as { Properties: any };
     expect(audit.Properties.StreamSpecification).toEqual({ StreamViewType: "NEW_AND_OLD_IMAGES" });
-    const [mapping, ...others] = resources("AWS::Lambda::EventSourceMapping");
+    // The witness's mapping (the detectors have their own, asserted in their describe block).
+    const witnessId = logicalIdOf("AWS::Lambda::Function", "auditWitness");
+    const [mapping, ...others] = resources("AWS::Lambda::EventSourceMapping").filter(
+      (candidate) => candidate.Properties.FunctionName.Ref === witnessId,
+    );
     expect(others).toHaveLength(0);
     expect(mapping?.Properties).toMatchObject({
       StartingPosition: "TRIM_HORIZON",
@@ -822,9 +826,14 @@ describe("audit trail: append-only beyond our code", () => {
   });
 
   it("only the witness reads the stream (on its ARN only) and writes the witness table; the checkpoint job reads it, appenders get one item of it", () => {
+    // Two readers of the audit stream: the witness, and the detectors (which never write the witness table).
     const streamReaders = policies().filter(stream);
-    expect(streamReaders).toHaveLength(1);
-    const reader = JSON.parse(streamReaders[0] as string).Statement.find((statement: any) =>
+    expect(streamReaders).toHaveLength(3); // the witness, detectAudit (audit stream), detectSignals (security stream)
+    const witnessReader = streamReaders.filter((doc) =>
+      doc.includes(logicalIdOf("AWS::DynamoDB::GlobalTable", "witness")),
+    );
+    expect(witnessReader).toHaveLength(1);
+    const reader = JSON.parse(witnessReader[0] as string).Statement.find((statement: any) =>
       JSON.stringify(statement.Resource).includes("StreamArn"),
     );
     expect([reader.Action].flat().sort()).toEqual([
@@ -846,7 +855,7 @@ describe("audit trail: append-only beyond our code", () => {
     const writers = witnessStatements.filter(({ statement }) =>
       [statement.Action].flat().includes("dynamodb:UpdateItem"),
     );
-    expect(writers.map(({ policy }) => policy)).toEqual(streamReaders);
+    expect(writers.map(({ policy }) => policy)).toEqual(witnessReader);
     const batchReaders = witnessStatements.filter(({ statement }) =>
       [statement.Action].flat().includes("dynamodb:BatchGetItem"),
     );
@@ -1715,8 +1724,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
       "WildcardOnlyPhiDetectionPolicy AwsSolutions-IAM5[Resource::*]",
     ]);
     // 249 before, with `Resource::*` and both buckets' objects acknowledged on every function's policy
-    // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role).
-    expect(findings.length).toBeLessThanOrEqual(154);
+    // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role;
+    // 162 with the two detector stream jobs, four per function as for every function).
+    expect(findings.length).toBeLessThanOrEqual(162);
   });
 });
 
@@ -2245,5 +2255,84 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     for (const [id] of ofType(prod, "AWS::DynamoDB::GlobalTable"))
       expect(byService("DynamoDb")).toContain(id);
     expect(byService("Lambda")).toContain(":function:coachvault-prod-*");
+  });
+});
+
+describe("security monitoring: the detectors on the audit and security streams (issue 11 item 4)", () => {
+  const mappingOf = (jobId: string) =>
+    resources("AWS::Lambda::EventSourceMapping").filter(
+      (mapping) => mapping.Properties.FunctionName.Ref === logicalIdOf("AWS::Lambda::Function", jobId),
+    );
+  it("the security table streams, and each detector job has its own mapping: the audit stream a second consumer beside the witness", () => {
+    const security = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "security")
+    ] as { Properties: any };
+    expect(security.Properties.StreamSpecification).toEqual({ StreamViewType: "NEW_AND_OLD_IMAGES" });
+    const streamOf = (table: string) => ({
+      "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", table), "StreamArn"],
+    });
+    for (const [jobId, table] of [
+      ["detectAudit", "audit"],
+      ["detectSignals", "security"],
+    ] as const) {
+      const mappings = mappingOf(jobId);
+      expect(mappings, jobId).toHaveLength(1);
+      expect(mappings[0]?.Properties).toMatchObject({
+        StartingPosition: "TRIM_HORIZON",
+        BatchSize: 100,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        MaximumRetryAttempts: 10,
+        EventSourceArn: streamOf(table),
+      });
+      const queueId = mappings[0]?.Properties.DestinationConfig.OnFailure.Destination["Fn::GetAtt"][0];
+      expect(
+        (template.findResources("AWS::SQS::Queue")[queueId] as { Properties: any }).Properties.KmsMasterKeyId,
+      ).toBeDefined();
+    }
+    expect(resources("AWS::Lambda::EventSourceMapping")).toHaveLength(3);
+  });
+
+  it("least privilege: each reads its own stream; both write only detector state and findings; read settings (and the directory for the audit detector)", () => {
+    const policiesWith = (text: string) => policies().filter((doc) => doc.includes(text));
+    const detectorWrites = policiesWith("ORG#*#DETECT");
+    expect(detectorWrites).toHaveLength(2);
+    for (const doc of detectorWrites) {
+      const statements = JSON.parse(doc).Statement as any[];
+      const onSecurity = statements.filter(
+        (statement) =>
+          JSON.stringify(statement.Resource).includes(
+            logicalIdOf("AWS::DynamoDB::GlobalTable", "security"),
+          ) && !JSON.stringify(statement.Resource).includes("StreamArn"),
+      );
+      // Every statement on the security table is pinned to the detectors' partitions: never a signal's.
+      expect(
+        onSecurity
+          .flatMap((statement) => statement.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+          .sort(),
+      ).toEqual(["ORG#*#DETECT", "ORG#*#EVENTS", "PLATFORM#DETECT", "PLATFORM#EVENTS"]);
+      for (const statement of onSecurity)
+        expect([statement.Action].flat().sort()).toEqual([
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:Query",
+          "dynamodb:UpdateItem",
+        ]);
+      const settingsTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "settings");
+      const onSettings = statements.filter((statement) =>
+        JSON.stringify(statement.Resource).includes(settingsTable),
+      );
+      expect(onSettings.map((statement) => statement.Action)).toEqual(["dynamodb:GetItem"]);
+    }
+    const securityStream = policies().filter((doc) =>
+      doc.includes(
+        JSON.stringify({
+          "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "security"), "StreamArn"],
+        }),
+      ),
+    );
+    expect(securityStream).toHaveLength(1);
+    expect(securityStream[0]).toContain("ORG#*#DETECT");
+    expect(securityStream[0]).not.toContain(logicalIdOf("AWS::DynamoDB::GlobalTable", "directory"));
   });
 });
