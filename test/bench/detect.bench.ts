@@ -240,7 +240,9 @@ async function measureLatency() {
         for (let n = 0; n < 15; n++) await read(n);
         complete = () => read(15);
       }
-      await sleep(2 * POLL_MS + 1000); // what came before has been read: only the completing write is timed
+      // What came before has been read (only the completing write is timed), and the write lands at a random
+      // point of the poll cycle.
+      await sleep(2 * POLL_MS + 1000 + Math.random() * POLL_MS);
       const t0 = performance.now();
       await complete();
       samples.push({ scenario, ms: await findingIn(findingOrg, scenario, subject, t0) });
