@@ -17,7 +17,7 @@ export type JobTrigger =
    * a failing batch split and retried `retryAttempts` times, then sent to an encrypted queue), a poller
    * of the same stream locally (`infra/local/streams.ts`).
    */
-  | { stream: "audit"; batchSize: number; retryAttempts: number }
+  | { stream: "audit" | "security"; batchSize: number; retryAttempts: number }
   /**
    * Lines of these log groups that a CloudWatch Logs subscription filter passes (cloud only: locally the
    * pipeline records what it sees itself, and nothing produces these logs).
@@ -169,6 +169,38 @@ export const jobs = {
     timeoutSeconds: 60,
     // Log batches of both groups are independent and their signal ids are stable: runs may overlap.
     concurrency: 2,
+  },
+  detectAudit: {
+    handler: "detection/audit.stream",
+    summary:
+      "The detectors over every new audit entry (excessive, after-hours and bulk access, break-glass, access by a disabled or blocked account): findings within seconds",
+    trigger: { stream: "audit", batchSize: 100, retryAttempts: 10 },
+    permissions: [
+      "audit:stream",
+      "security:detect",
+      "security:findings",
+      "security:alert",
+      "settings:read",
+      "directory:read",
+    ],
+    timeoutSeconds: 60,
+    concurrency: 10,
+  },
+  detectSignals: {
+    handler: "detection/signals.stream",
+    summary:
+      "The detectors over every new security signal (failed sign-ins and 401s, denials, blocks): findings within seconds",
+    trigger: { stream: "security", batchSize: 100, retryAttempts: 10 },
+    permissions: [
+      "security:stream",
+      "security:detect",
+      "security:findings",
+      "security:alert",
+      "settings:read",
+    ],
+    timeoutSeconds: 60,
+    // The security table's stream has few shards (signals are rare next to audit entries).
+    concurrency: 5,
   },
 } as const satisfies Record<string, JobSpec>;
 

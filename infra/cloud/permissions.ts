@@ -112,6 +112,18 @@ export const SIGNAL_PARTITION_PATTERNS = ["ORG#*#SIGNALS", "PLATFORM#SIGNALS"];
 export const EVENT_PARTITION_PATTERNS = ["ORG#*#EVENTS", "PLATFORM#EVENTS"];
 const partitionsEqual = onPartitions("ForAllValues:StringEquals");
 
+/** Only the stream's own ARN: the same four actions Lambda's event source mapping polls with. */
+function streamStatement(table: ITableV2) {
+  return new PolicyStatement({
+    actions: ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map((a) => `dynamodb:${a}`),
+    resources: [table.tableStreamArn as string],
+  });
+}
+
+/** The security table's partitions the detectors write: their state and their findings (never signals). */
+/** The detectors' own state; their findings go through `security:findings` like every finding. */
+export const DETECTOR_PARTITIONS = ["ORG#*#DETECT", "PLATFORM#DETECT"];
+
 export function statementsFor(permission: Permission, targets: PermissionTargets): PolicyStatement[] {
   const { tables } = targets;
   if (permission.startsWith(JOB_START)) {
@@ -219,15 +231,15 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
         ),
       ];
     case "audit:stream":
-      // Only the stream's own ARN: the same four actions Lambda's event source mapping polls with.
-      return [
-        new PolicyStatement({
-          actions: ["DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"].map(
-            (a) => `dynamodb:${a}`,
-          ),
-          resources: [tables.audit.tableStreamArn as string],
-        }),
-      ];
+      return [streamStatement(tables.audit)];
+    case "security:stream":
+      return [streamStatement(tables.security)];
+    case "security:detect":
+      // Detector state only (findings go through `security:findings`): a detector can never forge or erase a
+      // signal it judges.
+      return DETECTOR_PARTITIONS.map((pattern) =>
+        partitionsLike(tables.security, ["GetItem", "PutItem", "UpdateItem", "Query"], pattern),
+      );
     case "witness:read":
       return [tableStatement(tables.witness, ["GetItem", "BatchGetItem"])];
     case "witness:write":
@@ -365,22 +377,22 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   keys: ["dynamodb"],
   audit: ["dynamodb"],
   witness: ["dynamodb"],
+  security: ["dynamodb"],
+  settings: ["dynamodb"],
   transcripts: ["s3"],
   checkpoints: ["s3"],
   kms: ["kms"],
   cursors: ["kms", "dynamodb"],
   idempotency: ["kms", "dynamodb"],
   auth: ["dynamodb"],
-  settings: ["dynamodb"],
   cognito: ["cognito-idp"],
   phi: ["comprehendmedical"],
   jobs: ["lambda"],
-  security: ["dynamodb"],
 };
 
 export function servicesOf(permission: Permission): readonly AwsService[] {
   // A stream is read by Lambda's event source mapping on the function's behalf, never by the function.
-  if (permission === "audit:stream") return [];
+  if (permission === "audit:stream" || permission === "security:stream") return [];
   if (permission === "security:alert") return ["sns"];
   const services = SERVICES_BY_PREFIX[permission.slice(0, permission.indexOf(":"))];
   if (!services) throw new Error(`no AWS service known for permission ${permission}`);

@@ -811,7 +811,11 @@ describe("audit trail: append-only beyond our code", () => {
       logicalIdOf("AWS::DynamoDB::GlobalTable", "audit")
     ] as { Properties: any };
     expect(audit.Properties.StreamSpecification).toEqual({ StreamViewType: "NEW_AND_OLD_IMAGES" });
-    const [mapping, ...others] = resources("AWS::Lambda::EventSourceMapping");
+    // The witness's mapping (the detectors have their own, asserted in their describe block).
+    const witnessId = logicalIdOf("AWS::Lambda::Function", "auditWitness");
+    const [mapping, ...others] = resources("AWS::Lambda::EventSourceMapping").filter(
+      (candidate) => candidate.Properties.FunctionName.Ref === witnessId,
+    );
     expect(others).toHaveLength(0);
     expect(mapping?.Properties).toMatchObject({
       StartingPosition: "TRIM_HORIZON",
@@ -839,9 +843,14 @@ describe("audit trail: append-only beyond our code", () => {
   });
 
   it("only the witness reads the stream (on its ARN only) and writes the witness table; the checkpoint job reads it, appenders get one item of it", () => {
+    // Two readers of the audit stream: the witness, and the detectors (which never write the witness table).
     const streamReaders = policies().filter(stream);
-    expect(streamReaders).toHaveLength(1);
-    const reader = JSON.parse(streamReaders[0] as string).Statement.find((statement: any) =>
+    expect(streamReaders).toHaveLength(3); // the witness, detectAudit (audit stream), detectSignals (security stream)
+    const witnessReader = streamReaders.filter((doc) =>
+      doc.includes(logicalIdOf("AWS::DynamoDB::GlobalTable", "witness")),
+    );
+    expect(witnessReader).toHaveLength(1);
+    const reader = JSON.parse(witnessReader[0] as string).Statement.find((statement: any) =>
       JSON.stringify(statement.Resource).includes("StreamArn"),
     );
     expect([reader.Action].flat().sort()).toEqual([
@@ -863,7 +872,7 @@ describe("audit trail: append-only beyond our code", () => {
     const writers = witnessStatements.filter(({ statement }) =>
       [statement.Action].flat().includes("dynamodb:UpdateItem"),
     );
-    expect(writers.map(({ policy }) => policy)).toEqual(streamReaders);
+    expect(writers.map(({ policy }) => policy)).toEqual(witnessReader);
     const batchReaders = witnessStatements.filter(({ statement }) =>
       [statement.Action].flat().includes("dynamodb:BatchGetItem"),
     );
@@ -1741,8 +1750,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     // 249 before, with `Resource::*` and both buckets' objects acknowledged on every function's policy
     // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role;
     // 160 with the settings routes' functions, three each: L1, IAM5 on their log streams, LambdaDLQ;
-    // 173 with the security routes and jobs: the per-function acknowledgments, and one more failure queue.)
-    expect(findings.length).toBeLessThanOrEqual(173);
+    // 173 with the security routes and jobs: the per-function acknowledgments, and one more failure queue;
+    // 181 with the two detector stream jobs, four per function as for every function).
+    expect(findings.length).toBeLessThanOrEqual(181);
   });
 });
 
@@ -2360,7 +2370,7 @@ describe("security findings, signals and alerts (issue 11): what exists only in 
     const alerting = [...routeList, ...jobList]
       .filter((fn) => fn.permissions.includes("security:alert"))
       .map((fn) => fn.id);
-    expect(alerting).toEqual(["securityReviews"]);
+    expect(alerting).toEqual(["securityReviews", "detectAudit", "detectSignals"]);
     for (const id of functionIds) {
       const fn = find("AWS::Lambda::Function", `${id}Function`)?.[1];
       expect(fn, id).toBeDefined();
@@ -2529,5 +2539,89 @@ describe("idempotent retries (issue 11, item 3)", () => {
     expect(options.length).toBeGreaterThan(0);
     for (const method of options)
       expect(JSON.stringify(method.Properties.Integration)).toContain("Idempotency-Key");
+  });
+});
+
+describe("security monitoring: the detectors on the audit and security streams (issue 11 item 4)", () => {
+  const mappingOf = (jobId: string) =>
+    resources("AWS::Lambda::EventSourceMapping").filter(
+      (mapping) => mapping.Properties.FunctionName.Ref === logicalIdOf("AWS::Lambda::Function", jobId),
+    );
+  it("the security table streams, and each detector job has its own mapping: the audit stream a second consumer beside the witness", () => {
+    const security = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "security")
+    ] as { Properties: any };
+    expect(security.Properties.StreamSpecification).toEqual({ StreamViewType: "NEW_AND_OLD_IMAGES" });
+    const streamOf = (table: string) => ({
+      "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", table), "StreamArn"],
+    });
+    for (const [jobId, table] of [
+      ["detectAudit", "audit"],
+      ["detectSignals", "security"],
+    ] as const) {
+      const mappings = mappingOf(jobId);
+      expect(mappings, jobId).toHaveLength(1);
+      expect(mappings[0]?.Properties).toMatchObject({
+        StartingPosition: "TRIM_HORIZON",
+        BatchSize: 100,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        MaximumRetryAttempts: 10,
+        EventSourceArn: streamOf(table),
+      });
+      const queueId = mappings[0]?.Properties.DestinationConfig.OnFailure.Destination["Fn::GetAtt"][0];
+      expect(
+        (template.findResources("AWS::SQS::Queue")[queueId] as { Properties: any }).Properties.KmsMasterKeyId,
+      ).toBeDefined();
+    }
+    expect(resources("AWS::Lambda::EventSourceMapping")).toHaveLength(3);
+  });
+
+  it("least privilege: each reads its own stream; both write only detector state and findings; read settings (and the directory for the audit detector)", () => {
+    const policiesWith = (text: string) => policies().filter((doc) => doc.includes(text));
+    const detectorWrites = policiesWith("ORG#*#DETECT");
+    expect(detectorWrites).toHaveLength(2);
+    for (const doc of detectorWrites) {
+      const statements = JSON.parse(doc).Statement as any[];
+      const onSecurity = statements.filter(
+        (statement) =>
+          JSON.stringify(statement.Resource).includes(
+            logicalIdOf("AWS::DynamoDB::GlobalTable", "security"),
+          ) && !JSON.stringify(statement.Resource).includes("StreamArn"),
+      );
+      // Every statement on the security table is pinned to the detectors' state or to findings (their store
+      // and alarm outbox, `security:findings`): never a signal's partition.
+      const pinned = (statement: any) =>
+        [statement.Condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]].flat() as string[];
+      expect([...new Set(onSecurity.flatMap(pinned))].sort()).toEqual([
+        "ORG#*#DETECT",
+        "ORG#*#EVENTS",
+        "OUTBOX#EVENTS",
+        "PLATFORM#DETECT",
+        "PLATFORM#EVENTS",
+      ]);
+      for (const statement of onSecurity.filter((candidate) => pinned(candidate).includes("ORG#*#DETECT")))
+        expect([statement.Action].flat().sort()).toEqual([
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:Query",
+          "dynamodb:UpdateItem",
+        ]);
+      const settingsTable = logicalIdOf("AWS::DynamoDB::GlobalTable", "settings");
+      const onSettings = statements.filter((statement) =>
+        JSON.stringify(statement.Resource).includes(settingsTable),
+      );
+      expect(onSettings.map((statement) => statement.Action)).toEqual(["dynamodb:GetItem"]);
+    }
+    const securityStream = policies().filter((doc) =>
+      doc.includes(
+        JSON.stringify({
+          "Fn::GetAtt": [logicalIdOf("AWS::DynamoDB::GlobalTable", "security"), "StreamArn"],
+        }),
+      ),
+    );
+    expect(securityStream).toHaveLength(1);
+    expect(securityStream[0]).toContain("ORG#*#DETECT");
+    expect(securityStream[0]).not.toContain(logicalIdOf("AWS::DynamoDB::GlobalTable", "directory"));
   });
 });

@@ -23,8 +23,8 @@ import { lambdaContext } from "./lambda-runtime";
  * (new ones included: a shard is read once its parent is drained), reads each from where it left off,
  * hands the records to the job's handler in the shape Lambda delivers (a DynamoDBStreamEvent), retries
  * from the first record the handler reports failed, and after `retryAttempts` gives the batch up as the
- * cloud would to its on-failure queue (here: an error log line). Positions are kept in `stateFile`, so a
- * restarted stack carries on after the last record handled. One batch at a time per job, as one Lambda
+ * cloud would to its on-failure queue (here: an error log line). Positions are kept per job and shard in
+ * `stateFile`, so a restarted stack carries on after the last record each job handled. One batch at a time per job, as one Lambda
  * instance would take them.
  */
 type StreamJob = JobSpec & { id: string; trigger: Extract<JobSpec["trigger"], { stream: string }> };
@@ -94,6 +94,14 @@ class JobStream {
     } while (start);
   }
 
+  /**
+   * Where this job is in a shard: per job, since two jobs may read one stream (the witness and the
+   * detectors on the audit table), each from its own position, as each event source mapping does.
+   */
+  #positionKey(shard: Shard) {
+    return `${this.job.id}|${this.#streamArn}|${shard.id}`;
+  }
+
   /** A shard is read after its parent is drained (records of one key stay in order across a split). */
   #ready(shard: Shard) {
     const parent = shard.parent ? this.#shards.get(shard.parent) : undefined;
@@ -101,7 +109,7 @@ class JobStream {
   }
 
   async #iterator(shard: Shard) {
-    const after = this.positions[`${this.#streamArn}|${shard.id}`];
+    const after = this.positions[this.#positionKey(shard)];
     const out = await aws("dynamoStreams").send(
       new GetShardIteratorCommand({
         StreamArn: this.#streamArn,
@@ -136,8 +144,7 @@ class JobStream {
         const records = out.Records ?? [];
         if (records.length > 0) {
           await this.#deliver(records);
-          this.positions[`${this.#streamArn}|${shard.id}`] = records.at(-1)?.dynamodb
-            ?.SequenceNumber as string;
+          this.positions[this.#positionKey(shard)] = records.at(-1)?.dynamodb?.SequenceNumber as string;
           this.savePositions();
         }
         shard.iterator = out.NextShardIterator;

@@ -38,6 +38,15 @@ export type Permission =
   | "audit:read"
   /** Read the audit table's stream (the live witness's event source). */
   | "audit:stream"
+  /** Read the security table's stream (the signal detectors' event source). */
+  | "security:stream"
+  /**
+   * The detectors: their state (`ORG#<org>#DETECT` / `PLATFORM#DETECT` partitions) and the findings they
+   * raise (`ORG#<org>#EVENTS` / `PLATFORM#EVENTS`) in the security table, never its signals.
+   */
+  | "security:detect"
+  /** Read tenant settings (the settings table, through Powertools Parameters). */
+  | "settings:read"
   /** The heads the live witness has seen: only the witness writes them; the checkpoint job reads them. */
   | "witness:read"
   | "witness:write"

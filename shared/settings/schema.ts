@@ -96,14 +96,14 @@ const BusinessHoursSchema = z
 
 const DetectorsSchema = z.strictObject({
   /** Failed sign-ins or 401s from one user or IP within `bruteForceWindowSeconds`. */
-  bruteForceFailures: count(10_000).default(10),
+  bruteForceFailures: count(1000).default(10),
   bruteForceWindowSeconds: seconds(60, 86_400).default(600),
   /** Distinct clients a user read in 24 h, over this many times the larger of their and the org's baseline. */
   excessiveAccessFactor: z.number().min(1.5).max(100).default(3),
   /** …and at least this many distinct clients (a baseline of 2 makes 7 no alarm). */
   excessiveAccessMinClients: count(10_000).default(15),
   /** Authorization denials of one user within `deniedWindowSeconds`. */
-  repeatedDenials: count(10_000).default(5),
+  repeatedDenials: count(1000).default(5),
   deniedWindowSeconds: seconds(60, 86_400).default(900),
   /** Distinct clients' PHI in one request or within `bulkWindowSeconds`, or exports within it. */
   bulkReadClients: count(10_000).default(40),

@@ -1,0 +1,52 @@
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { DynamoDBRecord } from "aws-lambda";
+import type { StreamBatch } from "../jobs";
+import { getUser } from "../people";
+import { raiseSecurityEvent } from "../security/events";
+import { BUILT_IN_SETTINGS, tenantSettings } from "../settings";
+import { DynamoState } from "./dynamo-state";
+import { type AccountStatus, createDetector } from "./engine";
+import type { Observation } from "./observations";
+
+/**
+ * A stream job's batch (`processStream`): each new item of the stream that is an observation goes through
+ * the detectors, in stream order. Only INSERTs: the audit table is append-only (changes are the witness's
+ * business), and in the security table a signal is written once, while the detectors' own state and
+ * findings (other sort keys) are never observations. A record that fails (an AWS call after its retries)
+ * fails the batch from there: the stream delivers it again, and the sets and dedupe keys make that safe.
+ */
+const state = new DynamoState();
+
+export function detectionBatch(
+  observe: (item: Record<string, unknown>) => Observation | undefined,
+): StreamBatch {
+  // Directory answers for this batch only: a disabling must be seen by the next batch.
+  const accounts = new Map<string, Promise<AccountStatus | undefined>>();
+  const detector = createDetector({
+    state,
+    settings: (orgId) => (orgId ? tenantSettings(orgId) : Promise.resolve(BUILT_IN_SETTINGS)),
+    account: (orgId, userId) => {
+      const key = `${orgId}\n${userId}`;
+      let found = accounts.get(key);
+      if (!found) {
+        found = getUser(orgId, userId).then(
+          (user) => user && { active: user.status === "active", since: user.updatedAt },
+        );
+        accounts.set(key, found);
+      }
+      return found;
+    },
+    raise: raiseSecurityEvent,
+    now: Date.now,
+  });
+  return {
+    record: async (change: DynamoDBRecord) => {
+      if (change.eventName !== "INSERT") return;
+      const observation = observe(
+        unmarshall((change.dynamodb?.NewImage ?? {}) as Record<string, AttributeValue>),
+      );
+      if (observation) await detector.observe(observation);
+    },
+  };
+}
