@@ -151,8 +151,8 @@ async function measureLatency() {
       for (;;) {
         const items = await queryAll<{ rule?: string; dedupeKey?: string }>({
           TableName: getConfig().TABLE_SECURITY,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": eventPartition(orgId) },
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :finding)",
+          ExpressionAttributeValues: { ":pk": eventPartition(orgId), ":finding": "EVENT#" },
         });
         if (items.some((item) => item.rule === rule && item.dedupeKey?.startsWith(`${rule}#${subject}#`)))
           return performance.now() - t0;

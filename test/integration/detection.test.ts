@@ -36,8 +36,9 @@ type Finding = {
 const findingsOf = (orgId: string | undefined) =>
   queryAll<Finding & { sk: string }>({
     TableName: getConfig().TABLE_SECURITY,
-    KeyConditionExpression: "pk = :pk",
-    ExpressionAttributeValues: { ":pk": eventPartition(orgId) },
+    // Findings only: the partition also holds their once-per-dedupe-key markers (`EVENTID#`).
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :finding)",
+    ExpressionAttributeValues: { ":pk": eventPartition(orgId), ":finding": "EVENT#" },
   });
 
 async function finding(orgId: string | undefined, match: (finding: Finding) => boolean): Promise<Finding> {
