@@ -138,6 +138,8 @@ export const wildcardOnlyPolicies = (stack: Stack): ManagedPolicy[] =>
     .filter((policy): policy is ManagedPolicy => policy instanceof ManagedPolicy);
 
 const AUTHENTICATED_READS: readonly Permission[] = ["directory:read", "auth:read-token-keys"];
+/** Every route behind the authorizer passes the rate limiter (shared/protection) before anything else. */
+const AUTHENTICATED_LIMITS: readonly Permission[] = ["limits:consume"];
 
 /**
  * A bundled nodejs22.x arm64 function with its own role holding one customer-managed policy: exactly
@@ -159,7 +161,10 @@ export function bundledFunction(
   });
   const permissions = [
     // Behind the authorizer: the function verifies the token (the stored token keys) and knows who the caller is.
-    ...new Set([...spec.permissions, ...(spec.auth === "cognito" ? AUTHENTICATED_READS : [])]),
+    ...new Set([
+      ...spec.permissions,
+      ...(spec.auth === "cognito" ? [...AUTHENTICATED_READS, ...AUTHENTICATED_LIMITS] : []),
+    ]),
   ];
   const statements = [
     new PolicyStatement({
@@ -168,7 +173,7 @@ export function bundledFunction(
     }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
-      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth):/.test(permission),
+      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|limits):/.test(permission),
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),

@@ -8,6 +8,8 @@ import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import type { Permission } from "../../shared/http/route";
+import { SIGNAL_PARTITION_PATTERN } from "../../shared/protection/blocking";
+import { LIMIT_PARTITION_PATTERN, PRINCIPAL_LIMIT_PARTITION_PATTERN } from "../../shared/protection/buckets";
 import { TABLES, type TableName } from "../resources";
 
 /**
@@ -183,6 +185,18 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       return [partitionsEqual(tables.records, ["PutItem"], TOKEN_KEYS_PARTITION_PATTERN)];
     case "auth:read-token-keys":
       return [partitionsEqual(tables.records, ["GetItem", "Query"], TOKEN_KEYS_PARTITION_PATTERN)];
+    case "limits:consume":
+      return [
+        // The caller's bucket (`ORG#<org>#USER#<user>`, with its block and strikes) and the org's (`ORG#<org>`):
+        // an update with a condition is the only operation the limiter needs. IAM cannot tell one org's key
+        // from another's (a function serves every org), nor a consume from a lift of a block by the update's
+        // expression; lifting deletes the item instead, which only `limits:unblock` may.
+        partitionsLike(tables.limits, ["UpdateItem"], LIMIT_PARTITION_PATTERN),
+        // The signals the limiter observes (denials, refusals, blocks), in the org's signal partition only.
+        partitionsLike(tables.security, ["PutItem"], SIGNAL_PARTITION_PATTERN),
+      ];
+    case "limits:unblock":
+      return [partitionsLike(tables.limits, ["DeleteItem"], PRINCIPAL_LIMIT_PARTITION_PATTERN)];
     case "audit:read":
       return [
         tableStatement(
@@ -298,6 +312,7 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   kms: ["kms"],
   cursors: ["kms", "dynamodb"],
   auth: ["dynamodb"],
+  limits: ["dynamodb"],
   cognito: ["cognito-idp"],
   phi: ["comprehendmedical"],
   jobs: ["lambda"],

@@ -30,6 +30,8 @@ import {
   SECURITY_HEADERS,
 } from "../../shared/http/security-headers";
 import { orgRegistryItem, userKey } from "../../shared/people";
+import { SIGNAL_PARTITION_PATTERN } from "../../shared/protection/blocking";
+import { LIMIT_PARTITION_PATTERN, PRINCIPAL_LIMIT_PARTITION_PATTERN } from "../../shared/protection/buckets";
 import { TABLES } from "../resources";
 import { buildApp } from "./app";
 import { KEYS_BACKUP_DAYS } from "./data";
@@ -1715,8 +1717,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
       "WildcardOnlyPhiDetectionPolicy AwsSolutions-IAM5[Resource::*]",
     ]);
     // 249 before, with `Resource::*` and both buckets' objects acknowledged on every function's policy
-    // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role).
-    expect(findings.length).toBeLessThanOrEqual(154);
+    // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role; 157
+    // with the unblock route's function).
+    expect(findings.length).toBeLessThanOrEqual(157);
   });
 });
 
@@ -2245,5 +2248,59 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     for (const [id] of ofType(prod, "AWS::DynamoDB::GlobalTable"))
       expect(byService("DynamoDb")).toContain(id);
     expect(byService("Lambda")).toContain(":function:coachvault-prod-*");
+  });
+});
+
+describe("rate limits and blocking (issue 11 item 2)", () => {
+  const statementsOf = (routeId: string) =>
+    (resources("AWS::IAM::ManagedPolicy").find((p) =>
+      JSON.stringify(p.Properties.Roles ?? []).includes(`${routeId}Role`),
+    )?.Properties.PolicyDocument.Statement ?? []) as any[];
+  const onTable = (statements: any[], table: string) =>
+    statements.filter((s) => JSON.stringify(s.Resource).includes(`${table}Table`));
+
+  it("every function behind the authorizer may update limiter items and put signals, on those partitions only", () => {
+    for (const route of routeList.filter((r) => r.auth === "cognito")) {
+      const limits = onTable(statementsOf(route.id), "limits");
+      expect(
+        limits.find((s) => JSON.stringify([s.Action].flat()) === JSON.stringify(["dynamodb:UpdateItem"])),
+        route.id,
+      ).toMatchObject({
+        Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [LIMIT_PARTITION_PATTERN] } },
+      });
+      // Deleting a limiter item lifts a block: the unblock route's alone, and only principals' items.
+      const deletes = limits.filter((s) => [s.Action].flat().includes("dynamodb:DeleteItem"));
+      if (route.id === "unblockUser")
+        expect(deletes).toEqual([
+          expect.objectContaining({
+            Action: "dynamodb:DeleteItem",
+            Condition: {
+              "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [PRINCIPAL_LIMIT_PARTITION_PATTERN] },
+            },
+          }),
+        ]);
+      else expect(deletes, route.id).toEqual([]);
+      expect(
+        onTable(statementsOf(route.id), "security").map((s) => [[s.Action].flat(), s.Condition]),
+        route.id,
+      ).toEqual([
+        [
+          ["dynamodb:PutItem"],
+          { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [SIGNAL_PARTITION_PATTERN] } },
+        ],
+      ]);
+    }
+  });
+
+  it("public routes have no limiter access (no principal to limit: the WAF's per-IP rule covers them)", () => {
+    for (const route of routeList.filter((r) => r.auth === "none"))
+      expect(onTable(statementsOf(route.id), "limits"), route.id).toEqual([]);
+  });
+
+  it("the limits table expires items by TTL on expiresAt", () => {
+    const table = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "limitsTable")
+    ] as { Properties: any };
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: "expiresAt", Enabled: true });
   });
 });

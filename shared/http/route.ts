@@ -2,6 +2,7 @@ import type * as z from "zod";
 import type { PhiFields } from "../audit/disclosure";
 import type { Role } from "../auth/roles";
 import { DEFAULT_MAX_BODY_BYTES } from "../config";
+import type { RateCost } from "../settings/schema";
 
 /**
  * What a route's function may touch in the cloud. The CDK app turns each into the narrowest IAM
@@ -53,6 +54,13 @@ export type Permission =
   | "auth:token-keys"
   /** Read the stored token keys (that one item only): every route behind the authorizer verifies its token. */
   | "auth:read-token-keys"
+  /**
+   * Consume the caller's and the org's rate-limit buckets and record what the limiter observes (denials,
+   * refusals, blocks) as security signals: every Cognito route's function (shared/protection).
+   */
+  | "limits:consume"
+  /** Lift a principal's block (delete its limiter item): `DELETE /users/{userId}/block` only. */
+  | "limits:unblock"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 
@@ -89,7 +97,16 @@ export type RouteSpec = {
    */
   timeoutSeconds?: number;
   memoryMb?: number;
+  /**
+   * What one request costs against the rate limits (the org's `rateLimits.costs`): `read` for a GET and
+   * `write` otherwise unless stated (`rateCostOf`); uploads and exports cost more.
+   */
+  rateCost?: RateCost;
 };
+
+/** A route's rate cost class: its manifest's, else by method. */
+export const rateCostOf = (route: Pick<RouteSpec, "method" | "rateCost">): RateCost =>
+  route.rateCost ?? (route.method === "GET" ? "read" : "write");
 
 /** A function's timeout and memory unless its manifest entry says otherwise (routes and jobs alike). */
 export const DEFAULT_FUNCTION_LIMITS = { timeoutSeconds: 10, memoryMb: 512 } as const;
