@@ -4,7 +4,7 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
 import { ServiceUnavailableError } from "../errors";
-import { boundOf, costOf, type Decision, decide, type Form, intervalOf, type Policy } from "./gcra";
+import { boundOf, costOf, type Form, intervalOf, type Policy } from "./gcra";
 
 /**
  * The limiter's items in the limits table: one bucket per principal (which also holds the principal's
@@ -40,11 +40,27 @@ export type Consumed =
  * (or says the request is over the limit). Bounded: an instance serves few principals, but never grows.
  */
 const HINT_ENTRIES = 10_000;
-const hints = new Map<string, number>();
-function remember(key: string, tat: number) {
+type Hint = { tat?: number; blockedUntilMs?: number };
+const hints = new Map<string, Hint>();
+function remember(key: string, hint: Hint) {
   hints.delete(key);
-  hints.set(key, tat);
+  hints.set(key, hint);
   if (hints.size > HINT_ENTRIES) hints.delete(hints.keys().next().value as string);
+}
+
+/** The tat this instance last saw for a bucket (for headers where the bucket was not touched). */
+export const hintedTat = (key: string) => hints.get(key)?.tat;
+
+/**
+ * Whether this instance last saw the bucket blocked or too full for this request: the limiter then asks the
+ * principal's bucket alone first, so a principal that keeps hammering does not touch the org's bucket.
+ */
+export function likelyRefused(request: Pick<Consume, "key" | "cost" | "policy">): boolean {
+  const hint = hints.get(request.key);
+  if (!hint) return false;
+  const now = nowMicros();
+  if (hint.blockedUntilMs !== undefined && hint.blockedUntilMs > now / 1000) return true;
+  return hint.tat !== undefined && hint.tat > boundOf(now, request.cost, request.policy);
 }
 
 /** Forgets the hints (tests that move buckets behind this instance's back). */
@@ -73,7 +89,8 @@ type Consume = {
   expiresAt: number;
 };
 
-function update(request: Consume, form: Form, now: number) {
+/** The update in one of GCRA's two forms; `floor` is the in-use form's guard (tat above it). */
+function update(request: Consume, form: Form, now: number, floor: number) {
   const increment = costOf(request.cost, request.policy) * intervalOf(request.policy);
   const notBlocked = request.checkBlock
     ? " AND (attribute_not_exists(blockedUntil) OR blockedUntil <= :nowMs)"
@@ -83,13 +100,12 @@ function update(request: Consume, form: Form, now: number) {
     TableName: getConfig().TABLE_LIMITS,
     Key: { pk: request.key },
     UpdateExpression: idle ? "SET tat = :tat, expiresAt = :exp" : "SET tat = tat + :inc, expiresAt = :exp",
-    ConditionExpression: `${idle ? "(attribute_not_exists(tat) OR tat <= :now)" : "tat > :now AND tat <= :bound"}${notBlocked}`,
+    ConditionExpression: `${idle ? "(attribute_not_exists(tat) OR tat <= :now)" : "tat > :floor AND tat <= :bound"}${notBlocked}`,
     ExpressionAttributeValues: {
-      ":now": now,
       ":exp": request.expiresAt,
       ...(idle
-        ? { ":tat": now + increment }
-        : { ":inc": increment, ":bound": boundOf(now, request.cost, request.policy) }),
+        ? { ":now": now, ":tat": now + increment }
+        : { ":floor": floor, ":inc": increment, ":bound": boundOf(now, request.cost, request.policy) }),
       ...(request.checkBlock ? { ":nowMs": Math.floor(now / 1000) } : {}),
     },
     ReturnValues: "UPDATED_NEW",
@@ -98,31 +114,55 @@ function update(request: Consume, form: Form, now: number) {
 }
 
 /**
- * One conditional UpdateItem that both checks and consumes (two when another instance moved the bucket
- * across `now` since this one last saw it): admitted with the new tat, over the limit with the wait, or
- * blocked (principal buckets only).
+ * One conditional UpdateItem that both checks and consumes: admitted with the new tat, over the limit with
+ * the wait, or blocked (principal buckets only). A second write only when the bucket was not in the form
+ * this instance expected; a third at most when, after an in-use guess failed on an idle bucket, another
+ * writer moves it ahead of `now` again. After losing a race (the bucket moved ahead of the `now` this
+ * request sent), the retry guards on the tat it saw rather than on a new `now` (tat only grows): on a
+ * bucket that many instances keep hovering around `now`, a guard on `now` could lose every time. It credits
+ * the bucket at most the refill of that round trip, and only under contention.
  */
 export async function consume(request: Consume): Promise<Consumed> {
   const hint = hints.get(request.key);
   let now = nowMicros();
-  let form: Form = hint !== undefined && hint > now ? "in-use" : "idle";
+  let form: Form = hint?.tat !== undefined && hint.tat > now ? "in-use" : "idle";
+  let floor = now;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     try {
-      const out = await aws("dynamo").send(update(request, form, now));
+      const out = await aws("dynamo").send(update(request, form, now, floor));
       const tat = Number(out.Attributes?.tat);
-      remember(request.key, tat);
+      remember(request.key, { tat });
       return { outcome: "admitted", tat };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const old = oldItemOf(error);
-      if (old?.tat !== undefined) remember(request.key, old.tat);
-      if (request.checkBlock && old?.blockedUntil !== undefined && old.blockedUntil > Math.floor(now / 1000))
-        return { outcome: "blocked", tat: old.tat, blockedUntilMs: old.blockedUntil };
+      const sent = now;
       now = nowMicros();
-      const decision: Decision = decide(old?.tat, now, request.cost, request.policy);
-      if (!decision.allowed)
-        return { outcome: "limited", tat: old?.tat as number, retryAfterMicros: decision.retryAfterMicros };
-      form = decision.form;
+      if (
+        request.checkBlock &&
+        old?.blockedUntil !== undefined &&
+        old.blockedUntil > Math.floor(now / 1000)
+      ) {
+        remember(request.key, {
+          ...(old.tat !== undefined && { tat: old.tat }),
+          blockedUntilMs: old.blockedUntil,
+        });
+        return { outcome: "blocked", tat: old.tat, blockedUntilMs: old.blockedUntil };
+      }
+      if (old?.tat === undefined) {
+        form = "idle";
+        continue;
+      }
+      remember(request.key, { tat: old.tat });
+      const bound = boundOf(now, request.cost, request.policy);
+      if (old.tat > bound) return { outcome: "limited", tat: old.tat, retryAfterMicros: old.tat - bound };
+      if (old.tat > sent) {
+        form = "in-use";
+        floor = old.tat - 1;
+      } else {
+        form = "idle";
+        floor = now;
+      }
     }
   }
   throw new ServiceUnavailableError("RATE_LIMIT_CONTENDED");

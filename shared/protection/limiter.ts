@@ -3,7 +3,7 @@ import type { AppError } from "../errors";
 import { logger } from "../log";
 import { type RateCost, type TenantSettings, tenantSettings } from "../settings";
 import { type Observation, recordStrike } from "./blocking";
-import { type Consumed, consume, orgKey, principalKey, refund } from "./buckets";
+import { type Consumed, consume, hintedTat, likelyRefused, orgKey, principalKey, refund } from "./buckets";
 import { RateLimitedError, TemporarilyBlockedError } from "./errors";
 import { bucketState, type Policy, retryAfterSeconds } from "./gcra";
 import type { PolicyName, PolicyState } from "./headers";
@@ -23,7 +23,9 @@ const policiesOf = (principal: Principal, settings: TenantSettings): Record<Poli
   org: { quota: settings.rateLimits.perOrg, windowSeconds: settings.rateLimits.windowSeconds },
 });
 
-function stateOf(name: PolicyName, policy: Policy, consumed: Consumed, nowMicros: number): PolicyState {
+/** A bucket as the headers report it: as this request left it, or (untouched) as this instance last saw it. */
+type Seen = Consumed | { outcome: "admitted"; tat: number | undefined };
+function stateOf(name: PolicyName, policy: Policy, consumed: Seen, nowMicros: number): PolicyState {
   const base = { name, quota: policy.quota, windowSeconds: policy.windowSeconds };
   if (consumed.outcome === "limited")
     return { ...base, remaining: 0, resetSeconds: retryAfterSeconds(consumed.retryAfterMicros) };
@@ -31,8 +33,8 @@ function stateOf(name: PolicyName, policy: Policy, consumed: Consumed, nowMicros
 }
 
 /**
- * Checks and consumes the caller's and the org's buckets (one conditional write each, in parallel) for a
- * request of the route's cost class, with the org's settings (`rateLimits`, `blocking`). Undefined when
+ * Checks and consumes the caller's and the org's buckets (one conditional write each, in parallel; the
+ * caller's first when this instance last saw them refused) for a request of the route's cost class, with the org's settings (`rateLimits`, `blocking`). Undefined when
  * the org turned its limits off. A refusal is returned, not thrown, so the pipeline can still put the
  * RateLimit headers on the 429 or 403 it answers; what one limit refused the other gives back.
  */
@@ -51,20 +53,30 @@ export async function admit(
     nowSeconds + Math.max(settings.rateLimits.windowSeconds, settings.blocking.windowSeconds) + 60;
   const user = { key: principalKey(principal.orgId, principal.userId), cost, policy: policies.user };
   const org = { key: orgKey(principal.orgId), cost, policy: policies.org };
-  const [mine, ours] = await Promise.all([
-    consume({ ...user, checkBlock: true, expiresAt }),
-    consume({ ...org, checkBlock: false, expiresAt }),
-  ]);
+  const consumeUser = () => consume({ ...user, checkBlock: true, expiresAt });
+  const consumeOrg = () => consume({ ...org, checkBlock: false, expiresAt });
+  let mine: Consumed;
+  let ours: Consumed | undefined;
+  if (likelyRefused(user)) {
+    // A principal this instance saw blocked or over their limit: their bucket alone first, so hammering
+    // never touches the org's (whose refunds would contend with everyone else's requests).
+    mine = await consumeUser();
+    ours = mine.outcome === "admitted" ? await consumeOrg() : undefined;
+  } else [mine, ours] = await Promise.all([consumeUser(), consumeOrg()]);
   const now = Date.now() * 1000;
   const admission: Admission = {
     settings,
-    policies: [stateOf("user", policies.user, mine, now), stateOf("org", policies.org, ours, now)],
+    policies: [
+      stateOf("user", policies.user, mine, now),
+      stateOf("org", policies.org, ours ?? { outcome: "admitted", tat: hintedTat(org.key) }, now),
+    ],
   };
-  if (mine.outcome === "admitted" && ours.outcome === "admitted") return admission;
+  if (mine.outcome === "admitted" && ours?.outcome === "admitted") return admission;
 
+  // What one limit refused, the other gives back.
   const giveBack = [
     ...(mine.outcome === "admitted" ? [refund(user)] : []),
-    ...(ours.outcome === "admitted" ? [refund(org)] : []),
+    ...(ours?.outcome === "admitted" ? [refund(org)] : []),
   ];
   await Promise.all(giveBack).catch((error: unknown) => logger.warn("rate limit refund failed", { error }));
 
@@ -73,7 +85,7 @@ export async function admit(
     admission.refusal = new TemporarilyBlockedError(wait);
     return admission;
   }
-  const waits = [mine, ours].flatMap((c) => (c.outcome === "limited" ? [c.retryAfterMicros] : []));
+  const waits = [mine, ours].flatMap((c) => (c?.outcome === "limited" ? [c.retryAfterMicros] : []));
   admission.refusal = new RateLimitedError(retryAfterSeconds(Math.max(...waits)));
   // Only the principal's own refusals count toward their block: an org at its limit is no one's fault.
   if (mine.outcome === "limited")

@@ -63,7 +63,7 @@ describe("the limiter's buckets", () => {
     const calls = limiterCalls();
     expect(calls).toHaveLength(2);
     expect(calls.map((call) => call.input.ConditionExpression as string)).toEqual([
-      expect.stringContaining("tat > :now"),
+      expect.stringContaining("tat > :floor"),
       expect.stringContaining("attribute_not_exists(tat)"),
     ]);
     disarm();
