@@ -48,6 +48,7 @@ import {
   SessionPathSchema,
   SessionSchema,
 } from "./sessions/schema";
+import { SettingsResponseSchema, UpdateSettingsSchema } from "./settings/schema";
 import {
   MAX_TRANSCRIPT_BYTES,
   TRANSCRIPT_PHI,
@@ -540,6 +541,33 @@ export const routes = {
         schema: VerificationJobSchema,
       },
       404: { description: "No checkpoint with that number", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  getSettings: defineRoute({
+    method: "GET",
+    path: "/settings",
+    handler: "settings/get",
+    summary:
+      "The org's tenant settings (its own, else the platform's, else the built-in ones), with their version and source",
+    auth: "cognito",
+    roles: ["admin", "compliance_officer"],
+    permissions: ["settings:read"],
+    responses: { 200: { description: "The org's settings", schema: SettingsResponseSchema }, ...errors },
+  }),
+  updateSettings: defineRoute({
+    method: "PATCH",
+    path: "/settings",
+    handler: "settings/update",
+    summary:
+      "Change the org's settings: a partial document merged into the current one (objects merge, arrays replace), at the version read; audited with the changed keys",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["settings:read", "settings:write", "audit:append"],
+    request: { body: UpdateSettingsSchema },
+    responses: {
+      200: { description: "The org's settings after the change", schema: SettingsResponseSchema },
+      409: versionConflict,
       ...errors,
     },
   }),

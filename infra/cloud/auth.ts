@@ -1,3 +1,4 @@
+import type { RemovalPolicy } from "aws-cdk-lib";
 import { Duration, Stack } from "aws-cdk-lib";
 import {
   AccountRecovery,
@@ -12,9 +13,13 @@ import {
   type UserPoolClient,
   UserPoolEmail,
 } from "aws-cdk-lib/aws-cognito";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { CfnLoggingConfiguration, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import { resourceName, USER_POOL } from "../resources";
-import type { Lifecycle } from "./lifecycle";
+import { deployUnique, type Lifecycle } from "./lifecycle";
+import { signInWebAcl } from "./waf";
 
 /** Cognito's names of the standard attributes the app client lists, as CDK's mask keys. */
 const STANDARD_ATTRIBUTES: Readonly<Record<string, keyof StandardAttributesMask>> = {
@@ -39,7 +44,9 @@ function clientAttributes(names: readonly string[]): ClientAttributes {
 }
 
 /**
- * The user pool: invitation only, MFA (TOTP) required for everyone, threat protection enforcing.
+ * The user pool: invitation only, MFA (TOTP) required for everyone, threat protection enforcing (Cognito's
+ * per-user lockout of repeated failed sign-ins, and adaptive blocking of risky ones: `FULL_FUNCTION`). The
+ * per-IP limit in front of it is `SignInProtection`, in the stateless stack.
  * Invitations (the temporary password) go out through SES from `sesFromAddress` when the stage sets it (an
  * identity verified in SES in the stage's region); otherwise through Cognito's own email, which sends only
  * about 50 messages a day per account (README, "Deploy").
@@ -108,6 +115,44 @@ export class Auth extends Construct {
       idTokenValidity: Duration.minutes(USER_POOL.tokenValidityMinutes.id),
       accessTokenValidity: Duration.minutes(USER_POOL.tokenValidityMinutes.access),
       refreshTokenValidity: Duration.minutes(USER_POOL.refreshTokenValidityMinutes),
+    });
+  }
+}
+
+/**
+ * The user pool's own web ACL (waf.ts: a per-IP rate rule and managed groups), logged like the API's with
+ * tokens and cookies redacted. In the stateless stack, with the API's: rules are tuned more often than the
+ * pool changes, and the pool is reached by its handed-over ARN.
+ */
+export class SignInProtection extends Construct {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      stage: string;
+      userPoolArn: string;
+      logsKey: IKey;
+      logRetention: RetentionDays;
+      logRemoval: RemovalPolicy;
+    },
+  ) {
+    super(scope, id);
+    const acl = signInWebAcl(this, "Waf", props.stage);
+    new CfnWebACLAssociation(this, "WafAssociation", {
+      resourceArn: props.userPoolArn,
+      webAclArn: acl.attrArn,
+    });
+    // WAF requires its log group's name to start with aws-waf-logs- (the logs key admits this one: keys.ts).
+    const logs = new LogGroup(this, "WafLogs", {
+      logGroupName: `aws-waf-logs-coachvault-${props.stage}-sign-in-${deployUnique(this)}`,
+      encryptionKey: props.logsKey,
+      retention: props.logRetention,
+      removalPolicy: props.logRemoval,
+    });
+    new CfnLoggingConfiguration(this, "WafLogging", {
+      resourceArn: acl.attrArn,
+      logDestinationConfigs: [logs.logGroupArn],
+      redactedFields: [{ singleHeader: { Name: "authorization" } }, { singleHeader: { Name: "cookie" } }],
     });
   }
 }

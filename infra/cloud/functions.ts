@@ -137,7 +137,11 @@ export const wildcardOnlyPolicies = (stack: Stack): ManagedPolicy[] =>
     .map((grant) => stack.node.tryFindChild(wildcardOnlyId(grant)))
     .filter((policy): policy is ManagedPolicy => policy instanceof ManagedPolicy);
 
-const AUTHENTICATED_READS: readonly Permission[] = ["directory:read", "auth:read-token-keys"];
+const AUTHENTICATED_READS: readonly Permission[] = [
+  "directory:read",
+  "auth:read-token-keys",
+  "settings:read",
+];
 /** Every route behind the authorizer passes the rate limiter (shared/protection) before anything else. */
 const AUTHENTICATED_LIMITS: readonly Permission[] = ["limits:consume"];
 
@@ -160,7 +164,8 @@ export function bundledFunction(
     removalPolicy: defaults.logRemoval,
   });
   const permissions = [
-    // Behind the authorizer: the function verifies the token (the stored token keys) and knows who the caller is.
+    // Behind the authorizer: the function verifies the token (the stored token keys), knows who the caller is,
+    // reads its org's settings and passes the rate limiter (on every request).
     ...new Set([
       ...spec.permissions,
       ...(spec.auth === "cognito" ? [...AUTHENTICATED_READS, ...AUTHENTICATED_LIMITS] : []),
@@ -173,7 +178,9 @@ export function bundledFunction(
     }),
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some((permission) =>
-      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|limits):/.test(permission),
+      /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|settings|limits):/.test(
+        permission,
+      ),
     )
       ? [storageKeyStatement(defaults.permissions)]
       : []),

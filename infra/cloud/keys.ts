@@ -23,6 +23,8 @@ export const stageLogGroups = (stage: string): string[] => [
   `API-Gateway-Execution-Logs_*/${stage}`,
   // The WAF log group: `aws-waf-logs-coachvault-<stage>-<id>`, `<id>` the 12 hex digits of lifecycle.ts deployUnique.
   `aws-waf-logs-coachvault-${stage}-????????????`,
+  // The sign-in WAF's (auth.ts), the same way.
+  `aws-waf-logs-coachvault-${stage}-sign-in-????????????`,
 ];
 
 /**

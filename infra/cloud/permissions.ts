@@ -197,6 +197,13 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       ];
     case "limits:unblock":
       return [partitionsLike(tables.limits, ["DeleteItem"], PRINCIPAL_LIMIT_PARTITION_PATTERN)];
+    case "settings:read":
+      // The org is known only at run time (from the token), so IAM cannot pin the item to the caller's org:
+      // any function holding this reads any org's settings (and the platform's). They hold no PHI.
+      return [tableStatement(tables.settings, ["GetItem"])];
+    case "settings:write":
+      // Likewise not pinned to an org: only PATCH /settings holds it, and it writes the token's org only.
+      return [tableStatement(tables.settings, ["PutItem"])];
     case "audit:read":
       return [
         tableStatement(
@@ -313,6 +320,7 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   cursors: ["kms", "dynamodb"],
   auth: ["dynamodb"],
   limits: ["dynamodb"],
+  settings: ["dynamodb"],
   cognito: ["cognito-idp"],
   phi: ["comprehendmedical"],
   jobs: ["lambda"],

@@ -12,7 +12,7 @@ import { jobList } from "../../functions/jobs";
 import { routeList } from "../../functions/routes";
 import { type BucketName, functionEnvironment, resourceName, TABLES, type TableName } from "../resources";
 import { Api } from "./api";
-import { Auth } from "./auth";
+import { Auth, SignInProtection } from "./auth";
 import { customResourceLogs } from "./custom-resource-logs";
 import { Data } from "./data";
 import type { FunctionDefaults } from "./functions";
@@ -264,6 +264,13 @@ export class StatelessStack extends Stack {
       userPool: UserPool.fromUserPoolArn(this, "Users", handover.userPool.arn),
       allowedOrigins: settings.allowedOrigins,
       reserveConcurrency: settings.reservedConcurrency,
+    });
+    new SignInProtection(this, "SignIn", {
+      stage: settings.stage,
+      userPoolArn: handover.userPool.arn,
+      logsKey: keys.logs,
+      logRetention,
+      logRemoval,
     });
     this.jobs = new Jobs(this, "Jobs", { ...functionDefaults, stage: settings.stage, jobs: jobList });
     // No stage serves before what the deploy-time jobs provide (the token keys) exists.

@@ -35,6 +35,8 @@ export const ACTIONS = [
   "audit:verify",
   "change:list",
   "change:decide",
+  "settings:read",
+  "settings:write",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -196,6 +198,15 @@ export const POLICY: readonly Rule[] = [
     actions: ["change:list", "change:decide"],
     fields: CHANGE_FIELDS,
   },
+  // The org's tenant settings (limits, blocking, business hours, detectors, retention, reports): admins
+  // change them, compliance officers read them beside the trail they watch. No PHI either way.
+  {
+    roles: ["admin", "compliance_officer"],
+    relationships: ["none"],
+    actions: ["settings:read"],
+    fields: [],
+  },
+  { roles: ["admin"], relationships: ["none"], actions: ["settings:write"], fields: [] },
   // Emergency access: leads and admins may ask for it (with a reason, time-boxed, audited) …
   {
     roles: ["coach_lead", "admin"],

@@ -61,6 +61,13 @@ export type Permission =
   | "limits:consume"
   /** Lift a principal's block (delete its limiter item): `DELETE /users/{userId}/block` only. */
   | "limits:unblock"
+  /**
+   * Read tenant settings (GetItem on the settings table): every Cognito route's function, since the rate
+   * limiter reads the caller's org's settings on every request; jobs that need settings list it.
+   */
+  | "settings:read"
+  /** Write an org's settings document (in a transaction with its audit entry): `PATCH /settings` only. */
+  | "settings:write"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 

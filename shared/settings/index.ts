@@ -1,3 +1,4 @@
+export { type SettingsDocument, type SettingsSource, settingsDocument, settingsPut } from "./document";
 export {
   BUILT_IN_SETTINGS,
   RATE_COSTS,

@@ -7,7 +7,8 @@ import { ROLES } from "../auth/roles";
  * default: `TenantSettingsSchema.parse({})` is the platform default the code ships with.
  *
  * Zod 4's `.default(value)` returns the value unparsed; `.prefault({})` parses `{}` so the nested
- * defaults apply, which is what every nested object below wants.
+ * defaults apply, which is what every nested object below wants. Refinements carry `params.rule`: the
+ * rule a 400 names (`time_zone`, `unique`, `after_start`), never the value.
  */
 const count = (max: number) => z.int().min(1).max(max);
 const seconds = (min: number, max: number) => z.int().min(min).max(max);
@@ -62,15 +63,19 @@ const BlockingSchema = z.strictObject({
 const TimeZone = z
   .string()
   .max(64)
-  .refine((zone) => {
-    try {
-      new Intl.DateTimeFormat("en", { timeZone: zone });
-      return zone.includes("/") || zone === "UTC";
-    } catch {
-      return false;
-    }
-  }, "an IANA time zone such as Europe/Berlin");
-const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour");
+  .refine(
+    (zone) => {
+      try {
+        new Intl.DateTimeFormat("en", { timeZone: zone });
+        return zone.includes("/") || zone === "UTC";
+      } catch {
+        return false;
+      }
+    },
+    { message: "an IANA time zone such as Europe/Berlin", params: { rule: "time_zone" } },
+  );
+// Aborts: a malformed time is that field's error alone, not also "start before end" on a comparison of junk.
+const ClockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "HH:MM, 24-hour", abort: true });
 
 const BusinessHoursSchema = z
   .strictObject({
@@ -80,12 +85,19 @@ const BusinessHoursSchema = z
       .array(z.int().min(1).max(7))
       .min(1)
       .max(7)
-      .refine((days) => new Set(days).size === days.length, "each day once")
+      .refine((days) => new Set(days).size === days.length, {
+        message: "each day once",
+        params: { rule: "unique" },
+      })
       .default([1, 2, 3, 4, 5]),
     start: ClockTime.default("07:00"),
     end: ClockTime.default("20:00"),
   })
-  .refine((hours) => hours.start < hours.end, { message: "start before end", path: ["end"] });
+  .refine((hours) => hours.start < hours.end, {
+    message: "start before end",
+    path: ["end"],
+    params: { rule: "after_start" },
+  });
 
 const DetectorsSchema = z.strictObject({
   /** Failed sign-ins or 401s from one user or IP within `bruteForceWindowSeconds`. */

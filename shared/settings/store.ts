@@ -2,8 +2,9 @@ import { DynamoDBProvider } from "@aws-lambda-powertools/parameters/dynamodb";
 import { GetParameterError } from "@aws-lambda-powertools/parameters/errors";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { AppError, ServiceUnavailableError } from "../errors";
+import { AppError, ServiceUnavailableError, ValidationError } from "../errors";
 import { logger } from "../log";
+import { validatePart } from "../validation";
 import { BUILT_IN_SETTINGS, type TenantSettings, TenantSettingsSchema } from "./schema";
 
 /** The settings table's item ids: the platform default, and one document per org. */
@@ -45,17 +46,21 @@ async function storedDocument(id: string): Promise<unknown> {
 }
 
 /** A stored document as settings (the schema fills keys added since it was written), or undefined. */
-function parseStored(id: string, value: unknown): TenantSettings | undefined {
+export function parseStored(id: string, value: unknown): TenantSettings | undefined {
   if (value === undefined) return undefined;
-  const parsed = TenantSettingsSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  // Only PATCH /settings writes documents, and it validates: an invalid one was written around it.
-  logger.error("stored settings do not fit the schema: the next level applies", {
-    securityEvent: "SETTINGS_INVALID",
-    settings: id,
-    fields: parsed.error.issues.map((issue) => issue.path.join(".")),
-  });
-  return undefined;
+  try {
+    return validatePart(TenantSettingsSchema, value, "settings");
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    // Only PATCH /settings writes documents, and it validates: an invalid one was written around it.
+    logger.error("stored settings do not fit the schema: the next level applies", {
+      securityEvent: "SETTINGS_INVALID",
+      settings: id,
+      // Field and rule as a 400 names them (unknown keys too), never a value.
+      problems: error.details,
+    });
+    return undefined;
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { dataKeyItemKey } from "../../shared/crypto";
 import { userKey } from "../../shared/people";
+import { orgSettingsId } from "../../shared/settings";
 import { batchGet, getRecord, queryAll, recordsWithPrefix } from "../../shared/store";
 
 /**
@@ -39,38 +40,47 @@ const bySortKey = (a: Record<string, unknown>, b: Record<string, unknown>) =>
 export async function stateOf(scope: Scope): Promise<State> {
   const { orgId, clientId } = scope;
   const config = getConfig();
-  const [scoped, assignments, people, changes, invites, key, objects, pointers] = await Promise.all([
-    Promise.all(
-      CLIENT_SCOPED.map((prefix) =>
-        recordsWithPrefix<Record<string, unknown>>(orgId, `${prefix}${clientId}`),
+  const [scoped, assignments, people, changes, invites, key, objects, pointers, settings] = await Promise.all(
+    [
+      Promise.all(
+        CLIENT_SCOPED.map((prefix) =>
+          recordsWithPrefix<Record<string, unknown>>(orgId, `${prefix}${clientId}`),
+        ),
       ),
-    ),
-    recordsWithPrefix<Record<string, unknown>>(orgId, "ASSIGN#"),
-    Promise.all(
-      scope.userIds.map((userId) =>
-        getRecord<Record<string, unknown>>(userKey(orgId, userId), config.TABLE_DIRECTORY),
+      recordsWithPrefix<Record<string, unknown>>(orgId, "ASSIGN#"),
+      Promise.all(
+        scope.userIds.map((userId) =>
+          getRecord<Record<string, unknown>>(userKey(orgId, userId), config.TABLE_DIRECTORY),
+        ),
       ),
-    ),
-    Promise.all(
-      scope.changeIds.map((changeId) =>
-        getRecord<Record<string, unknown>>(changeKey(orgId, changeId), config.TABLE_DIRECTORY),
+      Promise.all(
+        scope.changeIds.map((changeId) =>
+          getRecord<Record<string, unknown>>(changeKey(orgId, changeId), config.TABLE_DIRECTORY),
+        ),
       ),
-    ),
-    scope.inviteEmail
-      ? recordsWithPrefix<Record<string, unknown>>(orgId, "INVITE#", config.TABLE_DIRECTORY)
-      : [],
-    aws("dynamo").send(
-      new GetCommand({ TableName: config.TABLE_KEYS, Key: dataKeyItemKey({ orgId, clientId }) }),
-    ),
-    aws("s3").send(
-      new ListObjectsV2Command({ Bucket: config.BUCKET_TRANSCRIPTS, Prefix: `${orgId}/${clientId}/` }),
-    ),
-    queryAll<{ chain: string; seq: number }>({
-      TableName: config.TABLE_RECORDS,
-      KeyConditionExpression: "pk = :p",
-      ExpressionAttributeValues: { ":p": `ORG#${orgId}#DISCLOSED#${clientId}` },
-    }),
-  ]);
+      scope.inviteEmail
+        ? recordsWithPrefix<Record<string, unknown>>(orgId, "INVITE#", config.TABLE_DIRECTORY)
+        : [],
+      aws("dynamo").send(
+        new GetCommand({ TableName: config.TABLE_KEYS, Key: dataKeyItemKey({ orgId, clientId }) }),
+      ),
+      aws("s3").send(
+        new ListObjectsV2Command({ Bucket: config.BUCKET_TRANSCRIPTS, Prefix: `${orgId}/${clientId}/` }),
+      ),
+      queryAll<{ chain: string; seq: number }>({
+        TableName: config.TABLE_RECORDS,
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": `ORG#${orgId}#DISCLOSED#${clientId}` },
+      }),
+      aws("dynamo").send(
+        new GetCommand({
+          TableName: config.TABLE_SETTINGS,
+          Key: { id: orgSettingsId(orgId) },
+          ConsistentRead: true,
+        }),
+      ),
+    ],
+  );
   const entries = await batchGet<{ entry: string }>(
     config.TABLE_AUDIT,
     pointers.map((pointer) => ({ pk: pointer.chain, seq: pointer.seq })),
@@ -81,6 +91,8 @@ export async function stateOf(scope: Scope): Promise<State> {
     ...people.filter((item): item is Record<string, unknown> => item !== undefined),
     ...changes.filter((item): item is Record<string, unknown> => item !== undefined),
     ...invites.filter((item) => item.email === scope.inviteEmail),
+    // The org's settings document (PATCH /settings).
+    ...(settings.Item ? [settings.Item] : []),
   ];
   return {
     records: records.sort(bySortKey),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { type Action, decide, type Relationship } from "../../shared/auth/policy";
 import type { Role } from "../../shared/auth/roles";
+import { settingsDocument } from "../../shared/settings";
 import { assignableCoach, freshCoach, heldChange, settleInvitations } from "../support/people";
 import { putOrgSettings, removeOrgSettings, SUITE_SETTINGS, settingsApply } from "../support/settings";
 import { testStack } from "../support/stack";
@@ -25,6 +26,8 @@ type Fixture = {
   changeId: string;
   /** A verification job of the demo org. */
   verificationJobId: string;
+  /** The version of the caller's org's settings (what a PATCH /settings must name). */
+  settingsVersion: number;
 };
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
@@ -190,6 +193,13 @@ const ENTRIES: Record<string, Entry> = {
     change: true,
     request: (f) => ({ path: `/changes/${f.changeId}/reject` }),
   },
+  getSettings: { scope: "org", action: "settings:read", request: () => ({ path: "/settings" }) },
+  updateSettings: {
+    scope: "org",
+    action: "settings:write",
+    // A change to nothing: allowed callers get 200 without changing what the other files of the run see.
+    request: (f) => ({ path: "/settings", body: { version: f.settingsVersion, settings: {} } }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -256,6 +266,8 @@ function expected(route: (typeof routeList)[number], entry: Entry, caller: Calle
   return relationships.some((relationship) => decide(caller, "client:read", relationship).allow) ? 403 : 404;
 }
 
+const orgOf = (caller: Caller) => stack.users.find((user) => user.email === caller.email)?.orgId as string;
+
 const tokens = new Map<string, string>();
 const token = async (email: string) => {
   if (!tokens.has(email)) tokens.set(email, await stack.token(email));
@@ -293,6 +305,7 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     userId,
     changeId,
     verificationJobId: await demoVerificationJob(),
+    settingsVersion: (await settingsDocument(orgOf(caller))).version,
   };
 }
 

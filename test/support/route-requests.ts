@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import { type SettingsDocument, settingsDocument } from "../../shared/settings";
 import { assignableCoach, freshCoach, heldChange } from "./people";
 import type { testStack } from "./stack";
 
@@ -32,6 +33,8 @@ export type Fixture = {
   changeIds: string[];
   /** A verification job of the demo org, when asked for. */
   verificationJobId: string;
+  /** The demo org's settings as stored when the fixture was made (a PATCH names their version). */
+  settings: SettingsDocument;
 };
 export type RouteRequest = { path: string; body?: unknown; as: string };
 
@@ -152,6 +155,21 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
     listChanges: () => [{ path: "/changes", as: "lead@demo.example" }],
     approveChange: (f) => [{ path: `/changes/${f.changeIds[0]}/approve`, as: "admin@demo.example" }],
     rejectChange: (f) => [{ path: `/changes/${f.changeIds[1]}/reject`, as: "admin@demo.example" }],
+    getSettings: () => [
+      { path: "/settings", as: "admin@demo.example" },
+      { path: "/settings", as: "compliance@demo.example" },
+    ],
+    // A real change (so the write is exercised) of a value nothing in this round reads: 6 and 7 years in turn.
+    updateSettings: (f) => [
+      {
+        path: "/settings",
+        body: {
+          version: f.settings.version,
+          settings: { retentionYears: f.settings.settings.retentionYears === 7 ? 6 : 7 },
+        },
+        as: "admin@demo.example",
+      },
+    ],
   };
 }
 
@@ -190,5 +208,12 @@ export async function richFixture(
   const verificationJobId = options.verificationJob
     ? ((await api("GET", "/audit/verify", { token: admin })).json.jobId as string)
     : "";
-  return { ...created, userId, coachId, changeIds, verificationJobId };
+  return {
+    ...created,
+    userId,
+    coachId,
+    changeIds,
+    verificationJobId,
+    settings: await settingsDocument("demo"),
+  };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CreateClientSchema, UpdateClientSchema } from "../../functions/clients/schema";
+import { CreateClientSchema, UpdateClientSchema } from "../functions/clients/schema";
 import { validatePart } from "./validation";
 
 const issues = (schema: Parameters<typeof validatePart>[0], value: unknown) => {
