@@ -278,6 +278,22 @@ export const routes = {
       ...errors,
     },
   }),
+  unblockUser: defineRoute({
+    method: "DELETE",
+    path: "/users/{userId}/block",
+    handler: "users/unblock",
+    summary:
+      "Lift a user's temporary block (repeated rate-limit refusals or denials) before it ends; audited. A user who is not blocked: 204 all the same",
+    auth: "cognito",
+    roles: ["admin"],
+    permissions: ["directory:read", "audit:append", "limits:unblock"],
+    request: { path: UserIdPathSchema },
+    responses: {
+      204: { description: "Not blocked (any more): the block, its strikes and the user's bucket are gone" },
+      404: { description: "No such user in the org", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
   assignCoach: defineRoute({
     method: "PUT",
     path: "/clients/{clientId}/coaches/{coachId}",
@@ -427,6 +443,7 @@ export const routes = {
       "idempotency:use",
     ],
     maxBodyBytes: Math.ceil(MAX_TRANSCRIPT_BYTES * 1.2),
+    rateCost: "upload",
     // Up to 1 MB through DetectPHI in ~52 chunks: all the time API Gateway allows (29 s) but a second's margin.
     timeoutSeconds: 28,
     memoryMb: 1024,

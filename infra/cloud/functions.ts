@@ -144,6 +144,8 @@ const AUTHENTICATED_READS: readonly Permission[] = [
   "settings:read",
   "security:signal",
 ];
+/** Every route behind the authorizer passes the rate limiter (shared/protection) before anything else. */
+const AUTHENTICATED_LIMITS: readonly Permission[] = ["limits:consume"];
 
 /**
  * A bundled nodejs22.x arm64 function with its own role holding one customer-managed policy: exactly
@@ -165,8 +167,11 @@ export function bundledFunction(
   });
   const permissions = [
     // Behind the authorizer: the function verifies the token (the stored token keys), knows who the caller is,
-    // and reads its org's settings (the rate limiter does on every request).
-    ...new Set([...spec.permissions, ...(spec.auth === "cognito" ? AUTHENTICATED_READS : [])]),
+    // reads its org's settings and passes the rate limiter (on every request).
+    ...new Set([
+      ...spec.permissions,
+      ...(spec.auth === "cognito" ? [...AUTHENTICATED_READS, ...AUTHENTICATED_LIMITS] : []),
+    ]),
   ];
   const statements = [
     new PolicyStatement({
@@ -176,7 +181,7 @@ export function bundledFunction(
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
     ...(permissions.some(
       (permission) =>
-        /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|security|settings|idempotency):/.test(
+        /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|security|settings|idempotency|limits):/.test(
           permission,
         ) && permission !== "security:alert",
     )

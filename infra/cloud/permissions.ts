@@ -9,6 +9,7 @@ import { TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { DIGEST_KEY_CONTEXT, DIGEST_KEY_ITEM } from "../../shared/crypto/digest-key";
 import type { Permission } from "../../shared/http/route";
+import { LIMIT_PARTITION_PATTERN, PRINCIPAL_LIMIT_PARTITION_PATTERN } from "../../shared/protection/buckets";
 import { OUTBOX_PARTITION } from "../../shared/security/events";
 import { TABLES, type TableName } from "../resources";
 
@@ -215,6 +216,18 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
       return [partitionsEqual(tables.records, ["PutItem"], TOKEN_KEYS_PARTITION_PATTERN)];
     case "auth:read-token-keys":
       return [partitionsEqual(tables.records, ["GetItem", "Query"], TOKEN_KEYS_PARTITION_PATTERN)];
+    case "limits:consume":
+      return [
+        // The caller's bucket (`ORG#<org>#USER#<user>`, with its block and strikes) and the org's (`ORG#<org>`):
+        // an update with a condition is the only operation the limiter needs. IAM cannot tell one org's key
+        // from another's (a function serves every org), nor a consume from a lift of a block by the update's
+        // expression; lifting deletes the item instead, which only `limits:unblock` may.
+        // The signals it observes (denials, refusals, blocks) go through `security:signal`, which every
+        // route behind the authorizer holds.
+        partitionsLike(tables.limits, ["UpdateItem"], LIMIT_PARTITION_PATTERN),
+      ];
+    case "limits:unblock":
+      return [partitionsLike(tables.limits, ["DeleteItem"], PRINCIPAL_LIMIT_PARTITION_PATTERN)];
     case "settings:read":
       // The org is known only at run time (from the token), so IAM cannot pin the item to the caller's org:
       // any function holding this reads any org's settings (and the platform's). They hold no PHI.
@@ -385,6 +398,7 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   cursors: ["kms", "dynamodb"],
   idempotency: ["kms", "dynamodb"],
   auth: ["dynamodb"],
+  limits: ["dynamodb"],
   cognito: ["cognito-idp"],
   phi: ["comprehendmedical"],
   jobs: ["lambda"],

@@ -36,12 +36,13 @@ import {
   SECURITY_HEADERS,
 } from "../../shared/http/security-headers";
 import { orgRegistryItem, userKey } from "../../shared/people";
+import { LIMIT_PARTITION_PATTERN, PRINCIPAL_LIMIT_PARTITION_PATTERN } from "../../shared/protection/buckets";
 import { TABLES } from "../resources";
 import { buildApp } from "./app";
 import { KEYS_BACKUP_DAYS } from "./data";
 import { WAF_BLOCKS_THRESHOLD } from "./monitoring";
 import { acknowledgments } from "./nag";
-import { servicesOf } from "./permissions";
+import { SIGNAL_PARTITION_PATTERNS, servicesOf } from "./permissions";
 import { readSettings } from "./settings";
 import { AUDIT_GUARDS, trailAlarms } from "./trail";
 import {
@@ -1751,8 +1752,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role;
     // 160 with the settings routes' functions, three each: L1, IAM5 on their log streams, LambdaDLQ;
     // 173 with the security routes and jobs: the per-function acknowledgments, and one more failure queue;
-    // 181 with the two detector stream jobs, four per function as for every function).
-    expect(findings.length).toBeLessThanOrEqual(181);
+    // 181 with the two detector stream jobs, four per function as for every function; 184 with the unblock
+    // route's function).
+    expect(findings.length).toBeLessThanOrEqual(184);
   });
 });
 
@@ -2281,6 +2283,61 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     for (const [id] of ofType(prod, "AWS::DynamoDB::GlobalTable"))
       expect(byService("DynamoDb")).toContain(id);
     expect(byService("Lambda")).toContain(":function:coachvault-prod-*");
+  });
+});
+
+describe("rate limits and blocking (issue 11 item 2)", () => {
+  const statementsOf = (routeId: string) =>
+    (resources("AWS::IAM::ManagedPolicy").find((p) =>
+      JSON.stringify(p.Properties.Roles ?? []).includes(`${routeId}Role`),
+    )?.Properties.PolicyDocument.Statement ?? []) as any[];
+  const onTable = (statements: any[], table: string) =>
+    statements.filter((s) => JSON.stringify(s.Resource).includes(`${table}Table`));
+
+  it("every function behind the authorizer may update limiter items and put signals, on those partitions only", () => {
+    for (const route of routeList.filter((r) => r.auth === "cognito")) {
+      const limits = onTable(statementsOf(route.id), "limits");
+      expect(
+        limits.find((s) => JSON.stringify([s.Action].flat()) === JSON.stringify(["dynamodb:UpdateItem"])),
+        route.id,
+      ).toMatchObject({
+        Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [LIMIT_PARTITION_PATTERN] } },
+      });
+      // Deleting a limiter item lifts a block: the unblock route's alone, and only principals' items.
+      const deletes = limits.filter((s) => [s.Action].flat().includes("dynamodb:DeleteItem"));
+      if (route.id === "unblockUser")
+        expect(deletes).toEqual([
+          expect.objectContaining({
+            Action: "dynamodb:DeleteItem",
+            Condition: {
+              "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [PRINCIPAL_LIMIT_PARTITION_PATTERN] },
+            },
+          }),
+        ]);
+      else expect(deletes, route.id).toEqual([]);
+      // Its signals (denials, refusals, blocks) through `security:signal`: put only, signal partitions only.
+      expect(
+        onTable(statementsOf(route.id), "security")
+          .filter((s) => [s.Action].flat().includes("dynamodb:PutItem"))
+          .map((s) => [[s.Action].flat(), s.Condition]),
+        route.id,
+      ).toContainEqual([
+        ["dynamodb:PutItem"],
+        { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": SIGNAL_PARTITION_PATTERNS } },
+      ]);
+    }
+  });
+
+  it("public routes have no limiter access (no principal to limit: the WAF's per-IP rule covers them)", () => {
+    for (const route of routeList.filter((r) => r.auth === "none"))
+      expect(onTable(statementsOf(route.id), "limits"), route.id).toEqual([]);
+  });
+
+  it("the limits table expires items by TTL on expiresAt", () => {
+    const table = template.findResources("AWS::DynamoDB::GlobalTable")[
+      logicalIdOf("AWS::DynamoDB::GlobalTable", "limitsTable")
+    ] as { Properties: any };
+    expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: "expiresAt", Enabled: true });
   });
 });
 

@@ -9,14 +9,21 @@ import { AuditIncompleteError, type RequestMeta, recordingAppends, unnamedPhi } 
 import { type Principal, principalFromClaims } from "../auth/principal";
 import { verifyAuthorization } from "../auth/verifier";
 import { getConfig } from "../config";
-import { ForbiddenError } from "../errors";
+import { AppError, ForbiddenError } from "../errors";
 import { logger } from "../log";
 import { getUser } from "../people";
+import {
+  type Admission,
+  admit,
+  rateLimitHeaders,
+  recordDenial,
+  TemporarilyBlockedError,
+} from "../protection";
 import { signalInactiveAccount } from "../security";
 import { json, toHttpResponse } from "./error-mapper";
 import { runIdempotently } from "./idempotency";
 import { parseJsonBody } from "./json-body";
-import { API_GATEWAY_TIMEOUT_SECONDS, type RouteInput, type RouteSpec } from "./route";
+import { API_GATEWAY_TIMEOUT_SECONDS, type RouteInput, type RouteSpec, rateCostOf } from "./route";
 import { CORS_EXPOSED_HEADERS, securityHeaders } from "./security-headers";
 import { validatePart } from "./validation";
 
@@ -33,7 +40,7 @@ export type HandlerArgs<R extends RouteSpec> = RouteInput<R> & {
 export type HandlerResult = { status: number; body?: unknown; headers?: Record<string, string> };
 
 type Event = APIGatewayProxyEvent;
-type State = { principal?: Principal; input?: RouteInput<RouteSpec> };
+type State = { principal?: Principal; input?: RouteInput<RouteSpec>; admission?: Admission };
 type PipelineContext = Context & { state: State };
 type Middleware = middy.MiddlewareObj<Event, APIGatewayProxyResult, Error, PipelineContext>;
 
@@ -58,6 +65,43 @@ const authenticate = (route: RouteSpec): Middleware => ({
     logger.appendKeys({ orgId: context.state.principal.orgId, role: context.state.principal.role });
   },
 });
+
+/**
+ * Rate limits and blocks (shared/protection), right after authentication and before anything else: a
+ * blocked or limited principal learns nothing more (not even whether their role may call the route). An
+ * authorization denial on the way back is a strike toward a block.
+ */
+const protect = (route: RouteSpec): Middleware => ({
+  before: async ({ event, context }) => {
+    const principal = context.state.principal;
+    if (!principal) return;
+    context.state.admission = await admit(principal, rateCostOf(route), observed(route, event, context));
+    if (context.state.admission?.refusal) throw context.state.admission.refusal;
+  },
+  onError: async ({ event, context, error }) => {
+    const { principal, admission } = context.state;
+    if (!principal || !admission || !(error instanceof AppError) || error.kind !== "forbidden") return;
+    if (error instanceof TemporarilyBlockedError) return;
+    const reason = route.roles.includes(principal.role) ? "policy" : "role";
+    await recordDenial(principal, admission.settings, { ...observed(route, event, context), reason });
+  },
+});
+
+const observed = (route: RouteSpec, event: Event, context: Context) => ({
+  route: route.handler,
+  requestId: context.awsRequestId,
+  ip: event.requestContext?.identity?.sourceIp ?? "unknown",
+});
+
+/** The RateLimit header fields on every answer the limiter took part in, refusals included. */
+const rateLimitFields = (): Middleware => {
+  const add = (request: middy.Request<Event, APIGatewayProxyResult, Error, PipelineContext>) => {
+    const policies = request.context.state?.admission?.policies;
+    if (!request.response || !policies) return;
+    request.response.headers = { ...request.response.headers, ...rateLimitHeaders(policies) };
+  };
+  return { after: add, onError: add };
+};
 
 const authorizeRole = (route: RouteSpec): Middleware => ({
   before: ({ context }) => {
@@ -165,9 +209,11 @@ export function createHandler<R extends RouteSpec>(
     .use(corsFromConfig())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(requestIdHeader())
+    .use(rateLimitFields())
     .use(errorMapper())
     .use(signalInactiveAccounts(route))
     .use(authenticate(route))
+    .use(protect(route))
     .use(authorizeRole(route))
     .use(parseAndValidate(route))
     .handler(async (event, context) => {

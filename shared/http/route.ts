@@ -2,6 +2,7 @@ import type * as z from "zod";
 import type { PhiFields } from "../audit/disclosure";
 import type { Role } from "../auth/roles";
 import { DEFAULT_MAX_BODY_BYTES } from "../config";
+import type { RateCost } from "../settings/schema";
 
 /**
  * What a route's function may touch in the cloud. The CDK app turns each into the narrowest IAM
@@ -62,6 +63,13 @@ export type Permission =
   | "auth:token-keys"
   /** Read the stored token keys (that one item only): every route behind the authorizer verifies its token. */
   | "auth:read-token-keys"
+  /**
+   * Consume the caller's and the org's rate-limit buckets and record what the limiter observes (denials,
+   * refusals, blocks) as security signals: every Cognito route's function (shared/protection).
+   */
+  | "limits:consume"
+  /** Lift a principal's block (delete its limiter item): `DELETE /users/{userId}/block` only. */
+  | "limits:unblock"
   /**
    * Read tenant settings (GetItem on the settings table): every Cognito route's function, since the rate
    * limiter reads the caller's org's settings on every request; jobs that need settings list it.
@@ -124,6 +132,11 @@ export type RouteSpec = {
    * replay's audit entry says: `<resource>.replay`, on the record whose id is the response's `idProperty`.
    */
   idempotency?: IdempotencySpec;
+  /**
+   * What one request costs against the rate limits (the org's `rateLimits.costs`): `read` for a GET and
+   * `write` otherwise unless stated (`rateCostOf`); uploads and exports cost more.
+   */
+  rateCost?: RateCost;
 };
 
 export type IdempotencySpec = { off: string } | { replay: { resource: string; idProperty: string } };
@@ -133,6 +146,10 @@ export function takesIdempotencyKey(route: Pick<RouteSpec, "method" | "idempoten
   if (route.method !== "POST" && route.method !== "PUT") return false;
   return !(route.idempotency && "off" in route.idempotency);
 }
+
+/** A route's rate cost class: its manifest's, else by method. */
+export const rateCostOf = (route: Pick<RouteSpec, "method" | "rateCost">): RateCost =>
+  route.rateCost ?? (route.method === "GET" ? "read" : "write");
 
 /** A function's timeout and memory unless its manifest entry says otherwise (routes and jobs alike). */
 export const DEFAULT_FUNCTION_LIMITS = { timeoutSeconds: 10, memoryMb: 512 } as const;

@@ -1,5 +1,6 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { RATE_LIMIT_HEADERS } from "../protection/headers";
 
 /**
  * The headers every response carries, errors included. One constant map shared by the Lambda
@@ -23,7 +24,13 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 /** What a browser may send on a cross-origin call, and how long it may cache a preflight's answer. */
 export const CORS_ALLOWED_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"] as const;
 /** What a browser app may read of a response besides the CORS-safelisted headers. */
-export const CORS_EXPOSED_HEADERS = ["X-Request-Id", "Location", "Idempotent-Replayed"] as const;
+export const CORS_EXPOSED_HEADERS = [
+  "X-Request-Id",
+  "Location",
+  "Idempotent-Replayed",
+  "Retry-After",
+  ...RATE_LIMIT_HEADERS,
+] as const;
 export const CORS_MAX_AGE_SECONDS = 600;
 
 /**

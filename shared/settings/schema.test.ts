@@ -16,6 +16,7 @@ describe("tenant settings schema", () => {
   it("gives every default from an empty document: the product's limits and the issue's figures", () => {
     expect(TenantSettingsSchema.parse({})).toEqual(BUILT_IN_SETTINGS);
     expect(BUILT_IN_SETTINGS.rateLimits).toEqual({
+      enabled: true,
       windowSeconds: 60,
       perRole: { coach: 100, coach_lead: 200, admin: 300, compliance_officer: 300 },
       perOrg: 5000,

@@ -21,6 +21,11 @@ export type RateCost = (typeof RATE_COSTS)[number];
 const ROLE_QUOTAS = { coach: 100, coach_lead: 200, admin: 300, compliance_officer: 300 } as const;
 
 const RateLimitsSchema = z.strictObject({
+  /**
+   * The limiter (and blocking, whose state lives on the limiter's items) on or off for the org. Off only
+   * for a measured reason (the limits benchmark's baseline); the compliance report flags an org with it off.
+   */
+  enabled: z.boolean().default(true),
   /** The window a quota is counted over (the `w` of the RateLimit-Policy header). */
   windowSeconds: seconds(1, 3600).default(60),
   /** Requests (in cost units) one principal may make per window, by role. */

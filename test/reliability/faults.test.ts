@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { forgetChainPositions, verifyOrg } from "../../shared/audit";
 import { forgetDataKey } from "../../shared/crypto";
+import { forgetBucketHints } from "../../shared/protection";
+import { forgetCachedSettings } from "../../shared/settings";
 import {
   arm,
   type Call,
@@ -55,10 +57,12 @@ async function newCase(route: (typeof routeList)[number]): Promise<Case> {
 /** Sends the case's request in-process, recording its AWS calls (and failing one, if asked). */
 async function send(c: Case, fault?: { target: Target; kind: FaultKind }) {
   const token = await stack.token(c.request.as);
-  // Every run starts cold — the data key not cached in this process, no remembered chain head — so it
-  // makes the same calls as the baseline did.
+  // Every run starts cold — the data key and the org's settings not cached in this process, no remembered
+  // chain head or bucket — so it makes the same calls as the baseline did.
   forgetDataKey({ orgId: ORG, clientId: c.fixture.clientId });
   forgetChainPositions();
+  forgetCachedSettings();
+  forgetBucketHints();
   arm(fault);
   try {
     const res = await invokeRoute(c.route.method, c.request.path, {

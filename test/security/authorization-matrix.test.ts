@@ -1,9 +1,10 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeList } from "../../functions/routes";
 import { type Action, decide, type Relationship } from "../../shared/auth/policy";
 import type { Role } from "../../shared/auth/roles";
 import { settingsDocument } from "../../shared/settings";
 import { assignableCoach, freshCoach, heldChange, settleInvitations } from "../support/people";
+import { putOrgSettings, removeOrgSettings, SUITE_SETTINGS, settingsApply } from "../support/settings";
 import { testStack } from "../support/stack";
 import { forge } from "../support/tokens";
 
@@ -81,6 +82,12 @@ const ENTRIES: Record<string, Entry> = {
     action: "user:manage",
     targetUser: true,
     request: (f) => ({ path: `/users/${f.userId}/reassign`, body: { toCoachId: f.coachId } }),
+  },
+  unblockUser: {
+    scope: "org-resource",
+    action: "user:manage",
+    targetUser: true,
+    request: (f) => ({ path: `/users/${f.userId}/block` }),
   },
   assignCoach: {
     scope: "client",
@@ -329,10 +336,18 @@ function demoVerificationJob(): Promise<string> {
   return verificationJob;
 }
 
+// The other org's callers are refused by design, many times over: not toward a block here (the suite's
+// orgs run with the same settings; the limits tests cover blocking).
+beforeAll(async () => {
+  await putOrgSettings("other", SUITE_SETTINGS);
+  await settingsApply();
+});
+
 // Invitations made by the cells are processed out of band: let them finish before the next file runs.
 afterAll(async () => {
   for (const email of ["admin@demo.example", "admin@other.example"])
     await settleInvitations(api, await token(email));
+  await removeOrgSettings("other");
 });
 
 describe("authorization matrix", () => {

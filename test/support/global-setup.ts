@@ -3,7 +3,8 @@ import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { freePorts, PORT_VARIABLES, type Ports } from "../../infra/local/stack";
+import { freePorts, PORT_VARIABLES, type Ports, readEndpoints, useLocalStack } from "../../infra/local/stack";
+import { putOrgSettings, SUITE_ORGS, SUITE_SETTINGS, TEST_STACK_SETTINGS_MAX_AGE_SECONDS } from "./settings";
 
 /**
  * Starts one local stack for the whole test run — the same `infra/local/start.ts` that `npm start`
@@ -29,6 +30,8 @@ export async function setup(project: TestProject) {
     // background would move the checkpoint numbers the audit tests count).
     SCHEDULED_JOBS: "off",
     ALLOWED_ORIGINS: "https://app.test.example",
+    // A settings change (the limits tests make some) applies within a second.
+    SETTINGS_MAX_AGE_SECONDS: String(TEST_STACK_SETTINGS_MAX_AGE_SECONDS),
   };
   const log = createWriteStream(logFile);
   const started = spawn(
@@ -57,6 +60,8 @@ export async function setup(project: TestProject) {
       reject(new Error(`local stack exited with code ${code}; see ${logFile}`));
     });
   });
+  useLocalStack(readEndpoints(dir));
+  for (const org of SUITE_ORGS) await putOrgSettings(org, SUITE_SETTINGS);
   project.provide("stackDir", dir);
   project.provide("stackLogFile", logFile);
 }

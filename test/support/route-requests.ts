@@ -81,6 +81,7 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
     reassignClients: (f) => [
       { path: `/users/${f.userId}/reassign`, body: { toCoachId: f.coachId }, as: "admin@demo.example" },
     ],
+    unblockUser: (f) => [{ path: `/users/${f.userId}/block`, as: "admin@demo.example" }],
     assignCoach: (f) => [{ path: `/clients/${f.clientId}/coaches/${f.coachId}`, as: "admin@demo.example" }],
     unassignCoach: (f) => [{ path: `/clients/${f.clientId}/coaches/${f.coachId}`, as: "admin@demo.example" }],
     listConsents: (f) =>

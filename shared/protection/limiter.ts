@@ -1,0 +1,103 @@
+import type { Principal } from "../auth/principal";
+import type { AppError } from "../errors";
+import { logger } from "../log";
+import { type RateCost, type TenantSettings, tenantSettings } from "../settings";
+import { type Observation, recordStrike } from "./blocking";
+import { type Consumed, consume, hintedTat, likelyRefused, orgKey, principalKey, refund } from "./buckets";
+import { RateLimitedError, TemporarilyBlockedError } from "./errors";
+import { bucketState, type Policy, retryAfterSeconds } from "./gcra";
+import type { PolicyName, PolicyState } from "./headers";
+
+/** What the limiter decided for one request: the figures for the RateLimit headers, and a refusal if any. */
+export type Admission = {
+  settings: TenantSettings;
+  policies: PolicyState[];
+  refusal?: AppError;
+};
+
+const policiesOf = (principal: Principal, settings: TenantSettings): Record<PolicyName, Policy> => ({
+  user: {
+    quota: settings.rateLimits.perRole[principal.role],
+    windowSeconds: settings.rateLimits.windowSeconds,
+  },
+  org: { quota: settings.rateLimits.perOrg, windowSeconds: settings.rateLimits.windowSeconds },
+});
+
+/** A bucket as the headers report it: as this request left it, or (untouched) as this instance last saw it. */
+type Seen = Consumed | { outcome: "admitted"; tat: number | undefined };
+function stateOf(name: PolicyName, policy: Policy, consumed: Seen, nowMicros: number): PolicyState {
+  const base = { name, quota: policy.quota, windowSeconds: policy.windowSeconds };
+  if (consumed.outcome === "limited")
+    return { ...base, remaining: 0, resetSeconds: retryAfterSeconds(consumed.retryAfterMicros) };
+  return { ...base, ...bucketState(consumed.tat, nowMicros, policy) };
+}
+
+/**
+ * Checks and consumes the caller's and the org's buckets (one conditional write each, in parallel; the
+ * caller's first when this instance last saw them refused) for a request of the route's cost class, with the org's settings (`rateLimits`, `blocking`). Undefined when
+ * the org turned its limits off. A refusal is returned, not thrown, so the pipeline can still put the
+ * RateLimit headers on the 429 or 403 it answers; what one limit refused the other gives back.
+ */
+export async function admit(
+  principal: Principal,
+  costClass: RateCost,
+  observed: Observation,
+): Promise<Admission | undefined> {
+  const settings = await tenantSettings(principal.orgId);
+  if (!settings.rateLimits.enabled) return undefined;
+  const cost = settings.rateLimits.costs[costClass];
+  const policies = policiesOf(principal, settings);
+  const nowSeconds = Math.ceil(Date.now() / 1000);
+  // TTL may remove a bucket once it is full again (a window at most), never a strike window or a block.
+  const expiresAt =
+    nowSeconds + Math.max(settings.rateLimits.windowSeconds, settings.blocking.windowSeconds) + 60;
+  const user = { key: principalKey(principal.orgId, principal.userId), cost, policy: policies.user };
+  const org = { key: orgKey(principal.orgId), cost, policy: policies.org };
+  const consumeUser = () => consume({ ...user, checkBlock: true, expiresAt });
+  const consumeOrg = () => consume({ ...org, checkBlock: false, expiresAt });
+  let mine: Consumed;
+  let ours: Consumed | undefined;
+  if (likelyRefused(user)) {
+    // A principal this instance saw blocked or over their limit: their bucket alone first, so hammering
+    // never touches the org's (whose refunds would contend with everyone else's requests).
+    mine = await consumeUser();
+    ours = mine.outcome === "admitted" ? await consumeOrg() : undefined;
+  } else [mine, ours] = await Promise.all([consumeUser(), consumeOrg()]);
+  const now = Date.now() * 1000;
+  const admission: Admission = {
+    settings,
+    policies: [
+      stateOf("user", policies.user, mine, now),
+      stateOf("org", policies.org, ours ?? { outcome: "admitted", tat: hintedTat(org.key) }, now),
+    ],
+  };
+  if (mine.outcome === "admitted" && ours?.outcome === "admitted") return admission;
+
+  // What one limit refused, the other gives back.
+  const giveBack = [
+    ...(mine.outcome === "admitted" ? [refund(user)] : []),
+    ...(ours?.outcome === "admitted" ? [refund(org)] : []),
+  ];
+  await Promise.all(giveBack).catch((error: unknown) => logger.warn("rate limit refund failed", { error }));
+
+  if (mine.outcome === "blocked") {
+    const wait = Math.max(1, Math.ceil((mine.blockedUntilMs - Date.now()) / 1000));
+    admission.refusal = new TemporarilyBlockedError(wait);
+    return admission;
+  }
+  const waits = [mine, ours].flatMap((c) => (c?.outcome === "limited" ? [c.retryAfterMicros] : []));
+  admission.refusal = new RateLimitedError(retryAfterSeconds(Math.max(...waits)));
+  // Only the principal's own refusals count toward their block: an org at its limit is no one's fault.
+  if (mine.outcome === "limited")
+    await recordStrike(principal, "rate_limited", settings, { ...observed, reason: "rate_limit" });
+  return admission;
+}
+
+/** An authorization denial (a 403 by role or policy) of an authenticated principal: a strike toward a block. */
+export async function recordDenial(
+  principal: Principal,
+  settings: TenantSettings,
+  observed: Observation,
+): Promise<void> {
+  await recordStrike(principal, "denied", settings, observed);
+}
