@@ -202,17 +202,22 @@ describe("break-glass review", () => {
     await raiseUnreviewedGrants(DEMO, later);
     // Another run raises it no second time.
     await raiseUnreviewedGrants(DEMO, new Date(later.getTime() + 60_000));
-    const res = await api(
-      "GET",
-      `/security/events?type=break_glass_unreviewed&from=${new Date(Date.now() - 60_000).toISOString()}&to=${new Date(later.getTime() + 120_000).toISOString()}`,
-      {
-        token: await T("compliance@demo.example"),
-      },
-    );
-    expect(res.status, res.text).toBe(200);
-    const mine = res.json.items.filter(
-      (item: { subject: { grantId?: string } }) => item.subject.grantId === grantId,
-    );
+    // Every page: other suites leave grants of their own in the demo org, each raised by the same runs.
+    const query = `type=break_glass_unreviewed&from=${new Date(Date.now() - 60_000).toISOString()}&to=${new Date(later.getTime() + 120_000).toISOString()}`;
+    const token = await T("compliance@demo.example");
+    const items: { subject: { grantId?: string } }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api(
+        "GET",
+        `/security/events?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+        { token },
+      );
+      expect(page.status, page.text).toBe(200);
+      items.push(...page.json.items);
+      cursor = page.json.nextCursor;
+    } while (cursor);
+    const mine = items.filter((item) => item.subject.grantId === grantId) as any[];
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({
       type: "break_glass_unreviewed",
