@@ -6,8 +6,15 @@ import { appendWithItems, auditEntry, phiFieldsIn, type RequestMeta } from "../a
 import type { Principal } from "../auth/principal";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { type FieldBinding, getDataKey, keyedDigest, openField, sealField } from "../crypto";
-import { AppError, ConfigError, ServiceUnavailableError, ValidationError } from "../errors";
+import {
+  DataKeyUnavailableError,
+  type FieldBinding,
+  getDataKey,
+  keyedDigest,
+  openField,
+  sealField,
+} from "../crypto";
+import { AppError, ConfigError, NotFoundError, ServiceUnavailableError, ValidationError } from "../errors";
 import { logger } from "../log";
 import { type RouteSpec, takesIdempotencyKey } from "./route";
 
@@ -169,10 +176,8 @@ export async function runIdempotently(
     idempotencyScope(route, principal, request.pathParameters, headerKey),
     request.input,
   );
-  // A route whose answer carries a path client's PHI needs that client's key to seal it: fetched before the
-  // work, so a failing key fetch cannot fail a request whose writes already committed.
   const pathClient = route.phi?.discloses ? subjectOf(request.input.path, undefined) : undefined;
-  if (pathClient) await getDataKey({ orgId: principal.orgId, clientId: pathClient });
+  if (pathClient) await sealingKeyFor(route, principal, pathClient);
 
   let replayed = false;
   let produced: Answer | undefined;
@@ -209,6 +214,25 @@ export async function runIdempotently(
   }
   if (!replayed) return produced as Answer;
   return replay(request, payload.key, answer);
+}
+
+/**
+ * A route whose answer carries a path client's PHI needs that client's key to seal it: fetched before the
+ * work, so a failing key fetch cannot fail a request whose writes already committed. Only for a request the
+ * caller may make (the handler's own access check first: its 404/403 otherwise, and no key unwrapped), and a
+ * key that is gone (crypto-shredded) is the same 404 as a client that does not exist.
+ */
+async function sealingKeyFor(route: RouteSpec, principal: Principal, clientId: string): Promise<void> {
+  const action =
+    route.idempotency && "replay" in route.idempotency ? route.idempotency.replay.access : undefined;
+  if (!action) throw new ConfigError(`route ${route.handler}: no access action declared for its path client`);
+  await accessClient(principal, clientId, action);
+  try {
+    await getDataKey({ orgId: principal.orgId, clientId });
+  } catch (error) {
+    if (error instanceof DataKeyUnavailableError) throw new NotFoundError();
+    throw error;
+  }
 }
 
 /**
