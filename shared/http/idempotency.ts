@@ -16,7 +16,7 @@ import {
 } from "../crypto";
 import { AppError, ConfigError, NotFoundError, ServiceUnavailableError, ValidationError } from "../errors";
 import { logger } from "../log";
-import { type RouteSpec, takesIdempotencyKey } from "./route";
+import { idempotencyKeyPrefix, type RouteSpec, takesIdempotencyKey } from "./route";
 
 /**
  * Idempotent retries (IETF draft-ietf-httpapi-idempotency-key-header): a POST or PUT that carries an
@@ -202,7 +202,7 @@ export async function runIdempotently(
       stored = await storable(request, payload.key, produced);
       return stored;
     },
-    { persistenceStore: persistence, config, keyPrefix: route.handler },
+    { persistenceStore: persistence, config, keyPrefix: idempotencyKeyPrefix(route) },
   );
 
   let answer: Stored;

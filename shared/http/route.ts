@@ -161,6 +161,13 @@ export function takesIdempotencyKey(route: Pick<RouteSpec, "method" | "idempoten
   return !(route.idempotency && "off" in route.idempotency);
 }
 
+/**
+ * The prefix of a route's idempotency records (Powertools stores `<prefix>#<hash>`): its handler, set
+ * explicitly rather than Powertools' default (the function's name, unknown at synth time), so each route's
+ * function can be allowed its own records only (IAM `dynamodb:LeadingKeys`).
+ */
+export const idempotencyKeyPrefix = (route: Pick<RouteSpec, "handler">): string => route.handler;
+
 /** A route's rate cost class: its manifest's, else by method. */
 export const rateCostOf = (route: Pick<RouteSpec, "method" | "rateCost">): RateCost =>
   route.rateCost ?? (route.method === "GET" ? "read" : "write");
