@@ -162,7 +162,10 @@ export type IdempotentRequest = {
 /**
  * Runs `run` once per Idempotency-Key (when the route takes one and the request carries it); a replay
  * answers the first answer. A first request that fails leaves no record (Powertools deletes it), so its
- * retry runs again.
+ * retry runs again. Known limit: a transaction that committed but whose answer was lost after the SDK's
+ * retries (those carry the SDK's own ClientRequestToken, so they are no-ops) fails the request, and its
+ * retry creates again; a token derived from the key would not make that retry a no-op, since it is a new
+ * transaction (new record id, audit entry and chain sequence) that DynamoDB refuses as a mismatch.
  */
 export async function runIdempotently(
   request: IdempotentRequest,
