@@ -359,7 +359,7 @@ export const routes = {
     ],
     request: { path: ConsentPathSchema, body: GrantConsentSchema },
     phi: { discloses: CONSENT_PHI, writes: CONSENT_PHI },
-    idempotency: { replay: { resource: "consent", idProperty: "purpose" } },
+    idempotency: { replay: { resource: "consent", idProperty: "purpose", access: "consent:write" } },
     responses: { 200: { description: "Recorded", schema: ConsentSchema }, 404: notFound, ...errors },
   }),
   revokeConsent: defineRoute({
@@ -391,7 +391,7 @@ export const routes = {
     ],
     request: { path: ClientIdPathSchema, body: CreateSessionSchema },
     phi: { discloses: SESSION_PHI, writes: SESSION_PHI },
-    idempotency: { replay: { resource: "session", idProperty: "sessionId" } },
+    idempotency: { replay: { resource: "session", idProperty: "sessionId", access: "session:create" } },
     responses: {
       201: { description: "Created", schema: SessionSchema },
       404: notFound,
@@ -497,7 +497,7 @@ export const routes = {
     ],
     request: { path: ClientIdPathSchema, body: CreateNoteSchema },
     phi: { discloses: NOTE_PHI, writes: NOTE_PHI },
-    idempotency: { replay: { resource: "note", idProperty: "noteId" } },
+    idempotency: { replay: { resource: "note", idProperty: "noteId", access: "note:create" } },
     responses: {
       201: { description: "Created", schema: NoteSchema },
       404: notFound,

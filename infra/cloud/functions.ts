@@ -178,7 +178,7 @@ export function bundledFunction(
       actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
       resources: [`${logGroup.logGroupArn}:*`],
     }),
-    ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions)),
+    ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions, spec)),
     ...(permissions.some(
       (permission) =>
         /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|security|settings|idempotency|limits):/.test(

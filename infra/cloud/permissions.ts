@@ -8,7 +8,7 @@ import { DISCLOSURE_PARTITION_PATTERN } from "../../shared/audit/chain";
 import { TOKEN_KEYS_PARTITION_PATTERN } from "../../shared/auth/token-keys";
 import { CURSOR_KEY_CONTEXT, CURSOR_KEY_ITEM } from "../../shared/crypto/cursor-key";
 import { DIGEST_KEY_CONTEXT, DIGEST_KEY_ITEM } from "../../shared/crypto/digest-key";
-import type { Permission } from "../../shared/http/route";
+import { idempotencyKeyPrefix, type Permission } from "../../shared/http/route";
 import { LIMIT_PARTITION_PATTERN, PRINCIPAL_LIMIT_PARTITION_PATTERN } from "../../shared/protection/buckets";
 import { OUTBOX_PARTITION } from "../../shared/security/events";
 import { TABLES, type TableName } from "../resources";
@@ -125,7 +125,12 @@ function streamStatement(table: ITableV2) {
 /** The detectors' own state; their findings go through `security:findings` like every finding. */
 export const DETECTOR_PARTITIONS = ["ORG#*#DETECT", "PLATFORM#DETECT"];
 
-export function statementsFor(permission: Permission, targets: PermissionTargets): PolicyStatement[] {
+export function statementsFor(
+  permission: Permission,
+  targets: PermissionTargets,
+  /** The function the statements are for (a route's idempotency records are its own). */
+  owner: { handler: string },
+): PolicyStatement[] {
   const { tables } = targets;
   if (permission.startsWith(JOB_START)) {
     const jobId = permission.slice(JOB_START.length);
@@ -346,8 +351,9 @@ export function statementsFor(permission: Permission, targets: PermissionTargets
     case "idempotency:use":
       return [
         // What Powertools Idempotency's DynamoDB persistence does: a conditional put, a consistent get, the
-        // update that stores the answer, the delete after a failure. Nothing else, on nothing else.
-        tableStatement(tables.idempotency, IDEMPOTENCY_TABLE_ACTIONS),
+        // update that stores the answer, the delete after a failure. Nothing else, on nothing else: only on its
+        // own records (`<prefix>#<hash>`), so a compromised function cannot overwrite another route's answers.
+        partitionsLike(tables.idempotency, IDEMPOTENCY_TABLE_ACTIONS, `${idempotencyKeyPrefix(owner)}#*`),
         // The deployment's digest key, as `cursors:seal` has the cursor key: its one item, its own context.
         new PolicyStatement({
           actions: ["dynamodb:GetItem", "dynamodb:PutItem"],

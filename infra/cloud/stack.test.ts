@@ -27,6 +27,7 @@ import { GATEWAY_ERRORS } from "../../shared/http/errors";
 import {
   API_GATEWAY_TIMEOUT_SECONDS,
   bodyLimitBytes,
+  idempotencyKeyPrefix,
   routeLimits,
   takesIdempotencyKey,
 } from "../../shared/http/route";
@@ -2569,6 +2570,20 @@ describe("idempotent retries (issue 11, item 3)", () => {
       (p) => JSON.stringify(p).includes("idempotencyTable") && !keyed.some((id) => policyOf(id) === p),
     );
     expect(others).toEqual([]);
+  });
+
+  it("each keyed route's function reaches only its own records (its key prefix, `<prefix>#<hash>`), so it cannot overwrite another route's stored answers", () => {
+    const keyed = routeList.filter(takesIdempotencyKey);
+    const prefixes = new Set(keyed.map((route) => idempotencyKeyPrefix(route)));
+    expect(prefixes.size, "one prefix per route").toBe(keyed.length);
+    for (const route of keyed) {
+      const [table] = statementsOf(policyOf(route.id)).filter(onIdempotencyTable);
+      expect(table?.Condition, route.id).toEqual({
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${idempotencyKeyPrefix(route)}#*`] },
+      });
+      // A prefix is a plain name: no IAM wildcard in it, and no `#`, so no prefix's pattern covers another's.
+      expect(idempotencyKeyPrefix(route), route.id).toMatch(/^[^*?#]+$/);
+    }
   });
 
   it("the digest key: KMS only under {purpose: idempotency-digest}, and its one keys-table item", () => {

@@ -6,10 +6,17 @@ import { appendWithItems, auditEntry, phiFieldsIn, type RequestMeta } from "../a
 import type { Principal } from "../auth/principal";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { type FieldBinding, getDataKey, keyedDigest, openField, sealField } from "../crypto";
-import { AppError, ConfigError, ServiceUnavailableError, ValidationError } from "../errors";
+import {
+  DataKeyUnavailableError,
+  type FieldBinding,
+  getDataKey,
+  keyedDigest,
+  openField,
+  sealField,
+} from "../crypto";
+import { AppError, ConfigError, NotFoundError, ServiceUnavailableError, ValidationError } from "../errors";
 import { logger } from "../log";
-import { type RouteSpec, takesIdempotencyKey } from "./route";
+import { idempotencyKeyPrefix, type RouteSpec, takesIdempotencyKey } from "./route";
 
 /**
  * Idempotent retries (IETF draft-ietf-httpapi-idempotency-key-header): a POST or PUT that carries an
@@ -155,7 +162,10 @@ export type IdempotentRequest = {
 /**
  * Runs `run` once per Idempotency-Key (when the route takes one and the request carries it); a replay
  * answers the first answer. A first request that fails leaves no record (Powertools deletes it), so its
- * retry runs again.
+ * retry runs again. Known limit: a transaction that committed but whose answer was lost after the SDK's
+ * retries (those carry the SDK's own ClientRequestToken, so they are no-ops) fails the request, and its
+ * retry creates again; a token derived from the key would not make that retry a no-op, since it is a new
+ * transaction (new record id, audit entry and chain sequence) that DynamoDB refuses as a mismatch.
  */
 export async function runIdempotently(
   request: IdempotentRequest,
@@ -169,10 +179,8 @@ export async function runIdempotently(
     idempotencyScope(route, principal, request.pathParameters, headerKey),
     request.input,
   );
-  // A route whose answer carries a path client's PHI needs that client's key to seal it: fetched before the
-  // work, so a failing key fetch cannot fail a request whose writes already committed.
   const pathClient = route.phi?.discloses ? subjectOf(request.input.path, undefined) : undefined;
-  if (pathClient) await getDataKey({ orgId: principal.orgId, clientId: pathClient });
+  if (pathClient) await sealingKeyFor(route, principal, pathClient);
 
   let replayed = false;
   let produced: Answer | undefined;
@@ -197,7 +205,7 @@ export async function runIdempotently(
       stored = await storable(request, payload.key, produced);
       return stored;
     },
-    { persistenceStore: persistence, config, keyPrefix: route.handler },
+    { persistenceStore: persistence, config, keyPrefix: idempotencyKeyPrefix(route) },
   );
 
   let answer: Stored;
@@ -209,6 +217,25 @@ export async function runIdempotently(
   }
   if (!replayed) return produced as Answer;
   return replay(request, payload.key, answer);
+}
+
+/**
+ * A route whose answer carries a path client's PHI needs that client's key to seal it: fetched before the
+ * work, so a failing key fetch cannot fail a request whose writes already committed. Only for a request the
+ * caller may make (the handler's own access check first: its 404/403 otherwise, and no key unwrapped), and a
+ * key that is gone (crypto-shredded) is the same 404 as a client that does not exist.
+ */
+async function sealingKeyFor(route: RouteSpec, principal: Principal, clientId: string): Promise<void> {
+  const action =
+    route.idempotency && "replay" in route.idempotency ? route.idempotency.replay.access : undefined;
+  if (!action) throw new ConfigError(`route ${route.handler}: no access action declared for its path client`);
+  await accessClient(principal, clientId, action);
+  try {
+    await getDataKey({ orgId: principal.orgId, clientId });
+  } catch (error) {
+    if (error instanceof DataKeyUnavailableError) throw new NotFoundError();
+    throw error;
+  }
 }
 
 /**

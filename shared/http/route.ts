@@ -1,5 +1,6 @@
 import type * as z from "zod";
 import type { PhiFields } from "../audit/disclosure";
+import type { Action } from "../auth/policy";
 import type { Role } from "../auth/roles";
 import { DEFAULT_MAX_BODY_BYTES } from "../config";
 import type { RateCost } from "../settings/schema";
@@ -139,13 +140,33 @@ export type RouteSpec = {
   rateCost?: RateCost;
 };
 
-export type IdempotencySpec = { off: string } | { replay: { resource: string; idProperty: string } };
+export type IdempotencySpec =
+  | { off: string }
+  | {
+      replay: {
+        resource: string;
+        idProperty: string;
+        /**
+         * On a route with a path `{clientId}`: the action its handler checks on that client. A keyed request
+         * is checked for it before the client's key is fetched (to seal the answer), so a caller who may not
+         * make the request gets the handler's own 404/403 and no key is unwrapped for them.
+         */
+        access?: Action;
+      };
+    };
 
 /** Whether a route takes an `Idempotency-Key`: POST and PUT (creates and replaces) unless turned off with a reason. */
 export function takesIdempotencyKey(route: Pick<RouteSpec, "method" | "idempotency">): boolean {
   if (route.method !== "POST" && route.method !== "PUT") return false;
   return !(route.idempotency && "off" in route.idempotency);
 }
+
+/**
+ * The prefix of a route's idempotency records (Powertools stores `<prefix>#<hash>`): its handler, set
+ * explicitly rather than Powertools' default (the function's name, unknown at synth time), so each route's
+ * function can be allowed its own records only (IAM `dynamodb:LeadingKeys`).
+ */
+export const idempotencyKeyPrefix = (route: Pick<RouteSpec, "handler">): string => route.handler;
 
 /** A route's rate cost class: its manifest's, else by method. */
 export const rateCostOf = (route: Pick<RouteSpec, "method" | "rateCost">): RateCost =>

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { aws } from "../../shared/aws";
+import { dataKeyItemKey, forgetDataKey } from "../../shared/crypto";
 import {
   arm,
   disarm,
@@ -22,9 +23,15 @@ import { testStack } from "../support/stack";
 const stack = testStack();
 const { tables } = stack.endpoints;
 let coach: string;
+let unassignedCoach: string;
+let otherOrgCoach: string;
 
 beforeAll(async () => {
-  coach = await stack.token("coach1@demo.example");
+  [coach, unassignedCoach, otherOrgCoach] = await Promise.all([
+    stack.token("coach1@demo.example"),
+    stack.token("coach2@demo.example"),
+    stack.token("coach@other.example"),
+  ]);
   installFaultInjector();
 });
 
@@ -115,5 +122,72 @@ describe("a first request that fails leaves no record", () => {
     const busy = await invokeRoute("POST", `/clients/${clientId}/sessions`, keyed);
     expect(busy.status).toBe(409);
     expect(busy.json.error.code).toBe("IDEMPOTENCY_IN_PROGRESS");
+  });
+});
+
+describe("a keyed request the caller may not make", () => {
+  // The keyed routes whose answer is sealed under the path client's key.
+  const ROUTES = [
+    { method: "PUT", path: (id: string) => `/clients/${id}/consents/coaching`, body: { version: "1" } },
+    {
+      method: "POST",
+      path: (id: string) => `/clients/${id}/sessions`,
+      body: { startsAt: "2026-11-04T09:00:00Z", durationMinutes: 30, type: "coaching" },
+    },
+    { method: "POST", path: (id: string) => `/clients/${id}/notes`, body: { text: "Talked about sleep." } },
+  ] as const;
+  const orgOf = (email: string) => stack.users.find((user) => user.email === email)?.orgId as string;
+  const kmsCalls = () => recorded().calls.filter((call) => call.service === "kms");
+
+  it("is the same 404 with or without a key (unknown, other org's, unassigned client), and unwraps no key", async () => {
+    const created = await invokeRoute("POST", "/clients", { token: coach, body: newBody() });
+    const otherOrgs = await invokeRoute("POST", "/clients", { token: otherOrgCoach, body: newBody() });
+    const unassigned = created.json.clientId as string;
+    const cases = [
+      { label: "unknown client", clientId: randomUUID() },
+      { label: "another org's client", clientId: otherOrgs.json.clientId as string },
+      { label: "a client of the org the caller is not assigned to", clientId: unassigned },
+    ];
+    for (const route of ROUTES) {
+      for (const { label, clientId } of cases) {
+        const what = `${route.method} ${route.path(":id")}, ${label}`;
+        const call = (headers?: Record<string, string>) =>
+          invokeRoute(route.method, route.path(clientId), {
+            token: unassignedCoach,
+            body: route.body,
+            headers,
+          });
+        const plain = await call();
+        // Nothing cached from the client's creation: a key fetch would show as a KMS Decrypt.
+        forgetDataKey({ orgId: orgOf("coach1@demo.example"), clientId: unassigned });
+        arm();
+        const keyed = await call({ "Idempotency-Key": randomUUID() });
+        const kms = kmsCalls();
+        disarm();
+        expect(plain.status, what).toBe(404);
+        expect(keyed.status, what).toBe(404);
+        expect({ ...keyed.json.error, requestId: undefined }, what).toEqual({
+          ...plain.json.error,
+          requestId: undefined,
+        });
+        expect(kms, what).toEqual([]);
+      }
+    }
+  });
+
+  it("a client whose key is gone (crypto-shredded) is a 404 like a missing client, not a retryable 503", async () => {
+    const clientId = (await invokeRoute("POST", "/clients", { token: coach, body: newBody() })).json.clientId;
+    const ref = { orgId: orgOf("coach1@demo.example"), clientId };
+    await aws("dynamo").send(new DeleteCommand({ TableName: tables.keys, Key: dataKeyItemKey(ref) }));
+    forgetDataKey(ref);
+    for (const route of ROUTES) {
+      const keyed = await invokeRoute(route.method, route.path(clientId), {
+        token: coach,
+        body: route.body,
+        headers: { "Idempotency-Key": randomUUID() },
+      });
+      expect(keyed.status, route.path(":id")).toBe(404);
+      expect(keyed.json.error.code, route.path(":id")).toBe("NOT_FOUND");
+    }
   });
 });
