@@ -358,3 +358,19 @@ describe("observations from stored items", () => {
     expect(JSON.stringify(findings())).not.toContain("client-");
   });
 });
+
+describe("inactive_account signals", () => {
+  it("a disabled user's token sending thousands of requests raises one finding per user and hour, not one per signal", async () => {
+    const { detector, findings } = harness();
+    for (let i = 0; i < 200; i++)
+      await detector.observe(signal(T0 + i * 10_000, { kind: "inactive_account", userId: "coach-9" }));
+    await detector.observe(signal(T0 + 10_000, { kind: "inactive_account", userId: "coach-8" }));
+    // 200 signals 10 s apart span 33 minutes from 15:00 UTC: one hour, two users.
+    expect(findings().map((finding) => [finding.rule, finding.subject.userId, finding.dedupeKey])).toEqual([
+      ["inactive_account_signal", "coach-9", "inactive_account_signal#coach-9#2026-03-02T15"],
+      ["inactive_account_signal", "coach-8", "inactive_account_signal#coach-8#2026-03-02T15"],
+    ]);
+    await detector.observe(signal(T0 + HOUR, { kind: "inactive_account", userId: "coach-9" }));
+    expect(findings()).toHaveLength(3);
+  });
+});

@@ -35,6 +35,7 @@ const remembered = new WeakMap<DetectorState, Map<string, (userId: string) => Ba
 /** Days of history a baseline is the mean of. */
 export const BASELINE_DAYS = 14;
 const DAY_SECONDS = 86_400;
+const HOUR_MS = 3_600_000;
 
 const partitionOf = (orgId: string | undefined) => (orgId ? `ORG#${orgId}#DETECT` : "PLATFORM#DETECT");
 /**
@@ -112,6 +113,8 @@ export function createDetector(ports: DetectionPorts) {
     switch (rule.measure) {
       case "each":
         return { tally: once, key: selection.grantId ?? observation.id };
+      case "hourly":
+        return { tally: once, key: iso(Math.floor(at / HOUR_MS) * HOUR_MS).slice(0, 13) };
       case "window": {
         const windowMs = Number(detectors[rule.window as keyof typeof detectors]) * 1000;
         const bucket = Math.floor(at / windowMs);

@@ -21,6 +21,8 @@ export type DetectorKey = keyof TenantSettings["detectors"];
 export type Measure =
   /** Every observation selected is a finding at once. */
   | "each"
+  /** A finding at once, one per subject and hour: whatever repeats it within the hour is the same finding. */
+  | "hourly"
   /** Distinct members per subject within a sliding window of `window` seconds reach `threshold`. */
   | "window"
   /** Distinct members per subject within the org's local day reach `threshold`. */
@@ -186,7 +188,8 @@ export const RULES: readonly Rule[] = [
     severity: "critical",
     observes: "signal",
     subject: "user",
-    measure: "each",
+    // A disabled user's still-valid token may send thousands of requests: one alert per user and hour.
+    measure: "hourly",
     select: onSignals(["inactive_account"], ({ signal }) => signal.userId ?? signal.ip ?? "unknown"),
   },
   {
