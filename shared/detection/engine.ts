@@ -126,22 +126,15 @@ export function createDetector(ports: DetectionPorts) {
         if (counted.count < threshold) return undefined;
         return { tally: counted, key: `${bucket}`, evidence: { windowSeconds: windowMs / 1000 } };
       }
-      case "day":
       case "baseline": {
         const day = localTime(at, settings.businessHours.timeZone).day;
-        const stateKey =
-          rule.measure === "day"
-            ? `D#${rule.id}#${selection.subject}#${day}`
-            : `C#${rule.id}#${day}#${selection.subject}`;
-        const keepDays = rule.measure === "day" ? 2 : BASELINE_DAYS + 2;
         const set = await state.add(
-          { partition, key: stateKey },
+          { partition, key: `C#${rule.id}#${day}#${selection.subject}` },
           members,
-          Math.floor(at / 1000) + keepDays * DAY_SECONDS,
+          Math.floor(at / 1000) + (BASELINE_DAYS + 2) * DAY_SECONDS,
         );
         const counted = tally(set, 0, Number.POSITIVE_INFINITY);
         if (counted.count < threshold) return undefined;
-        if (rule.measure === "day") return { tally: counted, key: day, evidence: { day } };
         const baseline = (await dayBaselines(partition, rule, day))(selection.subject);
         if (!isExcessive(counted.count, baseline, detectors)) return undefined;
         return {
@@ -227,7 +220,7 @@ export function createDetector(ports: DetectionPorts) {
         subject,
         rule: rule.id,
         evidence,
-        dedupeKey: `${rule.id}#${subjectKey}#${judged.key}`,
+        dedupeKey: `${rule.dedupeAs ?? rule.id}#${subjectKey}#${judged.key}`,
       };
       await ports.raise(event);
       findings.push(event);
