@@ -17,12 +17,19 @@ export type JobTrigger =
    * a failing batch split and retried `retryAttempts` times, then sent to an encrypted queue), a poller
    * of the same stream locally (`infra/local/streams.ts`).
    */
-  | { stream: "audit" | "security"; batchSize: number; retryAttempts: number }
+  | { stream: "audit" | "security"; batchSize: number; retryAttempts: number; filter?: StreamFilter }
   /**
    * Lines of these log groups that a CloudWatch Logs subscription filter passes (cloud only: locally the
    * pipeline records what it sees itself, and nothing produces these logs).
    */
   | { logs: readonly LogSource[] };
+
+/**
+ * Which stream records reach a stream job (absent: all): the change kinds, and a prefix of the item's
+ * sort key `sk`. In the cloud, the event source mapping's filter criteria (records filtered out are never
+ * delivered, nor billed); locally, the poller applies the same test (`infra/local/streams.ts`).
+ */
+export type StreamFilter = { eventName?: readonly ("INSERT" | "MODIFY" | "REMOVE")[]; skPrefix?: string };
 
 /** Log groups a job can subscribe to, and the filter pattern of each (infra/cloud/jobs.ts). */
 export const LOG_SOURCES = {
@@ -174,7 +181,8 @@ export const jobs = {
     handler: "detection/audit.stream",
     summary:
       "The detectors over every new audit entry (excessive, after-hours and bulk access, break-glass, access by a disabled or blocked account): findings within seconds",
-    trigger: { stream: "audit", batchSize: 100, retryAttempts: 10 },
+    // The audit table is append-only: new entries are the detectors' (changes are the witness's business).
+    trigger: { stream: "audit", batchSize: 100, retryAttempts: 10, filter: { eventName: ["INSERT"] } },
     permissions: [
       "audit:stream",
       "security:detect",
@@ -190,7 +198,13 @@ export const jobs = {
     handler: "detection/signals.stream",
     summary:
       "The detectors over every new security signal (failed sign-ins and 401s, denials, blocks): findings within seconds",
-    trigger: { stream: "security", batchSize: 100, retryAttempts: 10 },
+    // New signals only: never the detectors' own state, findings, outbox items or TTL removals.
+    trigger: {
+      stream: "security",
+      batchSize: 100,
+      retryAttempts: 10,
+      filter: { eventName: ["INSERT"], skPrefix: "SIGNAL#" },
+    },
     permissions: [
       "security:stream",
       "security:detect",

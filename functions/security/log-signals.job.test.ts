@@ -5,7 +5,8 @@ import { aggregate, decode, MAX_SIGNALS_PER_BATCH, observationOf } from "./log-s
 const T = Date.parse("2026-11-24T12:00:10Z");
 const access = (status: string, ip = "203.0.113.7") =>
   JSON.stringify({ requestId: "r", ip, httpMethod: "GET", resourcePath: "/clients/{clientId}", status });
-const authEvent = (eventResponse: string, ip = "198.51.100.4") =>
+const SUB = "6f1c2b8e-1d2a-4c3b-9e8f-0a1b2c3d4e5f";
+const authEvent = (eventResponse: string, ip = "198.51.100.4", userSub: string | null = SUB) =>
   JSON.stringify({
     logLevel: "INFO",
     eventSource: "USER_AUTH_EVENTS",
@@ -13,6 +14,7 @@ const authEvent = (eventResponse: string, ip = "198.51.100.4") =>
       eventType: "SignIn",
       eventResponse,
       userName: "someone@demo.example",
+      ...(userSub && { userSub }),
       eventContextData: { ipAddress: ip, city: "Springfield" },
     },
   });
@@ -31,6 +33,7 @@ describe("signals from the API access log and the user pool's auth events", () =
     expect(observationOf(authEvent("Fail"), T, "3")).toEqual({
       kind: "sign_in_failed",
       ip: "198.51.100.4",
+      userId: SUB,
       at: T,
       id: "3",
     });
@@ -67,11 +70,31 @@ describe("signals from the API access log and the user pool's auth events", () =
         kind: "sign_in_failed",
         at: "2026-11-24T12:00:00.000Z",
         ip: "198.51.100.4",
+        userId: SUB,
         count: 4,
         requestId: "log-c0",
       },
     ]);
     expect(JSON.stringify(signals)).not.toContain("demo.example");
+  });
+
+  it("keeps a failed sign-in's user as its Cognito sub (no org: a platform signal), never a username or email", () => {
+    const unknown = observationOf(authEvent("Fail", "198.51.100.4", null), T, "u1");
+    expect(unknown).not.toHaveProperty("userId");
+    const spoofed = observationOf(authEvent("Fail", "198.51.100.4", "someone@demo.example"), T, "u2");
+    expect(spoofed).toBeDefined();
+    expect(spoofed).not.toHaveProperty("userId");
+    const other = "0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e";
+    const signals = aggregate(
+      [
+        observationOf(authEvent("Fail", "198.51.100.4"), T, "s1"),
+        observationOf(authEvent("Fail", "198.51.100.4", other), T, "s2"),
+      ].flatMap((o) => (o ? [o] : [])),
+    );
+    expect(signals.map((signal) => [signal.userId, signal.count, signal.orgId])).toEqual([
+      [SUB, 1, undefined],
+      [other, 1, undefined],
+    ]);
   });
 
   it("bounds a batch of many IPs: the rest share one overflow signal", () => {

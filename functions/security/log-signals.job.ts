@@ -12,7 +12,10 @@ import { routeList } from "../routes";
  * protection's exported user auth events), delivered by CloudWatch Logs subscription filters. Each batch
  * is aggregated per kind, IP and minute into one signal with a `count`, and its signal ids are made from
  * the batch's log event ids, so a retried delivery writes the same items again instead of new ones.
- * Nothing but the IP, the route (its handler id, as the pipeline names it) and the time is kept: never a token, a username or an email.
+ * Nothing but the IP, the route (its handler id, as the pipeline names it), the time and, for a failed
+ * sign-in of an existing user, the user's Cognito `sub` (the product's user id, so brute force per user is
+ * counted) is kept: never a token, a username or an email. No org: a sign-in happens before any token says
+ * which org, so these are platform signals (their findings too).
  */
 
 const IP = z.union([z.ipv4(), z.ipv6()]);
@@ -31,6 +34,8 @@ const routeOf = (method: string | undefined, resourcePath: string | undefined) =
 const AuthEventFields = z.object({
   eventType: z.string().optional(),
   eventResponse: z.string(),
+  /** The user's Cognito `sub`, present when the username named an existing user. */
+  userSub: z.string().optional(),
   eventContextData: z.object({ ipAddress: IP }).optional(),
 });
 const AuthEventLine = z.union([z.object({ message: AuthEventFields }), AuthEventFields]);
@@ -38,7 +43,10 @@ const AuthEventLine = z.union([z.object({ message: AuthEventFields }), AuthEvent
 /** Distinct (kind, IP, minute) aggregates one batch writes at most; the rest go into one overflow signal. */
 export const MAX_SIGNALS_PER_BATCH = 200;
 
-type Observation = Pick<Signal, "kind" | "ip" | "route"> & { at: number; id: string };
+type Observation = Pick<Signal, "kind" | "ip" | "route" | "userId"> & { at: number; id: string };
+
+/** A Cognito `sub` is a UUID: anything else (a username, an email) is never kept. */
+const SUB = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** One log line as an observation, or undefined for anything else (a 200, a successful sign-in, noise). */
 export function observationOf(line: string, at: number, id: string): Observation | undefined {
@@ -62,6 +70,7 @@ export function observationOf(line: string, at: number, id: string): Observation
   return {
     kind: "sign_in_failed",
     ...(event.eventContextData && { ip: event.eventContextData.ipAddress }),
+    ...(event.userSub && SUB.test(event.userSub) && { userId: event.userSub.toLowerCase() }),
     at,
     id,
   };
@@ -69,13 +78,19 @@ export function observationOf(line: string, at: number, id: string): Observation
 
 const minuteOf = (at: number) => new Date(Math.floor(at / 60_000) * 60_000).toISOString();
 
-/** A batch's observations as signals: one per kind, IP, route and minute, with how many it stands for. */
+/** A batch's observations as signals: one per kind, IP, user, route and minute, with how many it stands for. */
 export function aggregate(observations: readonly Observation[]): Signal[] {
   const groups = new Map<string, { signal: Signal; id: string }>();
   let overflow: { signal: Signal; id: string } | undefined;
   for (const observation of observations) {
     const at = minuteOf(observation.at);
-    const key = [observation.kind, observation.ip ?? "", observation.route ?? "", at].join("|");
+    const key = [
+      observation.kind,
+      observation.ip ?? "",
+      observation.userId ?? "",
+      observation.route ?? "",
+      at,
+    ].join("|");
     let group = groups.get(key);
     if (!group && groups.size >= MAX_SIGNALS_PER_BATCH) {
       overflow ??= {
@@ -90,6 +105,7 @@ export function aggregate(observations: readonly Observation[]): Signal[] {
           kind: observation.kind,
           at,
           ...(observation.ip && { ip: observation.ip }),
+          ...(observation.userId && { userId: observation.userId }),
           ...(observation.route && { route: observation.route }),
           count: 0,
         },

@@ -2,7 +2,7 @@ import { CustomResource, Duration, NestedStack, RemovalPolicy, Stack } from "aws
 import { Rule, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { type ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { type CfnFunction, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { type CfnFunction, FilterCriteria, FilterRule, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -10,7 +10,13 @@ import { FilterPattern, type ILogGroup, SubscriptionFilter } from "aws-cdk-lib/a
 import { LambdaDestination } from "aws-cdk-lib/aws-logs-destinations";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { type JobSpec, LOG_SOURCES, type LogSource, STARTED_EVENT_MAX_AGE_HOURS } from "../../functions/jobs";
+import {
+  type JobSpec,
+  LOG_SOURCES,
+  type LogSource,
+  STARTED_EVENT_MAX_AGE_HOURS,
+  type StreamFilter,
+} from "../../functions/jobs";
 import { resourceName } from "../resources";
 import { bundledFunction, type FunctionDefaults } from "./functions";
 
@@ -87,6 +93,7 @@ export class Jobs extends NestedStack {
           reportBatchItemFailures: true,
           retryAttempts: job.trigger.retryAttempts,
           onFailure: new SqsDlq(this.failureQueue(job.id, policy, props)),
+          ...(job.trigger.filter && { filters: [streamFilterCriteria(job.trigger.filter)] }),
         });
       } else {
         // CloudWatch Logs delivers to a subscribed function asynchronously: the same retries and queue.
@@ -127,4 +134,12 @@ export class Jobs extends NestedStack {
     );
     return queue;
   }
+}
+
+/** A job's stream filter as an event source mapping's filter pattern (Lambda event filtering's syntax). */
+export function streamFilterCriteria(filter: StreamFilter) {
+  return FilterCriteria.filter({
+    ...(filter.eventName && { eventName: FilterRule.or(...filter.eventName) }),
+    ...(filter.skPrefix && { dynamodb: { Keys: { sk: { S: FilterRule.beginsWith(filter.skPrefix) } } } }),
+  });
 }

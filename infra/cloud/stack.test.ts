@@ -2649,6 +2649,18 @@ describe("security monitoring: the detectors on the audit and security streams (
     expect(resources("AWS::Lambda::EventSourceMapping")).toHaveLength(3);
   });
 
+  it("filters as data: the signal detector gets new signals only, the audit detector new entries, the witness everything", () => {
+    const patterns = (jobId: string) =>
+      (mappingOf(jobId)[0]?.Properties.FilterCriteria?.Filters ?? []).map((filter: { Pattern: string }) =>
+        JSON.parse(filter.Pattern),
+      );
+    expect(patterns("detectSignals")).toEqual([
+      { eventName: ["INSERT"], dynamodb: { Keys: { sk: { S: [{ prefix: "SIGNAL#" }] } } } },
+    ]);
+    expect(patterns("detectAudit")).toEqual([{ eventName: ["INSERT"] }]);
+    expect(mappingOf("auditWitness")[0]?.Properties.FilterCriteria).toBeUndefined();
+  });
+
   it("least privilege: each reads its own stream; both write only detector state and findings; read settings (and the directory for the audit detector)", () => {
     const policiesWith = (text: string) => policies().filter((doc) => doc.includes(text));
     const detectorWrites = policiesWith("ORG#*#DETECT");

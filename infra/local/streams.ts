@@ -11,7 +11,7 @@ import {
   TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import type { JobSpec } from "../../functions/jobs";
+import type { JobSpec, StreamFilter } from "../../functions/jobs";
 import { aws } from "../../shared/aws";
 import { logger } from "../../shared/log";
 import type { TableName } from "../resources";
@@ -63,6 +63,35 @@ export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoD
   };
 }
 
+/**
+ * The job that read the local streams before positions were kept per job (the witness, then the only
+ * stream job): positions saved then (`<streamArn>|<shardId>`) are its own. It carries on from there once;
+ * every other job starts from the oldest record kept, as a new event source mapping does in the cloud.
+ */
+export const LEGACY_POSITION_OWNER = "auditWitness";
+
+/** Where a job left off in a shard (undefined: from the oldest record), a position of the old layout migrated. */
+export function positionOf(
+  positions: Readonly<Record<string, string>>,
+  jobId: string,
+  streamArn: string,
+  shardId: string,
+): string | undefined {
+  return (
+    positions[`${jobId}|${streamArn}|${shardId}`] ??
+    (jobId === LEGACY_POSITION_OWNER ? positions[`${streamArn}|${shardId}`] : undefined)
+  );
+}
+
+/** Whether a record passes a job's stream filter, as the cloud's event source mapping decides it. */
+export function passesStreamFilter(filter: StreamFilter | undefined, record: StreamRecord): boolean {
+  if (!filter) return true;
+  if (filter.eventName && !filter.eventName.includes(record.eventName as "INSERT")) return false;
+  if (filter.skPrefix !== undefined && !record.dynamodb?.Keys?.sk?.S?.startsWith(filter.skPrefix))
+    return false;
+  return true;
+}
+
 class JobStream {
   readonly #shards = new Map<string, Shard>();
   #streamArn?: string;
@@ -109,7 +138,7 @@ class JobStream {
   }
 
   async #iterator(shard: Shard) {
-    const after = this.positions[this.#positionKey(shard)];
+    const after = positionOf(this.positions, this.job.id, this.#streamArn as string, shard.id);
     const out = await aws("dynamoStreams").send(
       new GetShardIteratorCommand({
         StreamArn: this.#streamArn,
@@ -143,8 +172,11 @@ class JobStream {
         }
         const records = out.Records ?? [];
         if (records.length > 0) {
-          await this.#deliver(records);
+          // Filtered-out records are passed over (their position too), as the cloud's mapping does.
+          const passed = records.filter((record) => passesStreamFilter(this.job.trigger.filter, record));
+          if (passed.length > 0) await this.#deliver(passed);
           this.positions[this.#positionKey(shard)] = records.at(-1)?.dynamodb?.SequenceNumber as string;
+          delete this.positions[`${this.#streamArn}|${shard.id}`];
           this.savePositions();
         }
         shard.iterator = out.NextShardIterator;

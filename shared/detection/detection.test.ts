@@ -106,7 +106,7 @@ describe("business hours in the org's zone", () => {
 });
 
 describe("after-hours access", () => {
-  it("raises once the org's threshold of PHI reads outside hours is reached in a local day, once per day", async () => {
+  it("raises once the org's threshold of records opened outside hours is reached within the window, once per window", async () => {
     const { detector, findings } = harness();
     const night = Date.parse("2026-03-03T07:00:00Z"); // 02:00 in New York
     for (let i = 0; i < 4; i++) await detector.observe(entry(night + i * 60_000, { phiClients: [`c${i}`] }));
@@ -118,9 +118,58 @@ describe("after-hours access", () => {
       type: "after_hours_access",
       orgId: ORG,
       subject: { userId: "coach-1" },
-      evidence: { count: 5, threshold: 5, day: "2026-03-03" },
-      dedupeKey: "after_hours_access#coach-1#2026-03-03",
+      evidence: { count: 5, threshold: 5, windowSeconds: 43_200 },
+      dedupeKey: `after_hours_access#coach-1#${Math.floor((night + 4 * 60_000) / (43_200 * 1000))}`,
     });
+  });
+  it("counts over a rolling night: four records at 23:30 and four at 00:30 are one night's eight", async () => {
+    const { detector, findings } = harness();
+    const lateEvening = Date.parse("2026-03-04T04:30:00Z"); // Tuesday 23:30 in New York
+    for (let i = 0; i < 4; i++)
+      await detector.observe(entry(lateEvening + i * 60_000, { phiClients: [`c${i}`] }));
+    for (let i = 4; i < 8; i++)
+      await detector.observe(entry(lateEvening + HOUR + i * 60_000, { phiClients: [`c${i}`] }));
+    expect(types(findings())).toEqual(["after_hours_access"]);
+  });
+  it("every client of a list page counts: four pages of 39 at 02:00 are a finding, a Saturday look at one's own caseload is not", async () => {
+    const { detector, findings } = harness();
+    const night = Date.parse("2026-03-03T07:00:00Z"); // 02:00 in New York
+    for (let page = 0; page < 4; page++)
+      await detector.observe(
+        entry(night + page * 60_000, {
+          action: "client.list",
+          phiClients: Array.from({ length: 39 }, (_, i) => `c${page * 39 + i}`),
+        }),
+      );
+    expect(findings().map((finding) => [finding.rule, finding.type])).toContainEqual([
+      "after_hours_lists",
+      "after_hours_access",
+    ]);
+    const saturday = harness();
+    const noon = Date.parse("2026-03-07T16:00:00Z"); // Saturday 11:00 in New York
+    await saturday.detector.observe(
+      entry(noon, { action: "client.list", phiClients: Array.from({ length: 30 }, (_, i) => `c${i}`) }),
+    );
+    for (let i = 0; i < 3; i++)
+      await saturday.detector.observe(entry(noon + (i + 1) * 60_000, { phiClients: [`c${i}`] }));
+    expect(saturday.findings()).toEqual([]);
+    // Both ways of counting one night are one finding (one alert).
+    const both = harness();
+    for (let i = 0; i < 5; i++)
+      await both.detector.observe(
+        entry(night + i * 60_000, {
+          action: "client.list",
+          phiClients: Array.from({ length: 10 }, (_, c) => `c${i * 10 + c}`),
+        }),
+      );
+    for (let i = 0; i < 5; i++)
+      await both.detector.observe(entry(night + HOUR + i * 60_000, { phiClients: [`c${i}`] }));
+    expect(
+      both
+        .findings()
+        .filter((finding) => finding.type === "after_hours_access")
+        .map((finding) => finding.dedupeKey.split("#")[0]),
+    ).toEqual(["after_hours_access"]);
   });
   it("counts nothing in hours, nor actions without PHI, nor service actors", async () => {
     const { detector, findings } = harness();
@@ -266,6 +315,43 @@ describe("bulk reads and exports", () => {
   });
 });
 
+describe("list crawls", () => {
+  it("a lead listing 39 new clients every 11 minutes all day is a bulk finding within the hour, and excessive against a baseline", async () => {
+    const settings = TenantSettingsSchema.parse({
+      businessHours: { timeZone: "UTC", days: [1, 2, 3, 4, 5, 6, 7], start: "00:00", end: "23:59" },
+    });
+    const { detector, findings } = harness({ settings });
+    const lead = { type: "user" as const, id: "lead-1", role: "coach_lead" };
+    // Two weeks of reviews: a page of a coach's 30 clients and a few notes a day.
+    for (let day = 0; day < 14; day++) {
+      await detector.observe(
+        entry(T0 + day * DAY, {
+          actor: lead,
+          action: "client.list",
+          phiClients: Array.from({ length: 30 }, (_, i) => `c${(day % 3) * 30 + i}`),
+        }),
+      );
+    }
+    expect(findings()).toEqual([]);
+    const crawl = T0 + 14 * DAY;
+    for (let page = 0; page < 39; page++)
+      await detector.observe(
+        entry(crawl + page * 11 * 60_000, {
+          actor: lead,
+          action: "client.list",
+          phiClients: Array.from({ length: 39 }, (_, i) => `new-${page * 39 + i}`),
+        }),
+      );
+    const rules = new Set(findings().map((finding) => finding.rule));
+    expect(rules).toContain("bulk_read_sustained");
+    expect(rules).toContain("excessive_access_lists");
+    expect(rules).not.toContain("bulk_read");
+    const first = findings().find((finding) => finding.rule === "bulk_read_sustained");
+    // 39 clients a page, the third page within the hour reaches 100 distinct clients.
+    expect(Date.parse(first?.window.to ?? "") - crawl).toBeLessThanOrEqual(HOUR);
+  });
+});
+
 describe("excessive access", () => {
   const settingsFor = () =>
     TenantSettingsSchema.parse({
@@ -292,6 +378,7 @@ describe("excessive access", () => {
 
     const spike = harness({ settings });
     await days(spike.detector, [...Array.from({ length: 14 }, () => 8), 30]);
+    // Records opened count toward both rules (records opened, every client seen): one finding between them.
     expect(types(spike.findings())).toEqual(["excessive_access"]);
     expect(spike.findings()[0]).toMatchObject({
       subject: { userId: "coach-1", clientCount: 25 },
@@ -356,5 +443,21 @@ describe("observations from stored items", () => {
       entry(T0, { action: "client.list", phiClients: Array.from({ length: 45 }, (_, i) => `client-${i}`) }),
     );
     expect(JSON.stringify(findings())).not.toContain("client-");
+  });
+});
+
+describe("inactive_account signals", () => {
+  it("a disabled user's token sending thousands of requests raises one finding per user and hour, not one per signal", async () => {
+    const { detector, findings } = harness();
+    for (let i = 0; i < 200; i++)
+      await detector.observe(signal(T0 + i * 10_000, { kind: "inactive_account", userId: "coach-9" }));
+    await detector.observe(signal(T0 + 10_000, { kind: "inactive_account", userId: "coach-8" }));
+    // 200 signals 10 s apart span 33 minutes from 15:00 UTC: one hour, two users.
+    expect(findings().map((finding) => [finding.rule, finding.subject.userId, finding.dedupeKey])).toEqual([
+      ["inactive_account_signal", "coach-9", "inactive_account_signal#coach-9#2026-03-02T15"],
+      ["inactive_account_signal", "coach-8", "inactive_account_signal#coach-8#2026-03-02T15"],
+    ]);
+    await detector.observe(signal(T0 + HOUR, { kind: "inactive_account", userId: "coach-9" }));
+    expect(findings()).toHaveLength(3);
   });
 });

@@ -35,6 +35,7 @@ const remembered = new WeakMap<DetectorState, Map<string, (userId: string) => Ba
 /** Days of history a baseline is the mean of. */
 export const BASELINE_DAYS = 14;
 const DAY_SECONDS = 86_400;
+const HOUR_MS = 3_600_000;
 
 const partitionOf = (orgId: string | undefined) => (orgId ? `ORG#${orgId}#DETECT` : "PLATFORM#DETECT");
 /**
@@ -112,6 +113,8 @@ export function createDetector(ports: DetectionPorts) {
     switch (rule.measure) {
       case "each":
         return { tally: once, key: selection.grantId ?? observation.id };
+      case "hourly":
+        return { tally: once, key: iso(Math.floor(at / HOUR_MS) * HOUR_MS).slice(0, 13) };
       case "window": {
         const windowMs = Number(detectors[rule.window as keyof typeof detectors]) * 1000;
         const bucket = Math.floor(at / windowMs);
@@ -123,22 +126,15 @@ export function createDetector(ports: DetectionPorts) {
         if (counted.count < threshold) return undefined;
         return { tally: counted, key: `${bucket}`, evidence: { windowSeconds: windowMs / 1000 } };
       }
-      case "day":
       case "baseline": {
         const day = localTime(at, settings.businessHours.timeZone).day;
-        const stateKey =
-          rule.measure === "day"
-            ? `D#${rule.id}#${selection.subject}#${day}`
-            : `C#${rule.id}#${day}#${selection.subject}`;
-        const keepDays = rule.measure === "day" ? 2 : BASELINE_DAYS + 2;
         const set = await state.add(
-          { partition, key: stateKey },
+          { partition, key: `C#${rule.id}#${day}#${selection.subject}` },
           members,
-          Math.floor(at / 1000) + keepDays * DAY_SECONDS,
+          Math.floor(at / 1000) + (BASELINE_DAYS + 2) * DAY_SECONDS,
         );
         const counted = tally(set, 0, Number.POSITIVE_INFINITY);
         if (counted.count < threshold) return undefined;
-        if (rule.measure === "day") return { tally: counted, key: day, evidence: { day } };
         const baseline = (await dayBaselines(partition, rule, day))(selection.subject);
         if (!isExcessive(counted.count, baseline, detectors)) return undefined;
         return {
@@ -224,7 +220,7 @@ export function createDetector(ports: DetectionPorts) {
         subject,
         rule: rule.id,
         evidence,
-        dedupeKey: `${rule.id}#${subjectKey}#${judged.key}`,
+        dedupeKey: `${rule.dedupeAs ?? rule.id}#${subjectKey}#${judged.key}`,
       };
       await ports.raise(event);
       findings.push(event);

@@ -4,7 +4,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import type { StreamBatch } from "../jobs";
 import { getUser } from "../people";
 import { raiseSecurityEvent } from "../security/events";
-import { BUILT_IN_SETTINGS, tenantSettings } from "../settings";
+import { platformSettings, tenantSettings } from "../settings";
 import { DynamoState } from "./dynamo-state";
 import { type AccountStatus, createDetector } from "./engine";
 import type { Observation } from "./observations";
@@ -25,7 +25,8 @@ export function detectionBatch(
   const accounts = new Map<string, Promise<AccountStatus | undefined>>();
   const detector = createDetector({
     state,
-    settings: (orgId) => (orgId ? tenantSettings(orgId) : Promise.resolve(BUILT_IN_SETTINGS)),
+    // What no org is known for (an IP's failures, a failed sign-in) is judged by the platform default.
+    settings: (orgId) => (orgId ? tenantSettings(orgId) : platformSettings()),
     account: (orgId, userId) => {
       const key = `${orgId}\n${userId}`;
       let found = accounts.get(key);

@@ -21,10 +21,10 @@ export type DetectorKey = keyof TenantSettings["detectors"];
 export type Measure =
   /** Every observation selected is a finding at once. */
   | "each"
+  /** A finding at once, one per subject and hour: whatever repeats it within the hour is the same finding. */
+  | "hourly"
   /** Distinct members per subject within a sliding window of `window` seconds reach `threshold`. */
   | "window"
-  /** Distinct members per subject within the org's local day reach `threshold`. */
-  | "day"
   /** Distinct members per subject in the org's local day: at least `threshold`, and `factor` times above the user's and org's baselines. */
   | "baseline"
   /** The acting account is not active in the directory, or is blocked, at the time it acted. */
@@ -45,6 +45,11 @@ export type Rule = {
   threshold?: DetectorKey;
   window?: DetectorKey;
   factor?: DetectorKey;
+  /**
+   * The dedupe key's first part (default: the rule's id): rules that share it and key their windows alike
+   * raise one finding per subject and window between them (two ways of counting one night are one alert).
+   */
+  dedupeAs?: string;
   select: (observation: Observation, settings: TenantSettings) => Selection | undefined;
 };
 
@@ -64,6 +69,8 @@ const onSignals =
 /** A user's own successful action (service actors, refused and failed actions are no one's access). */
 const byUser = (entry: AuditObservation) => entry.actor.type === "user" && entry.outcome === "success";
 const phiAccess = (entry: AuditObservation) => byUser(entry) && entry.phiClients.length > 0;
+const afterHours = (entry: AuditObservation, settings: TenantSettings) =>
+  phiAccess(entry) && !withinBusinessHours(entry.at, settings.businessHours);
 
 const FAILED_AUTHENTICATION: readonly SignalKind[] = ["unauthenticated", "sign_in_failed"];
 
@@ -99,9 +106,25 @@ export const RULES: readonly Rule[] = [
     measure: "baseline",
     threshold: "excessiveAccessMinClients",
     factor: "excessiveAccessFactor",
-    // Records opened one by one (a list page is the bulk rule's): what a user's day of work is made of.
+    // Records opened one by one: what a user's day of work is made of (a baseline of lists would hide it).
     select: onAudit((entry) =>
       phiAccess(entry) && entry.opened ? { subject: entry.actor.id, members: [entry.opened] } : undefined,
+    ),
+  },
+  {
+    id: "excessive_access_lists",
+    event: "excessive_access",
+    dedupeAs: "excessive_access",
+    severity: "high",
+    observes: "audit",
+    subject: "user",
+    measure: "baseline",
+    threshold: "excessiveAccessMinClients",
+    factor: "excessiveAccessFactor",
+    // Every client whose PHI the user saw, list pages included, against baselines of the same: a list
+    // crawl is a day's reading too.
+    select: onAudit((entry) =>
+      phiAccess(entry) ? { subject: entry.actor.id, members: entry.phiClients } : undefined,
     ),
   },
   {
@@ -110,13 +133,31 @@ export const RULES: readonly Rule[] = [
     severity: "medium",
     observes: "audit",
     subject: "user",
-    measure: "day",
+    measure: "window",
     threshold: "afterHoursReads",
+    window: "afterHoursWindowSeconds",
+    // Distinct clients' records opened outside hours (a note and a session of one client are one read),
+    // counted over a rolling night, not a calendar day: 23:30 and 00:30 are one night.
     select: onAudit((entry, settings) =>
-      // Distinct clients opened (a note and a session of one client are one read), a list page as one read.
-      phiAccess(entry) && !withinBusinessHours(entry.at, settings.businessHours)
-        ? { subject: entry.actor.id, members: [entry.opened ?? entry.id] }
+      afterHours(entry, settings) && entry.opened
+        ? { subject: entry.actor.id, members: [entry.opened] }
         : undefined,
+    ),
+  },
+  {
+    id: "after_hours_lists",
+    event: "after_hours_access",
+    dedupeAs: "after_hours_access",
+    severity: "medium",
+    observes: "audit",
+    subject: "user",
+    measure: "window",
+    threshold: "afterHoursListClients",
+    window: "afterHoursWindowSeconds",
+    // Every client of every page outside hours: a Saturday glance at one's own caseload stays below it,
+    // pages of the whole practice at 02:00 do not.
+    select: onAudit((entry, settings) =>
+      afterHours(entry, settings) ? { subject: entry.actor.id, members: entry.phiClients } : undefined,
     ),
   },
   {
@@ -157,6 +198,20 @@ export const RULES: readonly Rule[] = [
     ),
   },
   {
+    id: "bulk_read_sustained",
+    event: "bulk_access",
+    severity: "high",
+    observes: "audit",
+    subject: "user",
+    measure: "window",
+    threshold: "bulkSustainedClients",
+    window: "bulkSustainedWindowSeconds",
+    // The slower crawl: pages just under `bulkReadClients`, each outside the other's short window.
+    select: onAudit((entry) =>
+      phiAccess(entry) ? { subject: entry.actor.id, members: entry.phiClients } : undefined,
+    ),
+  },
+  {
     id: "export",
     event: "bulk_access",
     severity: "medium",
@@ -186,7 +241,8 @@ export const RULES: readonly Rule[] = [
     severity: "critical",
     observes: "signal",
     subject: "user",
-    measure: "each",
+    // A disabled user's still-valid token may send thousands of requests: one alert per user and hour.
+    measure: "hourly",
     select: onSignals(["inactive_account"], ({ signal }) => signal.userId ?? signal.ip ?? "unknown"),
   },
   {

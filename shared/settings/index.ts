@@ -10,6 +10,7 @@ export {
   forgetCachedSettings,
   orgSettingsId,
   PLATFORM_SETTINGS_ID,
+  platformSettings,
   SETTINGS_VALUE_ATTRIBUTE,
   tenantSettings,
 } from "./store";

@@ -113,8 +113,15 @@ const DetectorsSchema = z.strictObject({
   /** Distinct clients' PHI in one request or within `bulkWindowSeconds`, or exports within it. */
   bulkReadClients: count(10_000).default(40),
   bulkWindowSeconds: seconds(60, 86_400).default(600),
-  /** PHI reads outside business hours by one user within a day before it is a finding (1 = every one). */
+  /** The slower bulk rule: distinct clients' PHI (list pages included) within `bulkSustainedWindowSeconds`. */
+  bulkSustainedClients: count(10_000).default(100),
+  bulkSustainedWindowSeconds: seconds(600, 86_400).default(3600),
+  /** Distinct clients' records opened outside business hours by one user within `afterHoursWindowSeconds` (1 = every one). */
   afterHoursReads: count(10_000).default(5),
+  /** Distinct clients' PHI outside business hours, list pages included, within the same window. */
+  afterHoursListClients: count(10_000).default(40),
+  /** The after-hours rules' rolling window (a night, not a calendar day: the count goes on past midnight). */
+  afterHoursWindowSeconds: seconds(3600, 86_400).default(43_200),
   /** A break-glass grant not reviewed within this is a finding. */
   breakGlassReviewHours: count(168).default(24),
 });

@@ -71,6 +71,11 @@ export async function tenantSettings(orgId: string): Promise<TenantSettings> {
   const own = orgSettingsId(orgId);
   const org = parseStored(own, await storedDocument(own));
   if (org) return org;
+  return platformSettings();
+}
+
+/** The platform default (what no org is known for, such as an IP's failures), else the built-in defaults. */
+export async function platformSettings(): Promise<TenantSettings> {
   return parseStored(PLATFORM_SETTINGS_ID, await storedDocument(PLATFORM_SETTINGS_ID)) ?? BUILT_IN_SETTINGS;
 }
 

@@ -9,7 +9,10 @@ import { type TenantSettings, TenantSettingsSchema } from "../../shared/settings
  * it. Normal: coaches work their own caseloads in their org's working hours (a list of their clients, a
  * few client, note and session reads), leads review their team one coach at a time, admins manage people
  * without PHI; and the noise of real life: a little late work, a rare Saturday, mistyped passwords,
- * expired tokens, a denial now and then, accounts disabled for good. A warm-up of two weeks comes first
+ * expired tokens, a denial now and then, accounts disabled for good. Signals have the shapes the product
+ * emits: a failed sign-in by IP and the user's Cognito sub when the user exists, no org (the user pool's
+ * log feed); a 401 by IP alone; denials and blocks with org and user (the pipeline and the limiter). A
+ * warm-up of two weeks comes first
  * (baselines need history, as in a running deployment); only the month after it is scored.
  */
 export const WARMUP_DAYS = 14;
@@ -67,6 +70,9 @@ export const ATTACK_KINDS = [
   "export_spree",
   "weekend_snooping",
   "access_while_blocked",
+  "list_crawl",
+  "night_lister",
+  "midnight_reader",
 ] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
@@ -205,12 +211,7 @@ export function generate(seed = 11): World {
         if (random.chance(0.06)) {
           const when = clock();
           for (let i = 0; i < random.int(1, 2); i++)
-            signal(when + i * 20_000, {
-              kind: "sign_in_failed",
-              orgId: org.id,
-              userId: user.id,
-              ip: user.ip,
-            });
+            signal(when + i * 20_000, { kind: "sign_in_failed", userId: user.id, ip: user.ip });
         }
         if (random.chance(0.25)) signal(clock(), { kind: "unauthenticated", ip: user.ip });
         if (random.chance(0.03)) {
@@ -323,7 +324,7 @@ export function generate(seed = 11): World {
       const ip = `203.0.113.${100 + n}`;
       const start = START + scoredDay() * DAY + random.int(0, 23) * HOUR;
       for (const [i, user] of org.users.entries())
-        signal(start + i * 50_000, { kind: "sign_in_failed", orgId: org.id, userId: user.id, ip });
+        signal(start + i * 50_000, { kind: "sign_in_failed", userId: user.id, ip });
       inject({
         kind: "password_spraying",
         ip,
@@ -337,12 +338,7 @@ export function generate(seed = 11): World {
       const user = random.pick(coaches);
       const start = START + scoredDay() * DAY + random.int(0, 23) * HOUR;
       for (let i = 0; i < 15; i++)
-        signal(start + i * 30_000, {
-          kind: "sign_in_failed",
-          orgId: user.orgId,
-          userId: user.id,
-          ip: `100.64.${n}.${i}`,
-        });
+        signal(start + i * 30_000, { kind: "sign_in_failed", userId: user.id, ip: `100.64.${n}.${i}` });
       inject({
         kind: "distributed_brute_force",
         orgId: user.orgId,
@@ -477,6 +473,61 @@ export function generate(seed = 11): World {
         start,
         end: start + blockMs,
         expects: ["inactive_account_access"],
+      });
+    }
+    {
+      // A list crawl: a lead pages through the org's clients, 39 at a time (just under the bulk rule's 40),
+      // every 11 minutes (each page outside the last one's window), from the morning on.
+      const user = random.pick(leads);
+      const org = orgOf(user);
+      const all = org.users.flatMap((member) => member.clients);
+      const start = at(workday(), 8, random.int(0, 59), org.timeZone);
+      const pages = Math.ceil(all.length / 39);
+      for (let page = 0; page < pages; page++)
+        audit(user, start + page * 11 * MINUTE, "client.list", all.slice(page * 39, page * 39 + 39));
+      inject({
+        kind: "list_crawl",
+        orgId: user.orgId,
+        userId: user.id,
+        start,
+        end: start + pages * 11 * MINUTE,
+        expects: ["bulk_access", "excessive_access"],
+      });
+    }
+    {
+      // Four list pages of 39 clients at 02:00: the practice's names in a minute, at night.
+      const user = random.pick(leads);
+      const org = orgOf(user);
+      const all = org.users.flatMap((member) => member.clients);
+      const start = at(scoredDay(), 2, random.int(0, 30), org.timeZone);
+      for (let page = 0; page < 4; page++)
+        audit(user, start + page * 15_000, "client.list", all.slice(page * 39, page * 39 + 39));
+      inject({
+        kind: "night_lister",
+        orgId: user.orgId,
+        userId: user.id,
+        start,
+        end: start + MINUTE,
+        expects: ["after_hours_access", "bulk_access"],
+      });
+    }
+    {
+      // Four records at 23:30 and four more at 00:30: one night, two calendar days.
+      const user = random.pick(coaches);
+      const z = orgOf(user).timeZone;
+      const day = scoredDay();
+      const start = at(day, 23, 30, z);
+      const [before, after] = [random.sample(user.clients, 8).slice(0, 4), random.sample(user.clients, 8)];
+      const opened = [...before, ...after.filter((client) => !before.includes(client)).slice(0, 4)];
+      for (const [i, client] of opened.entries())
+        audit(user, (i < 4 ? start : at(day + 1, 0, 30, z)) + (i % 4) * MINUTE, "client.read", [client]);
+      inject({
+        kind: "midnight_reader",
+        orgId: user.orgId,
+        userId: user.id,
+        start,
+        end: at(day + 1, 0, 34, z),
+        expects: ["after_hours_access"],
       });
     }
   }

@@ -69,12 +69,18 @@ function evaluate() {
       const at = Date.parse(finding.at);
       return at >= world.scoredFrom && at < world.scoredTo;
     });
+    /**
+     * About the attack's subject, raised from its start on, and counting what it did: raised within the
+     * grace after its end, or over a window that began within it (a day's count that the attack's own
+     * reads pushed over the threshold, raised by a later read of that day).
+     */
     const about = (finding: SecurityEvent, attack: Attack) => {
       const at = Date.parse(finding.at);
       const subject = attack.userId
         ? finding.subject.userId === attack.userId
         : finding.subject.ip === attack.ip;
-      return subject && at >= attack.start && at <= attack.end + GRACE_MS;
+      const counted = at <= attack.end + GRACE_MS || Date.parse(finding.window.from) <= attack.end;
+      return subject && at >= attack.start && counted;
     };
     const perAttack = world.attacks.map((attack) => {
       const hits = scored.filter(
@@ -114,6 +120,13 @@ function evaluate() {
       findings: scored.length,
       falseAlerts: falseAlerts.length,
       falseAlertsPer100UsersPerWeek: falseAlerts.length / (world.users / 100) / weeks,
+      // Each false alert, to judge (ids of generated users and times only).
+      falseAlertList: falseAlerts.map((finding) => ({
+        rule: finding.rule,
+        subject: finding.subject.userId ?? finding.subject.ip,
+        window: finding.window,
+        count: finding.evidence.count,
+      })),
       falseAlertsByRule: Object.fromEntries(
         [...new Set(falseAlerts.map((finding) => finding.rule))].map((rule) => [
           rule,

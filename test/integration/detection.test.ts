@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { auditEntry, ChainWriter } from "../../shared/audit";
 import { aws } from "../../shared/aws";
@@ -7,7 +7,9 @@ import { getConfig } from "../../shared/config";
 import { DynamoState, localTime } from "../../shared/detection";
 import { userItem } from "../../shared/people";
 import { eventPartition, recordSignal, SIGNAL_SK_PREFIX } from "../../shared/security";
+import { PLATFORM_SETTINGS_ID, SETTINGS_VALUE_ATTRIBUTE } from "../../shared/settings";
 import { queryAll } from "../../shared/store";
+import { settingsApply } from "../support/settings";
 import { testStack } from "../support/stack";
 
 /**
@@ -189,5 +191,45 @@ describe("detectors on the local stack's streams", () => {
       subject: { userId: "prober" },
       evidence: { count: 5 },
     });
+  });
+});
+
+describe("platform findings (no org) under the platform's stored settings", () => {
+  it("an IP's failures and a failed sign-in's user (its Cognito sub, no org) are judged by the platform default document, not the built-in one", async () => {
+    const table = getConfig().TABLE_SETTINGS;
+    await aws("dynamo").send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          id: PLATFORM_SETTINGS_ID,
+          [SETTINGS_VALUE_ATTRIBUTE]: JSON.stringify({ detectors: { bruteForceFailures: 3 } }),
+          version: 1,
+        },
+      }),
+    );
+    try {
+      await settingsApply();
+      const ip = `198.51.100.${Math.floor(Math.random() * 250)}`;
+      const sub = randomUUID();
+      for (let i = 0; i < 3; i++)
+        await recordSignal({
+          kind: "sign_in_failed",
+          at: new Date().toISOString(),
+          ip,
+          userId: sub,
+          requestId: `pf-${ip}-${i}`,
+        });
+      const byIp = await finding(undefined, (f) => f.rule === "brute_force_ip" && f.subject.ip === ip);
+      expect(byIp.evidence).toMatchObject({ count: 3, threshold: 3 });
+      const byUser = await finding(
+        undefined,
+        (f) => f.rule === "brute_force_user" && f.subject.userId === sub,
+      );
+      expect(byUser).toMatchObject({ type: "brute_force", evidence: { count: 3, threshold: 3 } });
+      expect(byUser).not.toHaveProperty("orgId");
+    } finally {
+      await aws("dynamo").send(new DeleteCommand({ TableName: table, Key: { id: PLATFORM_SETTINGS_ID } }));
+      await settingsApply();
+    }
   });
 });
