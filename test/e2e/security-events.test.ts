@@ -194,7 +194,7 @@ describe("break-glass review", () => {
   });
 
   it("a grant left unreviewed past the org's window becomes one finding, listed and published without PHI", async () => {
-    const { grantId } = await newGrant("Unreviewed");
+    const { grantId, clientId } = await newGrant("Unreviewed");
     const before = published().length;
     // Not yet: inside the 24 h window.
     await raiseUnreviewedGrants(DEMO, new Date(Date.now() + 23 * 3_600_000));
@@ -219,6 +219,9 @@ describe("break-glass review", () => {
       severity: "high",
       at: later.toISOString(),
     });
+    // The grant id is the evidence; a client id never is (README, security findings).
+    expect(mine[0].evidence).toEqual({ reviewHours: 24 });
+    expect(JSON.stringify(mine[0])).not.toContain(clientId);
     const messages = published().slice(before);
     const sent = messages.filter((m) => m.subject?.grantId === grantId);
     expect(sent).toHaveLength(1);
