@@ -2698,3 +2698,28 @@ describe("security monitoring: the detectors on the audit and security streams (
     expect(securityStream[0]).not.toContain(logicalIdOf("AWS::DynamoDB::GlobalTable", "directory"));
   });
 });
+
+describe("review fixes to settings and security events (issue 11)", () => {
+  const policyDocumentOf = (functionId: string) => {
+    const [, policy] =
+      Object.entries(template.findResources("AWS::IAM::ManagedPolicy")).find(([id]) =>
+        id.includes(`${functionId}Policy`),
+      ) ?? [];
+    return (policy as { Properties: any }).Properties.PolicyDocument;
+  };
+
+  it("PATCH /settings puts org documents only (ORG#*), never the platform default", () => {
+    const statements = policyDocumentOf("updateSettings").Statement as any[];
+    const puts = statements.filter(
+      (s) =>
+        [s.Action].flat().includes("dynamodb:PutItem") &&
+        JSON.stringify(s.Resource).includes(logicalIdOf("AWS::DynamoDB::GlobalTable", "settings")),
+    );
+    expect(puts).toEqual([
+      expect.objectContaining({
+        Action: "dynamodb:PutItem",
+        Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*"] } },
+      }),
+    ]);
+  });
+});
