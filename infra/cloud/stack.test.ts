@@ -2434,7 +2434,8 @@ describe("security findings, signals and alerts (issue 11): what exists only in 
     const alerting = [...routeList, ...jobList]
       .filter((fn) => fn.permissions.includes("security:alert"))
       .map((fn) => fn.id);
-    expect(alerting).toEqual(["securityReviews", "detectAudit", "detectSignals"]);
+    // PATCH /settings raises `settings_weakened` when a change loosens a protection.
+    expect(alerting).toEqual(["updateSettings", "securityReviews", "detectAudit", "detectSignals"]);
     for (const id of functionIds) {
       const fn = find("AWS::Lambda::Function", `${id}Function`)?.[1];
       expect(fn, id).toBeDefined();
