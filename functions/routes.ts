@@ -624,7 +624,7 @@ export const routes = {
       "Change the org's settings: a partial document merged into the current one (objects merge, arrays replace), at the version read; audited with the changed keys",
     auth: "cognito",
     roles: ["admin"],
-    permissions: ["settings:read", "settings:write", "audit:append"],
+    permissions: ["settings:read", "settings:write", "audit:append", "security:findings", "security:alert"],
     request: { body: UpdateSettingsSchema },
     responses: {
       200: { description: "The org's settings after the change", schema: SettingsResponseSchema },

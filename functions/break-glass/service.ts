@@ -5,6 +5,7 @@ import {
   grantKey,
   grantRecordKey,
   relationshipsTo,
+  requireIndependentOf,
 } from "../../shared/access";
 import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import { decide, type Principal, requireOrgAction } from "../../shared/auth";
@@ -108,7 +109,8 @@ export async function requestBreakGlass(
  * A compliance officer's review of a grant: pending → reviewed, with the reviewer, the time and a note
  * (sealed under the client's key), conditional on it still being pending, and audited in the same
  * transaction. A grant of another org is not found (the key carries the caller's org); a second review is
- * 409 `ALREADY_REVIEWED`, whether it came second by seconds or by days.
+ * 409 `ALREADY_REVIEWED`, whether it came second by seconds or by days. The reviewer is another person than
+ * the grantee (the two-person rule's circles), else 403 `SECOND_PERSON_REQUIRED`.
  */
 export async function reviewGrant(principal: Principal, request: RequestMeta, grantId: string, note: string) {
   requireOrgAction(principal, "breakglass:review");
@@ -116,6 +118,9 @@ export async function reviewGrant(principal: Principal, request: RequestMeta, gr
   const record = await getRecord<GrantReviewRecord>(key);
   if (!record) throw new NotFoundError();
   if (record.status !== "pending") throw alreadyReviewed();
+  // Another person than the grantee: not the grantee (an account whose role changed since), nor an account
+  // the grantee invited or changed, or that changed the grantee, within the two-person window.
+  await requireIndependentOf(principal.orgId, principal.userId, [record.userId]);
   const reviewedAt = new Date().toISOString();
   const dataKey = await getDataKey({ orgId: principal.orgId, clientId: record.clientId });
   const reviewNote = sealRecord(

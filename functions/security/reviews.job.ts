@@ -43,7 +43,7 @@ export async function raiseUnreviewedGrants(orgId: string, now = new Date()): Pr
       window: { from: grant.grantedAt, to: new Date(dueAt).toISOString() },
       subject: { userId: grant.userId, grantId: grant.grantId },
       rule: "break_glass_unreviewed",
-      evidence: { clientId: grant.clientId, reviewHours: hours },
+      evidence: { reviewHours: hours },
       dedupeKey: `break_glass_unreviewed#${grant.grantId}`,
     });
     if (outcome === "raised") raised++;

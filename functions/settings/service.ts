@@ -2,15 +2,19 @@ import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audi
 import { requireOrgAction } from "../../shared/auth/policy";
 import type { Principal } from "../../shared/auth/principal";
 import { VersionConflictError } from "../../shared/errors";
+import { logger } from "../../shared/log";
+import { raiseSecurityEvent } from "../../shared/security";
 import {
   forgetCachedSettings,
   orgSettingsId,
   type SettingsDocument,
   settingsDocument,
   settingsPut,
+  type TenantSettings,
   TenantSettingsSchema,
 } from "../../shared/settings";
 import { validatePart } from "../../shared/validation";
+import { loosenings } from "./loosening";
 import { changedPaths, mergeSettings } from "./patch";
 import type { SettingsPatch } from "./schema";
 
@@ -51,5 +55,54 @@ export async function updateSettings(
   );
   // This instance sees the change at once; others within SETTINGS_MAX_AGE_SECONDS (their cache's max age).
   forgetCachedSettings();
+  await raiseIfWeakened(
+    principal,
+    current.settings,
+    settings,
+    changed,
+    current.version + 1,
+    change.updatedAt,
+  );
   return { settings, source: "org", version: current.version + 1, ...change };
+}
+
+/**
+ * A committed change that loosens a protection (the table in `loosening.ts`) is a `settings_weakened`
+ * finding: an admin can blunt what watches them, so someone else hears of it. Raised after the write
+ * commits (a refused change weakens nothing), once per version. Should raising fail, the change stands and
+ * the log line carries the security event the alarm watches, with the same key paths.
+ */
+async function raiseIfWeakened(
+  principal: Principal,
+  before: TenantSettings,
+  after: TenantSettings,
+  changed: readonly string[],
+  version: number,
+  at: string,
+): Promise<void> {
+  const weakened = loosenings(before, after, changed);
+  if (weakened.length === 0) return;
+  const evidence = Object.fromEntries(weakened.map(({ path, direction }) => [path, direction]));
+  try {
+    await raiseSecurityEvent({
+      type: "settings_weakened",
+      severity: "high",
+      orgId: principal.orgId,
+      at,
+      window: { from: at, to: at },
+      subject: { userId: principal.userId },
+      rule: "settings_weakened",
+      evidence,
+      dedupeKey: `settings_weakened#${version}`,
+    });
+  } catch (error) {
+    logger.error("settings weakened; the finding was not raised", {
+      securityEvent: "SETTINGS_WEAKENED",
+      orgId: principal.orgId,
+      userId: principal.userId,
+      version,
+      paths: weakened.map(({ path }) => path),
+      error,
+    });
+  }
 }

@@ -14,7 +14,7 @@ import {
   UserPoolEmail,
 } from "aws-cdk-lib/aws-cognito";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { CfnLoggingConfiguration, CfnWebACLAssociation } from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
 import { resourceName, USER_POOL } from "../resources";
@@ -51,6 +51,9 @@ function clientAttributes(names: readonly string[]): ClientAttributes {
  * identity verified in SES in the stage's region); otherwise through Cognito's own email, which sends only
  * about 50 messages a day per account (README, "Deploy").
  */
+/** Where the user auth events go: Cognito's vended-logs path (see the log group below). */
+export const AUTH_EVENTS_LOG_GROUP_PREFIX = "/aws/vendedlogs/coachvault-";
+
 export class Auth extends Construct {
   readonly userPool: UserPool;
   readonly appClient: UserPoolClient;
@@ -64,7 +67,7 @@ export class Auth extends Construct {
       stage: string;
       lifecycle: Lifecycle;
       sesFromAddress?: string | undefined;
-      logs: { key: IKey; retention: RetentionDays; removal: RemovalPolicy };
+      logs: { removal: RemovalPolicy };
     },
   ) {
     super(scope, id);
@@ -101,10 +104,16 @@ export class Auth extends Construct {
       deletionProtection: props.lifecycle.deletionProtection,
       removalPolicy: props.lifecycle.removalPolicy,
     });
-    // Named by CloudFormation after the stack, so the logs key's policy covers it (keys.ts stageLogGroups).
+    // Cognito delivers only to a log group NOT encrypted with KMS (CloudFormation's LogGroupArn: "must not be
+    // encrypted with AWS Key Management Service"), so this one has CloudWatch Logs' own encryption at rest.
+    // It holds user subs, IPs, event types and risk decisions, no PHI, and feeds the brute-force signals,
+    // which need minutes of it: kept 30 days, not the year the other groups keep. Under /aws/vendedlogs/ so
+    // Cognito's delivery uses the account's vended-logs policy, not one more statement in the account's
+    // logs resource policy (5,120 characters at most); named per deployment like the WAF group, so a group
+    // retained by a rolled-back first deploy never blocks the next.
     this.authEvents = new LogGroup(this, "UserAuthEvents", {
-      encryptionKey: props.logs.key,
-      retention: props.logs.retention,
+      logGroupName: `${AUTH_EVENTS_LOG_GROUP_PREFIX}${props.stage}-auth-events-${deployUnique(this)}`,
+      retention: RetentionDays.ONE_MONTH,
       removalPolicy: props.logs.removal,
     });
     // Plus plan with threat protection: Cognito exports each user auth event (failed sign-ins by IP among

@@ -169,6 +169,14 @@ export function acknowledgments(settings: StageSettings): Acknowledgment[] {
           },
         ]),
     {
+      ids: ["HIPAA.Security-CloudWatchLogGroupEncrypted"],
+      reason:
+        "Cognito delivers user auth events only to a log group not encrypted with KMS (CloudFormation, " +
+        "CloudWatchLogsConfiguration.LogGroupArn). The group holds user subs, IPs, event types and risk " +
+        "decisions, no PHI; CloudWatch Logs encrypts it at rest with its own keys, and it keeps 30 days.",
+      on: ({ stateful }) => [stateful.auth.authEvents],
+    },
+    {
       ids: ["HIPAA.Security-LambdaInsideVPC"],
       reason: settings.useVpc
         ? "Only jobs whose manifest entry says network 'internet' run outside the isolated subnets: the token-key " +

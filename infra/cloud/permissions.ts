@@ -108,6 +108,9 @@ const onPartitionsLike = (table: ITableV2, actions: string[], patterns: readonly
     conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...patterns] } },
   });
 
+/** The settings table's org documents (shared/settings `orgSettingsId`), not the platform's. */
+export const SETTINGS_ORG_PARTITION_PATTERN = "ORG#*";
+
 /** The security table's partitions of signals and of findings (shared/security), as IAM patterns. */
 export const SIGNAL_PARTITION_PATTERNS = ["ORG#*#SIGNALS", "PLATFORM#SIGNALS"];
 export const EVENT_PARTITION_PATTERNS = ["ORG#*#EVENTS", "PLATFORM#EVENTS"];
@@ -238,8 +241,10 @@ export function statementsFor(
       // any function holding this reads any org's settings (and the platform's). They hold no PHI.
       return [tableStatement(tables.settings, ["GetItem"])];
     case "settings:write":
-      // Likewise not pinned to an org: only PATCH /settings holds it, and it writes the token's org only.
-      return [tableStatement(tables.settings, ["PutItem"])];
+      // Not pinned to one org (only PATCH /settings holds it, and it writes the token's org only), but to
+      // the orgs' documents: never the platform default (`PLATFORM`), which every org without its own reads.
+      // LeadingKeys is the partition key, whatever its name (`id` here).
+      return [partitionsLike(tables.settings, ["PutItem"], SETTINGS_ORG_PARTITION_PATTERN)];
     case "audit:read":
       return [
         tableStatement(

@@ -60,7 +60,7 @@ export class StatefulStack extends Stack {
       stage: settings.stage,
       lifecycle,
       sesFromAddress: settings.sesFromAddress,
-      logs: { key: this.keys.logs, retention: logRetention, removal: lifecycle.removalPolicy },
+      logs: { removal: lifecycle.removalPolicy },
     });
     // Before the network: its SNS endpoint's policy names the topic.
     this.alarmTopic = new Topic(this, "Alarms", { masterKey: this.keys.logs, enforceSSL: true });

@@ -124,6 +124,7 @@ export {
   type Operation,
   PHI_GRANTS,
   pendingChanges,
+  requireIndependentOf,
   requireSecondPerson,
   viewOf,
   windowStart,

@@ -359,9 +359,23 @@ export async function requireSecondPerson(
   const directory = directoryOf(orgId);
   const now = await grantsOf(change.change, factsFor(orgId, change.change, directory));
   const parties = new Set([change.requesterId, ...change.granteeIds, ...now.map((grant) => grant.granteeId)]);
+  await requireIndependentOf(orgId, deciderId, [...parties], directory);
+}
+
+/**
+ * That a decider is another person than every party: their circles do not meet (so not a party, nor an
+ * account a party invited or changed within the window, nor one that invited or changed a party). Throws
+ * `SECOND_PERSON_REQUIRED` otherwise. A break-glass review calls it with the grantee as the party.
+ */
+export async function requireIndependentOf(
+  orgId: string,
+  deciderId: string,
+  partyIds: readonly string[],
+  directory = directoryOf(orgId),
+): Promise<void> {
   const since = windowStart(new Date());
   const decider = await circleOf(deciderId, directory, since);
-  for (const party of parties) {
+  for (const party of new Set(partyIds)) {
     if (meet(decider, await circleOf(party, directory, since))) throw new SecondPersonRequiredError();
   }
 }

@@ -22,6 +22,7 @@ export const SECURITY_EVENT_TYPES = [
   "bulk_access",
   "inactive_account_access",
   "principal_blocked",
+  "settings_weakened",
 ] as const;
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];
 

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { ROLES } from "../auth/roles";
+import { SET_CAP } from "../detection/state";
 
 /**
  * Tenant settings: what an org (or the platform default) decides about protection, monitoring,
@@ -99,6 +100,12 @@ const BusinessHoursSchema = z
     params: { rule: "after_start" },
   });
 
+/**
+ * A detector threshold counts members of a detector set, which holds SET_CAP at most: a threshold at or
+ * past it would never be reached, and the rule would never fire (thresholds bounded lower keep their bound).
+ */
+const threshold = count(SET_CAP - 1);
+
 const DetectorsSchema = z.strictObject({
   /** Failed sign-ins or 401s from one user or IP within `bruteForceWindowSeconds`. */
   bruteForceFailures: count(1000).default(10),
@@ -106,20 +113,20 @@ const DetectorsSchema = z.strictObject({
   /** Distinct clients a user read in 24 h, over this many times the larger of their and the org's baseline. */
   excessiveAccessFactor: z.number().min(1.5).max(100).default(3),
   /** …and at least this many distinct clients (a baseline of 2 makes 7 no alarm). */
-  excessiveAccessMinClients: count(10_000).default(15),
+  excessiveAccessMinClients: threshold.default(15),
   /** Authorization denials of one user within `deniedWindowSeconds`. */
   repeatedDenials: count(1000).default(5),
   deniedWindowSeconds: seconds(60, 86_400).default(900),
   /** Distinct clients' PHI in one request or within `bulkWindowSeconds`, or exports within it. */
-  bulkReadClients: count(10_000).default(40),
+  bulkReadClients: threshold.default(40),
   bulkWindowSeconds: seconds(60, 86_400).default(600),
   /** The slower bulk rule: distinct clients' PHI (list pages included) within `bulkSustainedWindowSeconds`. */
-  bulkSustainedClients: count(10_000).default(100),
+  bulkSustainedClients: threshold.default(100),
   bulkSustainedWindowSeconds: seconds(600, 86_400).default(3600),
   /** Distinct clients' records opened outside business hours by one user within `afterHoursWindowSeconds` (1 = every one). */
-  afterHoursReads: count(10_000).default(5),
+  afterHoursReads: threshold.default(5),
   /** Distinct clients' PHI outside business hours, list pages included, within the same window. */
-  afterHoursListClients: count(10_000).default(40),
+  afterHoursListClients: threshold.default(40),
   /** The after-hours rules' rolling window (a night, not a calendar day: the count goes on past midnight). */
   afterHoursWindowSeconds: seconds(3600, 86_400).default(43_200),
   /** A break-glass grant not reviewed within this is a finding. */

@@ -142,6 +142,57 @@ describe("GET /security/events", () => {
 });
 
 describe("break-glass review", () => {
+  it("the grantee never reviews their own grant, nor a compliance officer the grantee invited (403 SECOND_PERSON_REQUIRED)", async () => {
+    const admin = await T("admin@demo.example");
+    const note = "Looked fine to me.";
+    const fresh = () => `bg.${randomUUID().slice(0, 8)}@demo.example`;
+    // An admin who takes a grant and is then made a compliance officer: reviewing it would be self-review.
+    const grantee = { email: fresh(), role: "admin" as const };
+    const granteeId = await inviteUser(api, admin, grantee);
+    const client = await api("POST", "/clients", {
+      token: await T("coach1@demo.example"),
+      body: { name: "Zebulon Selfreview", email: "selfreview@patients.example" },
+    });
+    const grant = await api("POST", `/clients/${client.json.clientId}/break-glass`, {
+      token: await tokenFor(admin, { userId: granteeId, ...grantee }),
+      body: { reason: "Emergency for Zebulon Selfreview: the client called in crisis." },
+    });
+    expect(grant.status, grant.text).toBe(201);
+    const grantId = grant.json.grantId as string;
+    // A compliance officer the grantee invited within the two-person window: possibly the grantee's own address.
+    const invited = { email: fresh(), role: "compliance_officer" as const };
+    const invitedId = await inviteUser(
+      api,
+      await tokenFor(admin, { userId: granteeId, ...grantee }),
+      invited,
+    );
+    const officer = await tokenFor(admin, { userId: invitedId, ...invited });
+    const moved = await api("PATCH", `/users/${granteeId}`, {
+      token: admin,
+      body: { version: 1, role: "compliance_officer" },
+    });
+    expect(moved.status, moved.text).toBe(200);
+    const self = await tokenFor(admin, {
+      userId: granteeId,
+      email: grantee.email,
+      role: "compliance_officer",
+    });
+    for (const token of [self, officer]) {
+      const refused = await api("POST", `/break-glass/${grantId}/review`, { token, body: { note } });
+      expect([refused.status, refused.json?.error?.code], refused.text).toEqual([
+        403,
+        "SECOND_PERSON_REQUIRED",
+      ]);
+    }
+    expect((await getRecord<Record<string, string>>(grantRecordKey(DEMO, grantId)))?.status).toBe("pending");
+    // Another person reviews it.
+    const reviewed = await api("POST", `/break-glass/${grantId}/review`, {
+      token: await T("compliance@demo.example"),
+      body: { note },
+    });
+    expect(reviewed.status, reviewed.text).toBe(200);
+  });
+
   it("a grant is pending until a compliance officer reviews it, once (a second review is 409); others cannot", async () => {
     const { grantId, clientId } = await newGrant("Reviewcase");
     const record = await getRecord<Record<string, string>>(grantRecordKey(DEMO, grantId));
@@ -194,7 +245,7 @@ describe("break-glass review", () => {
   });
 
   it("a grant left unreviewed past the org's window becomes one finding, listed and published without PHI", async () => {
-    const { grantId } = await newGrant("Unreviewed");
+    const { grantId, clientId } = await newGrant("Unreviewed");
     const before = published().length;
     // Not yet: inside the 24 h window.
     await raiseUnreviewedGrants(DEMO, new Date(Date.now() + 23 * 3_600_000));
@@ -224,6 +275,9 @@ describe("break-glass review", () => {
       severity: "high",
       at: later.toISOString(),
     });
+    // The grant id is the evidence; a client id never is (README, security findings).
+    expect(mine[0].evidence).toEqual({ reviewHours: 24 });
+    expect(JSON.stringify(mine[0])).not.toContain(clientId);
     const messages = published().slice(before);
     const sent = messages.filter((m) => m.subject?.grantId === grantId);
     expect(sent).toHaveLength(1);

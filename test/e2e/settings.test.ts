@@ -228,3 +228,50 @@ describe("GET /settings and PATCH /settings", () => {
     expect(await tenantSettings(ORG)).toEqual((await read()).settings);
   });
 });
+
+describe("a change that weakens a protection", () => {
+  type Finding = { type: string; severity: string; subject: { userId?: string }; evidence: object };
+  /** The org's `settings_weakened` findings raised since `from`, as its compliance officer lists them. */
+  const weakenedSince = async (from: string) => {
+    const to = new Date(Date.now() + 60_000).toISOString();
+    const res = await api("GET", `/security/events?type=settings_weakened&from=${from}&to=${to}`, {
+      token: compliance,
+    });
+    expect(res.status, res.text).toBe(200);
+    return res.json.items as Finding[];
+  };
+
+  it("is a settings_weakened finding (high) naming the key paths and directions, never a value; a tightening change is none", async () => {
+    // Earlier changes of this file weakened things too: only what this test's changes raise.
+    const from = new Date().toISOString();
+    const { version } = await read();
+    const tightened = await patch(version, {
+      detectors: { breakGlassReviewHours: 12 },
+      rateLimits: { perRole: { coach: 90 } },
+      businessHours: { end: "19:00" },
+    });
+    expect(tightened.status, tightened.text).toBe(200);
+    expect(await weakenedSince(from)).toEqual([]);
+    const loosened = await patch(version + 1, {
+      rateLimits: { enabled: false, perRole: { coach: 80 } },
+      detectors: { breakGlassReviewHours: 168 },
+      businessHours: { end: "23:59" },
+      reports: { recipients: ["officer.weakened@other.example"] },
+    });
+    expect(loosened.status, loosened.text).toBe(200);
+    const findings = await weakenedSince(from);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({
+      type: "settings_weakened",
+      severity: "high",
+      subject: { userId: idOf("admin@other.example") },
+    });
+    expect(findings[0]?.evidence).toEqual({
+      "businessHours.end": "raised",
+      "detectors.breakGlassReviewHours": "raised",
+      "rateLimits.enabled": "turned_off",
+    });
+    const text = JSON.stringify(findings[0]);
+    for (const value of ["officer.weakened", "23:59", "168"]) expect(text).not.toContain(value);
+  });
+});
