@@ -256,8 +256,20 @@ describe("blocking", () => {
       (line) => line.securityEvent === "PRINCIPAL_BLOCKED" && line.reason === "rate_limit",
     );
     expect((await api("DELETE", `/users/${coachId()}/block`, { token: admin })).status).toBe(204);
-    // Lifting a block also refills the bucket: a clean start.
-    expect((await api("GET", "/clients", { token: coach })).status).toBe(200);
+    // Lifting a block never refills the bucket: the coach is over their limit still (429, not blocked),
+    // and the strikes start again from zero.
+    const limited = await api("GET", "/clients", { token: coach });
+    expect(limited.status).toBe(429);
+    expect(limited.json.error.code).toBe("RATE_LIMITED");
+    expect(Number(header(limited, "Retry-After"))).toBeGreaterThan(3000);
+    expect((await api("GET", "/clients", { token: coach })).status).toBe(429);
+  });
+
+  it("refuses an admin lifting their own block or strikes (another admin must)", async () => {
+    const adminId = idOf("admin@other.example");
+    const own = await api("DELETE", `/users/${adminId}/block`, { token: admin });
+    expect(own.status).toBe(403);
+    expect(own.json.error.code).toBe("FORBIDDEN");
   });
 });
 
