@@ -22,8 +22,8 @@ const ROLE_QUOTAS = { coach: 100, coach_lead: 200, admin: 300, compliance_office
 
 const RateLimitsSchema = z.strictObject({
   /**
-   * The limiter (and blocking, whose state lives on the limiter's items) on or off for the org. Off only
-   * for a measured reason (the limits benchmark's baseline); the compliance report flags an org with it off.
+   * The rate limits (per principal and per org) on or off for the org. Off only for a measured reason (the
+   * limits benchmark's baseline). Blocking stays on either way: blocks are checked and denials counted.
    */
   enabled: z.boolean().default(true),
   /** The window a quota is counted over (the `w` of the RateLimit-Policy header). */
@@ -49,6 +49,9 @@ const RateLimitsSchema = z.strictObject({
     .prefault({}),
 });
 
+/** The longest block any org may configure: a limiter item blocked beyond it was not blocked by the limiter. */
+export const MAX_BLOCK_SECONDS = 7 * 86_400;
+
 const BlockingSchema = z.strictObject({
   /** Requests refused for the rate limit within `windowSeconds` that block the principal. */
   rateLimitedRequests: count(100_000).default(50),
@@ -56,7 +59,7 @@ const BlockingSchema = z.strictObject({
   deniedRequests: count(10_000).default(20),
   windowSeconds: seconds(10, 86_400).default(300),
   /** How long a block lasts (an admin may lift it earlier). */
-  blockSeconds: seconds(60, 7 * 86_400).default(900),
+  blockSeconds: seconds(60, MAX_BLOCK_SECONDS).default(900),
 });
 
 /** An IANA time zone this runtime knows (`Europe/Berlin`), not an offset. */

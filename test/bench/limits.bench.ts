@@ -23,7 +23,9 @@ import { startBenchStack } from "./stack";
  * 2. Added latency: BENCH_LIMITS_SAMPLES (default 400) sequential `GET /clients` per side, interleaved,
  *    from a coach of an org with the limiter on (a quota it never reaches) and one of an org with it off
  *    (`rateLimits.enabled: false`): p50 and p99 of each, the difference and the ratio (goal: p99 added ≤
- *    10 ms locally). Results: test/bench/results/limits.json.
+ *    10 ms locally). The side with the limits off still checks blocks (one conditional write on the
+ *    principal's item), so the difference is what the rate limit adds over blocking alone.
+ *    Results: test/bench/results/limits.json.
  */
 const BURST = Number(process.env.BENCH_LIMITS_BURST ?? 1000);
 const SAMPLES = Number(process.env.BENCH_LIMITS_SAMPLES ?? 400);
