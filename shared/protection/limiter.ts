@@ -1,5 +1,5 @@
 import type { Principal } from "../auth/principal";
-import type { AppError } from "../errors";
+import { type AppError, ServiceUnavailableError } from "../errors";
 import { logger } from "../log";
 import { type RateCost, type TenantSettings, tenantSettings } from "../settings";
 import { type Observation, recordStrike } from "./blocking";
@@ -59,6 +59,20 @@ export async function admit(
   costClass: RateCost,
   observed: Observation,
 ): Promise<Admission> {
+  try {
+    return await limit(principal, costClass, observed);
+  } catch (error) {
+    // A throttled or contended limiter write is a 503 (fail closed). Its Retry-After is spread over 1–3 s,
+    // so the clients a throttled partition refused together do not all come back in the same second.
+    if (!(error instanceof ServiceUnavailableError)) throw error;
+    throw new ServiceUnavailableError(error.code, {
+      cause: error.cause ?? error,
+      retryAfterSeconds: 1 + Math.floor(Math.random() * 3),
+    });
+  }
+}
+
+async function limit(principal: Principal, costClass: RateCost, observed: Observation): Promise<Admission> {
   const settings = await tenantSettings(principal.orgId);
   const cost = settings.rateLimits.costs[costClass];
   const policies = policiesOf(principal, settings);

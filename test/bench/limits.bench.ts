@@ -111,7 +111,9 @@ try {
   const consumedUnits = Math.floor((Number(bucket.Item?.tat) - startedMicros) / intervalOf(burstPolicy));
 
   // 2. Added latency: the same route, the limiter on (a quota never reached) and off, interleaved.
-  await putOrgSettings("demo", { rateLimits: { perRole: { coach: 100_000 }, perOrg: 1_000_000 } });
+  await putOrgSettings("demo", {
+    rateLimits: { windowSeconds: 3600, perRole: { coach: 100_000 }, perOrg: 1_000_000 },
+  });
   forgetCachedSettings();
   const agent = new Agent({ ca, keepAlive: true, maxSockets: 2 });
   for (let i = 0; i < 50; i++) {
