@@ -54,12 +54,16 @@ function remember(key: string, hint: Hint) {
 export const hintedTat = (key: string) => hints.get(key)?.tat;
 
 /**
- * Whether this instance last saw the bucket blocked or too full for this request: the limiter then asks the
- * principal's bucket alone first, so a principal that keeps hammering does not touch the org's bucket.
+ * Whether the limiter asks the principal's bucket alone first (and the org's only once it admitted): when
+ * this instance last saw it blocked or too full for this request, so a principal that keeps hammering does
+ * not touch the org's bucket; and when this instance has not seen it at all, so a burst of a principal new
+ * to the instance (all its requests without a hint) cannot drain the org's bucket, even briefly, by
+ * consuming it in parallel and refunding it afterwards. One round trip more, on a principal's first
+ * request to an instance only.
  */
-export function likelyRefused(request: Pick<Consume, "key" | "cost" | "policy">): boolean {
+export function askAloneFirst(request: Pick<Consume, "key" | "cost" | "policy">): boolean {
   const hint = hints.get(request.key);
-  if (!hint) return false;
+  if (!hint) return true;
   const now = nowMicros();
   if (hint.blockedUntilMs !== undefined && hint.blockedUntilMs > now / 1000) return true;
   return hint.tat !== undefined && hint.tat > boundOf(now, request.cost, request.policy);

@@ -4,11 +4,11 @@ import { logger } from "../log";
 import { type RateCost, type TenantSettings, tenantSettings } from "../settings";
 import { type Observation, recordStrike } from "./blocking";
 import {
+  askAloneFirst,
   blockOf,
   type Consumed,
   consume,
   hintedTat,
-  likelyRefused,
   orgKey,
   principalKey,
   refund,
@@ -49,7 +49,7 @@ function stateOf(name: PolicyName, policy: Policy, consumed: Seen, nowMicros: nu
 
 /**
  * Checks and consumes the caller's and the org's buckets (one conditional write each, in parallel; the
- * caller's first when this instance last saw them refused) for a request of the route's cost class, with
+ * caller's first, alone, when this instance last saw them refused or has not seen them) for a request of the route's cost class, with
  * the org's settings (`rateLimits`, `blocking`). An org that turned its rate limits off still has its
  * blocks checked (one conditional write on the caller's item) and no RateLimit fields. A refusal is returned, not thrown, so the pipeline can still put the
  * RateLimit headers on the 429 or 403 it answers; what one limit refused the other gives back.
@@ -97,9 +97,10 @@ async function limit(principal: Principal, costClass: RateCost, observed: Observ
   const consumeOrg = () => consume({ ...org, checkBlock: false, expiresAt });
   let mine: Consumed;
   let ours: Consumed | undefined;
-  if (likelyRefused(user)) {
-    // A principal this instance saw blocked or over their limit: their bucket alone first, so hammering
-    // never touches the org's (whose refunds would contend with everyone else's requests).
+  if (askAloneFirst(user)) {
+    // A principal this instance saw blocked or over their limit, or has not seen yet: their bucket alone
+    // first, so hammering (or a first burst) never touches the org's, whose refunds would contend with
+    // everyone else's requests and, until they land, refuse them.
     mine = await consumeUser();
     ours = mine.outcome === "admitted" ? await consumeOrg() : undefined;
   } else [mine, ours] = await Promise.all([consumeUser(), consumeOrg()]);

@@ -5,7 +5,7 @@ import type { Principal } from "../../shared/auth/principal";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { logger } from "../../shared/log";
-import { admit, forgetBucketHints, principalKey } from "../../shared/protection";
+import { admit, forgetBucketHints, orgKey, principalKey } from "../../shared/protection";
 import { consume } from "../../shared/protection/buckets";
 import { capacityOf } from "../../shared/protection/gcra";
 import { forgetCachedSettings, MAX_BLOCK_SECONDS } from "../../shared/settings";
@@ -186,16 +186,45 @@ describe("admit", () => {
   it("keeps the org's figures after a refund: a later refusal does not report a full org bucket", async () => {
     const spender: Principal = { ...coach, userId: randomUUID() };
     const before = (await admit(spender, "read", observed)).policies.find((p) => p.name === "org");
-    await admit(spender, "read", observed);
-    // No hint (another instance): both buckets in parallel, the org's admitted and given back.
-    forgetBucketHints();
+    // Another instance spends the spender's last unit: this instance's hint still says one is left, so it
+    // asks both buckets at once; the org's admits and is given back.
+    await aws("dynamo").send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { pk: principalKey(orgId, spender.userId) },
+        UpdateExpression: "SET tat = :full",
+        ExpressionAttributeValues: { ":full": Date.now() * 1000 + 3600 * 1_000_000 },
+      }),
+    );
+    arm();
     expect((await admit(spender, "read", observed)).refusal?.code).toBe("RATE_LIMITED");
+    expect(
+      limiterCalls().filter((call) => call.input.UpdateExpression === "SET tat = tat - :inc"),
+    ).toHaveLength(1);
+    disarm();
     // This instance now asks the principal's bucket alone: the org's figures come from its hint.
     const later = await admit(spender, "read", observed);
     expect(later.refusal?.code).toBe("RATE_LIMITED");
-    expect(later.policies.find((p) => p.name === "org")?.remaining).toBe((before?.remaining ?? 0) - 1);
+    expect(later.policies.find((p) => p.name === "org")?.remaining).toBe(before?.remaining);
     await aws("dynamo").send(
       new DeleteCommand({ TableName: table(), Key: { pk: principalKey(orgId, spender.userId) } }),
+    );
+  });
+
+  it("never lets a principal's first burst on an instance touch the org's bucket beyond their own quota", async () => {
+    const burster: Principal = { ...coach, userId: randomUUID() };
+    forgetBucketHints();
+    arm();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => admit(burster, "read", observed)));
+    expect(answers.filter((a) => !a.refusal)).toHaveLength(2);
+    const onOrg = limiterCalls().filter((call) => (call.input.Key as { pk: string }).pk === orgKey(orgId));
+    // Two consumes (the admitted two; each a second write at most, when the form guessed was wrong) and no
+    // refund: the org's bucket never held the burst's other ten.
+    expect(onOrg.filter((call) => call.input.UpdateExpression === "SET tat = tat - :inc")).toEqual([]);
+    expect(onOrg.length).toBeLessThanOrEqual(4);
+    disarm();
+    await aws("dynamo").send(
+      new DeleteCommand({ TableName: table(), Key: { pk: principalKey(orgId, burster.userId) } }),
     );
   });
 
