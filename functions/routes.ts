@@ -478,6 +478,8 @@ export const routes = {
     permissions: ["records:read", "keys:read", "kms:decrypt-data-key", "transcripts:read", "audit:append"],
     request: { path: SessionPathSchema },
     phi: { discloses: TRANSCRIPT_PHI },
+    // The same megabyte the upload carried, decrypted: it costs what the upload costs, not a read's 1.
+    rateCost: "upload",
     responses: { 200: { description: "Transcript", schema: TranscriptSchema }, 404: notFound, ...errors },
   }),
   createNote: defineRoute({
@@ -596,6 +598,8 @@ export const routes = {
     roles: ["admin"],
     permissions: ["records:write", "checkpoints:read", "audit:append", "jobs:start:verifyAudit"],
     request: { query: VerifyQuerySchema },
+    // Starts a job that reads the org's whole chain (from genesis if asked): the costliest thing a request does.
+    rateCost: "export",
     responses: {
       202: {
         description: "Started: the job's status (Location: its status route)",

@@ -229,13 +229,14 @@ export function statementsFor(
         // The caller's bucket (`ORG#<org>#USER#<user>`, with its block and strikes) and the org's (`ORG#<org>`):
         // an update with a condition is the only operation the limiter needs. IAM cannot tell one org's key
         // from another's (a function serves every org), nor a consume from a lift of a block by the update's
-        // expression; lifting deletes the item instead, which only `limits:unblock` may.
+        // expression (so a consume path also checks what it reads back: shared/protection/buckets.ts).
         // The signals it observes (denials, refusals, blocks) go through `security:signal`, which every
         // route behind the authorizer holds.
         partitionsLike(tables.limits, ["UpdateItem"], LIMIT_PARTITION_PATTERN),
       ];
     case "limits:unblock":
-      return [partitionsLike(tables.limits, ["DeleteItem"], PRINCIPAL_LIMIT_PARTITION_PATTERN)];
+      // Lifting a block removes it and the strikes in an update (the bucket stays): principals' items only.
+      return [partitionsLike(tables.limits, ["UpdateItem"], PRINCIPAL_LIMIT_PARTITION_PATTERN)];
     case "settings:read":
       // The org is known only at run time (from the token), so IAM cannot pin the item to the caller's org:
       // any function holding this reads any org's settings (and the platform's). They hold no PHI.

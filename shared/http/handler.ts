@@ -76,7 +76,7 @@ const protect = (route: RouteSpec): Middleware => ({
     const principal = context.state.principal;
     if (!principal) return;
     context.state.admission = await admit(principal, rateCostOf(route), observed(route, event, context));
-    if (context.state.admission?.refusal) throw context.state.admission.refusal;
+    if (context.state.admission.refusal) throw context.state.admission.refusal;
   },
   onError: async ({ event, context, error }) => {
     const { principal, admission } = context.state;

@@ -5,7 +5,7 @@ import { requireOrgAction } from "../auth/policy";
 import type { Principal } from "../auth/principal";
 import { aws } from "../aws";
 import { getConfig } from "../config";
-import { NotFoundError } from "../errors";
+import { ForbiddenError, NotFoundError } from "../errors";
 import { logger } from "../log";
 import { getUser } from "../people";
 import { recordSignal, type Signal } from "../security";
@@ -139,15 +139,28 @@ export async function recordStrike(
 }
 
 /**
- * Lifts a principal's block early (an admin of the same org): the principal's limiter item is deleted
- * (block, strikes and bucket: a clean start) in one transaction with the audit entry. Lifting a block
- * that is not there is no error: the request is idempotent, and the admin's action is audited all the same.
+ * Lifts a principal's block early (an admin of the same org, never their own): the block and the strike
+ * counters are removed from the principal's limiter item in one transaction with the audit entry. The
+ * bucket (`tat`) stays as it is: lifting a block is no way to refill anyone's quota. Lifting a block that is
+ * not there is no error: the request is idempotent, and the admin's action is audited all the same (an item
+ * that did not exist is left with its key and an expiry only, which TTL removes).
  */
 export async function liftBlock(actor: Principal, meta: RequestMeta, userId: string): Promise<void> {
   requireOrgAction(actor, "user:manage");
+  // An admin's own block (or strikes) is for another admin to lift.
+  if (userId === actor.userId) throw new ForbiddenError();
   if (!(await getUser(actor.orgId, userId))) throw new NotFoundError();
+  const lift = {
+    Update: {
+      TableName: table(),
+      Key: { pk: principalKey(actor.orgId, userId) },
+      UpdateExpression:
+        "SET expiresAt = if_not_exists(expiresAt, :exp) REMOVE blockedUntil, limitedCount, limitedSince, deniedCount, deniedSince",
+      ExpressionAttributeValues: { ":exp": Math.ceil(Date.now() / 1000) + 60 },
+    },
+  };
   await appendWithItems(auditEntry(actor, meta, "user.unblock", { type: "user", id: userId }, ["block"]), [
-    { item: { Delete: { TableName: table(), Key: { pk: principalKey(actor.orgId, userId) } } } },
+    { item: lift },
   ]);
   forgetBucketHints();
   logger.warn("principal unblocked", {

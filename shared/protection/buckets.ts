@@ -4,7 +4,9 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { aws } from "../aws";
 import { getConfig } from "../config";
 import { ServiceUnavailableError } from "../errors";
-import { boundOf, costOf, type Form, intervalOf, type Policy } from "./gcra";
+import { logger } from "../log";
+import { MAX_BLOCK_SECONDS } from "../settings";
+import { boundOf, capacityOf, costOf, type Form, intervalOf, type Policy } from "./gcra";
 
 /**
  * The limiter's items in the limits table: one bucket per principal (which also holds the principal's
@@ -52,12 +54,16 @@ function remember(key: string, hint: Hint) {
 export const hintedTat = (key: string) => hints.get(key)?.tat;
 
 /**
- * Whether this instance last saw the bucket blocked or too full for this request: the limiter then asks the
- * principal's bucket alone first, so a principal that keeps hammering does not touch the org's bucket.
+ * Whether the limiter asks the principal's bucket alone first (and the org's only once it admitted): when
+ * this instance last saw it blocked or too full for this request, so a principal that keeps hammering does
+ * not touch the org's bucket; and when this instance has not seen it at all, so a burst of a principal new
+ * to the instance (all its requests without a hint) cannot drain the org's bucket, even briefly, by
+ * consuming it in parallel and refunding it afterwards. One round trip more, on a principal's first
+ * request to an instance only.
  */
-export function likelyRefused(request: Pick<Consume, "key" | "cost" | "policy">): boolean {
+export function askAloneFirst(request: Pick<Consume, "key" | "cost" | "policy">): boolean {
   const hint = hints.get(request.key);
-  if (!hint) return false;
+  if (!hint) return true;
   const now = nowMicros();
   if (hint.blockedUntilMs !== undefined && hint.blockedUntilMs > now / 1000) return true;
   return hint.tat !== undefined && hint.tat > boundOf(now, request.cost, request.policy);
@@ -77,6 +83,63 @@ function oldItemOf(error: ConditionalCheckFailedException): BucketItem | undefin
   if (!item) return undefined;
   const raw = Object.values(item).some((value) => value !== null && typeof value === "object");
   return (raw ? unmarshall(item as never) : item) as BucketItem;
+}
+
+/** Clock skew between instances the bounds below tolerate before calling an item corrupt. */
+const SKEW_SLACK_MS = 1000;
+
+/**
+ * The limiter's own writes never put a bucket's tat beyond now + capacity, nor a block beyond now + the
+ * longest block a setting allows; IAM cannot stop another holder of `limits:consume` writing more (a tat
+ * or a block years ahead would lock a principal or a whole org out). Such an item is clamped to those
+ * bounds, repaired in the table (conditional on what was read: a concurrent writer wins), and logged as
+ * `LIMITER_STATE_INVALID` (the bucket's key: ids only). A shrunk capacity (a settings change) clamps the
+ * same way, once per bucket.
+ */
+async function withinBounds(
+  key: string,
+  policy: Policy,
+  old: BucketItem | undefined,
+  now: number,
+): Promise<BucketItem | undefined> {
+  if (!old) return old;
+  const tatCeiling = now + capacityOf(policy);
+  const blockCeiling = Math.floor(now / 1000) + MAX_BLOCK_SECONDS * 1000;
+  const tatInvalid = old.tat !== undefined && old.tat > tatCeiling + SKEW_SLACK_MS * 1000;
+  const blockInvalid = old.blockedUntil !== undefined && old.blockedUntil > blockCeiling + SKEW_SLACK_MS;
+  if (!tatInvalid && !blockInvalid) return old;
+  const fields = [...(tatInvalid ? ["tat"] : []), ...(blockInvalid ? ["blockedUntil"] : [])];
+  logger.warn("limiter item out of bounds: clamped", {
+    securityEvent: "LIMITER_STATE_INVALID",
+    bucket: key,
+    fields,
+  });
+  const repaired: BucketItem = {
+    ...old,
+    ...(tatInvalid && { tat: tatCeiling }),
+    ...(blockInvalid && { blockedUntil: blockCeiling }),
+  };
+  const values = Object.fromEntries(
+    fields.flatMap((field) => [
+      [`:${field}`, repaired[field as "tat" | "blockedUntil"]],
+      [`:old_${field}`, old[field as "tat" | "blockedUntil"]],
+    ]),
+  );
+  await aws("dynamo")
+    .send(
+      new UpdateCommand({
+        TableName: getConfig().TABLE_LIMITS,
+        Key: { pk: key },
+        UpdateExpression: `SET ${fields.map((field) => `${field} = :${field}`).join(", ")}`,
+        ConditionExpression: fields.map((field) => `${field} = :old_${field}`).join(" AND "),
+        ExpressionAttributeValues: values,
+      }),
+    )
+    .catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException))
+        logger.warn("limiter item not repaired", { bucket: key, error });
+    });
+  return repaired;
 }
 
 type Consume = {
@@ -135,9 +198,9 @@ export async function consume(request: Consume): Promise<Consumed> {
       return { outcome: "admitted", tat };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const old = oldItemOf(error);
       const sent = now;
       now = nowMicros();
+      const old = await withinBounds(request.key, request.policy, oldItemOf(error), now);
       if (
         request.checkBlock &&
         old?.blockedUntil !== undefined &&
@@ -175,14 +238,43 @@ export async function consume(request: Consume): Promise<Consumed> {
  */
 export async function refund(request: Pick<Consume, "key" | "cost" | "policy">): Promise<void> {
   const increment = costOf(request.cost, request.policy) * intervalOf(request.policy);
-  await aws("dynamo").send(
+  const out = await aws("dynamo").send(
     new UpdateCommand({
       TableName: getConfig().TABLE_LIMITS,
       Key: { pk: request.key },
       UpdateExpression: "SET tat = tat - :inc",
       ConditionExpression: "attribute_exists(tat)",
       ExpressionAttributeValues: { ":inc": increment },
+      ReturnValues: "UPDATED_NEW",
     }),
   );
-  hints.delete(request.key);
+  // The bucket as the refund left it: a later answer that does not touch it reports it from here.
+  remember(request.key, { tat: Number(out.Attributes?.tat) });
+}
+
+/**
+ * The principal's block alone, for an org that turned its rate limits off (blocking stays on): one
+ * conditional write that changes nothing but an absent expiry, and returns the block if there is one.
+ */
+export async function blockOf(
+  request: Pick<Consume, "key" | "policy" | "expiresAt">,
+): Promise<number | undefined> {
+  const now = nowMicros();
+  try {
+    await aws("dynamo").send(
+      new UpdateCommand({
+        TableName: getConfig().TABLE_LIMITS,
+        Key: { pk: request.key },
+        UpdateExpression: "SET expiresAt = if_not_exists(expiresAt, :exp)",
+        ConditionExpression: "attribute_not_exists(blockedUntil) OR blockedUntil <= :nowMs",
+        ExpressionAttributeValues: { ":exp": request.expiresAt, ":nowMs": Math.floor(now / 1000) },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const old = await withinBounds(request.key, request.policy, oldItemOf(error), now);
+    return old?.blockedUntil;
+  }
 }

@@ -1,9 +1,18 @@
 import type { Principal } from "../auth/principal";
-import type { AppError } from "../errors";
+import { type AppError, ServiceUnavailableError } from "../errors";
 import { logger } from "../log";
 import { type RateCost, type TenantSettings, tenantSettings } from "../settings";
 import { type Observation, recordStrike } from "./blocking";
-import { type Consumed, consume, hintedTat, likelyRefused, orgKey, principalKey, refund } from "./buckets";
+import {
+  askAloneFirst,
+  blockOf,
+  type Consumed,
+  consume,
+  hintedTat,
+  orgKey,
+  principalKey,
+  refund,
+} from "./buckets";
 import { RateLimitedError, TemporarilyBlockedError } from "./errors";
 import { bucketState, type Policy, retryAfterSeconds } from "./gcra";
 import type { PolicyName, PolicyState } from "./headers";
@@ -23,10 +32,16 @@ const policiesOf = (principal: Principal, settings: TenantSettings): Record<Poli
   org: { quota: settings.rateLimits.perOrg, windowSeconds: settings.rateLimits.windowSeconds },
 });
 
+const blockWaitSeconds = (blockedUntilMs: number) =>
+  Math.max(1, Math.ceil((blockedUntilMs - Date.now()) / 1000));
+
 /** A bucket as the headers report it: as this request left it, or (untouched) as this instance last saw it. */
 type Seen = Consumed | { outcome: "admitted"; tat: number | undefined };
 function stateOf(name: PolicyName, policy: Policy, consumed: Seen, nowMicros: number): PolicyState {
   const base = { name, quota: policy.quota, windowSeconds: policy.windowSeconds };
+  // Blocked: nothing is left until the block ends, whatever the bucket holds.
+  if (consumed.outcome === "blocked")
+    return { ...base, remaining: 0, resetSeconds: blockWaitSeconds(consumed.blockedUntilMs) };
   if (consumed.outcome === "limited")
     return { ...base, remaining: 0, resetSeconds: retryAfterSeconds(consumed.retryAfterMicros) };
   return { ...base, ...bucketState(consumed.tat, nowMicros, policy) };
@@ -34,17 +49,31 @@ function stateOf(name: PolicyName, policy: Policy, consumed: Seen, nowMicros: nu
 
 /**
  * Checks and consumes the caller's and the org's buckets (one conditional write each, in parallel; the
- * caller's first when this instance last saw them refused) for a request of the route's cost class, with the org's settings (`rateLimits`, `blocking`). Undefined when
- * the org turned its limits off. A refusal is returned, not thrown, so the pipeline can still put the
+ * caller's first, alone, when this instance last saw them refused or has not seen them) for a request of the route's cost class, with
+ * the org's settings (`rateLimits`, `blocking`). An org that turned its rate limits off still has its
+ * blocks checked (one conditional write on the caller's item) and no RateLimit fields. A refusal is returned, not thrown, so the pipeline can still put the
  * RateLimit headers on the 429 or 403 it answers; what one limit refused the other gives back.
  */
 export async function admit(
   principal: Principal,
   costClass: RateCost,
   observed: Observation,
-): Promise<Admission | undefined> {
+): Promise<Admission> {
+  try {
+    return await limit(principal, costClass, observed);
+  } catch (error) {
+    // A throttled or contended limiter write is a 503 (fail closed). Its Retry-After is spread over 1–3 s,
+    // so the clients a throttled partition refused together do not all come back in the same second.
+    if (!(error instanceof ServiceUnavailableError)) throw error;
+    throw new ServiceUnavailableError(error.code, {
+      cause: error.cause ?? error,
+      retryAfterSeconds: 1 + Math.floor(Math.random() * 3),
+    });
+  }
+}
+
+async function limit(principal: Principal, costClass: RateCost, observed: Observation): Promise<Admission> {
   const settings = await tenantSettings(principal.orgId);
-  if (!settings.rateLimits.enabled) return undefined;
   const cost = settings.rateLimits.costs[costClass];
   const policies = policiesOf(principal, settings);
   const nowSeconds = Math.ceil(Date.now() / 1000);
@@ -52,14 +81,26 @@ export async function admit(
   const expiresAt =
     nowSeconds + Math.max(settings.rateLimits.windowSeconds, settings.blocking.windowSeconds) + 60;
   const user = { key: principalKey(principal.orgId, principal.userId), cost, policy: policies.user };
+  if (!settings.rateLimits.enabled) {
+    // The rate limit is off, blocking is not: a block is enforced, and denials still count toward one.
+    const blockedUntilMs = await blockOf({ ...user, expiresAt });
+    return {
+      settings,
+      policies: [],
+      ...(blockedUntilMs !== undefined && {
+        refusal: new TemporarilyBlockedError(blockWaitSeconds(blockedUntilMs)),
+      }),
+    };
+  }
   const org = { key: orgKey(principal.orgId), cost, policy: policies.org };
   const consumeUser = () => consume({ ...user, checkBlock: true, expiresAt });
   const consumeOrg = () => consume({ ...org, checkBlock: false, expiresAt });
   let mine: Consumed;
   let ours: Consumed | undefined;
-  if (likelyRefused(user)) {
-    // A principal this instance saw blocked or over their limit: their bucket alone first, so hammering
-    // never touches the org's (whose refunds would contend with everyone else's requests).
+  if (askAloneFirst(user)) {
+    // A principal this instance saw blocked or over their limit, or has not seen yet: their bucket alone
+    // first, so hammering (or a first burst) never touches the org's, whose refunds would contend with
+    // everyone else's requests and, until they land, refuse them.
     mine = await consumeUser();
     ours = mine.outcome === "admitted" ? await consumeOrg() : undefined;
   } else [mine, ours] = await Promise.all([consumeUser(), consumeOrg()]);
@@ -81,8 +122,7 @@ export async function admit(
   await Promise.all(giveBack).catch((error: unknown) => logger.warn("rate limit refund failed", { error }));
 
   if (mine.outcome === "blocked") {
-    const wait = Math.max(1, Math.ceil((mine.blockedUntilMs - Date.now()) / 1000));
-    admission.refusal = new TemporarilyBlockedError(wait);
+    admission.refusal = new TemporarilyBlockedError(blockWaitSeconds(mine.blockedUntilMs));
     return admission;
   }
   const waits = [mine, ours].flatMap((c) => (c?.outcome === "limited" ? [c.retryAfterMicros] : []));

@@ -1,6 +1,7 @@
 export { type SettingsDocument, type SettingsSource, settingsDocument, settingsPut } from "./document";
 export {
   BUILT_IN_SETTINGS,
+  MAX_BLOCK_SECONDS,
   RATE_COSTS,
   type RateCost,
   type TenantSettings,

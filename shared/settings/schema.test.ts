@@ -58,6 +58,26 @@ describe("tenant settings schema", () => {
     ]);
   });
 
+  it("refuses a rate no single limiter item can serve: org ≤ 500 and a principal ≤ 100 units per second", () => {
+    expect(refusals({ rateLimits: { perOrg: 30_000 } })).toEqual([]);
+    // A 1 s window: the org's million and the roles' default quotas (100 to 300 per second) alike.
+    expect(refusals({ rateLimits: { perOrg: 1_000_000, windowSeconds: 1 } })).toEqual([
+      { field: "settings.rateLimits.perOrg", rule: "max_per_second:500" },
+      { field: "settings.rateLimits.perRole.coach_lead", rule: "max_per_second:100" },
+      { field: "settings.rateLimits.perRole.admin", rule: "max_per_second:100" },
+      { field: "settings.rateLimits.perRole.compliance_officer", rule: "max_per_second:100" },
+    ]);
+    expect(refusals({ rateLimits: { perOrg: 30_001 } })).toEqual([
+      { field: "settings.rateLimits.perOrg", rule: "max_per_second:500" },
+    ]);
+    expect(refusals({ rateLimits: { perRole: { coach: 6000 } } })).toEqual([]);
+    expect(refusals({ rateLimits: { perRole: { admin: 6001 } } })).toEqual([
+      { field: "settings.rateLimits.perRole.admin", rule: "max_per_second:100" },
+    ]);
+    // The same quota over a longer window is a slower rate, within bounds.
+    expect(refusals({ rateLimits: { perOrg: 1_000_000, windowSeconds: 3600 } })).toEqual([]);
+  });
+
   it("refuses unknown keys at every depth (a role that does not exist too)", () => {
     expect(refusals({ surprise: 1 })).toEqual([{ field: "settings.surprise", rule: "unknown_field" }]);
     expect(refusals({ rateLimits: { perRole: { intern: 10 } } })).toEqual([

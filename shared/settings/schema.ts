@@ -21,10 +21,20 @@ export type RateCost = (typeof RATE_COSTS)[number];
 /** Per role, per window: coaches as the product's requirement says, more for those who oversee them. */
 const ROLE_QUOTAS = { coach: 100, coach_lead: 200, admin: 300, compliance_officer: 300 } as const;
 
-const RateLimitsSchema = z.strictObject({
+/**
+ * The steadiest rates a bucket may admit, in cost units per second (quota ÷ window). Every request writes
+ * its principal's item and its org's item once (a refusal too: a failed conditional write costs the same
+ * write unit), and one DynamoDB item takes at most 1,000 writes per second (its partition's ceiling):
+ * the org's bucket at 500 per second keeps half of that as headroom for refunds and retries; a person at
+ * 100 per second is already far past anything a client app makes a human do.
+ */
+export const MAX_ORG_UNITS_PER_SECOND = 500;
+export const MAX_PRINCIPAL_UNITS_PER_SECOND = 100;
+
+const RateLimitsObject = z.strictObject({
   /**
-   * The limiter (and blocking, whose state lives on the limiter's items) on or off for the org. Off only
-   * for a measured reason (the limits benchmark's baseline); the compliance report flags an org with it off.
+   * The rate limits (per principal and per org) on or off for the org. Off only for a measured reason (the
+   * limits benchmark's baseline). Blocking stays on either way: blocks are checked and denials counted.
    */
   enabled: z.boolean().default(true),
   /** The window a quota is counted over (the `w` of the RateLimit-Policy header). */
@@ -50,6 +60,28 @@ const RateLimitsSchema = z.strictObject({
     .prefault({}),
 });
 
+const RateLimitsSchema = RateLimitsObject.superRefine((limits, ctx) => {
+  const perSecond = (quota: number) => quota / limits.windowSeconds;
+  if (perSecond(limits.perOrg) > MAX_ORG_UNITS_PER_SECOND)
+    ctx.addIssue({
+      code: "custom",
+      message: `at most ${MAX_ORG_UNITS_PER_SECOND} per second (perOrg ÷ windowSeconds)`,
+      path: ["perOrg"],
+      params: { rule: `max_per_second:${MAX_ORG_UNITS_PER_SECOND}` },
+    });
+  for (const [role, quota] of Object.entries(limits.perRole))
+    if (perSecond(quota) > MAX_PRINCIPAL_UNITS_PER_SECOND)
+      ctx.addIssue({
+        code: "custom",
+        message: `at most ${MAX_PRINCIPAL_UNITS_PER_SECOND} per second (quota ÷ windowSeconds)`,
+        path: ["perRole", role],
+        params: { rule: `max_per_second:${MAX_PRINCIPAL_UNITS_PER_SECOND}` },
+      });
+});
+
+/** The longest block any org may configure: a limiter item blocked beyond it was not blocked by the limiter. */
+export const MAX_BLOCK_SECONDS = 7 * 86_400;
+
 const BlockingSchema = z.strictObject({
   /** Requests refused for the rate limit within `windowSeconds` that block the principal. */
   rateLimitedRequests: count(100_000).default(50),
@@ -57,7 +89,7 @@ const BlockingSchema = z.strictObject({
   deniedRequests: count(10_000).default(20),
   windowSeconds: seconds(10, 86_400).default(300),
   /** How long a block lasts (an admin may lift it earlier). */
-  blockSeconds: seconds(60, 7 * 86_400).default(900),
+  blockSeconds: seconds(60, MAX_BLOCK_SECONDS).default(900),
 });
 
 /** An IANA time zone this runtime knows (`Europe/Berlin`), not an offset. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { DeleteCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { forgetBucketHints, orgKey, principalKey } from "../../shared/protection";
@@ -159,7 +159,7 @@ describe("the rate limit", () => {
     // The other org does not notice.
     const elsewhere = await api("GET", "/clients", { token: await stack.token("coach1@demo.example") });
     expect(elsewhere.status).toBe(200);
-    expect(header(elsewhere, "RateLimit-Policy")).toBe('"user";q=100000;w=60, "org";q=1000000;w=60');
+    expect(header(elsewhere, "RateLimit-Policy")).toBe('"user";q=100000;w=3600, "org";q=1000000;w=3600');
   });
 });
 
@@ -256,8 +256,20 @@ describe("blocking", () => {
       (line) => line.securityEvent === "PRINCIPAL_BLOCKED" && line.reason === "rate_limit",
     );
     expect((await api("DELETE", `/users/${coachId()}/block`, { token: admin })).status).toBe(204);
-    // Lifting a block also refills the bucket: a clean start.
-    expect((await api("GET", "/clients", { token: coach })).status).toBe(200);
+    // Lifting a block never refills the bucket: the coach is over their limit still (429, not blocked),
+    // and the strikes start again from zero.
+    const limited = await api("GET", "/clients", { token: coach });
+    expect(limited.status).toBe(429);
+    expect(limited.json.error.code).toBe("RATE_LIMITED");
+    expect(Number(header(limited, "Retry-After"))).toBeGreaterThan(3000);
+    expect((await api("GET", "/clients", { token: coach })).status).toBe(429);
+  });
+
+  it("refuses an admin lifting their own block or strikes (another admin must)", async () => {
+    const adminId = idOf("admin@other.example");
+    const own = await api("DELETE", `/users/${adminId}/block`, { token: admin });
+    expect(own.status).toBe(403);
+    expect(own.json.error.code).toBe("FORBIDDEN");
   });
 });
 
@@ -272,15 +284,18 @@ describe("faults", () => {
       table: getConfig().TABLE_LIMITS,
       occurrence: 0,
     };
+    // Retry-After is spread over 1–3 s (clients refused together do not come back together): the top here.
+    const random = vi.spyOn(Math, "random").mockReturnValue(0.99);
     arm({ target, kind: "throttling" });
     try {
       const res = await invokeRoute("GET", "/clients", { token: coach });
       expect(recorded().fired).toBe(true);
       expect(res.status).toBe(503);
       expect(res.json.error.code).toBe("SERVICE_UNAVAILABLE");
-      expect(res.headers["Retry-After"]).toBe("1");
+      expect(res.headers["Retry-After"]).toBe("3");
     } finally {
       disarm();
+      random.mockRestore();
     }
     expect((await invokeRoute("GET", "/clients", { token: coach })).status).toBe(200);
   });

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { DeleteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Principal } from "../../shared/auth/principal";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
-import { admit, forgetBucketHints, principalKey } from "../../shared/protection";
+import { logger } from "../../shared/log";
+import { admit, forgetBucketHints, orgKey, principalKey } from "../../shared/protection";
 import { consume } from "../../shared/protection/buckets";
 import { capacityOf } from "../../shared/protection/gcra";
-import { forgetCachedSettings } from "../../shared/settings";
+import { forgetCachedSettings, MAX_BLOCK_SECONDS } from "../../shared/settings";
 import { arm, disarm, installFaultInjector, recorded } from "../support/faults";
 import { putOrgSettings, removeOrgSettings } from "../support/settings";
 import { testStack } from "../support/stack";
@@ -95,6 +96,47 @@ describe("the limiter's buckets", () => {
     expect(item.Item?.tat).toBeGreaterThan(Date.now() * 1000 + capacityOf({ quota: 4, ...HOUR }) - 1e9);
     expect(item.Item?.expiresAt).toBeGreaterThan(Date.now() / 1000);
   });
+
+  it("clamps a tat or a block written beyond what the limiter ever writes, repairs it, and says so", async () => {
+    const warn = vi.spyOn(logger, "warn");
+    const key = freshKey();
+    const tenYearsMs = 10 * 365 * 86_400_000;
+    await aws("dynamo").send(
+      new PutCommand({
+        TableName: table(),
+        Item: { pk: key, tat: (Date.now() + tenYearsMs) * 1000, blockedUntil: Date.now() + tenYearsMs },
+      }),
+    );
+    forgetBucketHints();
+    const blocked = await consume(request(key, 4));
+    expect(blocked.outcome).toBe("blocked");
+    if (blocked.outcome !== "blocked") return;
+    expect(blocked.blockedUntilMs).toBeLessThanOrEqual(Date.now() + MAX_BLOCK_SECONDS * 1000);
+    const stored = await aws("dynamo").send(new GetCommand({ TableName: table(), Key: { pk: key } }));
+    expect(stored.Item?.blockedUntil).toBeLessThanOrEqual(Date.now() + MAX_BLOCK_SECONDS * 1000);
+    expect(stored.Item?.tat).toBeLessThanOrEqual(Date.now() * 1000 + capacityOf({ quota: 4, ...HOUR }));
+    expect(warn).toHaveBeenCalledWith(expect.any(String), {
+      securityEvent: "LIMITER_STATE_INVALID",
+      bucket: key,
+      fields: ["tat", "blockedUntil"],
+    });
+
+    // A tat alone: the bucket counts as full (a wait of one unit, 900 s), not as full for ten years.
+    const other = freshKey();
+    await aws("dynamo").send(
+      new PutCommand({ TableName: table(), Item: { pk: other, tat: (Date.now() + tenYearsMs) * 1000 } }),
+    );
+    const limited = await consume(request(other, 4));
+    expect(limited.outcome).toBe("limited");
+    if (limited.outcome !== "limited") return;
+    expect(limited.retryAfterMicros).toBeLessThanOrEqual(900_000_000);
+    expect(warn).toHaveBeenCalledWith(expect.any(String), {
+      securityEvent: "LIMITER_STATE_INVALID",
+      bucket: other,
+      fields: ["tat"],
+    });
+    warn.mockRestore();
+  });
 });
 
 describe("admit", () => {
@@ -132,14 +174,94 @@ describe("admit", () => {
     );
   });
 
-  it("is off, with no write at all, for an org that turned its limits off", async () => {
+  it("reports nothing left for a blocked principal, whatever their bucket holds", async () => {
+    const blocked: Principal = { ...coach, userId: randomUUID() };
+    await blockFor(principalKey(orgId, blocked.userId), 60_000);
+    const answer = await admit(blocked, "read", observed);
+    expect(answer.refusal?.code).toBe("TEMPORARILY_BLOCKED");
+    expect(answer.policies.find((p) => p.name === "user")).toMatchObject({ remaining: 0 });
+    expect(answer.policies.find((p) => p.name === "user")?.resetSeconds).toBeGreaterThan(55);
+  });
+
+  it("keeps the org's figures after a refund: a later refusal does not report a full org bucket", async () => {
+    const spender: Principal = { ...coach, userId: randomUUID() };
+    const before = (await admit(spender, "read", observed)).policies.find((p) => p.name === "org");
+    // Another instance spends the spender's last unit: this instance's hint still says one is left, so it
+    // asks both buckets at once; the org's admits and is given back.
+    await aws("dynamo").send(
+      new UpdateCommand({
+        TableName: table(),
+        Key: { pk: principalKey(orgId, spender.userId) },
+        UpdateExpression: "SET tat = :full",
+        ExpressionAttributeValues: { ":full": Date.now() * 1000 + 3600 * 1_000_000 },
+      }),
+    );
+    arm();
+    expect((await admit(spender, "read", observed)).refusal?.code).toBe("RATE_LIMITED");
+    expect(
+      limiterCalls().filter((call) => call.input.UpdateExpression === "SET tat = tat - :inc"),
+    ).toHaveLength(1);
+    disarm();
+    // This instance now asks the principal's bucket alone: the org's figures come from its hint.
+    const later = await admit(spender, "read", observed);
+    expect(later.refusal?.code).toBe("RATE_LIMITED");
+    expect(later.policies.find((p) => p.name === "org")?.remaining).toBe(before?.remaining);
+    await aws("dynamo").send(
+      new DeleteCommand({ TableName: table(), Key: { pk: principalKey(orgId, spender.userId) } }),
+    );
+  });
+
+  it("never lets a principal's first burst on an instance touch the org's bucket beyond their own quota", async () => {
+    const burster: Principal = { ...coach, userId: randomUUID() };
+    forgetBucketHints();
+    arm();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => admit(burster, "read", observed)));
+    expect(answers.filter((a) => !a.refusal)).toHaveLength(2);
+    const onOrg = limiterCalls().filter((call) => (call.input.Key as { pk: string }).pk === orgKey(orgId));
+    // Two consumes (the admitted two; each a second write at most, when the form guessed was wrong) and no
+    // refund: the org's bucket never held the burst's other ten.
+    expect(onOrg.filter((call) => call.input.UpdateExpression === "SET tat = tat - :inc")).toEqual([]);
+    expect(onOrg.length).toBeLessThanOrEqual(4);
+    disarm();
+    await aws("dynamo").send(
+      new DeleteCommand({ TableName: table(), Key: { pk: principalKey(orgId, burster.userId) } }),
+    );
+  });
+
+  it("with the rate limits off, writes no bucket and reports none, but still enforces a block", async () => {
     const off = `limiter-off-${randomUUID().slice(0, 8)}`;
     await putOrgSettings(off, { rateLimits: { enabled: false } });
     forgetCachedSettings();
+    const principal = { ...coach, orgId: off };
     arm();
-    expect(await admit({ ...coach, orgId: off }, "write", observed)).toBeUndefined();
-    expect(limiterCalls()).toEqual([]);
+    const free = await admit(principal, "write", observed);
+    expect(free.refusal).toBeUndefined();
+    expect(free.policies).toEqual([]);
+    // One conditional write on the principal's item (the block check), none on any bucket's tat.
+    expect(limiterCalls().map((call) => call.input.UpdateExpression)).toEqual([
+      "SET expiresAt = if_not_exists(expiresAt, :exp)",
+    ]);
     disarm();
+    await blockFor(principalKey(off, coach.userId), 120_000);
+    const refused = await admit(principal, "write", observed);
+    expect(refused.refusal?.code).toBe("TEMPORARILY_BLOCKED");
+    expect(refused.refusal?.retryAfterSeconds).toBeGreaterThan(100);
     await removeOrgSettings(off);
+    await aws("dynamo").send(
+      new DeleteCommand({ TableName: table(), Key: { pk: principalKey(off, coach.userId) } }),
+    );
   });
 });
+
+/** A block as the limiter writes it, `ms` from now. */
+async function blockFor(pk: string, ms: number) {
+  await aws("dynamo").send(
+    new UpdateCommand({
+      TableName: table(),
+      Key: { pk },
+      UpdateExpression: "SET blockedUntil = :until",
+      ExpressionAttributeValues: { ":until": Date.now() + ms },
+    }),
+  );
+  forgetBucketHints();
+}

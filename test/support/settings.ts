@@ -18,6 +18,8 @@ export const TEST_STACK_SETTINGS_MAX_AGE_SECONDS = 1;
  */
 export const SUITE_SETTINGS = {
   rateLimits: {
+    // An hour's window: the quotas are bursts the suite never spends, the rates within the schema's bounds.
+    windowSeconds: 3600,
     perRole: { coach: 100_000, coach_lead: 100_000, admin: 100_000, compliance_officer: 100_000 },
     perOrg: 1_000_000,
   },
