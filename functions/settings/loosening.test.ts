@@ -15,7 +15,7 @@ describe("which settings changes loosen a protection", () => {
   it("names each loosening change by key path and direction", () => {
     expect(
       loosenedBy({
-        rateLimits: { enabled: false, perRole: { coach: 500 }, perOrg: 50_000, windowSeconds: 10 },
+        rateLimits: { enabled: false, perRole: { coach: 500 }, perOrg: 6_000, windowSeconds: 30 },
         blocking: { rateLimitedRequests: 1000, deniedRequests: 1000, blockSeconds: 60, windowSeconds: 10 },
         detectors: {
           bulkReadClients: 1999,

@@ -4,7 +4,13 @@ import { type Action, decide, type Relationship } from "../../shared/auth/policy
 import type { Role } from "../../shared/auth/roles";
 import { settingsDocument } from "../../shared/settings";
 import { assignableCoach, freshCoach, heldChange, settleInvitations } from "../support/people";
-import { putOrgSettings, removeOrgSettings, SUITE_SETTINGS, settingsApply } from "../support/settings";
+import {
+  clearLimiterState,
+  putOrgSettings,
+  removeOrgSettings,
+  SUITE_SETTINGS,
+  settingsApply,
+} from "../support/settings";
 import { testStack } from "../support/stack";
 import { forge } from "../support/tokens";
 
@@ -348,6 +354,8 @@ afterAll(async () => {
   for (const email of ["admin@demo.example", "admin@other.example"])
     await settleInvitations(api, await token(email));
   await removeOrgSettings("other");
+  // Its denials were strikes all the same: none may carry over into a block under the default thresholds.
+  await clearLimiterState("other");
 });
 
 describe("authorization matrix", () => {

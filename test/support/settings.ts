@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
 import { orgSettingsId, SETTINGS_VALUE_ATTRIBUTE } from "../../shared/settings";
@@ -50,3 +50,21 @@ export async function removeOrgSettings(orgId: string): Promise<void> {
 /** Waits until every function of the test stack reads settings afresh. */
 export const settingsApply = () =>
   new Promise((resolve) => setTimeout(resolve, TEST_STACK_SETTINGS_MAX_AGE_SECONDS * 1000 + 200));
+
+/**
+ * Forgets an org's limiter state (buckets, strikes, blocks): for a file that was refused many times on
+ * purpose under relaxed settings, so its strikes, still inside the blocking window, do not block the org's
+ * users in the next file once the default thresholds apply again.
+ */
+export async function clearLimiterState(orgId: string): Promise<void> {
+  const table = getConfig().TABLE_LIMITS;
+  const { Items = [] } = await aws("dynamo").send(
+    new ScanCommand({
+      TableName: table,
+      FilterExpression: "begins_with(pk, :org)",
+      ExpressionAttributeValues: { ":org": `ORG#${orgId}` },
+    }),
+  );
+  for (const item of Items)
+    await aws("dynamo").send(new DeleteCommand({ TableName: table, Key: { pk: item.pk } }));
+}
