@@ -230,29 +230,34 @@ export async function startStreamPoller(options: StreamPollerOptions) {
   const streams = options.jobs
     .filter(isStreamJob)
     .map((job) => new JobStream(job, options, positions, savePositions));
+  // Each job polls on its own, as each event source mapping reads its stream on its own in the cloud: the
+  // witness never waits behind a detector working off a backlog.
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
-      for (const stream of streams) {
-        try {
-          await stream.poll();
-        } catch (error) {
-          logger.error("local stream poll failed", { job: stream.job.id, error });
-        }
+  const timers = new Map<JobStream, NodeJS.Timeout>();
+  const running = new Map<JobStream, Promise<void>>();
+  const tick = (stream: JobStream) => {
+    const run = (async () => {
+      try {
+        await stream.poll();
+      } catch (error) {
+        logger.error("local stream poll failed", { job: stream.job.id, error });
       }
     })();
-    running.finally(() => {
-      if (!stopped) timer = setTimeout(tick, options.intervalMs);
+    running.set(stream, run);
+    run.finally(() => {
+      if (!stopped)
+        timers.set(
+          stream,
+          setTimeout(() => tick(stream), options.intervalMs),
+        );
     });
   };
-  if (streams.length > 0) tick();
+  for (const stream of streams) tick(stream);
   return {
     close: async () => {
       stopped = true;
-      clearTimeout(timer);
-      await running;
+      for (const timer of timers.values()) clearTimeout(timer);
+      await Promise.all(running.values());
     },
   };
 }

@@ -18,6 +18,7 @@ import {
 } from "../support/faults";
 import { invokeRoute } from "../support/invoke";
 import { type Fixture, type RouteRequest, richFixture, routeRequests } from "../support/route-requests";
+import { clearLimiterState } from "../support/settings";
 import { testStack } from "../support/stack";
 import { audited, dataOf, inconsistencies, partialClients, type Scope, stateOf } from "./state";
 
@@ -58,11 +59,14 @@ async function newCase(route: (typeof routeList)[number]): Promise<Case> {
 async function send(c: Case, fault?: { target: Target; kind: FaultKind }) {
   const token = await stack.token(c.request.as);
   // Every run starts cold — the data key and the org's settings not cached in this process, no remembered
-  // chain head or bucket — so it makes the same calls as the baseline did.
+  // chain head or bucket, and the org's buckets idle (the fixture's own requests, made through the stack,
+  // may have left a bucket in use, which costs the limiter a second write) — so it makes the same calls as
+  // the baseline did.
   forgetDataKey({ orgId: ORG, clientId: c.fixture.clientId });
   forgetChainPositions();
   forgetCachedSettings();
   forgetBucketHints();
+  await clearLimiterState(ORG);
   arm(fault);
   try {
     const res = await invokeRoute(c.route.method, c.request.path, {

@@ -172,13 +172,16 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
       { path: "/settings", as: "admin@demo.example" },
       { path: "/settings", as: "compliance@demo.example" },
     ],
-    // A real change (so the write is exercised) of a value nothing in this round reads: 6 and 7 years in turn.
+    // A real change (so the write is exercised) that loosens no protection, so every run makes the same calls
+    // (a loosening one also raises a finding, a tightening one does not): the report schedule, in turn.
     updateSettings: (f) => [
       {
         path: "/settings",
         body: {
           version: f.settings.version,
-          settings: { retentionYears: f.settings.settings.retentionYears === 7 ? 6 : 7 },
+          settings: {
+            reports: { schedule: f.settings.settings.reports.schedule === "daily" ? "weekly" : "daily" },
+          },
         },
         as: "admin@demo.example",
       },
