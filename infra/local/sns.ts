@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
+import { boundedBody, listenLocally } from "./json-protocol";
 import { LOCAL_ACCOUNT } from "./kms";
 
 /**
@@ -56,21 +57,14 @@ export function startLocalSns(dir: string, port: number, region: string): Promis
   mkdirSync(join(dir, "sns"), { recursive: true, mode: 0o700 });
   const topicArn = localAlarmTopicArn(region);
   const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-    });
-    req.on("end", () => {
+    boundedBody(req, MAX_REQUEST_BYTES, (body) => {
       const requestId = randomUUID();
       const reply = (status: number, xml: string) => {
         res.writeHead(status, { "Content-Type": "text/xml", "x-amzn-RequestId": requestId });
         res.end(xml);
       };
-      if (size > MAX_REQUEST_BYTES)
-        return reply(400, errorXml("InvalidParameter", "request too large", requestId));
-      const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+      if (body === undefined) return reply(400, errorXml("InvalidParameter", "request too large", requestId));
+      const form = new URLSearchParams(body);
       if (form.get("Action") !== "Publish")
         return reply(400, errorXml("InvalidAction", "only Publish is served here", requestId));
       if (form.get("TopicArn") !== topicArn)
@@ -94,8 +88,5 @@ export function startLocalSns(dir: string, port: number, region: string): Promis
       );
     });
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
+  return listenLocally(server, port);
 }
