@@ -171,6 +171,16 @@ const ReportsSchema = z.strictObject({
   recipients: z.array(z.email().max(254)).max(20).default([]),
 });
 
+/**
+ * The covered entity's acceptance of the Business Associate Agreement (§164.314(a)): when, by which user
+ * (an id, never a name), and which version of the agreement. Absent until an admin records it.
+ */
+const BaaSchema = z.strictObject({
+  acceptedAt: z.iso.datetime({ offset: false }),
+  acceptedBy: z.string().min(1).max(128),
+  version: z.string().min(1).max(40),
+});
+
 export const TenantSettingsSchema = z.strictObject({
   rateLimits: RateLimitsSchema.prefault({}),
   blocking: BlockingSchema.prefault({}),
@@ -179,6 +189,7 @@ export const TenantSettingsSchema = z.strictObject({
   /** Years PHI is kept after a client's discharge or last activity (the data-lifecycle issue uses it). */
   retentionYears: z.int().min(1).max(7).default(7),
   reports: ReportsSchema.prefault({}),
+  baa: BaaSchema.optional(),
 });
 
 export type TenantSettings = z.infer<typeof TenantSettingsSchema>;
