@@ -1,3 +1,4 @@
+export { reportActivity } from "./activity";
 export {
   CHECK_SEVERITIES,
   CHECK_STATUSES,
@@ -20,6 +21,7 @@ export {
 export { CHECKS } from "./checks";
 export { type Evaluated, evaluateChecks } from "./evaluate";
 export { type Generated, generateReport, type ReportRequest } from "./generate";
+export { renderReportHtml } from "./html";
 export {
   type Activity,
   type CheckResult,
