@@ -63,7 +63,7 @@ async function allPages(token: string, path: string, limit: number) {
   let cursor: string | undefined;
   do {
     const page = await list(token, `${path}${path.includes("?") ? "&" : "?"}limit=${limit}`, cursor);
-    expect(page.status).toBe(200);
+    expect(page.status, `page ${pages.length + 1}: ${page.code}`).toBe(200);
     pages.push(page);
     cursor = page.nextCursor;
   } while (cursor && pages.length < 1000);

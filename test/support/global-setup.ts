@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { freePorts, PORT_VARIABLES, type Ports, readEndpoints, useLocalStack } from "../../infra/local/stack";
 import { putOrgSettings, SUITE_ORGS, SUITE_SETTINGS, TEST_STACK_SETTINGS_MAX_AGE_SECONDS } from "./settings";
+import { stackLogSummary } from "./stack-log-summary";
 
 /**
  * Starts one local stack for the whole test run — the same `infra/local/start.ts` that `npm start`
@@ -12,6 +13,7 @@ import { putOrgSettings, SUITE_ORGS, SUITE_SETTINGS, TEST_STACK_SETTINGS_MAX_AGE
  * `api.log` beside the stack directory, which the PHI-leak test reads at the end.
  */
 let child: ChildProcess | undefined;
+let stackLog: string | undefined;
 
 export async function setup(project: TestProject) {
   const root = mkdtempSync(join(tmpdir(), "coachvault-test-"));
@@ -33,6 +35,7 @@ export async function setup(project: TestProject) {
     // A settings change (the limits tests make some) applies within a second.
     SETTINGS_MAX_AGE_SECONDS: String(TEST_STACK_SETTINGS_MAX_AGE_SECONDS),
   };
+  stackLog = logFile;
   const log = createWriteStream(logFile);
   const started = spawn(
     process.execPath,
@@ -71,6 +74,9 @@ export async function teardown() {
   const exited = new Promise((resolve) => child?.once("exit", resolve));
   child.kill("SIGTERM");
   await exited;
+  const summary = stackLog ? stackLogSummary(stackLog) : [];
+  if (summary.length > 0)
+    process.stderr.write(`The local stack's 503s and errors in this run:\n${summary.join("\n")}\n`);
 }
 
 declare module "vitest" {
