@@ -142,11 +142,12 @@ export function scoreHistoryChart(body: ReportBody): Chart {
   ];
   const svg = renderSvg("chart-score", {
     aria: { enabled: true },
-    grid: { left: 44, right: 78, top: 24, bottom: 52 },
+    grid: { left: 44, right: 78, top: 34, bottom: 52 },
     xAxis: {
       type: "category",
       data: history.map((entry) => dayAndTime(entry.generatedAt)),
-      boundaryGap: history.length === 1,
+      // Points inset from the edges: the last one's label stays clear of the band names on the right.
+      boundaryGap: true,
       axisLabel: { ...axisText, interval: 0, fontSize: 10 },
       name: "UTC",
       nameTextStyle: axisText,
@@ -334,28 +335,35 @@ export function phiAccessChart(body: ReportBody): Chart {
   };
 }
 
-type GrantState = "on_time" | "late" | "unreviewed";
-const GRANT_STATES: Readonly<Record<GrantState, { name: string; color: string }>> = {
+export type GrantState = "on_time" | "late" | "unreviewed";
+export const GRANT_STATES: Readonly<Record<GrantState, { name: string; color: string }>> = {
   on_time: { name: "Reviewed ≤ 24 h", color: "#2e7d32" },
   late: { name: "Reviewed late", color: "#c77c02" },
   unreviewed: { name: "Not reviewed", color: "#c62828" },
 };
+type Grant = ReportBody["activity"]["breakGlass"][number];
 
-export function breakGlassChart(body: ReportBody): Chart {
-  const all = [...body.activity.breakGlass].sort((a, b) =>
+/** The period's grants, oldest first: the timeline's and the grant table's `#` numbers are positions here. */
+export const grantsInOrder = (body: ReportBody): Grant[] =>
+  [...body.activity.breakGlass].sort((a, b) =>
     a.grantedAt < b.grantedAt ? -1 : a.grantedAt > b.grantedAt ? 1 : a.grantId < b.grantId ? -1 : 1,
   );
-  const shown = all.slice(-MAX_TIMELINE_GRANTS);
+
+export const grantState = (grant: Grant): GrantState =>
+  grant.reviewedAt === null
+    ? "unreviewed"
+    : Date.parse(grant.reviewedAt) - Date.parse(grant.grantedAt) <= DAY_MS
+      ? "on_time"
+      : "late";
+
+export function breakGlassChart(body: ReportBody): Chart {
+  const all = grantsInOrder(body);
+  const first = Math.max(0, all.length - MAX_TIMELINE_GRANTS);
+  const shown = all.slice(first);
   const unreviewed = all.filter((grant) => grant.reviewedAt === null).length;
   const end = Date.parse(body.period.to);
   const start = Math.min(Date.parse(body.period.from), ...shown.map((grant) => Date.parse(grant.grantedAt)));
   const max = Math.max(end, ...shown.map((grant) => (grant.reviewedAt ? Date.parse(grant.reviewedAt) : end)));
-  const stateOf = (grant: (typeof all)[number]): GrantState =>
-    grant.reviewedAt === null
-      ? "unreviewed"
-      : Date.parse(grant.reviewedAt) - Date.parse(grant.grantedAt) <= DAY_MS
-        ? "on_time"
-        : "late";
   const height = Math.max(HEIGHT, 90 + shown.length * 22);
   const series = (Object.keys(GRANT_STATES) as GrantState[]).map(
     (state): CustomSeriesOption => ({
@@ -406,7 +414,7 @@ export function breakGlassChart(body: ReportBody): Chart {
         };
       },
       data: shown.flatMap((grant, index) =>
-        stateOf(grant) === state
+        grantState(grant) === state
           ? [[Date.parse(grant.grantedAt), grant.reviewedAt ? Date.parse(grant.reviewedAt) : end, index]]
           : [],
       ),
@@ -424,25 +432,21 @@ export function breakGlassChart(body: ReportBody): Chart {
         itemHeight: 12,
         textStyle: axisText,
       },
-      grid: { left: 110, right: 24, top: 36, bottom: 40 },
+      grid: { left: 52, right: 24, top: 36, bottom: 40 },
       xAxis: {
         type: "time",
         min: start,
         max,
-        axisLabel: { ...axisText, hideOverlap: true, formatter: "{yyyy}-{MM}-{dd}" },
+        axisLabel: { ...axisText, hideOverlap: true, formatter: "{MM}-{dd}" },
         axisLine: { show: true, lineStyle: { color: MUTED } },
         splitLine,
       },
       yAxis: {
         type: "category",
         inverse: true,
-        data: shown.length === 0 ? [""] : shown.map((grant) => grant.grantId),
-        axisLabel: {
-          ...axisText,
-          width: 100,
-          overflow: "truncate",
-          fontFamily: "ui-monospace, Menlo, Consolas, monospace",
-        },
+        // Grant ids are long (UUIDs): the axis numbers the grants, the table under the charts names them.
+        data: shown.length === 0 ? [""] : shown.map((_grant, index) => `#${first + index + 1}`),
+        axisLabel: { ...axisText, color: INK, fontWeight: "bold" },
         axisLine: { lineStyle: { color: MUTED } },
       },
       series,
@@ -457,7 +461,7 @@ export function breakGlassChart(body: ReportBody): Chart {
     caption:
       all.length === 0
         ? "No emergency access was granted in the period."
-        : `${grants} in the period, ${unreviewed} not reviewed${all.length > shown.length ? `; the latest ${shown.length} are drawn` : ""}. Each line runs from the grant (filled dot) to its review (open dot); an unreviewed grant runs dashed to the report's end.`,
+        : `${grants} in the period, ${unreviewed} not reviewed${all.length > shown.length ? `; the latest ${shown.length} are drawn` : ""}. Each line runs from the grant (filled dot) to its review (open dot); an unreviewed grant runs dashed to the report's end. Numbers refer to the grant table below.`,
     svg,
   };
 }

@@ -7,7 +7,7 @@ import {
 } from "../check";
 import type { CheckResult, ReportBody } from "../report";
 import { SCORE_BANDS, SEVERITY_POINTS } from "../score";
-import { type Chart, reportCharts, STATUS_LABELS } from "./charts";
+import { type Chart, GRANT_STATES, grantState, grantsInOrder, reportCharts, STATUS_LABELS } from "./charts";
 import { REPORT_CSS } from "./styles";
 
 /**
@@ -37,6 +37,7 @@ export function renderReportHtml(body: ReportBody): string {
     failedSection(body),
     notEvaluatedSection(body),
     chartsSection(charts),
+    breakGlassSection(body),
     allChecksSection(body),
     footer(body),
     "</main>",
@@ -116,8 +117,8 @@ function header(body: ReportBody): string {
 <h1>Compliance report</h1>
 <dl class="meta">
 <div><dt>Organization</dt><dd><code>${escapeHtml(body.orgId)}</code></dd></div>
-<div><dt>Period (UTC)</dt><dd>${escapeHtml(body.period.from)} → ${escapeHtml(body.period.to)}</dd></div>
-<div><dt>Generated at (UTC)</dt><dd>${escapeHtml(body.generatedAt)}</dd></div>
+<div><dt>Period (UTC)</dt><dd><span class="time">${escapeHtml(body.period.from)}</span> → <span class="time">${escapeHtml(body.period.to)}</span></dd></div>
+<div><dt>Generated at (UTC)</dt><dd><span class="time">${escapeHtml(body.generatedAt)}</span></dd></div>
 <div><dt>Report id</dt><dd><code>${escapeHtml(body.reportId)}</code></dd></div>
 </dl>
 </header>`;
@@ -225,6 +226,35 @@ ${charts
   )
   .join("\n")}
 </div>
+</section>`;
+}
+
+/** Every grant of the period, numbered as on the timeline, with its review; unreviewed ones stand out. */
+function breakGlassSection(body: ReportBody): string {
+  const grants = grantsInOrder(body);
+  const unreviewed = grants.filter((grant) => grant.reviewedAt === null).length;
+  const rows = grants
+    .map((grant, index) => {
+      const state = grantState(grant);
+      const delay =
+        grant.reviewedAt === null
+          ? '<span class="muted">—</span>'
+          : `${((Date.parse(grant.reviewedAt) - Date.parse(grant.grantedAt)) / 3_600_000).toFixed(1)} h`;
+      return `<tr class="grant-${state}"><td>#${index + 1}</td><td><code>${escapeHtml(grant.grantId)}</code></td><td><span class="time">${escapeHtml(grant.grantedAt)}</span></td><td>${grant.reviewedAt === null ? '<span class="muted">not reviewed</span>' : `<span class="time">${escapeHtml(grant.reviewedAt)}</span>`}</td><td>${delay}</td><td><span class="badge grant-badge-${state}">${GRANT_STATES[state].name}</span></td></tr>`;
+    })
+    .join("\n");
+  return `<section class="block" id="break-glass" aria-labelledby="break-glass-title">
+<h2 id="break-glass-title">Break-glass grants <span class="count-pill">${grants.length}</span>${unreviewed > 0 ? ` <span class="count-pill status-fail">${unreviewed} not reviewed</span>` : ""}</h2>
+${
+  grants.length === 0
+    ? '<p class="empty">No emergency access was granted in the period.</p>'
+    : `<table class="checks grants">
+<thead><tr><th>#</th><th>Grant</th><th>Granted at (UTC)</th><th>Reviewed at (UTC)</th><th>Time to review</th><th>Review</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`
+}
 </section>`;
 }
 

@@ -17,12 +17,13 @@ body { margin: 0; color: var(--ink); background: #ffffff;
 main { max-width: 1180px; margin: 0 auto; padding: 32px 40px 48px; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 0.9em; word-break: break-all; }
 .muted { color: var(--muted); }
+.time { white-space: nowrap; }
 h1 { font-size: 28px; margin: 0 0 12px; letter-spacing: -0.01em; }
 h2 { font-size: 20px; margin: 0 0 6px; display: flex; align-items: center; gap: 10px; }
 h3 { font-size: 15px; margin: 0 0 8px; }
 .eyebrow { margin: 0 0 4px; color: var(--accent); font-size: 12px; font-weight: 600; text-transform: uppercase; letter-spacing: 0.06em; }
 .report-header { border-bottom: 3px solid var(--accent); padding-bottom: 16px; margin-bottom: 20px; }
-.meta { display: grid; grid-template-columns: minmax(140px, 1fr) minmax(380px, 2.4fr) minmax(190px, 1.2fr) minmax(160px, 1.2fr); gap: 8px 24px; margin: 0; }
+.meta { display: grid; grid-template-columns: minmax(120px, 1fr) minmax(300px, 2.6fr) minmax(190px, 1.3fr) minmax(160px, 1.3fr); gap: 8px 24px; margin: 0; }
 .meta dt { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: 0.05em; }
 .meta dd { margin: 0; font-weight: 600; overflow-wrap: anywhere; }
 .summary { display: flex; gap: 24px; align-items: stretch; margin-bottom: 28px; }
@@ -73,6 +74,11 @@ table.all-checks th:nth-child(5) { width: 38%; }
 .severity-medium { color: var(--ne); background: var(--ne-bg); }
 .severity-low { color: var(--na); background: var(--na-bg); }
 .row-fail td { background: #fff8f7; }
+.grant-unreviewed td { background: #fff8f7; }
+.grant-badge-on_time { color: var(--pass); background: var(--pass-bg); }
+.grant-badge-late { color: var(--ne); background: var(--ne-bg); }
+.grant-badge-unreviewed { color: var(--fail); background: var(--fail-bg); }
+table.grants th:nth-child(1) { width: 48px; }
 dl.evidence { margin: 0; display: grid; grid-template-columns: minmax(80px, max-content) 1fr; gap: 2px 10px; font-size: 12px; }
 dl.evidence div { display: contents; }
 dl.evidence dt { color: var(--muted); overflow-wrap: anywhere; }
