@@ -1,3 +1,4 @@
+import type { CheckContext } from "./check";
 import type { Activity, ReportBody } from "./report";
 import { type GrantRecord, grantsSince, isPhiAccess, periodTrail, type TrailEntry } from "./trail";
 
@@ -40,15 +41,16 @@ export function grantTimeline(
 
 /**
  * What the report's charts draw for a period: audited PHI accesses per UTC day and role (from the period's
- * entries through the byOrg index, read once with the checks: `trail.ts`), and the period's break-glass
+ * entries through the byOrg index, read once with the checks through the report's `memo`), and the period's break-glass
  * grants with their reviews.
  */
 export async function reportActivity(request: {
   orgId: string;
   period: ReportBody["period"];
+  memo?: CheckContext["memo"];
 }): Promise<Activity> {
   const [trail, grants] = await Promise.all([
-    periodTrail(request.orgId, request.period),
+    periodTrail(request.orgId, request.period, request.memo),
     grantsSince(request.orgId, request.period.from),
   ]);
   return {

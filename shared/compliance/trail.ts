@@ -3,6 +3,7 @@ import { orgIndexKey, subjectsOf } from "../audit/chain";
 import { parseEntry } from "../audit/entry";
 import { getConfig } from "../config";
 import { batchGet, queryAll } from "../store";
+import type { CheckContext } from "./check";
 
 /**
  * What a report reads of the audit trail and the break-glass records, loaded once per report and shared by
@@ -108,22 +109,16 @@ export async function readPeriodTrail(
 }
 
 /**
- * The last period read, shared between a report's checks and its activity (they run side by side, so the
- * second caller finds the first one's read in flight). One slot: the next report's period replaces it.
+ * The period's entries, read once per report: through the report's `memo` when there is one (the checks
+ * and the activity share it), else read here.
  */
-let lastRead: { key: string; trail: Promise<PeriodTrail> } | undefined;
-
-export function periodTrail(orgId: string, period: { from: string; to: string }): Promise<PeriodTrail> {
-  const key = `${orgId}\n${period.from}\n${period.to}`;
-  if (lastRead?.key !== key) {
-    const trail = readPeriodTrail(orgId, period);
-    lastRead = { key, trail };
-    // A failed read is not kept: the next report reads again.
-    trail.catch(() => {
-      if (lastRead?.trail === trail) lastRead = undefined;
-    });
-  }
-  return lastRead.trail;
+export function periodTrail(
+  orgId: string,
+  period: { from: string; to: string },
+  memo?: CheckContext["memo"],
+): Promise<PeriodTrail> {
+  const read = () => readPeriodTrail(orgId, period);
+  return memo ? memo("trail", read) : read();
 }
 
 /**

@@ -1,13 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { GRANT_RECORD_PREFIX } from "../../shared/access";
-import { writeCheckpoint } from "../../shared/audit";
+import { type AuditEntry, auditEntry, ChainWriter, recordBreaks, writeCheckpoint } from "../../shared/audit";
+import { disclosurePartition } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
 import { ReportBodySchema } from "../../shared/compliance";
 import { auditChecks } from "../../shared/compliance/checks/audit";
 import { monitoringChecks } from "../../shared/compliance/checks/monitoring";
 import { getConfig } from "../../shared/config";
+import { baselineSetKey, detectorPartition, localTime } from "../../shared/detection";
+import { OUTBOX_PARTITION, raiseSecurityEvent } from "../../shared/security";
+import { tenantSettings } from "../../shared/settings";
+import { queryAll } from "../../shared/store";
 import {
   breakAuditChain,
   detected,
@@ -35,7 +40,7 @@ const MINUTE_MS = 60_000;
  * checkpoint over the first ones, a grant reviewed in time by someone else, and a passing daily
  * verification. The report's clock is 16 minutes ahead, so every read is past the detectors' lag bound.
  */
-async function orgInGoodOrder() {
+async function orgInGoodOrder(options: { daily?: boolean } = {}) {
   const orgId = `cmp-${randomUUID().slice(0, 8)}`;
   const before = await phiReads(orgId, [randomUUID(), randomUUID(), randomUUID()]);
   await witnessed(before);
@@ -45,9 +50,23 @@ async function orgInGoodOrder() {
   await detected(orgId, "coach-1", [...before, ...after]);
   const now = new Date(Date.now() + 16 * MINUTE_MS);
   await grantReviewedInTime(orgId, now);
-  expect((await runDailyVerification(orgId)).report?.intact).toBe(true);
-  return { orgId, now };
+  if (options.daily !== false) expect((await runDailyVerification(orgId)).report?.intact).toBe(true);
+  return { orgId, now, before, after };
 }
+
+type GoodOrg = Awaited<ReturnType<typeof orgInGoodOrder>>;
+
+/** Appends an entry of the org and waits until the witness and (for a PHI access) the detectors saw it. */
+async function appendSeen(org: GoodOrg, entry: AuditEntry) {
+  const appended = await new ChainWriter().append(entry);
+  await witnessed([appended]);
+  if (entry.fields.length > 0 && entry.resource.clientId)
+    await detected(org.orgId, entry.actor.id, [{ clientId: entry.resource.clientId, time: entry.time }]);
+  return appended;
+}
+
+const meta = { requestId: "r", sourceIp: "127.0.0.1", userAgent: "vitest" };
+const coachOf = (orgId: string) => ({ userId: "coach-1", orgId, role: "coach" as const });
 
 const failing = (body: Awaited<ReturnType<typeof reportFor>>["body"]) =>
   body.checks.filter((check) => MINE.includes(check.id) && check.status !== "pass").map((check) => check.id);
@@ -119,6 +138,145 @@ describe("the audit, monitoring and break-glass checks on the local stack", () =
     await review(orgId, grantId, later);
     const reviewed = await reportFor(orgId, later, { previous: first });
     expect(reviewed.status("breakglass.reviewed-in-time")?.status).toBe("pass");
+  });
+});
+
+/** Each other check against its own bad state: it fails alone, with its remediation. */
+const BAD_STATES: { check: string; breaks: (org: GoodOrg) => Promise<unknown>; daily?: false }[] = [
+  {
+    check: "audit.disclosure-index-complete",
+    // A pointer removed under an entry before the checkpoint: the verification from it no longer reads it.
+    breaks: async ({ orgId, before }) => {
+      const partition = disclosurePartition(orgId, before[0]?.clientId as string);
+      const [pointer] = await queryAll<{ pk: string; sk: string }>({
+        TableName: getConfig().TABLE_RECORDS,
+        KeyConditionExpression: "pk = :p",
+        ExpressionAttributeValues: { ":p": partition },
+      });
+      await aws("dynamo").send(
+        new DeleteCommand({ TableName: getConfig().TABLE_RECORDS, Key: { pk: partition, sk: pointer?.sk } }),
+      );
+    },
+  },
+  {
+    check: "audit.phi-access-attributed",
+    breaks: (org) =>
+      appendSeen(
+        org,
+        auditEntry(coachOf(org.orgId), meta, "client.read", { type: "client", id: "c9", clientId: "c9" }, [
+          "name",
+        ]),
+      ),
+  },
+  {
+    check: "breakglass.access-within-grant",
+    breaks: (org) =>
+      appendSeen(
+        org,
+        auditEntry(
+          coachOf(org.orgId),
+          meta,
+          "client.read",
+          { type: "client", id: "c9", clientId: "c9" },
+          ["name"],
+          {
+            relationship: "break_glass",
+            breakGlass: true,
+          },
+        ),
+      ),
+  },
+  {
+    check: "audit.witness-healthy",
+    breaks: ({ before }) =>
+      recordBreaks(
+        new Map([[before[0]?.chain as string, { seq: before[0]?.seq as number, problem: "hash" }]]),
+      ),
+  },
+  { check: "audit.daily-verification", breaks: async () => undefined, daily: false },
+  {
+    check: "security.monitoring-live",
+    // The detectors' counts of the day are gone: the accesses were never counted.
+    breaks: async ({ orgId, after }) => {
+      const zone = (await tenantSettings(orgId)).businessHours.timeZone;
+      const day = localTime(Date.parse(after[0]?.time as string), zone).day;
+      await aws("dynamo").send(
+        new DeleteCommand({
+          TableName: getConfig().TABLE_SECURITY,
+          Key: { pk: detectorPartition(orgId), sk: baselineSetKey("excessive_access_lists", day, "coach-1") },
+        }),
+      );
+    },
+  },
+  {
+    check: "security.alerts-delivered",
+    breaks: async ({ orgId }) => {
+      const at = new Date(Date.now() - 40 * MINUTE_MS).toISOString();
+      await aws("dynamo").send(
+        new PutCommand({
+          TableName: getConfig().TABLE_SECURITY,
+          Item: {
+            pk: OUTBOX_PARTITION,
+            sk: `${at}#cmp-${orgId}`,
+            message: { orgId, eventId: `cmp-${orgId}` },
+          },
+        }),
+      );
+    },
+  },
+];
+
+describe("each check against its own bad state", () => {
+  for (const { check, breaks, daily } of BAD_STATES)
+    it(`${check} fails alone, with its remediation`, async () => {
+      const org = await orgInGoodOrder(daily === false ? { daily } : {});
+      await breaks(org);
+      const { body, status } = await reportFor(org.orgId, org.now, {
+        checks: [...auditChecks, ...monitoringChecks],
+      });
+      expect(failing(body)).toEqual([check]);
+      expect(status(check)?.remediation).toBeTruthy();
+      if (check === "security.alerts-delivered")
+        await aws("dynamo").send(
+          new DeleteCommand({
+            TableName: getConfig().TABLE_SECURITY,
+            Key: {
+              pk: OUTBOX_PARTITION,
+              sk: `${String(status(check)?.evidence.oldestWaitingSince)}#cmp-${org.orgId}`,
+            },
+          }),
+        );
+    });
+
+  it("security.findings-triaged fails on a high finding older than 7 days that nobody reviewed, and passes once an officer has", async () => {
+    const org = await orgInGoodOrder();
+    const at = new Date(org.now.getTime() - 7.5 * 86_400_000).toISOString();
+    await raiseSecurityEvent({
+      type: "bulk_access",
+      severity: "high",
+      orgId: org.orgId,
+      at,
+      window: { from: at, to: at },
+      subject: { userId: "coach-1" },
+      rule: "bulk_access",
+      evidence: { count: 50 },
+      dedupeKey: `cmp-${randomUUID()}`,
+    });
+    const checks = [...auditChecks, ...monitoringChecks];
+    const unreviewed = await reportFor(org.orgId, org.now, { checks });
+    expect(failing(unreviewed.body)).toEqual(["security.findings-triaged"]);
+    expect(unreviewed.status("security.findings-triaged")?.evidence).toMatchObject({ openOlderThanLimit: 1 });
+
+    const officer = { userId: "officer-1", orgId: org.orgId, role: "compliance_officer" as const };
+    await appendSeen(
+      org,
+      auditEntry(officer, meta, "security.events.list", { type: "security-events", id: "*" }, []),
+    );
+    const reviewed = await reportFor(org.orgId, org.now, { checks });
+    expect(reviewed.status("security.findings-triaged")).toMatchObject({
+      status: "pass",
+      evidence: { openOlderThanLimit: 0 },
+    });
   });
 });
 

@@ -54,7 +54,7 @@ export const ORG_LEVEL_PHI_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 const trailOf = (context: CheckContext): Promise<PeriodTrail> =>
-  context.memo("trail", () => periodTrail(context.orgId, context.period));
+  periodTrail(context.orgId, context.period, context.memo);
 
 const position = (entry: Pick<TrailEntry, "chain" | "seq">) => `${entry.chain}#${entry.seq}`;
 

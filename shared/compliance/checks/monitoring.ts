@@ -43,8 +43,7 @@ const GRANT_LOOKBACK_MS = DAY_MS;
 const LISTED = 10;
 const CARRIED = 500;
 
-const trailOf = (context: CheckContext) =>
-  context.memo("trail", () => periodTrail(context.orgId, context.period));
+const trailOf = (context: CheckContext) => periodTrail(context.orgId, context.period, context.memo);
 
 /** A grant's review outcome against its window: when its review was due and whether it came in time from someone else. */
 export function reviewVerdict(grant: GrantRecord, reviewHours: number) {
