@@ -9,6 +9,7 @@ import {
   type RequestMeta,
   type VerificationProgress,
   type VerifyFrom,
+  verificationKey,
 } from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
@@ -58,9 +59,7 @@ export type VerificationRequest = Pick<
   error?: string;
 };
 
-/** The partition of every verification job's state, as an IAM string pattern. */
-export const VERIFICATION_PARTITION_PATTERN = "AUDITVERIFY#*";
-export const verificationKey = (orgId: string, jobId: string) => ({ pk: `AUDITVERIFY#${orgId}`, sk: jobId });
+export { VERIFICATION_PARTITION_PATTERN, verificationKey } from "../../shared/audit";
 export const verificationRequestKey = (orgId: string, jobId: string) => ({
   pk: `ORG#${orgId}`,
   sk: `AUDITVERIFY#${jobId}`,

@@ -58,8 +58,10 @@ export {
   beginVerification,
   checkpointExists,
   type OrgVerification,
+  VERIFICATION_PARTITION_PATTERN,
   type VerificationProgress,
   type VerifyFrom,
+  verificationKey,
   verificationReport,
   verifyOrg,
 } from "./verifier";

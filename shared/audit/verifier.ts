@@ -94,6 +94,13 @@ export type OrgVerification = {
   checkpointVersionDigest: string;
 };
 
+/**
+ * Where a verification job keeps its state and, when done, its report (records table): the job
+ * (`functions/audit/verify.job.ts`) alone writes this partition; the compliance report reads it.
+ */
+export const VERIFICATION_PARTITION_PATTERN = "AUDITVERIFY#*";
+export const verificationKey = (orgId: string, jobId: string) => ({ pk: `AUDITVERIFY#${orgId}`, sk: jobId });
+
 const checkpointKey = (orgId: string, number: number) =>
   `${orgId}/checkpoints/${String(number).padStart(12, "0")}.json`;
 const shardOf = (chain: string) => Number(chain.slice(chain.lastIndexOf("#") + 1));

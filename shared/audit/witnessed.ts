@@ -14,13 +14,29 @@ import { batchGet } from "../store/query";
  */
 export type WitnessedHead = { chain: string; seq: number; hash: string };
 export type ChainBreak = { seq: number; problem: string };
-export type WitnessRecord = { seq?: number; hash?: string; broken?: ChainBreak };
-type Item = { pk: string; seq?: unknown; hash?: unknown; broken?: { seq?: unknown; problem?: unknown } };
+/** `seenAt`: when the head was last advanced; `brokenAt`: when the break was recorded (ISO times). */
+export type WitnessRecord = {
+  seq?: number;
+  hash?: string;
+  seenAt?: string;
+  broken?: ChainBreak;
+  brokenAt?: string;
+};
+type Item = {
+  pk: string;
+  seq?: unknown;
+  hash?: unknown;
+  seenAt?: unknown;
+  broken?: { seq?: unknown; problem?: unknown };
+  brokenAt?: unknown;
+};
 
 function recordOf(item: Item): WitnessRecord {
   return {
     ...(item.seq !== undefined && { seq: Number(item.seq), hash: String(item.hash) }),
+    ...(typeof item.seenAt === "string" && { seenAt: item.seenAt }),
     ...(item.broken && { broken: { seq: Number(item.broken.seq), problem: String(item.broken.problem) } }),
+    ...(typeof item.brokenAt === "string" && { brokenAt: item.brokenAt }),
   };
 }
 

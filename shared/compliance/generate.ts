@@ -1,5 +1,5 @@
 import { tenantSettings } from "../settings";
-import type { CheckDefinition, PreviousReport } from "./check";
+import type { CheckContext, CheckDefinition, PreviousReport } from "./check";
 import { evaluateChecks } from "./evaluate";
 import { type Activity, REPORT_SCHEMA, REPORT_VERSION, type ReportBody, ReportBodySchema } from "./report";
 import { scoreOf } from "./score";
@@ -15,8 +15,12 @@ export type ReportRequest = {
   /** Earlier reports' scores, oldest first (at most 11: this report makes the twelfth). */
   history: ReportBody["history"];
   checks: readonly CheckDefinition[];
-  /** Gathers what the charts draw for the period. */
-  activity: (context: { orgId: string; period: ReportBody["period"] }) => Promise<Activity>;
+  /** Gathers what the charts draw for the period (`memo`: the checks' shared loads, such as the period's entries). */
+  activity: (context: {
+    orgId: string;
+    period: ReportBody["period"];
+    memo: CheckContext["memo"];
+  }) => Promise<Activity>;
   /** Where a first report starts when no `from` is given. */
   defaultFrom: (now: Date) => Date;
 };
@@ -44,7 +48,7 @@ export async function generateReport(request: ReportRequest): Promise<Generated>
   };
   const [{ results, carry }, activity] = await Promise.all([
     evaluateChecks(request.checks, context),
-    request.activity({ orgId: request.orgId, period }),
+    request.activity({ orgId: request.orgId, period, memo }),
   ]);
   const score = scoreOf(results);
   const body = ReportBodySchema.parse({

@@ -37,7 +37,12 @@ export const BASELINE_DAYS = 14;
 const DAY_SECONDS = 86_400;
 const HOUR_MS = 3_600_000;
 
-const partitionOf = (orgId: string | undefined) => (orgId ? `ORG#${orgId}#DETECT` : "PLATFORM#DETECT");
+/** Where the detectors keep an org's counts (the platform's for what no org is known for). */
+export const detectorPartition = (orgId: string | undefined) =>
+  orgId ? `ORG#${orgId}#DETECT` : "PLATFORM#DETECT";
+/** The set a `baseline` rule counts a subject's members in, per the org's local day. */
+export const baselineSetKey = (ruleId: string, day: string, subject: string) =>
+  `C#${ruleId}#${day}#${subject}`;
 /**
  * Whose the counts and the finding are: the observation's org, except for an IP, which belongs to no org
  * (a sprayer's 401s carry none, its failed sign-ins may name several): counted and raised platform-wide.
@@ -104,7 +109,7 @@ export function createDetector(ports: DetectionPorts) {
     selection: Selection,
     settings: TenantSettings,
   ): Promise<Judged | undefined> {
-    const partition = partitionOf(orgOf(observation, rule));
+    const partition = detectorPartition(orgOf(observation, rule));
     const detectors = settings.detectors;
     const at = observation.at;
     const members = selection.members.map((value) => member(at, value));
@@ -129,7 +134,7 @@ export function createDetector(ports: DetectionPorts) {
       case "baseline": {
         const day = localTime(at, settings.businessHours.timeZone).day;
         const set = await state.add(
-          { partition, key: `C#${rule.id}#${day}#${selection.subject}` },
+          { partition, key: baselineSetKey(rule.id, day, selection.subject) },
           members,
           Math.floor(at / 1000) + (BASELINE_DAYS + 2) * DAY_SECONDS,
         );

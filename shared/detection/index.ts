@@ -4,7 +4,14 @@
  */
 export { addDays, type LocalTime, localTime } from "./clock";
 export { DynamoState } from "./dynamo-state";
-export { type AccountStatus, BASELINE_DAYS, createDetector, type DetectionPorts } from "./engine";
+export {
+  type AccountStatus,
+  BASELINE_DAYS,
+  baselineSetKey,
+  createDetector,
+  type DetectionPorts,
+  detectorPartition,
+} from "./engine";
 export { baselines, isExcessive, member, tally, withinBusinessHours } from "./evaluate";
 export { detectionBatch } from "./live";
 export {
