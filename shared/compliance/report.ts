@@ -25,7 +25,8 @@ export const CheckResultSchema = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$/),
     title: z.string().min(1).max(200),
-    hipaa: z.string().regex(/^164\.3(08|10|12|14|16)(\([a-zA-Z0-9]+\))*$/),
+    // Paragraphs as the CFR writes them, e.g. 164.308(a)(3)(ii)(C): letter, number, roman numeral, capital.
+    hipaa: z.string().regex(/^164\.3(08|10|12|14|16)(\([a-z]\)(\(\d+\)(\([ivx]+\)(\([A-Z]\))?)?)?)?$/),
     section: z.enum(HIPAA_SECTIONS),
     layer: z.enum(["application", "infrastructure", "organizational"]),
     status: z.enum(CHECK_STATUSES),

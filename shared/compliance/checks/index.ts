@@ -1,5 +1,7 @@
 import type { CheckDefinition } from "../check";
 import { auditChecks } from "./audit";
+import { dataChecks } from "./data";
+import { identityChecks } from "./identity";
 import { monitoringChecks } from "./monitoring";
 import { settingsChecks } from "./settings";
 
@@ -7,4 +9,10 @@ import { settingsChecks } from "./settings";
  * Every check a report runs, in the order the report lists them. A new check is one entry in one of these
  * lists (and a test beside it); the engine, the score and the outputs never change for it.
  */
-export const CHECKS: readonly CheckDefinition[] = [...settingsChecks, ...auditChecks, ...monitoringChecks];
+export const CHECKS: readonly CheckDefinition[] = [
+  ...settingsChecks,
+  ...auditChecks,
+  ...monitoringChecks,
+  ...identityChecks,
+  ...dataChecks,
+];
