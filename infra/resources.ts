@@ -1,3 +1,4 @@
+import { PASSWORD_POLICY } from "../shared/auth/password-policy";
 import { ROLES } from "../shared/auth/roles";
 
 /**
@@ -107,13 +108,7 @@ export const BUCKETS = {
 export type BucketName = keyof typeof BUCKETS;
 
 export const USER_POOL = {
-  passwordPolicy: {
-    minLength: 12,
-    requireLowercase: true,
-    requireUppercase: true,
-    requireDigits: true,
-    requireSymbols: true,
-  },
+  passwordPolicy: PASSWORD_POLICY,
   groups: ROLES,
   /** Set once at invitation; immutable so a user can never move themselves to another org. */
   customAttributes: { orgId: { minLen: 2, maxLen: 63, mutable: false } },

@@ -8,7 +8,13 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { DEFAULT_FUNCTION_LIMITS, type Permission } from "../../shared/http/route";
-import { type PermissionTargets, statementsFor, storageKeyStatement } from "./permissions";
+import {
+  inspectionEnvironment,
+  inspectionTargets,
+  type PermissionTargets,
+  statementsFor,
+  storageKeyStatement,
+} from "./permissions";
 
 const projectRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -106,6 +112,12 @@ const WILDCARD_ONLY = {
     actions: ["comprehendmedical:DetectPHI"],
     grantedTo: (permissions: readonly Permission[], _inVpc: boolean) => permissions.includes("phi:detect"),
   },
+  /** Listing backup jobs and describing log groups (read-only, no resource-level permissions): `compliance:inspect`. */
+  ComplianceInspection: {
+    actions: ["backup:ListBackupJobs", "logs:DescribeLogGroups"],
+    grantedTo: (permissions: readonly Permission[], _inVpc: boolean) =>
+      permissions.includes("compliance:inspect"),
+  },
 } as const;
 type WildcardOnlyGrant = keyof typeof WILDCARD_ONLY;
 
@@ -136,6 +148,24 @@ export const wildcardOnlyPolicies = (stack: Stack): ManagedPolicy[] =>
   (Object.keys(WILDCARD_ONLY) as WildcardOnlyGrant[])
     .map((grant) => stack.node.tryFindChild(wildcardOnlyId(grant)))
     .filter((policy): policy is ManagedPolicy => policy instanceof ManagedPolicy);
+
+/**
+ * Settings only the functions holding a permission receive, from the permission's targets: where to publish
+ * findings (`security:alert`, shared/security/events.ts), what the infrastructure checks inspect.
+ */
+export const PERMISSION_ENVIRONMENT: Partial<
+  Record<Permission, (targets: PermissionTargets) => Record<string, string>>
+> = {
+  "security:alert": (targets) => ({ ALARM_TOPIC_ARN: targets.alarmTopicArn }),
+  "compliance:inspect": (targets) => inspectionEnvironment(inspectionTargets(targets)),
+};
+
+/** The environment a function's permissions add to the stack's (`PERMISSION_ENVIRONMENT`). */
+export const permissionEnvironment = (permissions: readonly Permission[], targets: PermissionTargets) =>
+  Object.assign(
+    {},
+    ...permissions.map((permission) => PERMISSION_ENVIRONMENT[permission]?.(targets) ?? {}),
+  ) as Record<string, string>;
 
 /** What every function behind the authorizer needs: who the caller is, and to record refusals as signals. */
 const AUTHENTICATED_READS: readonly Permission[] = [
@@ -210,8 +240,7 @@ export function bundledFunction(
     logGroup,
     environment: {
       ...defaults.environment,
-      // Only a function that may publish findings knows where to (shared/security/events.ts).
-      ...(permissions.includes("security:alert") && { ALARM_TOPIC_ARN: defaults.permissions.alarmTopicArn }),
+      ...permissionEnvironment(permissions, defaults.permissions),
       POWERTOOLS_SERVICE_NAME: "coachvault",
       NODE_OPTIONS: "--enable-source-maps",
     },

@@ -17,7 +17,9 @@ export type Handover = {
   tables: Record<TableName, { name: string; arn: string; streamArn?: string }>;
   buckets: Record<BucketName, { name: string; arn: string }>;
   /** Key ARNs, by purpose (keys.ts). */
-  keys: { data: string; storage: string; logs: string; auditSigning: string };
+  keys: { data: string; storage: string; logs: string; auditSigning: string; trail: string; backups: string };
+  /** The backup vault (what the compliance report's backup check reads). */
+  backupVault: { name: string; arn: string };
   userPool: { id: string; arn: string; clientId: string };
   alarmTopicArn: string;
   /** Log groups the stateless stack's jobs subscribe to, by name (`functions/jobs.ts` LOG_SOURCES). */

@@ -28,6 +28,17 @@ export const stageLogGroups = (stage: string): string[] => [
 ];
 
 /**
+ * The same log groups as name prefixes (what DescribeLogGroups filters by), for the compliance checks of
+ * retention and encryption: each holds the logs key and the stage's retention. Cognito's auth-events group
+ * (auth.ts, /aws/vendedlogs/) is left out on purpose: vended logs cannot use a customer key, and it keeps 30 days.
+ */
+export const stageLogGroupPrefixes = (stage: string, restApiId: string): string[] => [
+  ...Object.values(stackNames(stage)).flatMap((stack) => [`${stack}-`, `/aws/lambda/${stack}-`]),
+  `API-Gateway-Execution-Logs_${restApiId}/${stage}`,
+  `aws-waf-logs-coachvault-${stage}-`,
+];
+
+/**
  * Customer-managed KMS keys, one per purpose so that a grant for one never opens another:
  * `data` wraps the per-client data keys, `storage` encrypts tables and buckets at rest, `logs`
  * encrypts CloudWatch log groups and the alarm topic, `auditSigning` signs audit checkpoints, `backups`

@@ -33,7 +33,84 @@ export type PermissionTargets = {
   /** The alarm topic findings are published to, and the key it is encrypted with (the logs key). */
   alarmTopicArn: string;
   alarmTopicKey: IKey;
+  /** What `compliance:inspect` reads; given to the jobs only (`InspectionTargets`). */
+  inspection?: InspectionTargets;
 };
+
+/**
+ * The stage's resources the infrastructure compliance checks read (shared/compliance/checks/infrastructure.ts),
+ * as ARNs and names: one object gives both the IAM statements (`statementsFor`) and the settings the checks
+ * read them under (`inspectionEnvironment`).
+ */
+export type InspectionTargets = {
+  /** The stage's keys by purpose (keys.ts): the symmetric ones must rotate; the signing key is described. */
+  keyArns: {
+    data: string;
+    storage: string;
+    logs: string;
+    trail: string;
+    backups: string;
+    auditSigning: string;
+  };
+  /** The trail covering the stage: its own, or the organization trail. */
+  trailArn: string;
+  /** The REST API's stage and the user pool, as the resources their web ACLs are associated with. */
+  apiStageArn: string;
+  userPoolArn: string;
+  /** The web ACLs that may be associated with them (waf.ts names them by stage). */
+  webAclArns: readonly string[];
+  backupVault: { name: string; arn: string };
+  /** The buckets whose settings are checked, by the role the checks name them with (`reports` when it exists). */
+  buckets: Readonly<Record<string, IBucket>>;
+  /** Prefixes of the stage's log group names, and the retention each must keep at least (the stage's). */
+  logGroupPrefixes: readonly string[];
+  logRetentionDays: number;
+  alarmTopicArn: string;
+};
+
+/** The read-only actions of `compliance:inspect`, by service (each scoped to the stage's resources below). */
+export const INSPECTION_ACTIONS = {
+  kms: ["kms:DescribeKey", "kms:GetKeyRotationStatus"],
+  dynamodb: ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
+  s3: [
+    "s3:GetEncryptionConfiguration",
+    "s3:GetBucketPublicAccessBlock",
+    "s3:GetBucketVersioning",
+    "s3:GetBucketObjectLockConfiguration",
+    "s3:GetBucketPolicy",
+  ],
+  cognito: ["cognito-idp:DescribeUserPool", "cognito-idp:GetWebACLForResource"],
+  cloudtrail: ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"],
+  wafv2: ["wafv2:GetWebACLForResource", "wafv2:GetWebACL"],
+  apigateway: ["apigateway:GET"],
+  sns: ["sns:GetTopicAttributes"],
+} as const;
+
+/** The settings the checks read the targets under (shared/config `INSPECT_*`, `BUCKET_REPORTS`). */
+export function inspectionEnvironment(inspection: InspectionTargets): Record<string, string> {
+  return {
+    INSPECT_KMS_STORAGE_KEY_ID: inspection.keyArns.storage,
+    INSPECT_KMS_LOGS_KEY_ID: inspection.keyArns.logs,
+    INSPECT_KMS_TRAIL_KEY_ID: inspection.keyArns.trail,
+    INSPECT_KMS_BACKUPS_KEY_ID: inspection.keyArns.backups,
+    INSPECT_TRAIL_ARN: inspection.trailArn,
+    INSPECT_API_STAGE_ARN: inspection.apiStageArn,
+    INSPECT_USER_POOL_ARN: inspection.userPoolArn,
+    INSPECT_BACKUP_VAULT: inspection.backupVault.name,
+    INSPECT_LOG_GROUP_PREFIXES: inspection.logGroupPrefixes.join(","),
+    INSPECT_LOG_RETENTION_DAYS: String(inspection.logRetentionDays),
+    INSPECT_ALARM_TOPIC_ARN: inspection.alarmTopicArn,
+    ...(inspection.buckets.reports && { BUCKET_REPORTS: inspection.buckets.reports.bucketName }),
+  };
+}
+
+export function inspectionTargets(targets: PermissionTargets): InspectionTargets {
+  if (!targets.inspection)
+    throw new Error(
+      "compliance:inspect is a jobs' permission: the API stage it inspects is built from the routes",
+    );
+  return targets.inspection;
+}
 
 const JOB_START = "jobs:start:";
 
@@ -354,6 +431,42 @@ export function statementsFor(
           conditions: { StringEquals: { "kms:ViaService": `sns.${targets.region}.amazonaws.com` } },
         }),
       ];
+    case "compliance:inspect": {
+      // Read-only, each on the stage's own resources. Listing backup jobs and describing log groups accept no
+      // resource but "*": they come from the stack's shared policy for them (functions.ts, WILDCARD_ONLY).
+      const inspection = inspectionTargets(targets);
+      return [
+        new PolicyStatement({
+          actions: [...INSPECTION_ACTIONS.kms],
+          resources: [...new Set(Object.values(inspection.keyArns))],
+        }),
+        new PolicyStatement({
+          actions: [...INSPECTION_ACTIONS.dynamodb],
+          resources: Object.values(tables).map((table) => table.tableArn),
+        }),
+        new PolicyStatement({
+          actions: [...INSPECTION_ACTIONS.s3],
+          resources: Object.values(inspection.buckets).map((bucket) => bucket.bucketArn),
+        }),
+        new PolicyStatement({
+          actions: [...INSPECTION_ACTIONS.cognito],
+          resources: [inspection.userPoolArn],
+        }),
+        new PolicyStatement({
+          actions: [...INSPECTION_ACTIONS.cloudtrail],
+          resources: [inspection.trailArn],
+        }),
+        new PolicyStatement({
+          actions: [...INSPECTION_ACTIONS.wafv2],
+          resources: [...inspection.webAclArns, inspection.apiStageArn, inspection.userPoolArn],
+        }),
+        new PolicyStatement({
+          actions: [...INSPECTION_ACTIONS.apigateway],
+          resources: [inspection.apiStageArn],
+        }),
+        new PolicyStatement({ actions: [...INSPECTION_ACTIONS.sns], resources: [inspection.alarmTopicArn] }),
+      ];
+    }
     case "idempotency:use":
       return [
         // What Powertools Idempotency's DynamoDB persistence does: a conditional put, a consistent get, the
@@ -420,6 +533,9 @@ export function servicesOf(permission: Permission): readonly AwsService[] {
   // A stream is read by Lambda's event source mapping on the function's behalf, never by the function.
   if (permission === "audit:stream" || permission === "security:stream") return [];
   if (permission === "security:alert") return ["sns"];
+  // The services with VPC endpoints here; CloudTrail, WAF, CloudWatch Logs, AWS Backup and API Gateway have
+  // none in the stage's network, so a job holding it runs outside the VPC (`network: "internet"`).
+  if (permission === "compliance:inspect") return ["kms", "dynamodb", "s3", "cognito-idp", "sns"];
   const services = SERVICES_BY_PREFIX[permission.slice(0, permission.indexOf(":"))];
   if (!services) throw new Error(`no AWS service known for permission ${permission}`);
   return services;

@@ -18,13 +18,14 @@ import { Data } from "./data";
 import type { FunctionDefaults } from "./functions";
 import { type Handover, HandoverExports, importHandover } from "./handover";
 import { Jobs } from "./jobs";
-import { Keys } from "./keys";
+import { Keys, stageLogGroupPrefixes } from "./keys";
 import { lifecycleOf } from "./lifecycle";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
-import { servicesOf } from "./permissions";
+import { type InspectionTargets, servicesOf } from "./permissions";
 import type { StageSettings } from "./settings";
 import { AccountTrail } from "./trail";
+import { signInWebAclName, webAclName } from "./waf";
 
 /**
  * `CoachVault-<stage>-Stateful`: what holds data or identity and rarely changes. Keys, tables, buckets, the
@@ -123,7 +124,10 @@ export class StatefulStack extends Stack {
         storage: this.keys.storage.keyArn,
         logs: this.keys.logs.keyArn,
         auditSigning: this.keys.auditSigning.keyArn,
+        trail: this.keys.trail.keyArn,
+        backups: this.keys.backups.keyArn,
       },
+      backupVault: { name: this.data.vault.backupVaultName, arn: this.data.vault.backupVaultArn },
       userPool: {
         id: this.auth.userPool.userPoolId,
         arn: this.auth.userPool.userPoolArn,
@@ -280,6 +284,11 @@ export class StatelessStack extends Stack {
     });
     this.jobs = new Jobs(this, "Jobs", {
       ...functionDefaults,
+      // Jobs only: the API stage they inspect is built from the routes (a route holding it would be a cycle).
+      permissions: {
+        ...functionDefaults.permissions,
+        inspection: this.inspectionTargets(settings, handover, buckets),
+      },
       stage: settings.stage,
       jobs: jobList,
       logSources: {
@@ -304,5 +313,34 @@ export class StatelessStack extends Stack {
     this.api.restApi.node.tryRemoveChild("Endpoint");
     new CfnOutput(this, "ApiUrl", { value: this.api.restApi.url });
     customResourceLogs(this, { logsKey: keys.logs, logRetention, logRemoval });
+  }
+
+  /** What the compliance report's infrastructure checks read (`compliance:inspect`): this stage's resources. */
+  private inspectionTargets(
+    settings: StageSettings,
+    handover: Handover,
+    buckets: Record<BucketName, IBucket>,
+  ): InspectionTargets {
+    const webAcl = (name: string) =>
+      this.formatArn({ service: "wafv2", resource: "regional/webacl", resourceName: `${name}/*` });
+    return {
+      keyArns: handover.keys,
+      trailArn:
+        settings.trail === "organization" && settings.organizationTrailArn
+          ? settings.organizationTrailArn
+          : this.formatArn({
+              service: "cloudtrail",
+              resource: "trail",
+              resourceName: `coachvault-${settings.stage}`,
+            }),
+      apiStageArn: this.api.restApi.deploymentStage.stageArn,
+      userPoolArn: handover.userPool.arn,
+      webAclArns: [webAcl(webAclName(settings.stage)), webAcl(signInWebAclName(settings.stage))],
+      backupVault: handover.backupVault,
+      buckets,
+      logGroupPrefixes: stageLogGroupPrefixes(settings.stage, this.api.restApi.restApiId),
+      logRetentionDays: settings.logRetentionDays,
+      alarmTopicArn: handover.alarmTopicArn,
+    };
   }
 }

@@ -14,11 +14,17 @@ import { ServiceError, startJsonProtocolServer } from "./json-protocol";
 
 /**
  * Local stand-in for the KMS operations CoachVault uses (GenerateDataKey, Encrypt, Decrypt, Sign,
- * GetPublicKey, and CreateKey for tests that need a key of their own, such as a forger's), speaking
+ * GetPublicKey, and CreateKey for tests that need a key of their own, such as a forger's; DescribeKey and
+ * the key rotation operations for the compliance checks), speaking
  * KMS's JSON protocol so production code runs unchanged against it. Key material lives in
  * `<dir>/kms/keys.json`. It binds ciphertexts to their encryption context as KMS does.
  */
-type SymmetricKey = { spec: "SYMMETRIC_DEFAULT"; material: string };
+/**
+ * `rotation`: automatic rotation's period in days, or false. The stage's keys are made rotating, as the CDK
+ * app's are (`enableKeyRotation`); a key made by CreateKey is not, as in KMS. The stand-in only records the
+ * setting: it never rotates material (KMS keeps old material for decryption anyway).
+ */
+type SymmetricKey = { spec: "SYMMETRIC_DEFAULT"; material: string; rotation?: number | false };
 type SigningKey = { spec: "ECC_NIST_P256"; privateKeyPem: string };
 type KeyStore = { keys: Record<string, SymmetricKey | SigningKey>; aliases: Record<string, string> };
 
@@ -29,6 +35,9 @@ export const LOCAL_KEY_ALIASES = {
 };
 
 const MAGIC = Buffer.from("CVK1");
+
+/** KMS's default and bounds for a key's rotation period. */
+const ROTATION_DAYS = { default: 365, min: 90, max: 2560 };
 
 const newKey = (spec: "SYMMETRIC_DEFAULT" | "ECC_NIST_P256"): SymmetricKey | SigningKey =>
   spec === "SYMMETRIC_DEFAULT"
@@ -44,13 +53,21 @@ const saveStore = (file: string, store: KeyStore) =>
   writeFileSync(file, JSON.stringify(store, null, 2), { mode: 0o600 });
 
 function loadStore(file: string): KeyStore {
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as KeyStore;
-  const dataKey = randomUUID();
-  const signingKey = randomUUID();
-  const store: KeyStore = {
-    keys: { [dataKey]: newKey("SYMMETRIC_DEFAULT"), [signingKey]: newKey("ECC_NIST_P256") },
-    aliases: { [LOCAL_KEY_ALIASES.data]: dataKey, [LOCAL_KEY_ALIASES.auditSigning]: signingKey },
-  };
+  const store: KeyStore = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as KeyStore)
+    : (() => {
+        const dataKey = randomUUID();
+        const signingKey = randomUUID();
+        return {
+          keys: { [dataKey]: newKey("SYMMETRIC_DEFAULT"), [signingKey]: newKey("ECC_NIST_P256") },
+          aliases: { [LOCAL_KEY_ALIASES.data]: dataKey, [LOCAL_KEY_ALIASES.auditSigning]: signingKey },
+        };
+      })();
+  // The stage's symmetric keys rotate, as the CDK app's do; one whose rotation was set (even off) keeps it.
+  for (const id of Object.values(store.aliases)) {
+    const key = store.keys[id];
+    if (key?.spec === "SYMMETRIC_DEFAULT" && key.rotation === undefined) key.rotation = ROTATION_DAYS.default;
+  }
   saveStore(file, store);
   return store;
 }
@@ -130,6 +147,33 @@ export async function startLocalKms(dir: string, port: number, region: string) {
     }
   };
 
+  const metadata = (id: string, key: SymmetricKey | SigningKey) => ({
+    KeyId: id,
+    Arn: arn(id),
+    AWSAccountId: LOCAL_ACCOUNT,
+    KeySpec: key.spec,
+    KeyUsage: key.spec === "SYMMETRIC_DEFAULT" ? "ENCRYPT_DECRYPT" : "SIGN_VERIFY",
+    Enabled: true,
+    KeyState: "Enabled",
+    KeyManager: "CUSTOMER",
+    Origin: "AWS_KMS",
+    ...(key.spec === "ECC_NIST_P256" && { SigningAlgorithms: ["ECDSA_SHA_256"] }),
+  });
+
+  /** Rotation applies to symmetric keys only: KMS refuses it on asymmetric ones. */
+  const rotatable = (keyRef: unknown) => {
+    const { id, key } = resolve(keyRef);
+    if (key.spec !== "SYMMETRIC_DEFAULT")
+      throw new ServiceError("UnsupportedOperationException", "asymmetric keys do not rotate");
+    return { id, key };
+  };
+  const setRotation = (keyRef: unknown, rotation: number | false) => {
+    const { key } = rotatable(keyRef);
+    key.rotation = rotation;
+    saveStore(file, store);
+    return {};
+  };
+
   const signing = (keyRef: unknown) => {
     const { id, key } = resolve(keyRef);
     if (key.spec !== "ECC_NIST_P256") throw new ServiceError("InvalidKeyUsageException", "key cannot sign");
@@ -172,17 +216,27 @@ export async function startLocalKms(dir: string, port: number, region: string) {
         const id = randomUUID();
         store.keys[id] = newKey(spec as "SYMMETRIC_DEFAULT" | "ECC_NIST_P256");
         saveStore(file, store);
+        return { KeyMetadata: metadata(id, store.keys[id] as SymmetricKey | SigningKey) };
+      },
+      DescribeKey: (input) => {
+        const { id, key } = resolve(input.KeyId);
+        return { KeyMetadata: metadata(id, key) };
+      },
+      GetKeyRotationStatus: (input) => {
+        const { id, key } = rotatable(input.KeyId);
         return {
-          KeyMetadata: {
-            KeyId: id,
-            Arn: arn(id),
-            KeySpec: spec,
-            KeyUsage: usage,
-            Enabled: true,
-            KeyState: "Enabled",
-          },
+          KeyId: arn(id),
+          KeyRotationEnabled: key.rotation !== undefined && key.rotation !== false,
+          ...(key.rotation && { RotationPeriodInDays: key.rotation }),
         };
       },
+      EnableKeyRotation: (input) => {
+        const days = Number(input.RotationPeriodInDays ?? ROTATION_DAYS.default);
+        if (!Number.isInteger(days) || days < ROTATION_DAYS.min || days > ROTATION_DAYS.max)
+          throw new ServiceError("ValidationException", "RotationPeriodInDays out of range");
+        return setRotation(input.KeyId, days);
+      },
+      DisableKeyRotation: (input) => setRotation(input.KeyId, false),
       GetPublicKey: (input) => {
         const { id, privateKey } = signing(input.KeyId);
         const publicKey = createPublicKey(privateKey).export({ type: "spki", format: "der" });

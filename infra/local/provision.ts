@@ -43,6 +43,11 @@ export async function provisionTables(names: Record<TableName, string>): Promise
       const described = await aws("dynamo").send(new DescribeTableCommand({ TableName: name }));
       if (stream && !described.Table?.StreamSpecification?.StreamEnabled)
         await aws("dynamo").send(new UpdateTableCommand({ TableName: name, StreamSpecification: stream }));
+      // And one made before tables were protected gets its deletion protection.
+      if (!described.Table?.DeletionProtectionEnabled)
+        await aws("dynamo").send(
+          new UpdateTableCommand({ TableName: name, DeletionProtectionEnabled: true }),
+        );
       continue;
     }
     const attributes = new Map<string, "S" | "N">();
@@ -55,6 +60,8 @@ export async function provisionTables(names: Record<TableName, string>): Promise
       new CreateTableCommand({
         TableName: name,
         BillingMode: "PAY_PER_REQUEST",
+        // As a retained stage's tables are (infra/cloud/lifecycle.ts): the local stack keeps its data across runs.
+        DeletionProtectionEnabled: true,
         ...(stream && { StreamSpecification: stream }),
         AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
           AttributeName,

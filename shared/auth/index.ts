@@ -1,3 +1,4 @@
+export { PASSWORD_POLICY } from "./password-policy";
 export {
   type Action,
   CLIENT_META_FIELDS,

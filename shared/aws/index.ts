@@ -1,3 +1,6 @@
+import { BackupClient } from "@aws-sdk/client-backup";
+import { CloudTrailClient } from "@aws-sdk/client-cloudtrail";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { ComprehendMedicalClient } from "@aws-sdk/client-comprehendmedical";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -6,6 +9,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { WAFV2Client } from "@aws-sdk/client-wafv2";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type Config, getConfig } from "../config";
 import { countCalls } from "./call-counter";
@@ -37,6 +41,11 @@ type Clients = {
   sns: SNSClient;
   /** Only the local stack reads streams itself (in the cloud, Lambda's event source mapping does). */
   dynamoStreams: DynamoDBStreamsClient;
+  /** Read-only, for the infrastructure compliance checks (permission `compliance:inspect`). */
+  cloudTrail: CloudTrailClient;
+  wafv2: WAFV2Client;
+  logs: CloudWatchLogsClient;
+  backup: BackupClient;
 };
 
 let cached: { config: Config; clients: Partial<Clients> } | undefined;
@@ -96,7 +105,43 @@ const BUILDERS: { [K in keyof Clients]: (config: Config) => Clients[K] } = {
   // Streams share DynamoDB's endpoint.
   dynamoStreams: (config) =>
     instrument(new DynamoDBStreamsClient(clientOptions(config, config.ENDPOINT_DYNAMODB)), "dynamodbstreams"),
+  cloudTrail: (config) =>
+    instrument(new CloudTrailClient(clientOptions(config, config.ENDPOINT_CLOUDTRAIL)), "cloudtrail"),
+  wafv2: (config) => instrument(new WAFV2Client(clientOptions(config, config.ENDPOINT_WAFV2)), "wafv2"),
+  logs: (config) =>
+    instrument(new CloudWatchLogsClient(clientOptions(config, config.ENDPOINT_CLOUDWATCHLOGS)), "logs"),
+  backup: (config) => instrument(new BackupClient(clientOptions(config, config.ENDPOINT_BACKUP)), "backup"),
 };
+
+/** Each client's endpoint setting (its local stand-in when set); streams share DynamoDB's. */
+const ENDPOINTS: { [K in keyof Clients]: (config: Config) => string | undefined } = {
+  dynamo: (config) => config.ENDPOINT_DYNAMODB,
+  dynamoRaw: (config) => config.ENDPOINT_DYNAMODB,
+  dynamoStreams: (config) => config.ENDPOINT_DYNAMODB,
+  kms: (config) => config.ENDPOINT_KMS,
+  s3: (config) => config.ENDPOINT_S3,
+  cognito: (config) => config.ENDPOINT_COGNITO,
+  comprehendMedical: (config) => config.ENDPOINT_COMPREHENDMEDICAL,
+  lambda: (config) => config.ENDPOINT_LAMBDA,
+  sns: (config) => config.ENDPOINT_SNS,
+  cloudTrail: (config) => config.ENDPOINT_CLOUDTRAIL,
+  wafv2: (config) => config.ENDPOINT_WAFV2,
+  logs: (config) => config.ENDPOINT_CLOUDWATCHLOGS,
+  backup: (config) => config.ENDPOINT_BACKUP,
+};
+
+export type AwsClientName = keyof Clients;
+
+/**
+ * Where a client's calls go: `cloud` (no endpoint is set for any service: the real AWS), `local` (this
+ * service's stand-in), or `none` (the local stack runs, with no stand-in for this service: its calls would
+ * reach the real AWS with the stand-ins' fake credentials, so nothing may call it).
+ */
+export function standInOf(name: AwsClientName, config: Config = getConfig()): "cloud" | "local" | "none" {
+  const local = Object.values(ENDPOINTS).some((endpoint) => endpoint(config) !== undefined);
+  if (!local) return "cloud";
+  return ENDPOINTS[name](config) ? "local" : "none";
+}
 
 /** Returns the shared client for a service, built once per process (Lambda reuses it across invocations). */
 export function aws<K extends keyof Clients>(name: K): Clients[K] {

@@ -116,10 +116,40 @@ const ConfigSchema = z.object({
   ENDPOINT_LAMBDA: optionalUrl,
   ENDPOINT_SNS: optionalUrl,
   /**
+   * Services the compliance checks read (permission `compliance:inspect`) and no local stand-in serves: the
+   * local stack sets none of these, so a check on one of them says so (`shared/aws` standInOf).
+   */
+  ENDPOINT_CLOUDTRAIL: optionalUrl,
+  ENDPOINT_WAFV2: optionalUrl,
+  ENDPOINT_CLOUDWATCHLOGS: optionalUrl,
+  ENDPOINT_BACKUP: optionalUrl,
+  /**
    * The alarm topic security findings are published to: set only for the functions that raise findings
    * (permission `security:alert`); a finding raised without it waits in the outbox for the job that has it.
    */
   ALARM_TOPIC_ARN: z.string().min(1).max(256).optional(),
+  /**
+   * What the infrastructure compliance checks inspect (shared/compliance/checks/infrastructure.ts), set only
+   * for functions holding `compliance:inspect`; a check whose subject is not set is `not_evaluated` saying so.
+   */
+  /** The reports bucket (Object Lock, §164.316(b)(2)(i)): set where reports are stored. */
+  BUCKET_REPORTS: z.string().min(3).optional(),
+  /** The symmetric keys besides the data key, by purpose (infra/cloud/keys.ts). */
+  INSPECT_KMS_STORAGE_KEY_ID: z.string().min(1).optional(),
+  INSPECT_KMS_LOGS_KEY_ID: z.string().min(1).optional(),
+  INSPECT_KMS_TRAIL_KEY_ID: z.string().min(1).optional(),
+  INSPECT_KMS_BACKUPS_KEY_ID: z.string().min(1).optional(),
+  /** The stage's CloudTrail trail (or the organization trail that covers the account). */
+  INSPECT_TRAIL_ARN: z.string().min(1).optional(),
+  /** The REST API's stage and the user pool, as the resources their web ACLs are associated with. */
+  INSPECT_API_STAGE_ARN: z.string().min(1).optional(),
+  INSPECT_USER_POOL_ARN: z.string().min(1).optional(),
+  INSPECT_BACKUP_VAULT: z.string().min(1).optional(),
+  /** Prefixes of the stage's log group names (comma-separated), and the retention each must keep at least. */
+  INSPECT_LOG_GROUP_PREFIXES: csv,
+  INSPECT_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3653).default(365),
+  /** The alarm topic whose subscriptions must be confirmed (not ALARM_TOPIC_ARN: that one means "may publish"). */
+  INSPECT_ALARM_TOPIC_ARN: z.string().min(1).max(256).optional(),
   /** How long an AWS call may take to connect, and to answer once sent, before it counts as failed. */
   AWS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(2_000),
   AWS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),

@@ -91,6 +91,12 @@ export type Permission =
    * idempotency table, and the deployment's digest key (its keys-table item, KMS under `{purpose: "idempotency-digest"}`).
    */
   | "idempotency:use"
+  /**
+   * Read the stage's AWS configuration for the compliance report's infrastructure checks (read-only: key
+   * rotation, table and bucket settings, the user pool, the trail, WAF, log groups, backups, the alarm topic).
+   * Jobs only: the API stage it inspects is built from the routes.
+   */
+  | "compliance:inspect"
   /** Start the job `<id>` of `functions/jobs.ts` (an asynchronous invocation of its function). */
   | `jobs:start:${string}`;
 

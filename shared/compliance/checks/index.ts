@@ -2,7 +2,9 @@ import type { CheckDefinition } from "../check";
 import { auditChecks } from "./audit";
 import { dataChecks } from "./data";
 import { identityChecks } from "./identity";
+import { infrastructureChecks } from "./infrastructure";
 import { monitoringChecks } from "./monitoring";
+import { organizationalChecks } from "./organizational";
 import { settingsChecks } from "./settings";
 
 /**
@@ -15,4 +17,6 @@ export const CHECKS: readonly CheckDefinition[] = [
   ...monitoringChecks,
   ...identityChecks,
   ...dataChecks,
+  ...infrastructureChecks,
+  ...organizationalChecks,
 ];
