@@ -203,8 +203,8 @@ afterAll(async () => {
 describe("the report's HTML in Chromium", () => {
   it("loads with no console error and no request at all", async () => {
     await page.waitForLoadState("networkidle");
-    expect(consoleErrors).toEqual([]);
     expect(requests).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     await page.screenshot({ path: join(OUTPUT, "report.png"), fullPage: true });
   });
 
