@@ -23,8 +23,9 @@ import { testStack } from "../support/stack";
  * The report's HTML as a compliance officer opens it: a body generated on the local stack (the shipped
  * checks and activity, plus a few fixture checks and some history and activity so that every part of the
  * page has something to draw), rendered, written to disk and opened from a file:// URL in Debian's
- * Chromium. No console error, no request at all, every chart drawn, the failed checks first. The page, a
- * full-page screenshot (screen and print media) and the PDF print land in `test/output/` (gitignored).
+ * Chromium. No console error, no request at all, every chart drawn, the failed checks first. The body, the
+ * page, full-page screenshots (screen; print media at A4's width) and the PDF print land in `test/output/`
+ * (gitignored).
  */
 const stack = testStack();
 const ORG = "demo";
@@ -169,6 +170,7 @@ beforeAll(async () => {
   mkdirSync(OUTPUT, { recursive: true });
   htmlFile = join(OUTPUT, "report.html");
   writeFileSync(htmlFile, renderReportHtml(body));
+  writeFileSync(join(OUTPUT, "report.json"), `${JSON.stringify(body, null, 2)}\n`);
 
   profile = mkdtempSync(join(tmpdir(), "coachvault-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
@@ -201,8 +203,8 @@ afterAll(async () => {
 describe("the report's HTML in Chromium", () => {
   it("loads with no console error and no request at all", async () => {
     await page.waitForLoadState("networkidle");
-    expect(consoleErrors).toEqual([]);
     expect(requests).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     await page.screenshot({ path: join(OUTPUT, "report.png"), fullPage: true });
   });
 
@@ -282,6 +284,8 @@ describe("the report's HTML in Chromium", () => {
       headerGroup: "table-header-group",
       body: "rgb(255, 255, 255)",
     });
+    // A4 less its margins, at 96 px per inch: the width the print layout gets on paper.
+    await page.setViewportSize({ width: 718, height: 1000 });
     await page.screenshot({ path: join(OUTPUT, "report-print.png"), fullPage: true });
     const pdf = await page.pdf({ path: join(OUTPUT, "report.pdf"), format: "A4", printBackground: true });
     expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");

@@ -75,7 +75,7 @@ const CHARTS = ["chart-score", "chart-sections", "chart-phi", "chart-breakglass"
 
 /** Every element the page may contain: HTML for the text, SVG for the charts. Nothing that loads or runs. */
 const ALLOWED_TAGS = new Set(
-  "html head meta title style body main header footer section h1 h2 h3 p dl dt dd div span code strong table thead tbody tr th td figure figcaption svg g path text tspan rect circle line polyline polygon defs clippath lineargradient stop".split(
+  "html head meta title style body main header footer section h1 h2 h3 p dl dt dd div span code strong table thead tbody tr th td figure figcaption wbr svg g path text tspan rect circle line polyline polygon defs clippath lineargradient stop".split(
     " ",
   ),
 );

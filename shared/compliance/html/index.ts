@@ -90,7 +90,9 @@ const severityBadge = (severity: CheckSeverity) =>
   `<span class="badge severity-${severity}">${severity}</span>`;
 const checkName = (check: CheckResult) =>
   `<div class="check-title">${escapeHtml(check.title)}</div><code class="check-id">${escapeHtml(check.id)}</code>`;
-const citation = (hipaa: string) => `<span class="citation">§${escapeHtml(hipaa)}</span>`;
+/** `§164.308(a)(7)(ii)(A)`, free to wrap before each paragraph level where the column is narrow (print). */
+const citation = (hipaa: string) =>
+  `<span class="citation">§${escapeHtml(hipaa).replaceAll("(", "<wbr>(")}</span>`;
 
 function evidenceValue(value: CheckResult["evidence"][string]): string {
   if (value === null) return '<span class="muted">null</span>';

@@ -1,7 +1,8 @@
 /**
  * The report's one stylesheet, inlined (the CSP allows nothing else). System fonts only; light surfaces;
  * status is never told by colour alone (every badge carries its word). Print: A4, section breaks before the
- * long tables, rows and figures never cut across pages, table headers repeated on each page.
+ * long tables, rows and figures never cut across pages, table headers repeated on each page, one chart
+ * per row (two side by side shrink their labels below what paper can show), citations that wrap.
  */
 export const REPORT_CSS = `
 :root {
@@ -97,7 +98,7 @@ figure.chart figcaption { font-size: 12px; color: var(--muted); margin-top: 4px;
 .tally { font-weight: 500; font-size: 13px; margin-left: 6px; }
 .report-footer { border-top: 1px solid var(--line); margin-top: 32px; padding-top: 12px; font-size: 12px; color: var(--muted); }
 .report-footer h2 { font-size: 14px; color: var(--ink); }
-@media (max-width: 820px) {
+@media screen and (max-width: 820px) {
   main { padding: 20px; }
   .summary { flex-direction: column; }
   .meta { grid-template-columns: 1fr 1fr; }
@@ -109,12 +110,21 @@ figure.chart figcaption { font-size: 12px; color: var(--muted); margin-top: 4px;
   body { font-size: 11px; }
   main { max-width: none; padding: 0; }
   .meta { grid-template-columns: 1fr 1.6fr; }
+  .summary { gap: 16px; }
+  .score-card { flex-basis: 150px; }
+  .count { min-width: 0; flex: 1; padding: 6px 8px; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
   table.checks { font-size: 10.5px; }
   thead { display: table-header-group; }
   tr, figure, .score-card, .counts, .empty { break-inside: avoid; page-break-inside: avoid; }
   .charts-block, .all-checks-block { break-before: page; page-break-before: always; }
-  .charts { grid-template-columns: 1fr 1fr; gap: 10px; }
+  .charts { grid-template-columns: 1fr; gap: 10px; }
+  figure.chart { padding: 8px 10px 6px; }
+  .citation { white-space: normal; }
+  table.failed-checks th:nth-child(1), table.not-evaluated-checks th:nth-child(1) { width: 72px; }
+  table.failed-checks th:nth-child(3), table.all-checks th:nth-child(3) { width: 88px; }
+  table.all-checks th:nth-child(1) { width: 96px; } table.all-checks th:nth-child(4) { width: 72px; }
+  table.all-checks th:nth-child(5) { width: 40%; }
   figure.chart { border-color: #c9ced8; }
   .rule-section { break-inside: auto; }
   .severity-critical { color: #8e1b14; background: var(--fail-bg); }
