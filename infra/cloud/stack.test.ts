@@ -73,6 +73,7 @@ const REPLICATION = {
   buckets: {
     transcripts: "arn:aws:s3:::coachvault-test-replica-transcripts",
     checkpoints: "arn:aws:s3:::coachvault-test-replica-checkpoints",
+    reports: "arn:aws:s3:::coachvault-test-replica-reports",
     accessLogs: "arn:aws:s3:::coachvault-test-replica-access-logs",
     cloudTrail: "arn:aws:s3:::coachvault-test-replica-cloudtrail",
   },
@@ -2088,7 +2089,7 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
   it("a stage that keeps its data replicates every bucket to another region, re-encrypted there; only a destroyable stage acknowledges not replicating", () => {
     const destinations = Object.values(REPLICATION.buckets).sort();
     const buckets = ofType(prod, "AWS::S3::Bucket");
-    expect(buckets).toHaveLength(4);
+    expect(buckets).toHaveLength(5);
     const replicated = buckets.map(([id, bucket]) => {
       const replication = bucket.Properties.ReplicationConfiguration;
       expect(replication?.Rules, id).toHaveLength(1);

@@ -55,6 +55,15 @@ export type Permission =
   | "checkpoints:read"
   | "checkpoints:write"
   | "kms:sign-checkpoints"
+  /** Read compliance reports: their index rows (reports table) and their objects (reports bucket). */
+  | "reports:read"
+  /** Write compliance reports: index rows, and new objects under Object Lock (never delete one). */
+  | "reports:write"
+  /**
+   * Sign compliance reports with the audit signing key (kms:Sign on it, as `kms:sign-checkpoints`: IAM
+   * cannot tell the two messages apart, the signed documents' own `schema` fields do).
+   */
+  | "kms:sign-reports"
   | "kms:verify-checkpoints"
   | "kms:generate-data-key"
   | "kms:decrypt-data-key"
