@@ -291,6 +291,8 @@ export function statementsFor(
     case "kms:sign-checkpoints":
     case "kms:sign-reports":
       return [new PolicyStatement({ actions: ["kms:Sign"], resources: [targets.signingKey.keyArn] })];
+    case "reports:list":
+      return [tableStatement(tables.reports, ["GetItem", "Query"])];
     case "reports:read":
       return [
         tableStatement(tables.reports, ["GetItem", "Query"]),
@@ -299,6 +301,8 @@ export function statementsFor(
           resources: [targets.reportsBucket.arnForObjects("*")],
         }),
       ];
+    case "reports:request":
+      return [tableStatement(tables.reports, ["PutItem", "UpdateItem"])];
     case "reports:write":
       // New objects only (a report's are written once, under Object Lock): no DeleteObject, no version access.
       return [

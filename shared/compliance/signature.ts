@@ -90,7 +90,8 @@ export type VerificationProblem = "signature-document" | "untrusted-key" | "dige
  */
 export function verifyReportDocuments(
   documents: { json: string; html: Buffer; sig: string },
-  keys: ReadonlyMap<string, KeyObject>,
+  /** The trusted public key of a signing key id, if it is trusted. */
+  trusted: (keyId: string) => KeyObject | undefined,
 ): VerificationProblem | undefined {
   let signed: ReportSignature;
   let report: { reportId?: unknown; html?: { sha256?: unknown } };
@@ -102,7 +103,7 @@ export function verifyReportDocuments(
   } catch {
     return "signature-document";
   }
-  const key = keys.get(signed.keyId);
+  const key = trusted(signed.keyId);
   if (!key) return "untrusted-key";
   if (signed.reportId !== report.reportId || signed.sha256 !== sha256Hex(canonical)) return "digest";
   const genuine = verify("sha256", Buffer.from(canonical), key, Buffer.from(signed.signature, "base64"));

@@ -37,6 +37,8 @@ export type ReportRow = {
   /** Who asked: a user id (on demand) or a service (`job:scheduleReports`). */
   requestedBy: string;
   requestedAt: string;
+  /** When the scheduler last started its job again (a failed or stalled report). */
+  restartedAt?: string;
   trigger: "on_demand" | "schedule";
   /** Set once the documents are signed (still pending until the audit entry commits with `done`). */
   generatedAt?: string;
@@ -217,7 +219,7 @@ export async function stageReport(orgId: string, reportId: string, staged: Stage
     new UpdateCommand({
       TableName: reportSettings().table,
       Key: reportKey(orgId, reportId),
-      UpdateExpression: `SET ${names.map((name, i) => `#n${i} = :v${i}`).join(", ")} REMOVE failure`,
+      UpdateExpression: `SET ${names.map((_name, i) => `#n${i} = :v${i}`).join(", ")} REMOVE failure`,
       ConditionExpression: "attribute_exists(pk) AND #status <> :done",
       ExpressionAttributeNames: {
         ...Object.fromEntries(names.map((name, i) => [`#n${i}`, name])),
@@ -261,6 +263,20 @@ export async function markReportFailed(orgId: string, reportId: string, code: st
       ConditionExpression: "attribute_exists(pk) AND #status <> :done",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ":failed": "failed", ":code": code.slice(0, 64), ":done": "done" },
+    }),
+  );
+}
+
+/** The scheduler starts a failed or stalled report's job again: noted, so it is not restarted every hour. */
+export async function markRestarted(orgId: string, reportId: string, at: string): Promise<void> {
+  await aws("dynamo").send(
+    new UpdateCommand({
+      TableName: reportSettings().table,
+      Key: reportKey(orgId, reportId),
+      UpdateExpression: "SET restartedAt = :at",
+      ConditionExpression: "attribute_exists(pk) AND #status <> :done",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":at": at, ":done": "done" },
     }),
   );
 }

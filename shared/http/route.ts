@@ -55,8 +55,12 @@ export type Permission =
   | "checkpoints:read"
   | "checkpoints:write"
   | "kms:sign-checkpoints"
+  /** List compliance reports: their index rows only (the reports table), never their documents. */
+  | "reports:list"
   /** Read compliance reports: their index rows (reports table) and their objects (reports bucket). */
   | "reports:read"
+  /** Record a pending compliance report (and note a restart of one): index rows only, no objects. */
+  | "reports:request"
   /** Write compliance reports: index rows, and new objects under Object Lock (never delete one). */
   | "reports:write"
   /**
@@ -142,6 +146,12 @@ export type RouteSpec = {
    * replay's audit entry says: `<resource>.replay`, on the record whose id is the response's `idProperty`.
    */
   idempotency?: IdempotencySpec;
+  /**
+   * A route whose success answer is a document rather than JSON (a report's HTML): the handler's body is
+   * the document's text, sent with this content type and this Content-Security-Policy in place of the
+   * API's (`default-src 'none'`); errors stay JSON under the API's policy.
+   */
+  document?: { contentType: string; contentSecurityPolicy: string };
   /**
    * What one request costs against the rate limits (the org's `rateLimits.costs`): `read` for a GET and
    * `write` otherwise unless stated (`rateCostOf`); uploads and exports cost more.
