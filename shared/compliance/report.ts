@@ -25,7 +25,7 @@ export const CheckResultSchema = z
   .strictObject({
     id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+$/),
     title: z.string().min(1).max(200),
-    hipaa: z.string().regex(/^164\.3(08|10|12|14|16)(\([a-z0-9]+\))*$/),
+    hipaa: z.string().regex(/^164\.3(08|10|12|14|16)(\([a-zA-Z0-9]+\))*$/),
     section: z.enum(HIPAA_SECTIONS),
     layer: z.enum(["application", "infrastructure", "organizational"]),
     status: z.enum(CHECK_STATUSES),
