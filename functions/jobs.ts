@@ -53,6 +53,8 @@ export type JobSpec = {
   trigger: JobTrigger;
   permissions: readonly Permission[];
   timeoutSeconds: number;
+  /** The function's memory when it needs more than the default (512 MB). */
+  memoryMb?: number;
   /** Runs at once at most (reserved concurrency); 1 by default, so two runs never race. */
   concurrency?: number;
   /**
@@ -215,6 +217,40 @@ export const jobs = {
     timeoutSeconds: 60,
     // The security table's stream has few shards (signals are rare next to audit entries).
     concurrency: 5,
+  },
+  complianceReport: {
+    handler: "reports/produce.job",
+    summary:
+      "Produce one org's compliance report (checks, score, HTML), sign it with KMS, store it under Object Lock and append report.generated with its SHA-256 to the org's audit chain; notify a score drop or a newly failing critical check",
+    trigger: { started: true },
+    permissions: [
+      "reports:read",
+      "reports:write",
+      "kms:sign-reports",
+      "audit:append",
+      "audit:read",
+      "settings:read",
+      "directory:read",
+      "security:alert",
+    ],
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    // Reports of different orgs are independent; one report's runs are serialised by its row's conditions.
+    concurrency: 2,
+  },
+  scheduleReports: {
+    handler: "reports/schedule.job",
+    summary:
+      "Request and start the compliance report of every registered org whose report is due by its settings (daily by default, weekly or monthly), and start again a report that failed or stalled",
+    trigger: { schedule: "rate(1 hour)" },
+    permissions: [
+      "directory:read",
+      "settings:read",
+      "reports:list",
+      "reports:request",
+      "jobs:start:complianceReport",
+    ],
+    timeoutSeconds: 120,
   },
 } as const satisfies Record<string, JobSpec>;
 

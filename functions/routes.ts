@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { ReportSchema } from "../shared/compliance/report";
 import { defineRoute, type RouteSpec } from "../shared/http/route";
 import { ErrorSchema } from "../shared/http/schemas";
 import { AssignmentPathSchema, AssignmentSchema } from "./assignments/schema";
@@ -48,6 +49,13 @@ import {
   NoteSchema,
   UpdateNoteSchema,
 } from "./notes/schema";
+import {
+  ListReportsQuerySchema,
+  REPORT_HTML_CSP,
+  ReportAcceptedSchema,
+  ReportIdPathSchema,
+  ReportListSchema,
+} from "./reports/schema";
 import { SecurityEventPageSchema, SecurityEventQuerySchema } from "./security/schema";
 import {
   CreateSessionSchema,
@@ -749,6 +757,69 @@ export const routes = {
     permissions: ["security:read", "audit:append", "cursors:seal"],
     request: { query: SecurityEventQuerySchema },
     responses: { 200: { description: "A page of findings", schema: SecurityEventPageSchema }, ...errors },
+  }),
+  listReports: defineRoute({
+    method: "GET",
+    path: "/reports",
+    handler: "reports/list",
+    summary:
+      "The org's compliance reports, newest first: status, score, band, counts and the signed JSON's SHA-256 (compliance officers and admins)",
+    auth: "cognito",
+    roles: ["compliance_officer", "admin"],
+    permissions: ["reports:list", "cursors:seal"],
+    request: { query: ListReportsQuerySchema },
+    responses: { 200: { description: "A page of reports", schema: ReportListSchema }, ...errors },
+  }),
+  requestReport: defineRoute({
+    method: "POST",
+    path: "/reports",
+    handler: "reports/request",
+    summary:
+      "Produce a compliance report of the org now (compliance officers and admins; audited): 202 with its id, which GET /reports lists as pending until done",
+    auth: "cognito",
+    roles: ["compliance_officer", "admin"],
+    permissions: ["reports:request", "audit:append", "jobs:start:complianceReport", "idempotency:use"],
+    // Starts a job that runs every check over the org: the costliest thing a request does.
+    rateCost: "export",
+    responses: {
+      202: { description: "Requested (Location: the report)", schema: ReportAcceptedSchema },
+      ...errors,
+    },
+  }),
+  getReport: defineRoute({
+    method: "GET",
+    path: "/reports/{reportId}",
+    handler: "reports/get",
+    summary:
+      "A done report's signed JSON; its signature in X-Report-Signature (base64 DER, ECDSA P-256 over the canonical JSON), X-Report-Signature-Algorithm, X-Report-Signing-Key and X-Report-Sha256",
+    auth: "cognito",
+    roles: ["compliance_officer", "admin"],
+    permissions: ["reports:read"],
+    request: { path: ReportIdPathSchema },
+    responses: {
+      200: { description: "The report (schema coachvault.compliance-report v1)", schema: ReportSchema },
+      404: notFound,
+      409: { description: "Not done yet (REPORT_NOT_READY)", schema: ErrorSchema },
+      ...errors,
+    },
+  }),
+  getReportHtml: defineRoute({
+    method: "GET",
+    path: "/reports/{reportId}/html",
+    handler: "reports/html",
+    summary:
+      "A done report's HTML (self-contained, printable; its SHA-256 is the JSON's html.sha256), under a CSP that forbids every external load",
+    auth: "cognito",
+    roles: ["compliance_officer", "admin"],
+    permissions: ["reports:read"],
+    request: { path: ReportIdPathSchema },
+    document: { contentType: "text/html; charset=utf-8", contentSecurityPolicy: REPORT_HTML_CSP },
+    responses: {
+      200: { description: "The report as HTML" },
+      404: notFound,
+      409: { description: "Not done yet (REPORT_NOT_READY)", schema: ErrorSchema },
+      ...errors,
+    },
   }),
 } satisfies Record<string, RouteSpec>;
 

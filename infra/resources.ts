@@ -88,6 +88,13 @@ export const TABLES = {
     stream: "NEW_AND_OLD_IMAGES",
     timeToLive: "expiresAt",
   },
+  reports: {
+    holds:
+      "compliance reports' index rows per org (status, score, counts, object keys, the JSON's SHA-256, what checks carried forward; no PHI)",
+    // pk = ORG#<org>, sk = REPORT#<reportId>: report ids are UUIDv7, so the sort key orders reports by time.
+    partitionKey: { name: "pk", type: "S" },
+    sortKey: { name: "sk", type: "S" },
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableName = keyof typeof TABLES;
@@ -102,10 +109,28 @@ export const BUCKETS = {
      */
     noncurrentVersionDays: 35,
   },
-  checkpoints: { holds: "signed audit checkpoints (Object Lock, compliance mode)", objectLock: true },
+  checkpoints: {
+    holds: "signed audit checkpoints (Object Lock, compliance mode)",
+    objectLock: true,
+    /** The stage's audit retention (`auditRetentionDays`, 7 years by default) decides. */
+    retentionDays: "audit",
+  },
+  reports: {
+    holds: "signed compliance reports: JSON, HTML and signature (Object Lock, compliance mode)",
+    objectLock: true,
+    /** §164.316(b)(2)(i): documentation of the security program is kept 6 years. */
+    retentionDays: 6 * 365,
+  },
 } as const;
 
 export type BucketName = keyof typeof BUCKETS;
+
+/** A bucket's Object Lock default retention in days: its own, or the stage's audit retention. */
+export const objectLockDays = (name: BucketName, auditRetentionDays: number): number | undefined => {
+  const spec = BUCKETS[name];
+  if (!spec.objectLock) return undefined;
+  return spec.retentionDays === "audit" ? auditRetentionDays : spec.retentionDays;
+};
 
 export const USER_POOL = {
   passwordPolicy: PASSWORD_POLICY,
@@ -157,8 +182,10 @@ export function functionEnvironment(names: {
     TABLE_LIMITS: names.tables.limits,
     TABLE_IDEMPOTENCY: names.tables.idempotency,
     TABLE_SECURITY: names.tables.security,
+    TABLE_REPORTS: names.tables.reports,
     BUCKET_TRANSCRIPTS: names.buckets.transcripts,
     BUCKET_CHECKPOINTS: names.buckets.checkpoints,
+    BUCKET_REPORTS: names.buckets.reports,
     KMS_DATA_KEY_ID: names.kmsDataKeyId,
     KMS_AUDIT_SIGNING_KEY_ID: names.kmsAuditSigningKeyId,
     USER_POOL_ID: names.userPoolId,

@@ -24,7 +24,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from "aw
 import type { ITopic } from "aws-cdk-lib/aws-sns";
 import { Construct } from "constructs";
 import { AUDIT_ITEM_ATTRIBUTES, CHAIN_ID_PATTERN } from "../../shared/audit/chain";
-import { BUCKETS, type BucketName, TABLES, type TableName } from "../resources";
+import { BUCKETS, type BucketName, objectLockDays, TABLES, type TableName } from "../resources";
 import { deployUnique, type Lifecycle, objectLockRetention } from "./lifecycle";
 import { Replication } from "./replication";
 import type { StageSettings } from "./settings";
@@ -116,7 +116,7 @@ export class Data extends Construct {
     props: {
       storageKey: Key;
       backupKey: Key;
-      checkpointRetentionDays: number;
+      auditRetentionDays: number;
       lifecycle: Lifecycle;
       backupVaultLock: boolean;
       replication?: StageSettings["replication"];
@@ -202,7 +202,7 @@ export class Data extends Construct {
             objectLockEnabled: true,
             objectLockDefaultRetention: objectLockRetention(
               lifecycle.objectLockMode,
-              props.checkpointRetentionDays,
+              objectLockDays(name, props.auditRetentionDays) as number,
             ),
           }),
         }),

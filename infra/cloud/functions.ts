@@ -211,7 +211,7 @@ export function bundledFunction(
     ...permissions.flatMap((permission) => statementsFor(permission, defaults.permissions, spec)),
     ...(permissions.some(
       (permission) =>
-        /^(records|directory|changes|keys|audit|transcripts|checkpoints|cursors|auth|security|settings|idempotency|limits):/.test(
+        /^(records|directory|changes|keys|audit|transcripts|checkpoints|reports|cursors|auth|security|settings|idempotency|limits):/.test(
           permission,
         ) && permission !== "security:alert",
     )

@@ -25,6 +25,7 @@ export type PermissionTargets = {
   userPoolArn: string;
   transcriptsBucket: IBucket;
   checkpointsBucket: IBucket;
+  reportsBucket: IBucket;
   signingKey: IKey;
   /** Signing keys the current one replaced: their checkpoints still verify (`retiredSigningKeyArns`). */
   retiredSigningKeyArns: readonly string[];
@@ -365,7 +366,29 @@ export function statementsFor(
         }),
       ];
     case "kms:sign-checkpoints":
+    case "kms:sign-reports":
       return [new PolicyStatement({ actions: ["kms:Sign"], resources: [targets.signingKey.keyArn] })];
+    case "reports:list":
+      return [tableStatement(tables.reports, ["GetItem", "Query"])];
+    case "reports:read":
+      return [
+        tableStatement(tables.reports, ["GetItem", "Query"]),
+        new PolicyStatement({
+          actions: ["s3:GetObject"],
+          resources: [targets.reportsBucket.arnForObjects("*")],
+        }),
+      ];
+    case "reports:request":
+      return [tableStatement(tables.reports, ["PutItem", "UpdateItem"])];
+    case "reports:write":
+      // New objects only (a report's are written once, under Object Lock): no DeleteObject, no version access.
+      return [
+        tableStatement(tables.reports, ["PutItem", "UpdateItem", "ConditionCheckItem"]),
+        new PolicyStatement({
+          actions: ["s3:PutObject", "s3:PutObjectRetention"],
+          resources: [targets.reportsBucket.arnForObjects("*")],
+        }),
+      ];
     case "kms:verify-checkpoints":
       return [
         new PolicyStatement({
@@ -519,6 +542,7 @@ const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   settings: ["dynamodb"],
   transcripts: ["s3"],
   checkpoints: ["s3"],
+  reports: ["dynamodb", "s3"],
   kms: ["kms"],
   cursors: ["kms", "dynamodb"],
   idempotency: ["kms", "dynamodb"],

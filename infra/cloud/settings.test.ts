@@ -18,6 +18,7 @@ const prod = {
     buckets: {
       transcripts: "arn:aws:s3:::prod-replica-transcripts",
       checkpoints: "arn:aws:s3:::prod-replica-checkpoints",
+      reports: "arn:aws:s3:::prod-replica-reports",
       accessLogs: "arn:aws:s3:::prod-replica-access-logs",
       cloudTrail: "arn:aws:s3:::prod-replica-cloudtrail",
     },

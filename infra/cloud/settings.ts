@@ -29,6 +29,7 @@ const ReplicationSchema = z.object({
   buckets: z.object({
     transcripts: bucketArn,
     checkpoints: bucketArn,
+    reports: bucketArn,
     accessLogs: bucketArn,
     /** Not with trail "organization" (no trail bucket then). */
     cloudTrail: bucketArn.optional(),

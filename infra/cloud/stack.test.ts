@@ -73,6 +73,7 @@ const REPLICATION = {
   buckets: {
     transcripts: "arn:aws:s3:::coachvault-test-replica-transcripts",
     checkpoints: "arn:aws:s3:::coachvault-test-replica-checkpoints",
+    reports: "arn:aws:s3:::coachvault-test-replica-reports",
     accessLogs: "arn:aws:s3:::coachvault-test-replica-access-logs",
     cloudTrail: "arn:aws:s3:::coachvault-test-replica-cloudtrail",
   },
@@ -412,9 +413,9 @@ describe("data at rest", () => {
       expect(selected).toContain(logicalIdOf("AWS::DynamoDB::GlobalTable", `${name}Table`));
   });
 
-  it("buckets: SSE-KMS, versioned, public access blocked, TLS-only, access-logged; checkpoints and CloudTrail under Object Lock", () => {
+  it("buckets: SSE-KMS, versioned, public access blocked, TLS-only, access-logged; checkpoints, reports and CloudTrail under Object Lock", () => {
     const buckets = resources("AWS::S3::Bucket").filter((b) => b.Properties.LoggingConfiguration);
-    expect(buckets).toHaveLength(3); // transcripts, checkpoints, CloudTrail
+    expect(buckets).toHaveLength(4); // transcripts, checkpoints, reports, CloudTrail
     for (const bucket of buckets) {
       expect(
         bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
@@ -429,13 +430,16 @@ describe("data at rest", () => {
       });
     }
     const locked = buckets.filter((b) => b.Properties.ObjectLockEnabled);
-    expect(locked).toHaveLength(2);
-    for (const bucket of locked) {
-      expect(bucket.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
-        Mode: "COMPLIANCE",
-        Days: 2555,
-      });
-    }
+    // Checkpoints and CloudTrail keep the audit retention; reports their own 6 years (§164.316(b)(2)).
+    expect(
+      locked
+        .map((bucket) => bucket.Properties.ObjectLockConfiguration.Rule.DefaultRetention)
+        .sort((a: { Days: number }, b: { Days: number }) => a.Days - b.Days),
+    ).toEqual([
+      { Mode: "COMPLIANCE", Days: 2190 },
+      { Mode: "COMPLIANCE", Days: 2555 },
+      { Mode: "COMPLIANCE", Days: 2555 },
+    ]);
     for (const policy of resources("AWS::S3::BucketPolicy")) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
     }
@@ -605,9 +609,10 @@ describe("audit checkpoints", () => {
     const job = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
     expect(job.Properties.Handler).toBe("index.handler");
     expect(job.Properties.ReservedConcurrentExecutions).toBe(1);
+    // The checkpoint job and the report job (the same key: `compliance reports` below).
     const signing = policies().filter((doc) => doc.includes('"kms:Sign"'));
-    expect(signing).toHaveLength(1);
-    expect(signing[0]).toContain("s3:PutObjectRetention");
+    expect(signing).toHaveLength(2);
+    for (const doc of signing) expect(doc).toContain("s3:PutObjectRetention");
     const writers = policies().filter(
       (doc) => doc.includes('"s3:PutObject"') && doc.includes("checkpointsBucket"),
     );
@@ -1128,6 +1133,7 @@ describe("list cursors", () => {
       "listClients",
       "listDisclosures",
       "listInvites",
+      "listReports",
       "listSecurityEvents",
     ]);
     const sealing = resources("AWS::IAM::ManagedPolicy").filter((p) =>
@@ -1760,8 +1766,9 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     // 160 with the settings routes' functions, three each: L1, IAM5 on their log streams, LambdaDLQ;
     // 173 with the security routes and jobs: the per-function acknowledgments, and one more failure queue;
     // 181 with the two detector stream jobs, four per function as for every function; 184 with the unblock
-    // route's function; 185 with Cognito's auth events group, which may not be KMS-encrypted).
-    expect(findings.length).toBeLessThanOrEqual(185);
+    // route's function; 185 with Cognito's auth events group, which may not be KMS-encrypted; 212 with the
+    // four report routes and two report jobs, the reports bucket's objects and the report job's failure queue).
+    expect(findings.length).toBeLessThanOrEqual(212);
   });
 });
 
@@ -1946,7 +1953,7 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     ])
       for (const [id, resource] of ofType(prod, type)) expect(resource.DeletionPolicy, id).toBe("Retain");
     const locked = ofType(prod, "AWS::S3::Bucket").filter(([, b]) => b.Properties.ObjectLockEnabled);
-    expect(locked).toHaveLength(2);
+    expect(locked).toHaveLength(3);
     for (const [, bucket] of locked)
       expect(bucket.Properties.ObjectLockConfiguration.Rule.DefaultRetention.Mode).toBe("COMPLIANCE");
     expect(ofType(prod, "Custom::S3AutoDeleteObjects")).toHaveLength(0);
@@ -2088,7 +2095,7 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
   it("a stage that keeps its data replicates every bucket to another region, re-encrypted there; only a destroyable stage acknowledges not replicating", () => {
     const destinations = Object.values(REPLICATION.buckets).sort();
     const buckets = ofType(prod, "AWS::S3::Bucket");
-    expect(buckets).toHaveLength(4);
+    expect(buckets).toHaveLength(5);
     const replicated = buckets.map(([id, bucket]) => {
       const replication = bucket.Properties.ReplicationConfiguration;
       expect(replication?.Rules, id).toHaveLength(1);
@@ -2445,7 +2452,14 @@ describe("security findings, signals and alerts (issue 11): what exists only in 
       .filter((fn) => fn.permissions.includes("security:alert"))
       .map((fn) => fn.id);
     // PATCH /settings raises `settings_weakened` when a change loosens a protection.
-    expect(alerting).toEqual(["updateSettings", "securityReviews", "detectAudit", "detectSignals"]);
+    // The report job notifies a score drop or a newly failing critical check.
+    expect(alerting).toEqual([
+      "updateSettings",
+      "securityReviews",
+      "detectAudit",
+      "detectSignals",
+      "complianceReport",
+    ]);
     for (const id of functionIds) {
       const fn = find("AWS::Lambda::Function", `${id}Function`)?.[1];
       expect(fn, id).toBeDefined();
@@ -2758,5 +2772,107 @@ describe("review fixes to settings and security events (issue 11)", () => {
         Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["ORG#*"] } },
       }),
     ]);
+  });
+});
+
+describe("compliance reports (issue 12): the schedule, the job's role, the bucket", () => {
+  const policyOf = (functionId: string) => {
+    const [, policy] =
+      Object.entries(template.findResources("AWS::IAM::ManagedPolicy")).find(([id]) =>
+        id.includes(`${functionId}Policy`),
+      ) ?? [];
+    return (policy as { Properties: any }).Properties.PolicyDocument.Statement as any[];
+  };
+  const actionsOn = (statements: any[], fragment: string) =>
+    statements
+      .filter((statement) => JSON.stringify(statement.Resource).includes(fragment))
+      .flatMap((statement) => [statement.Action].flat())
+      .sort();
+  const reportsBucketId = () => logicalIdOf("AWS::S3::Bucket", "reportsBucket");
+  const reportsTableId = () => logicalIdOf("AWS::DynamoDB::GlobalTable", "reportsTable");
+
+  it("the reports bucket: Object Lock in compliance mode for 6 years (§164.316(b)(2)), versioned, KMS, retained", () => {
+    const [, bucket] = Object.entries(template.findResources("AWS::S3::Bucket")).find(
+      ([id]) => id === reportsBucketId(),
+    ) as [string, { Properties: any; DeletionPolicy: string }];
+    expect(bucket.Properties.ObjectLockEnabled).toBe(true);
+    expect(bucket.Properties.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({
+      Mode: "COMPLIANCE",
+      Days: 6 * 365,
+    });
+    expect(bucket.Properties.VersioningConfiguration.Status).toBe("Enabled");
+    expect(bucket.DeletionPolicy).toBe("Retain");
+    const [table] = resources("AWS::DynamoDB::GlobalTable").filter((t) =>
+      JSON.stringify(t.Properties.KeySchema).includes('"pk"'),
+    );
+    expect(table).toBeDefined();
+  });
+
+  it("an hourly schedule runs the scheduler alone; it may start report jobs and record pending reports, never sign or write a report", () => {
+    const rule = resources("AWS::Events::Rule").find(
+      (candidate) => candidate.Properties.Description === jobs.scheduleReports.summary,
+    );
+    expect(rule?.Properties.ScheduleExpression).toBe("rate(1 hour)");
+    const targetId = rule?.Properties.Targets[0].Arn["Fn::GetAtt"][0];
+    const fn = template.findResources("AWS::Lambda::Function")[targetId] as { Properties: any };
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    const statements = policyOf("scheduleReports");
+    const all = JSON.stringify(statements);
+    expect(all).not.toContain("kms:Sign");
+    expect(all).not.toContain("s3:PutObject");
+    expect(actionsOn(statements, reportsTableId())).toEqual([
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    const invokes = statements.filter((statement) =>
+      [statement.Action].flat().includes("lambda:InvokeFunction"),
+    );
+    expect(JSON.stringify(invokes)).toContain("coachvault-test-complianceReport");
+    expect(invokes.flatMap((statement) => [statement.Resource].flat())).toHaveLength(1);
+  });
+
+  it("the report job's role: Sign with the audit signing key, new objects in the reports bucket only (no delete), its table, the audit append, the alarm topic", () => {
+    const statements = policyOf("complianceReport");
+    const signing = statements.filter((statement) => [statement.Action].flat().includes("kms:Sign"));
+    expect(signing).toHaveLength(1);
+    expect(JSON.stringify(signing[0].Resource)).toContain(logicalIdOf("AWS::KMS::Key", "AuditSigning"));
+    expect(actionsOn(statements, reportsBucketId())).toEqual([
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:PutObjectRetention",
+    ]);
+    const all = JSON.stringify(statements);
+    expect(all).not.toMatch(/s3:Delete|s3:PutBucket|s3:BypassGovernanceRetention|kms:Decrypt"/);
+    expect(all).not.toContain(logicalIdOf("AWS::S3::Bucket", "checkpointsBucket"));
+    expect(actionsOn(statements, reportsTableId())).toEqual([
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(all).toContain("sns:Publish");
+    // Started (by POST /reports and the scheduler) only: no schedule of its own.
+    expect(
+      resources("AWS::Events::Rule").some(
+        (rule) => rule.Properties.Description === jobs.complianceReport.summary,
+      ),
+    ).toBe(false);
+  });
+
+  it("the report routes: reading ones read, POST /reports records and starts, none signs or writes a report's objects", () => {
+    for (const id of ["listReports", "getReport", "getReportHtml", "requestReport"]) {
+      const all = JSON.stringify(policyOf(id));
+      expect(all, id).not.toContain("kms:Sign");
+      expect(all, id).not.toContain("s3:PutObject");
+    }
+    expect(JSON.stringify(policyOf("listReports"))).not.toContain(reportsBucketId());
+    expect(actionsOn(policyOf("requestReport"), reportsTableId())).toEqual([
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+    ]);
+    expect(routes.getReportHtml.document?.contentSecurityPolicy).toMatch(/^default-src 'none';/);
   });
 });

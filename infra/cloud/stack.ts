@@ -52,7 +52,7 @@ export class StatefulStack extends Stack {
     this.data = new Data(this, "Data", {
       storageKey: this.keys.storage,
       backupKey: this.keys.backups,
-      checkpointRetentionDays: settings.auditRetentionDays,
+      auditRetentionDays: settings.auditRetentionDays,
       lifecycle,
       backupVaultLock: settings.backupVaultLock,
       replication: settings.replication,
@@ -231,6 +231,7 @@ export class StatelessStack extends Stack {
         userPoolArn: handover.userPool.arn,
         transcriptsBucket: buckets.transcripts,
         checkpointsBucket: buckets.checkpoints,
+        reportsBucket: buckets.reports,
         signingKey: keys.auditSigning,
         retiredSigningKeyArns: settings.retiredSigningKeyArns,
         alarmTopicArn: handover.alarmTopicArn,
@@ -252,6 +253,7 @@ export class StatelessStack extends Stack {
           buckets: {
             transcripts: handover.buckets.transcripts.name,
             checkpoints: handover.buckets.checkpoints.name,
+            reports: handover.buckets.reports.name,
           },
           kmsDataKeyId: handover.keys.data,
           kmsAuditSigningKeyId: handover.keys.auditSigning,

@@ -10,6 +10,7 @@ import {
 } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { signDigest } from "./ecdsa-digest";
 import { ServiceError, startJsonProtocolServer } from "./json-protocol";
 
 /**
@@ -199,10 +200,18 @@ export async function startLocalKms(dir: string, port: number, region: string) {
       Sign: (input) => {
         const { id, privateKey } = signing(input.KeyId);
         if (input.SigningAlgorithm !== "ECDSA_SHA_256") throw new ServiceError("ValidationException", "");
-        // Only RAW messages: CoachVault always lets KMS hash.
-        if ((input.MessageType ?? "RAW") !== "RAW") throw new ServiceError("ValidationException", "RAW only");
         const message = Buffer.from(String(input.Message ?? ""), "base64");
-        const signature = sign("sha256", message, { key: privateKey, dsaEncoding: "der" });
+        const type = input.MessageType ?? "RAW";
+        // As KMS: a RAW message is at most 4 KB (KMS hashes it); a larger one is signed as its DIGEST.
+        if (type === "RAW" && message.length > 4096)
+          throw new ServiceError("ValidationException", "Message longer than 4096 bytes: use DIGEST");
+        if (type === "DIGEST" && message.length !== 32)
+          throw new ServiceError("ValidationException", "Digest length does not match ECDSA_SHA_256");
+        if (type !== "RAW" && type !== "DIGEST") throw new ServiceError("ValidationException", "MessageType");
+        const signature =
+          type === "DIGEST"
+            ? signDigest(message, privateKey)
+            : sign("sha256", message, { key: privateKey, dsaEncoding: "der" });
         return { KeyId: arn(id), Signature: signature.toString("base64"), SigningAlgorithm: "ECDSA_SHA_256" };
       },
       CreateKey: (input) => {

@@ -1,3 +1,4 @@
+import { REPORT_HTML_CSP } from "../../functions/reports/schema";
 import { SECURITY_HEADERS } from "../../shared/http/security-headers";
 import type { Send, SmokeRequest, SmokeResponse } from "./http";
 
@@ -27,6 +28,7 @@ type State = {
   clientId?: string;
   sessionId?: string;
   verificationJobId?: string;
+  reportId?: string;
 };
 
 type SignInStep = { name: string; signIn: SmokeRole };
@@ -41,6 +43,8 @@ type RequestStep = {
   check?: (res: SmokeResponse, state: State) => Partial<State> | undefined;
   /** Asks again, a second apart and at most `MAX_POLLS` times, while this says the work is under way. */
   pollWhile?: (res: SmokeResponse) => boolean;
+  /** Security headers this answer carries with another value than the API's (a document's own CSP). */
+  headers?: Readonly<Record<string, string>>;
 };
 export type SmokeStep = SignInStep | RequestStep;
 
@@ -171,6 +175,38 @@ export const SMOKE_STEPS: readonly SmokeStep[] = [
       return undefined;
     },
   },
+  {
+    name: "request a compliance report",
+    as: "admin",
+    request: () => ({ method: "POST", path: "/reports" }),
+    status: [202],
+    check: (res) => ({ reportId: String(field(res, "reportId")) }),
+  },
+  {
+    name: "read the signed compliance report",
+    as: "admin",
+    request: (state) => ({ method: "GET", path: `/reports/${state.reportId}` }),
+    status: [200],
+    // Not done yet: the job is still producing it.
+    pollWhile: (res) => res.status === 409,
+    check: (res, state) => {
+      if (field(res, "orgId") !== SMOKE_ORG || field(res, "reportId") !== state.reportId)
+        fail("the report is not the one requested");
+      if (!header(res, "X-Report-Signature")) fail("the report comes without its signature");
+      return undefined;
+    },
+  },
+  {
+    name: "read the compliance report's HTML",
+    as: "admin",
+    request: (state) => ({ method: "GET", path: `/reports/${state.reportId}/html` }),
+    status: [200],
+    headers: { "Content-Security-Policy": REPORT_HTML_CSP },
+    check: (res) => {
+      if (!header(res, "Content-Type")?.startsWith("text/html")) fail("the HTML report is not text/html");
+      return undefined;
+    },
+  },
 ];
 
 const header = (res: SmokeResponse, name: string) => {
@@ -179,8 +215,8 @@ const header = (res: SmokeResponse, name: string) => {
 };
 
 /** Every security header with its exact value (invariant 8: on successes, errors and preflights alike). */
-function checkSecurityHeaders(res: SmokeResponse): void {
-  for (const [name, expected] of Object.entries(SECURITY_HEADERS)) {
+function checkSecurityHeaders(res: SmokeResponse, own: Readonly<Record<string, string>> = {}): void {
+  for (const [name, expected] of Object.entries({ ...SECURITY_HEADERS, ...own })) {
     const actual = header(res, name);
     if (actual === undefined) fail(`the ${res.status} answer has no ${name} header`);
     if (actual !== expected) fail(`the ${res.status} answer's ${name} header is not the expected value`);
@@ -208,7 +244,7 @@ async function runRequest(step: RequestStep, state: State, target: SmokeTarget):
     const code = errorCode(res);
     fail(`expected status ${step.status.join(" or ")}, got ${res.status}${code ? ` (${String(code)})` : ""}`);
   }
-  checkSecurityHeaders(res);
+  checkSecurityHeaders(res, res.status < 300 ? step.headers : undefined);
   if (step.cors) checkCors(res, state.origin);
   return step.check?.(res, state) ?? {};
 }

@@ -5,7 +5,7 @@ import { RELATIONSHIPS } from "../auth/policy";
 import { LIST_PAGE_BOUND } from "../config";
 
 /**
- * Audit entry, schema version 2 (documented in docs/audit-entry.md). Field names only, never values:
+ * Audit entry, schema version 2, or 3 with a document's digest (documented in docs/audit-entry.md). Field names only, never values:
  * an entry says that a field was read or written, not what it held. Version 1 entries (before `basis`)
  * stay in the chains unchanged and verify the same way: a hash covers whatever the entry's version holds.
  *
@@ -49,18 +49,31 @@ const common = {
   breakGlass: z.boolean(),
 };
 export const AuditEntryV1Schema = z.strictObject({ v: z.literal(1), ...common });
-export const AuditEntrySchema = z.strictObject({
-  v: z.literal(2),
+const v2 = {
   ...common,
   /** Why access was allowed: the caller's relationships to the client(s) that the policy granted on. */
   basis: z.array(z.enum(RELATIONSHIPS)),
+};
+export const AuditEntryV2Schema = z.strictObject({ v: z.literal(2), ...v2 });
+/**
+ * Version 3: version 2 plus the digest of a document the entry vouches for (a compliance report's signed
+ * JSON): the chain then pins the document, so swapping it shows. Written only where there is a document.
+ */
+export const AuditEntryV3Schema = z.strictObject({
+  v: z.literal(3),
+  ...v2,
+  digest: z.strictObject({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
 });
-/** Any entry a chain may hold: the current version, or an older one written before it. */
-export const RecordedEntrySchema = z.discriminatedUnion("v", [AuditEntrySchema, AuditEntryV1Schema]);
+/** Any entry a chain may hold: the current versions, or an older one written before them. */
+export const RecordedEntrySchema = z.discriminatedUnion("v", [
+  AuditEntryV3Schema,
+  AuditEntryV2Schema,
+  AuditEntryV1Schema,
+]);
 
-/** An entry as this code writes it (version 2). */
-export type AuditEntry = z.infer<typeof AuditEntrySchema>;
-/** An entry as a chain may hold it (version 1 or 2). */
+/** An entry as this code writes it (version 2, or 3 where it vouches for a document). */
+export type AuditEntry = z.infer<typeof AuditEntryV2Schema> | z.infer<typeof AuditEntryV3Schema>;
+/** An entry as a chain may hold it (version 1, 2 or 3). */
 export type RecordedEntry = z.infer<typeof RecordedEntrySchema>;
 
 /** The entry a stored text holds, or undefined for anything else: not JSON, or JSON that is no entry. */

@@ -5,6 +5,7 @@ export {
   jobMeta,
   type RequestMeta,
   type ServiceActor,
+  withDigest,
 } from "./build";
 export {
   type AppendedEntry,

@@ -39,6 +39,8 @@ export const ACTIONS = [
   "settings:write",
   "security:read",
   "breakglass:review",
+  "report:read",
+  "report:request",
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -218,6 +220,14 @@ export const POLICY: readonly Rule[] = [
     fields: [],
   },
   { roles: ["admin"], relationships: ["none"], actions: ["settings:write"], fields: [] },
+  // Compliance reports (scores, check statuses, ids and counts; no PHI): compliance officers and admins read
+  // them and ask for one on demand.
+  {
+    roles: ["compliance_officer", "admin"],
+    relationships: ["none"],
+    actions: ["report:read", "report:request"],
+    fields: [],
+  },
   // Emergency access: leads and admins may ask for it (with a reason, time-boxed, audited) …
   {
     roles: ["coach_lead", "admin"],

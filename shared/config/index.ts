@@ -71,6 +71,16 @@ const ConfigSchema = z.object({
   KMS_AUDIT_RETIRED_SIGNING_KEY_IDS: csv,
   BUCKET_CHECKPOINTS: z.string().min(3).optional(),
   CHECKPOINT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(2555),
+  /** Compliance reports: their index rows and their bucket (only report code needs these; shared/compliance/store.ts). */
+  TABLE_REPORTS: z.string().min(3).optional(),
+  BUCKET_REPORTS: z.string().min(3).optional(),
+  /** Object Lock retention of each report's objects: §164.316(b)(2)(i) keeps documentation 6 years. */
+  REPORT_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(6 * 365)
+    .max(3650)
+    .default(6 * 365),
   USER_POOL_ID: z.string().min(1),
   USER_POOL_CLIENT_ID: z.string().min(1),
   /** Token issuer; defaults to the regional Cognito issuer for USER_POOL_ID. */

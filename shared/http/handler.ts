@@ -205,7 +205,7 @@ export function createHandler<R extends RouteSpec>(
 ) {
   return middy<Event, APIGatewayProxyResult, Error, PipelineContext>()
     .use(httpHeaderNormalizer())
-    .use(securityHeaders())
+    .use(securityHeaders(route.document))
     .use(corsFromConfig())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(requestIdHeader())
@@ -255,6 +255,12 @@ export function createHandler<R extends RouteSpec>(
         });
         throw new AuditIncompleteError();
       }
+      if (route.document && typeof result.body === "string")
+        return {
+          statusCode: result.status,
+          headers: { ...result.headers, "Content-Type": route.document.contentType },
+          body: result.body,
+        };
       return json(result.status, result.body, result.headers);
     });
 }

@@ -77,6 +77,11 @@ export function openApiDocument(routes: readonly (RouteSpec & { id: string })[])
             ...(response.schema && {
               content: { "application/json": { schema: jsonSchema(response.schema, "output") } },
             }),
+            // A document route's success answer is its document, not JSON.
+            ...(route.document &&
+              status.startsWith("2") && {
+                content: { [route.document.contentType]: { schema: { type: "string" } } },
+              }),
           },
         ]),
       ),

@@ -55,6 +55,19 @@ export type Permission =
   | "checkpoints:read"
   | "checkpoints:write"
   | "kms:sign-checkpoints"
+  /** List compliance reports: their index rows only (the reports table), never their documents. */
+  | "reports:list"
+  /** Read compliance reports: their index rows (reports table) and their objects (reports bucket). */
+  | "reports:read"
+  /** Record a pending compliance report (and note a restart of one): index rows only, no objects. */
+  | "reports:request"
+  /** Write compliance reports: index rows, and new objects under Object Lock (never delete one). */
+  | "reports:write"
+  /**
+   * Sign compliance reports with the audit signing key (kms:Sign on it, as `kms:sign-checkpoints`: IAM
+   * cannot tell the two messages apart, the signed documents' own `schema` fields do).
+   */
+  | "kms:sign-reports"
   | "kms:verify-checkpoints"
   | "kms:generate-data-key"
   | "kms:decrypt-data-key"
@@ -139,6 +152,12 @@ export type RouteSpec = {
    * replay's audit entry says: `<resource>.replay`, on the record whose id is the response's `idProperty`.
    */
   idempotency?: IdempotencySpec;
+  /**
+   * A route whose success answer is a document rather than JSON (a report's HTML): the handler's body is
+   * the document's text, sent with this content type and this Content-Security-Policy in place of the
+   * API's (`default-src 'none'`); errors stay JSON under the API's policy.
+   */
+  document?: { contentType: string; contentSecurityPolicy: string };
   /**
    * What one request costs against the rate limits (the org's `rateLimits.costs`): `read` for a GET and
    * `write` otherwise unless stated (`rateCostOf`); uploads and exports cost more.

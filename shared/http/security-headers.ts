@@ -1,6 +1,7 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { RATE_LIMIT_HEADERS } from "../protection/headers";
+import type { RouteSpec } from "./route";
 
 /**
  * The headers every response carries, errors included. One constant map shared by the Lambda
@@ -30,6 +31,11 @@ export const CORS_EXPOSED_HEADERS = [
   "Idempotent-Replayed",
   "Retry-After",
   ...RATE_LIMIT_HEADERS,
+  // A compliance report's signature (GET /reports/{reportId}).
+  "X-Report-Signature",
+  "X-Report-Signature-Algorithm",
+  "X-Report-Signing-Key",
+  "X-Report-Sha256",
 ] as const;
 export const CORS_MAX_AGE_SECONDS = 600;
 
@@ -60,11 +66,22 @@ export function edgeResponseHeaders(allowedOrigins: readonly string[]): Record<s
   };
 }
 
-function apply(request: { response: APIGatewayProxyResult | null | undefined }): void {
-  if (!request.response) return;
-  request.response.headers = { ...request.response.headers, ...SECURITY_HEADERS };
-}
-
-export function securityHeaders(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+/**
+ * The security headers on every answer; a route serving a document (`RouteSpec.document`) gets its own
+ * Content-Security-Policy on that document's answers only.
+ */
+export function securityHeaders(
+  document?: RouteSpec["document"],
+): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const apply = (request: { response: APIGatewayProxyResult | null | undefined }): void => {
+    if (!request.response) return;
+    const headers = request.response.headers ?? {};
+    const isDocument = document !== undefined && headers["Content-Type"] === document.contentType;
+    request.response.headers = {
+      ...headers,
+      ...SECURITY_HEADERS,
+      ...(isDocument && { "Content-Security-Policy": document.contentSecurityPolicy }),
+    };
+  };
   return { after: apply, onError: apply };
 }

@@ -4,6 +4,7 @@ import { type Action, decide, type Relationship } from "../../shared/auth/policy
 import type { Role } from "../../shared/auth/roles";
 import { settingsDocument } from "../../shared/settings";
 import { assignableCoach, freshCoach, heldChange, settleInvitations } from "../support/people";
+import { doneReportOf } from "../support/reports";
 import {
   clearLimiterState,
   putOrgSettings,
@@ -36,6 +37,8 @@ type Fixture = {
   settingsVersion: number;
   /** A break-glass grant on the fixture client, pending review (when the entry asks for one). */
   grantId: string;
+  /** A done compliance report of the demo org. */
+  reportId: string;
 };
 /** `list`: allowed to every role of the route, answering only what the policy lets the caller see. */
 type Scope = "public" | "org" | "list" | "client" | "org-resource";
@@ -221,6 +224,19 @@ const ENTRIES: Record<string, Entry> = {
     action: "security:read",
     request: () => ({ path: "/security/events" }),
   },
+  listReports: { scope: "org", action: "report:read", request: () => ({ path: "/reports" }) },
+  requestReport: { scope: "org", action: "report:request", request: () => ({ path: "/reports" }) },
+  // The demo org's report: another org's caller learns nothing of it (404).
+  getReport: {
+    scope: "org-resource",
+    action: "report:read",
+    request: (f) => ({ path: `/reports/${f.reportId}` }),
+  },
+  getReportHtml: {
+    scope: "org-resource",
+    action: "report:read",
+    request: (f) => ({ path: `/reports/${f.reportId}/html` }),
+  },
   requestBreakGlass: {
     scope: "client",
     action: "breakglass:request",
@@ -331,6 +347,7 @@ async function fixture(caller: Caller, entry: Entry): Promise<Fixture> {
     verificationJobId: await demoVerificationJob(),
     settingsVersion: (await settingsDocument(orgOf(caller))).version,
     grantId,
+    reportId: await doneReportOf("demo"),
   };
 }
 

@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import { type SettingsDocument, settingsDocument } from "../../shared/settings";
 import { assignableCoach, freshCoach, heldChange, secondAdminToken } from "./people";
+import { doneReportOf } from "./reports";
 import type { testStack } from "./stack";
 
 /**
@@ -37,6 +38,8 @@ export type Fixture = {
   settings: SettingsDocument;
   /** A break-glass grant pending review (a second admin's, on the fixture client). */
   grantId: string;
+  /** A done compliance report of the demo org. */
+  reportId: string;
 };
 export type RouteRequest = { path: string; body?: unknown; as: string };
 
@@ -168,6 +171,13 @@ export function routeRequests(): Record<string, (f: Fixture) => RouteRequest[]> 
     listChanges: () => [{ path: "/changes", as: "lead@demo.example" }],
     approveChange: (f) => [{ path: `/changes/${f.changeIds[0]}/approve`, as: "admin@demo.example" }],
     rejectChange: (f) => [{ path: `/changes/${f.changeIds[1]}/reject`, as: "admin@demo.example" }],
+    listReports: () => [
+      { path: "/reports?limit=5", as: "compliance@demo.example" },
+      { path: "/reports?limit=5", as: "admin@demo.example" },
+    ],
+    requestReport: () => [{ path: "/reports", as: "compliance@demo.example" }],
+    getReport: (f) => [{ path: `/reports/${f.reportId}`, as: "compliance@demo.example" }],
+    getReportHtml: (f) => [{ path: `/reports/${f.reportId}/html`, as: "admin@demo.example" }],
     getSettings: () => [
       { path: "/settings", as: "admin@demo.example" },
       { path: "/settings", as: "compliance@demo.example" },
@@ -239,5 +249,6 @@ export async function richFixture(
     verificationJobId,
     grantId: grant.json.grantId as string,
     settings: await settingsDocument("demo"),
+    reportId: await doneReportOf("demo"),
   };
 }
