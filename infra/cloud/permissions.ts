@@ -444,6 +444,11 @@ export function statementsFor(
       ];
     case "security:read":
       return [onPartitionsLike(tables.security, ["Query"], EVENT_PARTITION_PATTERNS)];
+    case "security:observe":
+      return [
+        onPartitionsLike(tables.security, ["GetItem", "Query"], DETECTOR_PARTITIONS),
+        onPartitionsLike(tables.security, ["Query"], [OUTBOX_PARTITION]),
+      ];
     case "security:alert":
       // The topic is encrypted with the logs key: a publisher needs it, through SNS only.
       return [

@@ -81,4 +81,19 @@ describe("the report's activity", () => {
     expect(listed).toHaveLength(MAX_ACTIVITY_GRANTS);
     expect(listed[0]?.grantId).toBe("g1");
   });
+
+  it("never holds what the schema refuses: a planted empty role, a grant record altered out of shape", () => {
+    const rows = accessesByDay([entry("2026-11-01T10:00:00.000Z", "")]);
+    expect(rows).toEqual([{ day: "2026-11-01", role: "unknown", count: 1 }]);
+    const period = { from: "2026-11-01T00:00:00.000Z", to: "2026-11-02T00:00:00.000Z" };
+    const altered = {
+      grantId: "g",
+      clientId: "c",
+      userId: "u",
+      grantedAt: "2026-11-01T10:00:00+02:00",
+      expiresAt: "x",
+      status: "pending",
+    } as const;
+    expect(grantTimeline([altered], period)).toEqual([]);
+  });
 });

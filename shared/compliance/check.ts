@@ -21,6 +21,12 @@ export type CheckStatus = (typeof CHECK_STATUSES)[number];
 export type EvidenceValue = string | number | boolean | null | (string | number)[];
 export type Evidence = Readonly<Record<string, EvidenceValue>>;
 
+/**
+ * Text read from a table or an object (a time, an id) as evidence: bounded to what the report's schema
+ * admits in a list (128 characters), so an item someone tampered with cannot make the report unwritable.
+ */
+export const evidenceText = (value: unknown): string => String(value).slice(0, 128);
+
 /** What a check decided. `pass` needs evidence; `fail` may name a sharper remediation than the default. */
 export type Outcome =
   | { status: "pass"; evidence: Evidence; carry?: unknown }

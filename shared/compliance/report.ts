@@ -66,7 +66,7 @@ export const ScoreSchema = z.strictObject({
 
 /** What the charts draw, gathered while the checks run (counts and ids only). */
 export const ActivitySchema = z.strictObject({
-  /** Audited PHI accesses (entries whose `fields` are not empty, or that name clients) per UTC day and role. */
+  /** Audited PHI accesses (successful entries that list PHI fields of the clients they name) per UTC day and role. */
   phiAccessesByDay: z.array(z.strictObject({ day, role: id, count })).max(10_000),
   /** Break-glass grants made in the period, and when (if) each was reviewed. */
   breakGlass: z

@@ -100,6 +100,11 @@ export type Permission =
   /** Read an org's findings (`ORG#<org>#EVENTS`). */
   | "security:read"
   /**
+   * Read, never write, whether monitoring runs: the detectors' state (`…#DETECT`) and the alarm outbox
+   * (the compliance report's `security.monitoring-live` and `security.alerts-delivered` checks).
+   */
+  | "security:observe"
+  /**
    * Idempotency-Key records (Powertools Idempotency): only the operations its DynamoDB persistence uses on the
    * idempotency table, and the deployment's digest key (its keys-table item, KMS under `{purpose: "idempotency-digest"}`).
    */

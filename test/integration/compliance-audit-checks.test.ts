@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { GRANT_RECORD_PREFIX } from "../../shared/access";
-import { type AuditEntry, auditEntry, ChainWriter, recordBreaks, writeCheckpoint } from "../../shared/audit";
+import { type AuditEntry, auditEntry, recordBreaks } from "../../shared/audit";
 import { disclosurePartition } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
 import { ReportBodySchema } from "../../shared/compliance";
@@ -14,14 +14,11 @@ import { OUTBOX_PARTITION, raiseSecurityEvent } from "../../shared/security";
 import { tenantSettings } from "../../shared/settings";
 import { queryAll } from "../../shared/store";
 import {
+  appendAndWait,
   breakAuditChain,
-  detected,
-  grantReviewedInTime,
   leaveGrantUnreviewed,
-  phiReads,
+  putInGoodOrder,
   reportFor,
-  runDailyVerification,
-  witnessed,
 } from "../support/compliance";
 import { testStack } from "../support/stack";
 
@@ -35,37 +32,11 @@ testStack();
 const MINE = [...auditChecks, ...monitoringChecks].map((check) => check.id);
 const MINUTE_MS = 60_000;
 
-/**
- * An org in good order: PHI reads on assigned clients (seen by the witness and the detectors), a signed
- * checkpoint over the first ones, a grant reviewed in time by someone else, and a passing daily
- * verification. The report's clock is 16 minutes ahead, so every read is past the detectors' lag bound.
- */
-async function orgInGoodOrder(options: { daily?: boolean } = {}) {
-  const orgId = `cmp-${randomUUID().slice(0, 8)}`;
-  const before = await phiReads(orgId, [randomUUID(), randomUUID(), randomUUID()]);
-  await witnessed(before);
-  await writeCheckpoint(orgId);
-  const after = await phiReads(orgId, [randomUUID(), randomUUID()]);
-  await witnessed(after);
-  await detected(orgId, "coach-1", [...before, ...after]);
-  const now = new Date(Date.now() + 16 * MINUTE_MS);
-  await grantReviewedInTime(orgId, now);
-  if (options.daily !== false) expect((await runDailyVerification(orgId)).report?.intact).toBe(true);
-  return { orgId, now, before, after };
-}
-
-type GoodOrg = Awaited<ReturnType<typeof orgInGoodOrder>>;
-
-/** Appends an entry of the org and waits until the witness and (for a PHI access) the detectors saw it. */
-async function appendSeen(org: GoodOrg, entry: AuditEntry) {
-  const appended = await new ChainWriter().append(entry);
-  await witnessed([appended]);
-  if (entry.fields.length > 0 && entry.resource.clientId)
-    await detected(org.orgId, entry.actor.id, [{ clientId: entry.resource.clientId, time: entry.time }]);
-  return appended;
-}
-
 const meta = { requestId: "r", sourceIp: "127.0.0.1", userAgent: "vitest" };
+const orgInGoodOrder = (options: { daily?: boolean } = {}) =>
+  putInGoodOrder(`cmp-${randomUUID().slice(0, 8)}`, options);
+type GoodOrg = Awaited<ReturnType<typeof orgInGoodOrder>>;
+const appendSeen = (org: GoodOrg, entry: AuditEntry) => appendAndWait(org.orgId, entry);
 const coachOf = (orgId: string) => ({ userId: "coach-1", orgId, role: "coach" as const });
 
 const failing = (body: Awaited<ReturnType<typeof reportFor>>["body"]) =>

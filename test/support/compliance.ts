@@ -2,7 +2,16 @@ import { randomUUID } from "node:crypto";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { loadVerificationJob, startVerificationJob } from "../../functions/audit/verification";
 import { GRANT_RECORD_PREFIX, type GrantReviewRecord } from "../../shared/access";
-import { type AppendedEntry, auditEntry, ChainWriter, jobMeta, witnessedChains } from "../../shared/audit";
+import {
+  type AppendedEntry,
+  type AuditEntry,
+  auditEntry,
+  ChainWriter,
+  jobMeta,
+  witnessedChains,
+  writeCheckpoint,
+} from "../../shared/audit";
+import { chainHead, chainId } from "../../shared/audit/chain";
 import { aws } from "../../shared/aws";
 import { CHECKS, type CheckDefinition, generateReport, reportActivity } from "../../shared/compliance";
 import { DAILY_VERIFICATION_SERVICE } from "../../shared/compliance/checks/audit";
@@ -143,6 +152,16 @@ export const witnessed = (entries: readonly AppendedEntry[]) =>
     );
   });
 
+/** Waits until the witness has recorded every chain of the org up to its head. */
+export const witnessCaughtUp = (orgId: string) =>
+  until("the witness to catch up", async () => {
+    const chains = Array.from({ length: getConfig().AUDIT_SHARDS }, (_, shard) => chainId(orgId, shard));
+    const [records, heads] = await Promise.all([witnessedChains(chains), Promise.all(chains.map(chainHead))]);
+    return heads.every(
+      (head, index) => head.seq <= (records.find((record) => record.chain === chains[index])?.seq ?? 0),
+    );
+  });
+
 /** Waits until the detectors counted a coach's PHI reads (the `excessive_access_lists` day set). */
 export async function detected(
   orgId: string,
@@ -162,6 +181,39 @@ export async function detected(
     }
     return true;
   });
+}
+
+/**
+ * Puts an org's audit trail and monitoring in good order for a report: PHI reads on assigned clients (seen
+ * by the witness and the detectors), a signed checkpoint over the first ones, a grant reviewed in time by
+ * someone else, and (unless `daily: false`) a passing daily verification from genesis. Returns the report
+ * clock to use: 16 minutes ahead, so every read is past the detectors' lag bound, and the reads.
+ */
+export async function putInGoodOrder(orgId: string, options: { daily?: boolean } = {}) {
+  const before = await phiReads(orgId, [randomUUID(), randomUUID(), randomUUID()]);
+  await witnessed(before);
+  await writeCheckpoint(orgId);
+  const after = await phiReads(orgId, [randomUUID(), randomUUID()]);
+  await witnessed(after);
+  await detected(orgId, "coach-1", [...before, ...after]);
+  const now = new Date(Date.now() + 16 * 60_000);
+  await grantReviewedInTime(orgId, now);
+  if (options.daily !== false) {
+    const daily = await runDailyVerification(orgId);
+    if (!daily.report?.intact) throw new Error("the org's audit trail does not verify from genesis");
+  }
+  // The daily run's own entry too: the report's clock is past the witness's lag bound for all of them.
+  await witnessCaughtUp(orgId);
+  return { orgId, now, before, after };
+}
+
+/** Appends an entry of the org and waits until the witness and (for a PHI access) the detectors saw it. */
+export async function appendAndWait(orgId: string, entry: AuditEntry) {
+  const appended = await new ChainWriter().append(entry);
+  await witnessed([appended]);
+  if (entry.fields.length > 0 && entry.resource.clientId)
+    await detected(orgId, entry.actor.id, [{ clientId: entry.resource.clientId, time: entry.time }]);
+  return appended;
 }
 
 /**

@@ -17,7 +17,14 @@ import {
 } from "../../audit/checkpoint";
 import { getConfig } from "../../config";
 import { batchGet, getRecord } from "../../store";
-import { type CheckContext, type CheckDefinition, type Evidence, failed, passed } from "../check";
+import {
+  type CheckContext,
+  type CheckDefinition,
+  type Evidence,
+  evidenceText,
+  failed,
+  passed,
+} from "../check";
 import { isPhiAccess, type PeriodTrail, periodTrail, type TrailEntry } from "../trail";
 
 /**
@@ -167,7 +174,7 @@ export const auditChecks: readonly CheckDefinition[] = [
         );
       const evidence: Evidence = {
         latestCheckpoint: latest?.object.number ?? null,
-        checkpointTime: signed?.checkpoint.time ?? null,
+        checkpointTime: signed ? evidenceText(signed.checkpoint.time) : null,
         maxLagMinutes: CHECKPOINT_MAX_LAG_MS / MINUTE_MS,
         chains,
         chainsWithUnpinnedEntries: unpinned.length,
@@ -220,7 +227,7 @@ export const auditChecks: readonly CheckDefinition[] = [
         chains: chains.length,
         chainsWithEntries: heads.filter((head) => head.seq > 0).length,
         chainsWitnessed: records.filter((record) => record.seq !== undefined).length,
-        lastHeadRecordedAt: seenAt ?? null,
+        lastHeadRecordedAt: seenAt ? evidenceText(seenAt) : null,
         maxLagMinutes: WITNESS_MAX_LAG_MS / MINUTE_MS,
         chainsBehind: late.length,
         breaksInPeriod: brokenInPeriod.length,
@@ -266,7 +273,7 @@ export const auditChecks: readonly CheckDefinition[] = [
         runsFinished: finished.length,
         runsRunning: jobs.filter((job) => job?.state === "running").length,
         runsFailed: jobs.filter((job) => job?.state === "failed").length,
-        latestFinishedAt: newest?.finishedAt ?? null,
+        latestFinishedAt: newest?.finishedAt ? evidenceText(newest.finishedAt) : null,
         latestIntact: newest?.report?.intact ?? null,
         maxAgeHours: DAILY_VERIFICATION_MAX_AGE_MS / HOUR_MS,
       };

@@ -7,6 +7,7 @@ import {
   type CheckContext,
   type CheckDefinition,
   type Evidence,
+  evidenceText,
   failed,
   notEvaluated,
   passed,
@@ -298,8 +299,8 @@ export const monitoringChecks: readonly CheckDefinition[] = [
       const evidence: Evidence = {
         maxWaitMinutes: ALERT_MAX_WAIT_MS / MINUTE_MS,
         undelivered: ours.length,
-        oldestWaitingSince: ours[0]?.sk.split("#")[0] ?? null,
-        undeliveredFindings: ours.slice(0, LISTED).map((item) => String(item.message?.eventId)),
+        oldestWaitingSince: ours[0] ? evidenceText(ours[0].sk.split("#")[0]) : null,
+        undeliveredFindings: ours.slice(0, LISTED).map((item) => evidenceText(item.message?.eventId)),
       };
       return ours.length === 0 ? passed(evidence) : failed(evidence);
     },
