@@ -431,6 +431,21 @@ describe("data checks", () => {
     } finally {
       await restore();
     }
+    // A session's start time (PHI) written beside its sealed fields.
+    const session = (
+      await aws("dynamo").send(
+        new GetCommand({ TableName: TABLE_RECORDS, Key: sessionKey(orgId, clientA, sessionA) }),
+      )
+    ).Item as Record<string, unknown>;
+    await aws("dynamo").send(
+      new PutCommand({ TableName: TABLE_RECORDS, Item: { ...session, startsAt: "2026-11-01T10:00:00Z" } }),
+    );
+    try {
+      const result = await onlyFails("crypto.client-keys");
+      expect(result.evidence).toMatchObject({ plaintextPhiCount: 1, plaintextPhi: [clientA] });
+    } finally {
+      await aws("dynamo").send(new PutCommand({ TableName: TABLE_RECORDS, Item: session }));
+    }
     // A later report examines the period's new clients and the rotation's page, not the org's history.
     const incremental = await evaluateCheck(
       "crypto.client-keys",

@@ -16,7 +16,6 @@ import {
   assignmentPrefix,
   batchGet,
   type ClientRecord,
-  listSessions,
   recordsWithPrefix,
   type SessionRecord,
   sessionKey,
@@ -185,10 +184,26 @@ async function clientsOfChangedUsers(context: CheckContext): Promise<string[]> {
 async function decryptSample(context: CheckContext, clients: readonly ClientRecord[]) {
   const undecryptable: string[] = [];
   let records = 0;
-  if (clients.length === 0) return { records, undecryptable };
-  const sessions = await mapBounded(clients, 4, async (client) =>
-    (await listSessions(context.orgId, client.clientId)).slice(0, DATA_SAMPLING.sessionsPerClient),
-  );
+  if (clients.length === 0) return { records, undecryptable, plaintextSessions: [] };
+  const sessions = await mapBounded(clients, 4, async (client) => {
+    const prefix = `SESSION#${client.clientId}#`;
+    const page = await rotatingPage<SessionRecord>(
+      context.orgId,
+      prefix,
+      undefined,
+      DATA_SAMPLING.sessionsPerClient,
+    );
+    return page.items;
+  });
+  const plaintextSessions = clients
+    .filter((_, index) =>
+      (sessions[index] ?? []).some(
+        (session) =>
+          plaintextPhi(session as unknown as Record<string, unknown>, SESSION_PHI_FIELDS, "sealed").length >
+          0,
+      ),
+    )
+    .map((client) => client.clientId);
   const actor = { service: COMPLIANCE_SERVICE, orgId: context.orgId };
   await appendWithItems(
     auditEntry(
@@ -226,7 +241,7 @@ async function decryptSample(context: CheckContext, clients: readonly ClientReco
       throw error;
     }
   });
-  return { records, undecryptable };
+  return { records, undecryptable, plaintextSessions };
 }
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
@@ -342,19 +357,7 @@ export const dataChecks: readonly CheckDefinition[] = [
         )
         .slice(0, DATA_SAMPLING.decryptClients);
       const decrypted = await decryptSample(context, sample);
-      const sessionPlaintext = await mapBounded(sample, 4, async (client) =>
-        (await listSessions(context.orgId, client.clientId)).some(
-          (session) =>
-            plaintextPhi(session as unknown as Record<string, unknown>, SESSION_PHI_FIELDS, "sealed").length >
-            0,
-        ),
-      );
-      const plaintextClients = [
-        ...new Set([
-          ...plaintext,
-          ...sample.filter((_, index) => sessionPlaintext[index]).map((c) => c.clientId),
-        ]),
-      ];
+      const plaintextClients = [...new Set([...plaintext, ...decrypted.plaintextSessions])];
       const failing = [...new Set([...missingKeys, ...plaintextClients, ...decrypted.undecryptable])];
       const evidence = {
         mode,

@@ -42,7 +42,7 @@ export async function mapBounded<T, R>(
 }
 
 export const orgUsers = (context: CheckContext): Promise<UserRecord[]> =>
-  context.memo("org:users", () => listUsers(context.orgId));
+  context.memo("org-data:users", () => listUsers(context.orgId));
 
 /** What Cognito says of one account (AdminGetUser and its role groups), or that it has no such account. */
 export type CognitoAccount =
@@ -90,7 +90,7 @@ async function loadAccount(username: string): Promise<CognitoAccount> {
 /** The Cognito accounts of these directory users, in their order (each read once per report). */
 export function cognitoAccounts(context: CheckContext, users: readonly UserRecord[]) {
   return mapBounded(users, COGNITO_CONCURRENCY, (user) =>
-    context.memo(`org:cognito:${user.userId}`, () => loadAccount(user.username ?? user.userId)),
+    context.memo(`org-data:cognito:${user.userId}`, () => loadAccount(user.username ?? user.userId)),
   );
 }
 
@@ -124,7 +124,7 @@ export const FOLLOWED_ACTIONS = [
  * changes the incremental checks re-examine. Reads grow with the period's activity only.
  */
 export function periodEntries(context: CheckContext): Promise<PeriodEntry[]> {
-  return context.memo("org:period-entries", async () => {
+  return context.memo("org-data:period-entries", async () => {
     const names = FOLLOWED_ACTIONS.map((_, index) => `:a${index}`);
     const items = await queryAll<{ entry: unknown }>({
       TableName: getConfig().TABLE_AUDIT,
@@ -181,7 +181,7 @@ export async function lastActionOf(
 
 /** Every client of the org (a first report's full pass; later reports follow the period's changes). */
 export const allClients = (context: CheckContext): Promise<ClientRecord[]> =>
-  context.memo("org:clients", () =>
+  context.memo("org-data:clients", () =>
     queryAll<ClientRecord>({
       TableName: getConfig().TABLE_RECORDS,
       KeyConditionExpression: "pk = :p AND begins_with(sk, :prefix)",
