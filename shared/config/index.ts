@@ -142,8 +142,6 @@ const ConfigSchema = z.object({
    * What the infrastructure compliance checks inspect (shared/compliance/checks/infrastructure.ts), set only
    * for functions holding `compliance:inspect`; a check whose subject is not set is `not_evaluated` saying so.
    */
-  /** The reports bucket (Object Lock, §164.316(b)(2)(i)): set where reports are stored. */
-  BUCKET_REPORTS: z.string().min(3).optional(),
   /** The symmetric keys besides the data key, by purpose (infra/cloud/keys.ts). */
   INSPECT_KMS_STORAGE_KEY_ID: z.string().min(1).optional(),
   INSPECT_KMS_LOGS_KEY_ID: z.string().min(1).optional(),
