@@ -99,6 +99,19 @@ const latestCheckpointOf = (context: CheckContext) =>
     return findLatestCheckpoint(context.orgId, carried);
   });
 
+/**
+ * The verification from the newest checkpoint (its signature checked, its pinned heads the start): the
+ * work is the entries written since. With no checkpoint at all there is nothing to start from but genesis.
+ * `pinned`: where it started on each chain (it read every entry above).
+ */
+const verificationOf = (context: CheckContext) =>
+  context.memo("verification-from-latest", async () => {
+    const latest = await latestCheckpointOf(context);
+    const report = await verifyOrg(context.orgId, latest ? latest.object.number : "genesis");
+    const pinned = new Map(latest?.signed?.checkpoint.heads.map((head) => [head.chain, head.seq]));
+    return { report, pinned };
+  });
+
 function verificationEvidence(report: OrgVerification): Evidence {
   const problem = report.entryProblem ?? report.checkpointProblem ?? report.indexProblem;
   return {
@@ -125,6 +138,38 @@ async function firstUnpinned(orgId: string, pinned: ReadonlyMap<string, number>,
   return batchGet<{ pk: string; seq: number; time?: string }>(getConfig().TABLE_AUDIT, keys);
 }
 
+/** The entries among these whose disclosure pointer (one per client named) is missing or aims elsewhere. */
+async function missingPointers(orgId: string, entries: readonly TrailEntry[]): Promise<TrailEntry[]> {
+  const wanted = entries.flatMap((entry) =>
+    entry.clients.map((clientId) => ({
+      entry,
+      key: { pk: disclosurePartition(orgId, clientId), sk: entry.at },
+    })),
+  );
+  const found = new Set<string>();
+  const batches: (typeof wanted)[] = [];
+  for (let start = 0; start < wanted.length; start += 100) batches.push(wanted.slice(start, start + 100));
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < batches.length; index = next++) {
+      const pointers = await batchGet<{ pk: string; sk: string; chain?: unknown; seq?: unknown }>(
+        getConfig().TABLE_RECORDS,
+        (batches[index] ?? []).map((want) => want.key),
+      );
+      for (const pointer of pointers)
+        found.add(`${pointer.pk}\n${pointer.sk}\n${String(pointer.chain)}#${String(pointer.seq)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(POINTER_READS, batches.length) }, worker));
+  return [
+    ...new Set(
+      wanted
+        .filter(({ entry, key }) => !found.has(`${key.pk}\n${key.sk}\n${position(entry)}`))
+        .map(({ entry }) => entry),
+    ),
+  ];
+}
+
 export const auditChecks: readonly CheckDefinition[] = [
   {
     id: "audit.chain-verifies",
@@ -136,10 +181,7 @@ export const auditChecks: readonly CheckDefinition[] = [
     remediation:
       "Treat as a security incident: the audit trail was altered. Run GET /audit/verify from genesis to locate the first altered entry, preserve the table's backups and CloudTrail for the period, and follow the incident response procedure.",
     evaluate: async (context) => {
-      const latest = await latestCheckpointOf(context);
-      // From the newest checkpoint (its signature checked, its pinned heads the start): the work is the
-      // entries written since. With no checkpoint at all there is nothing to start from but genesis.
-      const report = await verifyOrg(context.orgId, latest ? latest.object.number : "genesis");
+      const { report } = await verificationOf(context);
       const evidence = verificationEvidence(report);
       return report.intact ? passed(evidence) : failed(evidence);
     },
@@ -290,41 +332,35 @@ export const auditChecks: readonly CheckDefinition[] = [
     remediation:
       "A pointer missing or re-aimed hides an access from the client's accounting of disclosures: treat as tampering with the records table. Run GET /audit/verify from genesis (it names the first entry whose pointer is missing) and review who could write the records table.",
     evaluate: async (context) => {
-      const trail = await trailOf(context);
-      const wanted = trail.entries.flatMap((entry) =>
-        entry.basis === undefined // version 1 entries predate the pointers
-          ? []
-          : entry.clients.map((clientId) => ({
-              entry,
-              key: { pk: disclosurePartition(context.orgId, clientId), sk: entry.at },
-            })),
+      const [trail, verification] = await Promise.all([trailOf(context), verificationOf(context)]);
+      // The verification from the checkpoint checked the pointers of every entry above the heads it pinned
+      // and keeps the first problem: those entries are read again here only if its first problem is of
+      // another kind (which could hide a missing pointer behind it).
+      const problem = verification.report.indexProblem;
+      const trustVerifier = problem?.problem !== "index-attribute";
+      const verified = (entry: TrailEntry) =>
+        trustVerifier && entry.seq > (verification.pinned.get(entry.chain) ?? 0);
+      const naming = trail.entries.filter((entry) => entry.clients.length > 0 && entry.basis !== undefined); // version 1 entries predate the pointers
+      const byVerifier = naming.filter(verified);
+      const missing = await missingPointers(
+        context.orgId,
+        naming.filter((entry) => !verified(entry)),
       );
-      const found = new Set<string>();
-      const batches: (typeof wanted)[] = [];
-      for (let start = 0; start < wanted.length; start += 100) batches.push(wanted.slice(start, start + 100));
-      let next = 0;
-      const worker = async () => {
-        for (let index = next++; index < batches.length; index = next++) {
-          const pointers = await batchGet<{ pk: string; sk: string; chain?: unknown; seq?: unknown }>(
-            getConfig().TABLE_RECORDS,
-            (batches[index] ?? []).map((want) => want.key),
-          );
-          for (const pointer of pointers)
-            found.add(`${pointer.pk}\n${pointer.sk}\n${String(pointer.chain)}#${String(pointer.seq)}`);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(POINTER_READS, batches.length) }, worker));
-      const missing = wanted.filter(
-        ({ entry, key }) => !found.has(`${key.pk}\n${key.sk}\n${position(entry)}`),
-      );
+      const verifierMissing = trustVerifier && problem ? 1 : 0;
       const evidence: Evidence = {
         entriesInPeriod: trail.entries.length,
-        entriesNamingClients: trail.entries.filter((entry) => entry.clients.length > 0).length,
-        pointersExpected: wanted.length,
-        pointersMissing: missing.length,
-        missingAt: [...new Set(missing.map(({ entry }) => position(entry)))].slice(0, LISTED),
+        entriesNamingClients: naming.length,
+        checkedByVerification: byVerifier.length,
+        checkedHere: naming.length - byVerifier.length,
+        pointersMissing: missing.length + verifierMissing,
+        missingAt: [
+          ...new Set([
+            ...(problem && verifierMissing ? [`${problem.chain}#${problem.seq}`] : []),
+            ...missing.map(position),
+          ]),
+        ].slice(0, LISTED),
       };
-      return missing.length === 0 ? passed(evidence) : failed(evidence);
+      return missing.length + verifierMissing === 0 ? passed(evidence) : failed(evidence);
     },
   },
   {
