@@ -38,7 +38,7 @@ import {
 } from "../../shared/http/security-headers";
 import { orgRegistryItem, userKey } from "../../shared/people";
 import { LIMIT_PARTITION_PATTERN, PRINCIPAL_LIMIT_PARTITION_PATTERN } from "../../shared/protection/buckets";
-import { TABLES } from "../resources";
+import { BUCKETS, TABLES } from "../resources";
 import { buildApp } from "./app";
 import { AUTH_EVENTS_LOG_GROUP_PREFIX } from "./auth";
 import { KEYS_BACKUP_DAYS } from "./data";
@@ -2878,5 +2878,44 @@ describe("compliance reports (issue 12): the schedule, the job's role, the bucke
       "dynamodb:UpdateItem",
     ]);
     expect(routes.getReportHtml.document?.contentSecurityPolicy).toMatch(/^default-src 'none';/);
+  });
+});
+
+describe("compliance:inspect: what the infrastructure checks read in the cloud (issue 12)", () => {
+  it("the stateful stack hands over the trail and backups keys and the backup vault", () => {
+    const exports = Object.values(
+      stateful.toJSON().Outputs as Record<string, { Export?: { Name: string } }>,
+    ).map((output) => output.Export?.Name);
+    for (const name of ["keys-trail", "keys-backups", "backupVault-name", "backupVault-arn"])
+      expect(exports).toContain(`coachvault-test-${name}`);
+  });
+
+  it("the jobs' inspection targets are this stage's resources: keys, trail, API stage, web ACLs, vault, log groups", () => {
+    const resolve = (value: unknown) => JSON.stringify(built.stateless.resolve(value));
+    const inspection = built.stateless.inspection;
+    for (const [purpose, keyArn] of Object.entries(inspection.keyArns))
+      expect(resolve(keyArn)).toContain(`coachvault-test-keys-${purpose}`);
+    expect(resolve(inspection.backupVault.name)).toContain("coachvault-test-backupVault-name");
+    expect(resolve(inspection.trailArn)).toContain(":trail/coachvault-test");
+    // The REST API's stage of this stack: `…/restapis/<api>/stages/<stage>`, both by reference.
+    const { restApi } = built.stateless.api;
+    const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+      built.stateless.getLogicalId(construct.node.defaultChild as never);
+    expect(resolve(inspection.apiStageArn)).toMatch(
+      new RegExp(
+        `:apigateway:us-east-1::/restapis/",\\{"Ref":"${logicalId(restApi)}"\\},"/stages/",\\{"Ref":"${logicalId(restApi.deploymentStage)}"\\}`,
+      ),
+    );
+    expect(inspection.webAclArns.map(resolve).join()).toMatch(
+      /regional\/webacl\/coachvault-test\/\*.*coachvault-test-sign-in\/\*/,
+    );
+    expect(Object.keys(inspection.buckets).sort()).toEqual(Object.keys(BUCKETS).sort());
+    expect(inspection.logGroupPrefixes.slice(0, 4)).toEqual([
+      "CoachVault-test-Stateful-",
+      "/aws/lambda/CoachVault-test-Stateful-",
+      "CoachVault-test-Stateless-",
+      "/aws/lambda/CoachVault-test-Stateless-",
+    ]);
+    expect(inspection.logRetentionDays).toBeGreaterThanOrEqual(90);
   });
 });

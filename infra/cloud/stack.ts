@@ -174,6 +174,8 @@ export class StatelessStack extends Stack {
   readonly api: Api;
   readonly jobs: Jobs;
   readonly monitoring: Monitoring;
+  /** What `compliance:inspect` reads (the jobs holding it get these resources' read actions and names). */
+  readonly inspection: InspectionTargets;
 
   constructor(scope: Construct, id: string, settings: StageSettings, stateful: Handover, props?: StackProps) {
     super(scope, id, props);
@@ -284,13 +286,11 @@ export class StatelessStack extends Stack {
       logRetention,
       logRemoval,
     });
+    this.inspection = this.inspectionTargets(settings, handover, buckets);
     this.jobs = new Jobs(this, "Jobs", {
       ...functionDefaults,
       // Jobs only: the API stage they inspect is built from the routes (a route holding it would be a cycle).
-      permissions: {
-        ...functionDefaults.permissions,
-        inspection: this.inspectionTargets(settings, handover, buckets),
-      },
+      permissions: { ...functionDefaults.permissions, inspection: this.inspection },
       stage: settings.stage,
       jobs: jobList,
       logSources: {

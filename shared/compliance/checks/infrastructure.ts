@@ -112,6 +112,10 @@ const describedTables = (context: CheckContext, config: Config) =>
     return described;
   });
 
+/** The described tables as subjects: each named and probed by its role. */
+const describedRoles = (tables: Map<string, unknown>) =>
+  subjectsOf(Object.fromEntries([...tables.keys()].map((role) => [role, role])));
+
 const tableEncryption = inspection({
   id: "infra.dynamodb-customer-key",
   title: "Every table is encrypted at rest with the stage's customer-managed key",
@@ -126,7 +130,7 @@ const tableEncryption = inspection({
     const tables = await describedTables(context, config);
     const expectedKey = config.INSPECT_KMS_STORAGE_KEY_ID;
     return everySubject(
-      subjectsOf(Object.fromEntries([...tables.keys()].map((role) => [role, role]))),
+      describedRoles(tables),
       async (role) => {
         const sse = tables.get(role)?.SSEDescription;
         const customerKey =
@@ -186,7 +190,7 @@ const deletionProtection = inspection({
     if (unreported.length === tables.size)
       return notEvaluated("the table descriptions carry no deletion protection flag");
     return everySubject(
-      subjectsOf(Object.fromEntries([...tables.keys()].map((role) => [role, role]))),
+      describedRoles(tables),
       async (role) => ({ holds: tables.get(role)?.DeletionProtectionEnabled === true }),
       "TABLE_*",
     );
@@ -666,7 +670,7 @@ const logGroups = (context: CheckContext, config: Config) =>
 /** Names in evidence are capped: a count says how many, a few names say where to look. */
 const EVIDENCE_NAMES = 10;
 const someNames = (groups: readonly LogGroup[]) =>
-  groups.slice(0, EVIDENCE_NAMES).map((group) => group.logGroupName ?? "");
+  groups.slice(0, EVIDENCE_NAMES).map((group) => (group.logGroupName ?? "").slice(0, 128));
 
 const overLogGroups =
   (decide: (group: LogGroup, config: Config) => boolean, label: string) =>
