@@ -232,6 +232,20 @@ export const jobs = {
       "settings:read",
       "directory:read",
       "security:alert",
+      // What the checks read: the audit trail from its latest signed checkpoint, the witness, the detectors
+      // and findings, a sample of clients' records and transcripts (decrypted after an audit entry naming
+      // them), users' accounts, and the stage's configuration (read-only).
+      "witness:read",
+      "checkpoints:read",
+      "kms:verify-checkpoints",
+      "security:read",
+      "security:observe",
+      "records:read",
+      "keys:read-many",
+      "kms:decrypt-data-key",
+      "transcripts:read",
+      "cognito:read-users",
+      "compliance:inspect",
     ],
     timeoutSeconds: 300,
     memoryMb: 1024,

@@ -55,6 +55,8 @@ export class Api extends Construct {
   readonly accessLogs: LogGroup;
   /** The web ACL's name (its metrics' `WebACL` dimension). */
   webAclName = "";
+  /** The web ACL's ARN (the compliance report checks that it protects the stage). */
+  webAclArn = "";
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -186,6 +188,7 @@ export class Api extends Construct {
   private addWaf(stage: string, props: ApiProps) {
     const acl = apiWebAcl(this, "Waf", { stage, routes: props.routes, allowedOrigins: props.allowedOrigins });
     this.webAclName = webAclName(stage);
+    this.webAclArn = acl.attrArn;
     new CfnWebACLAssociation(this, "WafAssociation", {
       resourceArn: this.restApi.deploymentStage.stageArn,
       webAclArn: acl.attrArn,

@@ -159,6 +159,9 @@ export class Auth extends Construct {
  * pool changes, and the pool is reached by its handed-over ARN.
  */
 export class SignInProtection extends Construct {
+  /** The web ACL's ARN (the compliance report checks that it protects the user pool). */
+  readonly webAclArn: string;
+
   constructor(
     scope: Construct,
     id: string,
@@ -172,6 +175,7 @@ export class SignInProtection extends Construct {
   ) {
     super(scope, id);
     const acl = signInWebAcl(this, "Waf", props.stage);
+    this.webAclArn = acl.attrArn;
     new CfnWebACLAssociation(this, "WafAssociation", {
       resourceArn: props.userPoolArn,
       webAclArn: acl.attrArn,

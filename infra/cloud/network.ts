@@ -42,6 +42,10 @@ const INTERFACE_ENDPOINTS: Readonly<
   comprehendmedical: { id: "ComprehendMedical", endpoint: InterfaceVpcEndpointAwsService.COMPREHEND_MEDICAL },
   lambda: { id: "Lambda", endpoint: InterfaceVpcEndpointAwsService.LAMBDA },
   sns: { id: "Sns", endpoint: InterfaceVpcEndpointAwsService.SNS },
+  // What the compliance report's infrastructure checks read (`compliance:inspect`).
+  cloudtrail: { id: "CloudTrail", endpoint: InterfaceVpcEndpointAwsService.CLOUDTRAIL },
+  wafv2: { id: "Wafv2", endpoint: InterfaceVpcEndpointAwsService.WAFV2 },
+  backup: { id: "Backup", endpoint: InterfaceVpcEndpointAwsService.BACKUP },
 };
 
 /**
@@ -80,15 +84,20 @@ export class Network extends Construct {
     });
     endpoints.addIngressRule(this.functionsSecurityGroup, Port.tcp(443), "HTTPS from CoachVault functions");
     const policies = endpointPolicies(this, props.scope);
-    if (props.services.has("dynamodb"))
-      this.vpc
-        .addGatewayEndpoint("DynamoDb", { service: GatewayVpcEndpointAwsService.DYNAMODB })
-        .addToPolicy(policies.dynamodb);
-    if (props.services.has("s3"))
-      this.vpc
-        .addGatewayEndpoint("S3", { service: GatewayVpcEndpointAwsService.S3 })
-        .addToPolicy(policies.s3);
-    const interfaces: Record<string, { service: InterfaceVpcEndpointAwsService; policy: PolicyStatement }> = {
+    if (props.services.has("dynamodb")) {
+      const endpoint = this.vpc.addGatewayEndpoint("DynamoDb", {
+        service: GatewayVpcEndpointAwsService.DYNAMODB,
+      });
+      for (const statement of policies.dynamodb) endpoint.addToPolicy(statement);
+    }
+    if (props.services.has("s3")) {
+      const endpoint = this.vpc.addGatewayEndpoint("S3", { service: GatewayVpcEndpointAwsService.S3 });
+      for (const statement of policies.s3) endpoint.addToPolicy(statement);
+    }
+    const interfaces: Record<
+      string,
+      { service: InterfaceVpcEndpointAwsService; policy: readonly PolicyStatement[] }
+    > = {
       Logs: { service: InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS, policy: policies.logs },
       XRay: { service: InterfaceVpcEndpointAwsService.XRAY, policy: policies.xray },
     };
@@ -96,29 +105,29 @@ export class Network extends Construct {
       if (props.services.has(service as AwsService))
         interfaces[id] = { service: endpoint, policy: policies[service as keyof typeof INTERFACE_ENDPOINTS] };
     for (const [name, { service, policy }] of Object.entries(interfaces)) {
-      this.vpc
-        .addInterfaceEndpoint(name, {
-          service,
-          privateDnsEnabled: true,
-          securityGroups: [endpoints],
-          open: false,
-        })
-        .addToPolicy(policy);
+      const endpoint = this.vpc.addInterfaceEndpoint(name, {
+        service,
+        privateDnsEnabled: true,
+        securityGroups: [endpoints],
+        open: false,
+      });
+      for (const statement of policy) endpoint.addToPolicy(statement);
     }
   }
 }
 
-/** Per endpoint, the one statement of its policy: the stage's resources, the account's principals. */
+/** Per endpoint, the statements of its policy: the stage's resources, the account's principals. */
 function endpointPolicies(scope: Construct, resources: EndpointScope) {
   const { account, partition, region } = Stack.of(scope);
   const inAccount = { StringEquals: { "aws:PrincipalAccount": account } };
-  const allow = (actions: string[], arns: string[], callers: "account" | "anyone" = "account") =>
+  const allow = (actions: string[], arns: string[], callers: "account" | "anyone" = "account") => [
     new PolicyStatement({
       principals: [new AnyPrincipal()],
       actions,
       resources: arns,
       ...(callers === "account" && { conditions: inAccount }),
-    });
+    }),
+  ];
   return {
     dynamodb: allow(
       ["dynamodb:*"],
@@ -133,8 +142,8 @@ function endpointPolicies(scope: Construct, resources: EndpointScope) {
       ["lambda:InvokeFunction"],
       [`arn:${partition}:lambda:${region}:${account}:function:${resourceName(resources.stage, "*")}`],
     ),
-    // The alarm topic, which functions publish findings to.
-    sns: allow(["sns:Publish"], [resources.alarmTopicArn]),
+    // The alarm topic, which functions publish findings to (and whose subscriptions the report reads).
+    sns: allow(["sns:Publish", "sns:GetTopicAttributes"], [resources.alarmTopicArn]),
     // Cognito evaluates endpoint policies for unauthenticated calls too (no principal account to match).
     "cognito-idp": allow(["cognito-idp:*"], [resources.userPoolArn], "anyone"),
     // DetectPHI and X-Ray's calls accept no resource but "*".
@@ -148,11 +157,22 @@ function endpointPolicies(scope: Construct, resources: EndpointScope) {
       ],
       ["*"],
     ),
-    logs: allow(
-      ["logs:*"],
-      stageLogGroups(resources.stage).map(
-        (name) => `arn:${partition}:logs:${region}:${account}:log-group:${name}`,
+    logs: [
+      ...allow(
+        ["logs:*"],
+        stageLogGroups(resources.stage).map(
+          (name) => `arn:${partition}:logs:${region}:${account}:log-group:${name}`,
+        ),
       ),
+      // The report's log group check lists groups: an action that takes no resource but "*".
+      ...allow(["logs:DescribeLogGroups"], ["*"]),
+    ],
+    // The report's infrastructure checks only read configuration, and these reads take "*" or any ARN.
+    cloudtrail: allow(
+      ["cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"],
+      ["*"],
     ),
-  } satisfies Record<AwsService | "logs" | "xray", PolicyStatement>;
+    wafv2: allow(["wafv2:GetWebACLForResource", "wafv2:GetWebACL"], ["*"]),
+    backup: allow(["backup:ListBackupJobs"], ["*"]),
+  } satisfies Record<AwsService | "logs" | "xray", readonly PolicyStatement[]>;
 }

@@ -257,6 +257,13 @@ export function statementsFor(
           resources: [targets.userPoolArn],
         }),
       ];
+    case "cognito:read-users":
+      return [
+        new PolicyStatement({
+          actions: ["cognito-idp:AdminGetUser", "cognito-idp:AdminListGroupsForUser"],
+          resources: [targets.userPoolArn],
+        }),
+      ];
     case "transcripts:read":
       return [
         new PolicyStatement({
@@ -286,6 +293,8 @@ export function statementsFor(
       return [];
     case "keys:read":
       return [tableStatement(tables.keys, ["GetItem"])];
+    case "keys:read-many":
+      return [tableStatement(tables.keys, ["GetItem", "BatchGetItem"])];
     case "keys:create":
       return [tableStatement(tables.keys, ["PutItem"])];
     case "audit:append":
@@ -535,7 +544,17 @@ export function storageKeyStatement(targets: PermissionTargets): PolicyStatement
 }
 
 /** The AWS services a function reaches to use a permission: what a VPC without internet needs endpoints for. */
-export type AwsService = "dynamodb" | "s3" | "kms" | "cognito-idp" | "comprehendmedical" | "lambda" | "sns";
+export type AwsService =
+  | "dynamodb"
+  | "s3"
+  | "kms"
+  | "cognito-idp"
+  | "comprehendmedical"
+  | "lambda"
+  | "sns"
+  | "cloudtrail"
+  | "wafv2"
+  | "backup";
 const SERVICES_BY_PREFIX: Readonly<Record<string, readonly AwsService[]>> = {
   records: ["dynamodb"],
   directory: ["dynamodb"],
@@ -562,9 +581,10 @@ export function servicesOf(permission: Permission): readonly AwsService[] {
   // A stream is read by Lambda's event source mapping on the function's behalf, never by the function.
   if (permission === "audit:stream" || permission === "security:stream") return [];
   if (permission === "security:alert") return ["sns"];
-  // The services with VPC endpoints here; CloudTrail, WAF, CloudWatch Logs, AWS Backup and API Gateway have
-  // none in the stage's network, so a job holding it runs outside the VPC (`network: "internet"`).
-  if (permission === "compliance:inspect") return ["kms", "dynamodb", "s3", "cognito-idp", "sns"];
+  // CloudWatch Logs' endpoint every function has; the others get theirs from this list, so the report job
+  // (which also reads PHI samples, and so stays inside the VPC) reaches every service it inspects.
+  if (permission === "compliance:inspect")
+    return ["kms", "dynamodb", "s3", "cognito-idp", "sns", "cloudtrail", "wafv2", "backup"];
   const services = SERVICES_BY_PREFIX[permission.slice(0, permission.indexOf(":"))];
   if (!services) throw new Error(`no AWS service known for permission ${permission}`);
   return services;

@@ -518,6 +518,13 @@ describe("identity", () => {
       identitySync: sync,
       updateUser: sync,
       approveChange: sync,
+      // The compliance report reads accounts, groups and the pool's configuration: never changes any.
+      complianceReport: [
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminListGroupsForUser",
+        "cognito-idp:DescribeUserPool",
+        "cognito-idp:GetWebACLForResource",
+      ],
     });
   });
 
@@ -613,8 +620,13 @@ describe("audit checkpoints", () => {
     const signing = policies().filter((doc) => doc.includes('"kms:Sign"'));
     expect(signing).toHaveLength(2);
     for (const doc of signing) expect(doc).toContain("s3:PutObjectRetention");
-    const writers = policies().filter(
-      (doc) => doc.includes('"s3:PutObject"') && doc.includes("checkpointsBucket"),
+    // Statements, not documents: the report job also writes objects (its own bucket) and reads checkpoints.
+    const writers = resources("AWS::IAM::ManagedPolicy").filter((policy) =>
+      (policy.Properties.PolicyDocument.Statement as any[]).some(
+        (statement) =>
+          [statement.Action].flat().includes("s3:PutObject") &&
+          JSON.stringify(statement.Resource).includes("checkpointsBucket"),
+      ),
     );
     expect(writers).toHaveLength(1);
   });
@@ -889,13 +901,16 @@ describe("audit trail: append-only beyond our code", () => {
     const batchReaders = witnessStatements.filter(({ statement }) =>
       [statement.Action].flat().includes("dynamodb:BatchGetItem"),
     );
-    expect(batchReaders).toHaveLength(2); // the witness and the checkpoint job
+    expect(batchReaders).toHaveLength(3); // the witness, the checkpoint job and the compliance report
     // Every other function that touches it is an appender: GetItem of a chain's record, nothing else.
     const appenders =
       routeList.filter((route) => route.permissions.includes("audit:append")).length +
       jobList.filter((job) => (job.permissions as readonly string[]).includes("audit:append")).length;
+    // (and the compliance report reads the table's configuration: DescribeTable, never an item)
+    const describesOnly = (statement: any) =>
+      [statement.Action].flat().every((action: string) => action.startsWith("dynamodb:Describe"));
     const others = witnessStatements.filter(
-      ({ statement }) => !batchReaders.some((r) => r.statement === statement),
+      ({ statement }) => !batchReaders.some((r) => r.statement === statement) && !describesOnly(statement),
     );
     expect(others).toHaveLength(appenders);
     for (const { statement } of others) expect(statement.Action).toBe("dynamodb:GetItem");
@@ -983,11 +998,16 @@ describe("least privilege", () => {
         const actions = [statement.Action].flat();
         const resource = JSON.stringify(statement.Resource);
         const onAudit = resource.includes(String(auditTable)) && !resource.includes("StreamArn");
-        // Append (PutItem, conditional on a free sequence number) and read; never Update or Delete.
+        // Append (PutItem, conditional on a free sequence number) and read, or read the table's configuration
+        // (the compliance report); never Update or Delete.
         if (onAudit)
-          expect(["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:Query"]).toEqual(
-            expect.arrayContaining(actions),
-          );
+          expect([
+            "dynamodb:BatchGetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:DescribeTable",
+            "dynamodb:DescribeContinuousBackups",
+          ]).toEqual(expect.arrayContaining(actions));
         expect(actions.join(",")).not.toMatch(/dynamodb:(Scan|BatchWriteItem|\*)|kms:\*/);
       }
     }
@@ -1713,12 +1733,13 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     const managed = resources("AWS::IAM::ManagedPolicy");
     const shared = managed.filter((policy) => wildcards(policy).length > 0);
     const naming = (action: string) => shared.find((policy) => JSON.stringify(policy).includes(action));
-    const [tracing, networkInterfaces, phiDetection] = [
+    const [tracing, networkInterfaces, phiDetection, inspection] = [
       naming("xray:PutTraceSegments"),
       naming("ec2:CreateNetworkInterface"),
       naming("comprehendmedical:DetectPHI"),
+      naming("backup:ListBackupJobs"),
     ];
-    expect(shared).toHaveLength(3);
+    expect(shared).toHaveLength(4);
     expect(statementsOf(tracing as never)).toEqual([
       { Effect: "Allow", Resource: "*", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] },
     ]);
@@ -1748,6 +1769,12 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
     expect(detectors).toEqual(["uploadTranscript"]);
     expect(roleRefs(phiDetection as never)).toHaveLength(1);
     expect(roleRefs(phiDetection as never)[0]).toContain("uploadTranscriptRole");
+    // Listing backup jobs and log groups takes "*" only: the compliance report's job alone.
+    expect(statementsOf(inspection as never)).toEqual([
+      { Effect: "Allow", Resource: "*", Action: ["backup:ListBackupJobs", "logs:DescribeLogGroups"] },
+    ]);
+    expect(roleRefs(inspection as never)).toHaveLength(1);
+    expect(roleRefs(inspection as never)[0]).toContain("complianceReportRole");
     // In a VPC Lambda checks the ENI permissions when it creates the function: its role names the shared
     // policy (ManagedPolicyArns, checked above) and the function names its role, so it comes after them.
     for (const fn of inVpc) expect(roleRefs(networkInterfaces as never)).toContain(roleOf(fn));
@@ -1760,6 +1787,7 @@ describe("wildcard-only actions: shared policies, acknowledged once", () => {
       "WildcardOnlyTracingPolicy AwsSolutions-IAM5[Resource::*]",
       "WildcardOnlyNetworkInterfacesPolicy AwsSolutions-IAM5[Resource::*]",
       "WildcardOnlyPhiDetectionPolicy AwsSolutions-IAM5[Resource::*]",
+      "WildcardOnlyComplianceInspectionPolicy AwsSolutions-IAM5[Resource::*]",
     ]);
     // 249 before, with `Resource::*` and both buckets' objects acknowledged on every function's policy
     // (154 with the token-keys job's own findings and AWS Backup's managed policies on the backup role;
@@ -2080,7 +2108,15 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     const users = Object.entries(prod.Resources).filter(
       ([id, r]) => id !== keyId && JSON.stringify(r.Properties ?? {}).includes(`"${keyId}"`),
     );
-    expect(users.map(([, r]) => r.Type)).toEqual(["AWS::Backup::BackupVault"]);
+    expect(users.filter(([, r]) => r.Type === "AWS::Backup::BackupVault")).toHaveLength(1);
+    // Besides the vault, only the compliance report names it: to read its rotation, never to use it.
+    for (const [id, r] of users.filter(([, r]) => r.Type !== "AWS::Backup::BackupVault")) {
+      expect(id).toContain("complianceReport");
+      if (r.Type === "AWS::IAM::ManagedPolicy")
+        for (const statement of r.Properties.PolicyDocument.Statement as any[])
+          if (JSON.stringify(statement.Resource).includes(`"${keyId}"`))
+            expect([statement.Action].flat().sort()).toEqual(["kms:DescribeKey", "kms:GetKeyRotationStatus"]);
+    }
     const [, alarm] =
       ofType(prod, "AWS::CloudWatch::Alarm").find(([id]) => id.includes("BackupJobsFailed")) ?? [];
     const metrics = JSON.stringify(alarm?.Properties.Metrics);
@@ -2283,15 +2319,29 @@ describe("stateful resources: retryable first deploy, stage lifecycle, trail mod
     const endpoints = ofType(prod, "AWS::EC2::VPCEndpoint");
     expect(endpoints.length).toBeGreaterThan(0);
     const anyResource = ["ComprehendMedical", "XRay"]; // DetectPHI and X-Ray accept no resource but "*"
+    // What the compliance report reads through an endpoint with "*": configuration reads only.
+    const readsAnyResource: Record<string, string[]> = {
+      CloudTrail: ["cloudtrail:GetEventSelectors", "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus"],
+      Wafv2: ["wafv2:GetWebACL", "wafv2:GetWebACLForResource"],
+      Backup: ["backup:ListBackupJobs"],
+      Logs: ["logs:DescribeLogGroups"],
+    };
     for (const [id, endpoint] of endpoints) {
       const statements = endpoint.Properties.PolicyDocument?.Statement as any[];
-      expect(statements, id).toHaveLength(1);
-      const [statement] = statements;
-      if (anyResource.some((name) => id.includes(name))) expect(statement.Resource).toBe("*");
-      else expect(JSON.stringify(statement.Resource), id).not.toMatch(/"\*"|:\*"|arn:aws:s3:::\*/);
-      if (!id.includes("Cognito"))
-        expect(statement.Condition, id).toEqual({ StringEquals: { "aws:PrincipalAccount": "111122223333" } });
-      expect([statement.Action].flat().join(), id).not.toBe("*");
+      const service = Object.keys(readsAnyResource).find((name) => id.includes(`Vpc${name}`));
+      expect(statements, id).toHaveLength(service === "Logs" ? 2 : 1);
+      for (const statement of statements) {
+        const actions = [statement.Action].flat().sort();
+        if (anyResource.some((name) => id.includes(name))) expect(statement.Resource).toBe("*");
+        else if (service && statement.Resource === "*")
+          expect(actions, id).toEqual(readsAnyResource[service]);
+        else expect(JSON.stringify(statement.Resource), id).not.toMatch(/"\*"|:\*"|arn:aws:s3:::\*/);
+        if (!id.includes("Cognito"))
+          expect(statement.Condition, id).toEqual({
+            StringEquals: { "aws:PrincipalAccount": "111122223333" },
+          });
+        expect(actions.join(), id).not.toBe("*");
+      }
     }
     const byService = (fragment: string) =>
       JSON.stringify(endpoints.find(([id]) => id.includes(fragment))?.[1].Properties.PolicyDocument);
@@ -2606,9 +2656,14 @@ describe("idempotent retries (issue 11, item 3)", () => {
       // The table itself, not its indexes or another table.
       expect(JSON.stringify(table[0]?.Resource), id).not.toContain("/index/");
     }
-    const others = resources("AWS::IAM::ManagedPolicy").filter(
-      (p) => JSON.stringify(p).includes("idempotencyTable") && !keyed.some((id) => policyOf(id) === p),
-    );
+    // Others may only read its configuration (the compliance report's table checks), never an item.
+    const describe = ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable"];
+    const others = resources("AWS::IAM::ManagedPolicy")
+      .filter((p) => !keyed.some((id) => policyOf(id) === p))
+      .flatMap((p) => statementsOf(p).filter(onIdempotencyTable))
+      .filter((statement) =>
+        ([statement.Action].flat() as string[]).some((action) => !describe.includes(action)),
+      );
     expect(others).toEqual([]);
   });
 
@@ -2703,7 +2758,14 @@ describe("security monitoring: the detectors on the audit and security streams (
 
   it("least privilege: each reads its own stream; both write only detector state and findings; read settings (and the directory for the audit detector)", () => {
     const policiesWith = (text: string) => policies().filter((doc) => doc.includes(text));
-    const detectorWrites = policiesWith("ORG#*#DETECT");
+    // Writers of detector state (the compliance report only reads it: `security:observe`).
+    const detectorWrites = policiesWith("ORG#*#DETECT").filter((doc) =>
+      (JSON.parse(doc).Statement as any[]).some(
+        (statement) =>
+          JSON.stringify(statement.Condition ?? {}).includes("ORG#*#DETECT") &&
+          [statement.Action].flat().some((action: string) => /PutItem|UpdateItem|DeleteItem/.test(action)),
+      ),
+    );
     expect(detectorWrites).toHaveLength(2);
     for (const doc of detectorWrites) {
       const statements = JSON.parse(doc).Statement as any[];
@@ -2833,25 +2895,50 @@ describe("compliance reports (issue 12): the schedule, the job's role, the bucke
     expect(invokes.flatMap((statement) => [statement.Resource].flat())).toHaveLength(1);
   });
 
-  it("the report job's role: Sign with the audit signing key, new objects in the reports bucket only (no delete), its table, the audit append, the alarm topic", () => {
+  it("the report job's role: Sign with the audit signing key, new objects in the reports bucket only (no delete), its table, the audit append, the alarm topic, reads for its checks", () => {
     const statements = policyOf("complianceReport");
     const signing = statements.filter((statement) => [statement.Action].flat().includes("kms:Sign"));
     expect(signing).toHaveLength(1);
     expect(JSON.stringify(signing[0].Resource)).toContain(logicalIdOf("AWS::KMS::Key", "AuditSigning"));
-    expect(actionsOn(statements, reportsBucketId())).toEqual([
-      "s3:GetObject",
-      "s3:PutObject",
-      "s3:PutObjectRetention",
-    ]);
+    // Besides its objects, the bucket's configuration, read by the infrastructure checks (compliance:inspect).
+    const configurationReads = [
+      "s3:GetBucketObjectLockConfiguration",
+      "s3:GetBucketPolicy",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketVersioning",
+      "s3:GetEncryptionConfiguration",
+    ];
+    expect(actionsOn(statements, reportsBucketId())).toEqual(
+      [...configurationReads, "s3:GetObject", "s3:PutObject", "s3:PutObjectRetention"].sort(),
+    );
     const all = JSON.stringify(statements);
     expect(all).not.toMatch(/s3:Delete|s3:PutBucket|s3:BypassGovernanceRetention/);
-    // No client's data key: the report reads no PHI.
-    const dataKey = logicalIdOf("AWS::KMS::Key", "KeysData");
-    expect(dataKey).toBeDefined();
-    expect(all).not.toContain(dataKey);
-    expect(all).not.toContain(logicalIdOf("AWS::S3::Bucket", "checkpointsBucket"));
+    // A client's data key only to decrypt, under a client's encryption context: the key check opens a sample
+    // of records (after an audit entry naming them), never anything else.
+    const dataKey = logicalIdOf("AWS::KMS::Key", "KeysData") as string;
+    const onDataKey = statements.filter((statement) => JSON.stringify(statement.Resource).includes(dataKey));
+    expect(onDataKey.map((statement) => statement.Action)).toEqual([
+      "kms:Decrypt",
+      ["kms:DescribeKey", "kms:GetKeyRotationStatus"], // its configuration, for the rotation check
+    ]);
+    expect(onDataKey[0].Condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]).toEqual([
+      "orgId",
+      "clientId",
+    ]);
+    // The checkpoints (to verify the chain from the latest one) only read.
+    expect(actionsOn(statements, logicalIdOf("AWS::S3::Bucket", "checkpointsBucket") as string)).toEqual(
+      [
+        ...configurationReads,
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucket",
+        "s3:ListBucketVersions",
+      ].sort(),
+    );
     expect(actionsOn(statements, reportsTableId())).toEqual([
       "dynamodb:ConditionCheckItem",
+      "dynamodb:DescribeContinuousBackups",
+      "dynamodb:DescribeTable",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Query",
@@ -2897,18 +2984,18 @@ describe("compliance:inspect: what the infrastructure checks read in the cloud (
       expect(resolve(keyArn)).toContain(`coachvault-test-keys-${purpose}`);
     expect(resolve(inspection.backupVault.name)).toContain("coachvault-test-backupVault-name");
     expect(resolve(inspection.trailArn)).toContain(":trail/coachvault-test");
-    // The REST API's stage of this stack: `…/restapis/<api>/stages/<stage>`, both by reference.
+    // The REST API's stage of this stack: `…/restapis/<api>/stages/<stage>`, the API by reference, the stage by
+    // name (a reference to the stage resource would be a cycle: the stage waits for the jobs' deploy runs).
     const { restApi } = built.stateless.api;
     const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
       built.stateless.getLogicalId(construct.node.defaultChild as never);
     expect(resolve(inspection.apiStageArn)).toMatch(
-      new RegExp(
-        `:apigateway:us-east-1::/restapis/",\\{"Ref":"${logicalId(restApi)}"\\},"/stages/",\\{"Ref":"${logicalId(restApi.deploymentStage)}"\\}`,
-      ),
+      new RegExp(`:apigateway:us-east-1::/restapis/",\\{"Ref":"${logicalId(restApi)}"\\},"/stages/test"`),
     );
-    expect(inspection.webAclArns.map(resolve).join()).toMatch(
-      /regional\/webacl\/coachvault-test\/\*.*coachvault-test-sign-in\/\*/,
-    );
+    // The two web ACLs themselves (no wildcard): the API's and the user pool's.
+    const acls = inspection.webAclArns.map(resolve);
+    expect(acls).toHaveLength(2);
+    for (const acl of acls) expect(acl).toMatch(/^\{"Fn::GetAtt":\[".*Waf.*","Arn"\]\}$/);
     expect(Object.keys(inspection.buckets).sort()).toEqual(Object.keys(BUCKETS).sort());
     expect(inspection.logGroupPrefixes.slice(0, 4)).toEqual([
       "CoachVault-test-Stateful-",

@@ -25,7 +25,6 @@ import { Network } from "./network";
 import { type InspectionTargets, servicesOf } from "./permissions";
 import type { StageSettings } from "./settings";
 import { AccountTrail } from "./trail";
-import { signInWebAclName, webAclName } from "./waf";
 
 /**
  * `CoachVault-<stage>-Stateful`: what holds data or identity and rarely changes. Keys, tables, buckets, the
@@ -279,14 +278,14 @@ export class StatelessStack extends Stack {
       allowedOrigins: settings.allowedOrigins,
       reserveConcurrency: settings.reservedConcurrency,
     });
-    new SignInProtection(this, "SignIn", {
+    const signIn = new SignInProtection(this, "SignIn", {
       stage: settings.stage,
       userPoolArn: handover.userPool.arn,
       logsKey: keys.logs,
       logRetention,
       logRemoval,
     });
-    this.inspection = this.inspectionTargets(settings, handover, buckets);
+    this.inspection = this.inspectionTargets(settings, handover, buckets, signIn.webAclArn);
     this.jobs = new Jobs(this, "Jobs", {
       ...functionDefaults,
       // Jobs only: the API stage they inspect is built from the routes (a route holding it would be a cycle).
@@ -322,9 +321,8 @@ export class StatelessStack extends Stack {
     settings: StageSettings,
     handover: Handover,
     buckets: Record<BucketName, IBucket>,
+    signInWebAclArn: string,
   ): InspectionTargets {
-    const webAcl = (name: string) =>
-      this.formatArn({ service: "wafv2", resource: "regional/webacl", resourceName: `${name}/*` });
     return {
       keyArns: handover.keys,
       trailArn:
@@ -335,9 +333,16 @@ export class StatelessStack extends Stack {
               resource: "trail",
               resourceName: `coachvault-${settings.stage}`,
             }),
-      apiStageArn: this.api.restApi.deploymentStage.stageArn,
+      // From the API's id and the stage's name, not the stage resource: the stage depends on the jobs (their
+      // deploy-time runs), so a job's setting that referenced the stage would be a cycle.
+      apiStageArn: this.formatArn({
+        service: "apigateway",
+        account: "",
+        resource: "/restapis",
+        resourceName: `${this.api.restApi.restApiId}/stages/${settings.stage}`,
+      }),
       userPoolArn: handover.userPool.arn,
-      webAclArns: [webAcl(webAclName(settings.stage)), webAcl(signInWebAclName(settings.stage))],
+      webAclArns: [this.api.webAclArn, signInWebAclArn],
       backupVault: handover.backupVault,
       buckets,
       logGroupPrefixes: stageLogGroupPrefixes(settings.stage, this.api.restApi.restApiId),

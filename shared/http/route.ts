@@ -27,12 +27,16 @@ export type Permission =
   | "cognito:create-users"
   /** Make an existing account follow the directory: its role group, enabled or disabled. */
   | "cognito:sync-users"
+  /** Read users' accounts and groups (never change them): the compliance report's identity checks. */
+  | "cognito:read-users"
   | "transcripts:read"
   | "transcripts:write"
   /** Delete transcript objects no record references (a lost upload's, a replaced version's). */
   | "transcripts:delete"
   | "phi:detect"
   | "keys:read"
+  /** Read many clients' wrapped keys at once (BatchGetItem): the compliance report's key check. */
+  | "keys:read-many"
   | "keys:create"
   | "audit:append"
   /** Write verification jobs' state (`AUDITVERIFY#<org>` partitions of the records table): the verification job only. */
