@@ -143,7 +143,13 @@ async function storedDocuments(row: ReportRow) {
     readReportObject(row.keys.sig),
   ]);
   if (!json || !html || !sig) return undefined;
-  const signature = ReportSignatureSchema.safeParse(JSON.parse(sig.toString("utf8")));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(sig.toString("utf8"));
+  } catch {
+    return undefined; // not a signature document: sign again
+  }
+  const signature = ReportSignatureSchema.safeParse(parsed);
   if (sha256Hex(json) !== row.sha256 || sha256Hex(html) !== row.htmlSha256 || !signature.success)
     return undefined;
   if (signature.data.sha256 !== row.sha256) return undefined;
