@@ -222,9 +222,11 @@ const run = async (ids?: readonly string[]) => {
 };
 const statusOf = async (id: string) => (await run([id]))[0];
 
-const setEnv = (env: Record<string, string>) => {
-  for (const key of Object.keys(process.env))
-    if (/^(TABLE_|BUCKET_|KMS_|INSPECT_|ENDPOINT_|USER_POOL)/.test(key)) delete process.env[key];
+/** The settings these tests set (a run's other projects may have left some, such as endpoints: put back after). */
+const OWN_SETTINGS = /^(TABLE_|BUCKET_|KMS_|INSPECT_|ENDPOINT_|USER_POOL)/;
+const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => OWN_SETTINGS.test(key)));
+const setEnv = (env: Record<string, string | undefined>) => {
+  for (const key of Object.keys(process.env)) if (OWN_SETTINGS.test(key)) delete process.env[key];
   Object.assign(process.env, env);
   resetConfig();
 };
@@ -237,7 +239,7 @@ describe("infrastructure checks in the cloud", () => {
     answers = healthy();
     calls.length = 0;
   });
-  afterEach(() => setEnv({}));
+  afterEach(() => setEnv(inherited));
 
   it("cover 18-22 controls with Security Rule citations, and all pass on a healthy stage with evidence", async () => {
     expect(infrastructureChecks.length).toBeGreaterThanOrEqual(18);
@@ -523,7 +525,7 @@ describe("infrastructure checks against the local stack's configuration", () => 
     answers = healthy();
     calls.length = 0;
   });
-  afterEach(() => setEnv({}));
+  afterEach(() => setEnv(inherited));
 
   it("a service without a stand-in is not_evaluated without a call; a stand-in that does not model the property too", async () => {
     const results = await run();

@@ -56,8 +56,13 @@ const lockFor = (mode: string, retention: { Days?: number; Years?: number }) => 
   },
 });
 
+/** Endpoints a run's other projects may have left in the environment: these tests read "the cloud". */
+const inherited = Object.keys(process.env).filter((key) => key.startsWith("ENDPOINT_"));
+const saved = Object.fromEntries(inherited.map((key) => [key, process.env[key]]));
+
 describe("organizational and not-applicable checks", () => {
   beforeEach(() => {
+    for (const key of inherited) delete process.env[key];
     Object.assign(process.env, ENV);
     resetConfig();
     document = {
@@ -70,6 +75,7 @@ describe("organizational and not-applicable checks", () => {
   });
   afterEach(() => {
     for (const key of Object.keys(ENV)) delete process.env[key];
+    Object.assign(process.env, saved);
     resetConfig();
   });
 
