@@ -145,11 +145,13 @@ async function nextCheckpoint(
     merkleRoot: root,
     previous: previous ? checkpointHash(previous.checkpoint) : GENESIS_HASH,
   };
+  // KMS signs a RAW message of at most 4 KB, and a checkpoint of an org with many chains is larger: it is
+  // given the message's SHA-256 instead, which makes the same ECDSA-SHA256 signature over the same bytes.
   const signed = await aws("kms").send(
     new SignCommand({
       KeyId: config.signingKeyId,
-      Message: Buffer.from(canonical(checkpoint)),
-      MessageType: "RAW",
+      Message: createHash("sha256").update(canonical(checkpoint)).digest(),
+      MessageType: "DIGEST",
       SigningAlgorithm: "ECDSA_SHA_256",
     }),
   );
