@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { accessClient, requireConsent } from "../../shared/access";
 import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import type { Principal } from "../../shared/auth";
@@ -11,6 +11,7 @@ import { logger } from "../../shared/log";
 import { detectPhiViaComprehend, phiSummary, redact } from "../../shared/phi";
 import {
   loadSession,
+  readTranscriptObject,
   type SessionRecord,
   sessionKey,
   type TranscriptObject,
@@ -194,24 +195,6 @@ export async function uploadTranscript(
   return { sessionId, version, bytes: transcript.bytes, phiSummary: transcript.phiSummary };
 }
 
-/** The stored bytes, or undefined when the object is gone (replaced since the record was read). */
-async function fetchObject(key: string): Promise<Buffer | undefined> {
-  try {
-    const object = await aws("s3").send(
-      new GetObjectCommand({ Bucket: getConfig().BUCKET_TRANSCRIPTS, Key: key }),
-    );
-    return Buffer.from((await object.Body?.transformToByteArray()) ?? []);
-  } catch (error) {
-    // S3 answers a missing key with 404 NoSuchKey, or with 403 AccessDenied to a caller without
-    // s3:ListBucket (the functions have none): either way, there is no object to return.
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    const name = (error as { name?: string }).name;
-    if (name === "NoSuchKey" || (status === 403 && name === "AccessDenied") || status === 404)
-      return undefined;
-    throw error;
-  }
-}
-
 export async function readTranscript(
   principal: Principal,
   request: RequestMeta,
@@ -221,11 +204,11 @@ export async function readTranscript(
   const access = await accessClient(principal, clientId, "transcript:read");
   const which: Copy = access.fields.has("transcript:full") ? "full" : "redacted";
   let session = await requireSession(principal.orgId, clientId, sessionId);
-  let bytes = session.transcript && (await fetchObject(session.transcript[which].key));
+  let bytes = session.transcript && (await readTranscriptObject(session.transcript[which].key));
   if (session.transcript && !bytes) {
     // Replaced between our read of the record and of the object: read the record again, once.
     session = await requireSession(principal.orgId, clientId, sessionId);
-    bytes = session.transcript && (await fetchObject(session.transcript[which].key));
+    bytes = session.transcript && (await readTranscriptObject(session.transcript[which].key));
   }
   const transcript = session.transcript;
   if (!transcript) throw new NotFoundError();

@@ -196,6 +196,16 @@ async function generateAndStore(
   return { report, json, html, sig, sha256: signature.sha256 };
 }
 
+/** What a run answers for a report that was already done: nothing generated again. */
+const alreadyDone = (row: ReportRow): Produced => ({
+  orgId: row.orgId,
+  reportId: row.reportId,
+  status: "done",
+  score: row.score as number,
+  sha256: row.sha256 as string,
+  already: true,
+});
+
 /** Produces (or completes) the report `reportId` of `orgId`, whose row a request or the scheduler made. */
 export async function produceReport(
   orgId: string,
@@ -206,14 +216,7 @@ export async function produceReport(
   if (!row) throw new NotFoundError();
   if (row.status === "done") {
     if (row.alert) await notify(row.alert);
-    return {
-      orgId,
-      reportId,
-      status: "done",
-      score: row.score as number,
-      sha256: row.sha256 as string,
-      already: true,
-    };
+    return alreadyDone(row);
   }
   const earlier = await doneReportsBefore(orgId, reportId, HISTORY);
   const previous = earlier[0];
@@ -240,14 +243,7 @@ export async function produceReport(
     const now = await getReportRow(orgId, reportId);
     if (now?.status !== "done")
       throw new ConflictError("REPORT_RUN_RACED", "Another run of the report is under way.");
-    return {
-      orgId,
-      reportId,
-      status: "done",
-      score: now.score as number,
-      sha256: now.sha256 as string,
-      already: true,
-    };
+    return alreadyDone(now);
   }
   if (alert) await notify(alert);
   return {

@@ -253,33 +253,35 @@ export function doneItem(orgId: string, reportId: string, sha256: string, alert?
   };
 }
 
-/** A run that failed: the row says so by code (a later run may still complete it). */
-export async function markReportFailed(orgId: string, reportId: string, code: string): Promise<void> {
+/** Sets attributes on a report's row unless it is done (a done report's row never changes again). */
+async function updateUnlessDone(
+  orgId: string,
+  reportId: string,
+  set: string,
+  values: Record<string, unknown>,
+): Promise<void> {
   await aws("dynamo").send(
     new UpdateCommand({
       TableName: reportSettings().table,
       Key: reportKey(orgId, reportId),
-      UpdateExpression: "SET #status = :failed, failure = :code",
+      UpdateExpression: `SET ${set}`,
       ConditionExpression: "attribute_exists(pk) AND #status <> :done",
       ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":failed": "failed", ":code": code.slice(0, 64), ":done": "done" },
+      ExpressionAttributeValues: { ...values, ":done": "done" },
     }),
   );
 }
 
+/** A run that failed: the row says so by code (a later run may still complete it). */
+export const markReportFailed = (orgId: string, reportId: string, code: string): Promise<void> =>
+  updateUnlessDone(orgId, reportId, "#status = :failed, failure = :code", {
+    ":failed": "failed",
+    ":code": code.slice(0, 64),
+  });
+
 /** The scheduler starts a failed or stalled report's job again: noted, so it is not restarted every hour. */
-export async function markRestarted(orgId: string, reportId: string, at: string): Promise<void> {
-  await aws("dynamo").send(
-    new UpdateCommand({
-      TableName: reportSettings().table,
-      Key: reportKey(orgId, reportId),
-      UpdateExpression: "SET restartedAt = :at",
-      ConditionExpression: "attribute_exists(pk) AND #status <> :done",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":at": at, ":done": "done" },
-    }),
-  );
-}
+export const markRestarted = (orgId: string, reportId: string, at: string): Promise<void> =>
+  updateUnlessDone(orgId, reportId, "restartedAt = :at", { ":at": at });
 
 /** The notification went out: forget it. */
 export async function clearAlert(orgId: string, reportId: string): Promise<void> {

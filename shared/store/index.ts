@@ -17,3 +17,4 @@ export {
   type TranscriptObject,
   type TranscriptRecord,
 } from "./session-record";
+export { readTranscriptObject } from "./transcript-objects";

@@ -1,9 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
-import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { CONSENT_REQUIRED, type ConsentRecord, consentsOf, type Purpose } from "../../access/consent";
 import { appendWithItems, auditEntry, jobMeta, queryDisclosures } from "../../audit";
 import { CLIENT_PHI_FIELDS } from "../../auth/policy";
-import { aws } from "../../aws";
 import { getConfig } from "../../config";
 import {
   DataKeyUnavailableError,
@@ -16,6 +14,7 @@ import {
   assignmentPrefix,
   batchGet,
   type ClientRecord,
+  readTranscriptObject,
   recordsWithPrefix,
   type SessionRecord,
   sessionKey,
@@ -246,19 +245,6 @@ async function decryptSample(context: CheckContext, clients: readonly ClientReco
 
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
-async function readObject(key: string): Promise<Buffer | undefined> {
-  try {
-    const object = await aws("s3").send(
-      new GetObjectCommand({ Bucket: getConfig().BUCKET_TRANSCRIPTS, Key: key }),
-    );
-    return Buffer.from((await object.Body?.transformToByteArray()) ?? []);
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if ((error as Error).name === "NoSuchKey" || status === 404) return undefined;
-    throw error;
-  }
-}
-
 /** What one transcript's stored objects show: present, matching their recorded digest, sealed. */
 export type TranscriptFinding = "ok" | "missing" | "digest-mismatch" | "not-encrypted";
 export function transcriptFinding(recorded: string, bytes: Buffer | undefined): TranscriptFinding {
@@ -424,7 +410,7 @@ export const dataChecks: readonly CheckDefinition[] = [
         const transcript = session.transcript as NonNullable<SessionRecord["transcript"]>;
         const copies = [transcript.full, transcript.redacted];
         const found = await Promise.all(
-          copies.map(async (copy) => transcriptFinding(copy.sha256, await readObject(copy.key))),
+          copies.map(async (copy) => transcriptFinding(copy.sha256, await readTranscriptObject(copy.key))),
         );
         return found.find((finding) => finding !== "ok") ?? "ok";
       });
