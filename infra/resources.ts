@@ -1,5 +1,6 @@
 import { PASSWORD_POLICY } from "../shared/auth/password-policy";
 import { ROLES } from "../shared/auth/roles";
+import { DOCUMENTATION_RETENTION_DAYS } from "../shared/config";
 
 /**
  * The resources both worlds create: the CDK app (`infra/cloud`) turns these into CloudFormation, the
@@ -119,7 +120,7 @@ export const BUCKETS = {
     holds: "signed compliance reports: JSON, HTML and signature (Object Lock, compliance mode)",
     objectLock: true,
     /** §164.316(b)(2)(i): documentation of the security program is kept 6 years. */
-    retentionDays: 6 * 365,
+    retentionDays: DOCUMENTATION_RETENTION_DAYS,
   },
 } as const;
 

@@ -9,6 +9,7 @@ import {
   pendingReportItem,
   type ReportRow,
   readReportObject,
+  reportObjectKeys,
   reportRowsPage,
 } from "../../shared/compliance/store";
 import { ConflictError, IntegrityError, NotFoundError } from "../../shared/errors";
@@ -98,18 +99,29 @@ async function vouchedObject(row: ReportRow, key: string, sha256?: string): Prom
 /** The signed report JSON and its signature document. */
 export async function readReport(principal: Principal, reportId: string) {
   const row = await doneRow(principal, reportId);
-  const keys = row.keys as NonNullable<ReportRow["keys"]>;
+  const keys = reportObjectKeys(principal.orgId, reportId);
   const [json, sig] = await Promise.all([
     vouchedObject(row, keys.json, row.sha256),
     vouchedObject(row, keys.sig),
   ]);
   const signature = ReportSignatureSchema.parse(JSON.parse(sig.toString("utf8")));
-  return { report: JSON.parse(json.toString("utf8")) as unknown, signature };
+  const report = JSON.parse(json.toString("utf8")) as { orgId?: unknown; reportId?: unknown };
+  // The row is not trusted to say where a report is: another org's report (a row edited to point at it,
+  // with its hash) is an integrity failure, never an answer.
+  if (report.orgId !== principal.orgId || report.reportId !== reportId || signature.reportId !== reportId) {
+    logger.error("report object is not this org's report", {
+      securityEvent: "REPORT_INTEGRITY",
+      orgId: principal.orgId,
+      reportId,
+    });
+    throw new IntegrityError();
+  }
+  return { report: report as unknown, signature };
 }
 
 /** The report's HTML, as the JSON's `html.sha256` names it. */
 export async function readReportHtml(principal: Principal, reportId: string): Promise<string> {
   const row = await doneRow(principal, reportId);
-  const keys = row.keys as NonNullable<ReportRow["keys"]>;
+  const keys = reportObjectKeys(principal.orgId, reportId);
   return (await vouchedObject(row, keys.html, row.htmlSha256)).toString("utf8");
 }

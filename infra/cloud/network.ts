@@ -26,6 +26,8 @@ export type EndpointScope = {
   tableArns: readonly string[];
   buckets: readonly IBucket[];
   keyArns: readonly string[];
+  /** Keys only described (rotation, spec) through the endpoint: the compliance report's key check. */
+  inspectedKeyArns: readonly string[];
   userPoolArn: string;
   alarmTopicArn: string;
 };
@@ -137,7 +139,10 @@ function endpointPolicies(scope: Construct, resources: EndpointScope) {
       ["s3:*"],
       resources.buckets.flatMap((bucket) => [bucket.bucketArn, bucket.arnForObjects("*")]),
     ),
-    kms: allow(["kms:*"], [...resources.keyArns]),
+    kms: [
+      ...allow(["kms:*"], [...resources.keyArns]),
+      ...allow(["kms:DescribeKey", "kms:GetKeyRotationStatus"], [...resources.inspectedKeyArns]),
+    ],
     lambda: allow(
       ["lambda:InvokeFunction"],
       [`arn:${partition}:lambda:${region}:${account}:function:${resourceName(resources.stage, "*")}`],

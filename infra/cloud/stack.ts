@@ -79,6 +79,8 @@ export class StatefulStack extends Stack {
               this.keys.auditSigning.keyArn,
               ...settings.retiredSigningKeyArns,
             ],
+            // Keys the functions never use, whose configuration the compliance report reads.
+            inspectedKeyArns: [this.keys.logs.keyArn, this.keys.trail.keyArn, this.keys.backups.keyArn],
             userPoolArn: this.auth.userPool.userPoolArn,
             alarmTopicArn: this.alarmTopic.topicArn,
           },

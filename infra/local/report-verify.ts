@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import {
   trustedSigningKeys,
@@ -18,12 +19,19 @@ import { readEndpoints, useLocalStack } from "./stack";
  */
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { dir: { type: "string", default: ".local" }, "public-key": { type: "string" } },
+  options: {
+    dir: { type: "string", default: ".local" },
+    "public-key": { type: "string" },
+    org: { type: "string" },
+  },
 });
 
 const PROBLEMS: Readonly<Record<VerificationProblem | "missing", string>> = {
   missing: "its .sig or .html file is missing",
   "signature-document": "the JSON or the signature document cannot be read",
+  "not-canonical": "the JSON is not stored as its canonical text (it was reformatted or changed)",
+  "other-report":
+    "it is a genuine report, but not this one (its id is not the file's name, or another org's)",
   "untrusted-key": "it names a signing key that is not trusted here",
   digest: "the JSON is not the document the signature covers (it was changed)",
   signature: "the signature does not verify over the canonical JSON",
@@ -44,7 +52,7 @@ async function trustedKeys(): Promise<(keyId: string) => KeyObject | undefined> 
 
 const file = positionals[0];
 if (!file?.endsWith(".json") || !existsSync(file)) {
-  console.error("usage: npm run report:verify -- <report.json> [--public-key <pem>]");
+  console.error("usage: npm run report:verify -- <report.json> [--org <orgId>] [--public-key <pem>]");
   process.exit(2);
 }
 const base = file.slice(0, -".json".length);
@@ -66,6 +74,8 @@ const problem: VerificationProblem | "missing" | undefined =
           sig: readFileSync(`${base}.sig`, "utf8"),
         },
         keys,
+        // The file's name is the report's id; `--org` names the org it must belong to.
+        { reportId: basename(base), ...(values.org && { orgId: values.org }) },
       )
     : "missing";
 if (problem) {

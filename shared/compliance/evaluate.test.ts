@@ -66,3 +66,16 @@ describe("evaluating checks", () => {
     expect(seen).toEqual({ upTo: 7 });
   });
 });
+
+describe("a check whose evidence the report's schema refuses", () => {
+  it("is not_evaluated, and the other checks keep their verdicts (one hostile item never sinks the report)", async () => {
+    const checks: CheckDefinition[] = [
+      { ...base, id: "a.hostile", evaluate: async () => failed({ ids: ["x".repeat(10_000)] }) },
+      { ...base, id: "a.fine", evaluate: async () => passed({ n: 1 }) },
+    ];
+    const { results } = await evaluateChecks(checks, context);
+    expect(results.map((result) => result.status)).toEqual(["not_evaluated", "pass"]);
+    expect(results[0]?.evidence).toEqual({});
+    for (const result of results) expect(CheckResultSchema.safeParse(result).success).toBe(true);
+  });
+});

@@ -2,7 +2,7 @@ import { AppError } from "../errors";
 import { logger } from "../log";
 import type { CheckContext, CheckDefinition, Outcome } from "./check";
 import { sectionOf } from "./check";
-import type { CheckResult } from "./report";
+import { type CheckResult, CheckResultSchema } from "./report";
 
 /** Checks evaluated at once: each may make a few AWS calls; more would only queue on the same clients. */
 const CONCURRENCY = 6;
@@ -35,7 +35,7 @@ export async function evaluateChecks(
   const results = checks.map((check, index) => {
     const outcome = outcomes[index] as Outcome;
     if ("carry" in outcome && outcome.carry !== undefined) carry[check.id] = outcome.carry;
-    return resultOf(check, outcome);
+    return withinSchema(check, resultOf(check, outcome));
   });
   return { results, carry };
 }
@@ -56,6 +56,23 @@ async function outcomeOf(check: CheckDefinition, context: CheckContext): Promise
     logger.error("compliance check failed unexpectedly", { check: check.id, error });
     return { status: "not_evaluated", reason: "The evidence could not be read (unexpected error)." };
   }
+}
+
+/**
+ * A result the report's schema would refuse (evidence out of its bounds: a tampered table's 10 kB id, a
+ * list too long) is `not_evaluated`, so one hostile item costs one check, never the whole report (which is
+ * validated whole before it is signed).
+ */
+function withinSchema(check: CheckDefinition, result: CheckResult): CheckResult {
+  if (CheckResultSchema.safeParse(result).success) return result;
+  logger.error("compliance check evidence out of bounds", { check: check.id });
+  return {
+    ...resultOf(check, {
+      status: "not_evaluated",
+      reason: "The evidence read was out of the report's bounds (altered data?).",
+    }),
+    evidence: {},
+  };
 }
 
 function resultOf(check: CheckDefinition, outcome: Outcome): CheckResult {

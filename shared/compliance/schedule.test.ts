@@ -39,7 +39,11 @@ describe("the report schedule", () => {
     expect(scheduleDecision("daily", row("pending", "2026-11-24T04:30:00Z"), now)).toEqual({
       action: "none",
     });
-    expect(scheduleDecision("daily", row("pending", "2026-11-24T03:59:00Z"), now)).toEqual({
+    // Pending for 7 hours: its event may still wait in Lambda's queue (up to 6 h), so it is not raced.
+    expect(scheduleDecision("daily", row("pending", "2026-11-23T22:00:00Z"), now)).toEqual({
+      action: "none",
+    });
+    expect(scheduleDecision("daily", row("pending", "2026-11-23T20:59:00Z"), now)).toEqual({
       action: "restart",
       reportId: "r1",
     });
@@ -47,7 +51,8 @@ describe("the report schedule", () => {
     for (const status of ["pending", "failed"] as const) {
       const restarted = { ...row(status, "2026-11-20T00:00:00Z"), restartedAt: "2026-11-24T04:30:00Z" };
       expect(scheduleDecision("daily", restarted, now)).toEqual({ action: "none" });
-      expect(scheduleDecision("daily", restarted, at("2026-11-24T05:30:00Z"))).toEqual({
+      expect(scheduleDecision("daily", restarted, at("2026-11-24T11:30:00Z"))).toEqual({ action: "none" });
+      expect(scheduleDecision("daily", restarted, at("2026-11-24T12:30:00Z"))).toEqual({
         action: "restart",
         reportId: "r1",
       });

@@ -8,8 +8,12 @@ import type { ReportRow } from "./store";
  * and the time of day stays put instead of drifting a period a day.
  */
 export const SCHEDULER_PERIOD_MINUTES = 60;
-/** A pending run older than this is taken to be lost (its job never ran, or failed every retry): started again. */
-export const STALLED_PENDING_MINUTES = 60;
+/**
+ * A pending run older than this is taken to be lost (its job never ran, or failed every retry) and started
+ * again: longer than a started event may wait in Lambda's queue (STARTED_EVENT_MAX_AGE_HOURS, 6 h) plus its
+ * runs, so a restart never races a first run that is only queued.
+ */
+export const STALLED_PENDING_MINUTES = 8 * 60;
 
 type Schedule = TenantSettings["reports"]["schedule"];
 

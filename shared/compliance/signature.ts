@@ -81,20 +81,31 @@ export async function trustedSigningKeys(): Promise<ReadonlyMap<string, KeyObjec
   return new Map(keys);
 }
 
-export type VerificationProblem = "signature-document" | "untrusted-key" | "digest" | "signature" | "html";
+export type VerificationProblem =
+  | "signature-document"
+  | "not-canonical"
+  | "untrusted-key"
+  | "digest"
+  | "signature"
+  | "html"
+  | "other-report";
 
 /**
  * Checks a report's documents as stored: the signature document names a trusted key and the report's id,
  * its signature verifies over the JSON's canonical text, and the HTML is the one whose SHA-256 the JSON
- * holds. The JSON is checked as text: whatever it holds, only its canonical bytes are signed.
+ * holds. The JSON must be stored as its canonical text, byte for byte (as the pipeline stores it): a reader
+ * then reads exactly the bytes that were signed, never a reformatted or duplicate-keyed variant. A genuine
+ * report is still the wrong one when it is not the report expected (another org's, or an older one filed
+ * under this one's name).
  */
 export function verifyReportDocuments(
   documents: { json: string; html: Buffer; sig: string },
   /** The trusted public key of a signing key id, if it is trusted. */
   trusted: (keyId: string) => KeyObject | undefined,
+  expected: { reportId?: string; orgId?: string } = {},
 ): VerificationProblem | undefined {
   let signed: ReportSignature;
-  let report: { reportId?: unknown; html?: { sha256?: unknown } };
+  let report: { reportId?: unknown; orgId?: unknown; html?: { sha256?: unknown } };
   let canonical: string;
   try {
     signed = ReportSignatureSchema.parse(JSON.parse(documents.sig));
@@ -103,11 +114,17 @@ export function verifyReportDocuments(
   } catch {
     return "signature-document";
   }
+  if (documents.json !== canonical) return "not-canonical";
   const key = trusted(signed.keyId);
   if (!key) return "untrusted-key";
   if (signed.reportId !== report.reportId || signed.sha256 !== sha256Hex(canonical)) return "digest";
   const genuine = verify("sha256", Buffer.from(canonical), key, Buffer.from(signed.signature, "base64"));
   if (!genuine) return "signature";
   if (report.html?.sha256 !== sha256Hex(documents.html)) return "html";
+  if (
+    (expected.reportId !== undefined && report.reportId !== expected.reportId) ||
+    (expected.orgId !== undefined && report.orgId !== expected.orgId)
+  )
+    return "other-report";
   return undefined;
 }

@@ -5,6 +5,9 @@ import { ConfigError } from "../errors";
  * Typed settings for every function and tool. In the cloud they come from the Lambda environment the
  * CDK app sets; locally `infra/local` sets the same variables plus the service endpoints.
  */
+/** Six years from creation or last effect (§164.316(b)(2)(i)), leap days included: reports are kept this long. */
+export const DOCUMENTATION_RETENTION_DAYS = 6 * 365 + 2;
+
 const csv = z
   .string()
   .default("")
@@ -78,9 +81,9 @@ const ConfigSchema = z.object({
   REPORT_RETENTION_DAYS: z.coerce
     .number()
     .int()
-    .min(6 * 365)
+    .min(DOCUMENTATION_RETENTION_DAYS)
     .max(3650)
-    .default(6 * 365),
+    .default(DOCUMENTATION_RETENTION_DAYS),
   USER_POOL_ID: z.string().min(1),
   USER_POOL_CLIENT_ID: z.string().min(1),
   /** Token issuer; defaults to the regional Cognito issuer for USER_POOL_ID. */

@@ -331,5 +331,34 @@ describe("npm run report and npm run report:verify", () => {
       expect(result.stdout).toContain("INVALID");
       expect(result.stdout).toContain(why);
     }
+    // A genuine report filed under another report's name, or checked as another org's, is not this one.
+    const renamed = copy("json", (bytes) => bytes);
+    const wrongName = await verifyFile(renamed);
+    expect(wrongName.code, wrongName.stdout).toBe(1);
+    expect(wrongName.stdout).toContain("not this one");
+    const otherOrg = await tsx("infra/local/report-verify.ts", [
+      `${base}.json`,
+      "--dir",
+      stack.dir,
+      "--org",
+      "other",
+    ]);
+    expect(otherOrg.code, otherOrg.stdout).toBe(1);
+    expect(
+      (await tsx("infra/local/report-verify.ts", [`${base}.json`, "--dir", stack.dir, "--org", "demo"])).code,
+    ).toBe(0);
+    // The same content reformatted: the signature still covers its canonical form, but the bytes a reader
+    // reads are not the signed ones.
+    const folder = mkdtempSync(join(tmpdir(), "report-reformatted-"));
+    const id = base.split("/").at(-1) as string;
+    for (const extension of ["html", "sig"])
+      copyFileSync(`${base}.${extension}`, join(folder, `${id}.${extension}`));
+    writeFileSync(
+      join(folder, `${id}.json`),
+      JSON.stringify(JSON.parse(readFileSync(`${base}.json`, "utf8")), null, 2),
+    );
+    const reformatted = await verifyFile(join(folder, `${id}.json`));
+    expect(reformatted.code, reformatted.stdout).toBe(1);
+    expect(reformatted.stdout).toContain("canonical text");
   });
 });

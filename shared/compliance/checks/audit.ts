@@ -23,6 +23,7 @@ import {
   type Evidence,
   evidenceText,
   failed,
+  notApplicable,
   passed,
 } from "../check";
 import { isPhiAccess, type PeriodTrail, periodTrail, type TrailEntry } from "../trail";
@@ -226,6 +227,9 @@ export const auditChecks: readonly CheckDefinition[] = [
       };
       const carry: CheckpointCarry | undefined = latest && { number: latest.object.number };
       if (problem || stale.length > 0) return failed(evidence, undefined, carry);
+      // No checkpoint and nothing to checkpoint yet: nothing vouches for anything (not a pass).
+      if (!latest && unpinned.length === 0)
+        return notApplicable("The org has no audit entries to checkpoint yet.");
       return passed(evidence, carry);
     },
   },

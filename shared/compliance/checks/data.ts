@@ -490,6 +490,9 @@ export const dataChecks: readonly CheckDefinition[] = [
         uncoveredCount: uncovered.length,
         uncovered: someIds(uncovered),
       };
+      // Nothing processed: nothing to show consent for (not a pass on an empty set).
+      if (processed.length === 0)
+        return notApplicable("No session, note or transcript was processed in the period.");
       return uncovered.length === 0 ? passed(evidence) : failed(evidence);
     },
   },

@@ -11,7 +11,7 @@ import { aws } from "../../aws";
 import { getConfig } from "../../config";
 import { listUsers, type UserRecord } from "../../people";
 import { batchGet, type ClientRecord, clientKey, queryAll } from "../../store";
-import type { CheckContext, EvidenceValue } from "../check";
+import { type CheckContext, type EvidenceValue, evidenceText } from "../check";
 
 /**
  * What the identity and data checks read about one org, each load made once per report (`context.memo`)
@@ -22,7 +22,8 @@ import type { CheckContext, EvidenceValue } from "../check";
 
 /** Evidence lists at most this many ids (the report's schema bounds a list to 100); the count says how many in all. */
 export const EVIDENCE_IDS = 100;
-export const someIds = (ids: Iterable<string>): EvidenceValue => [...ids].sort().slice(0, EVIDENCE_IDS);
+export const someIds = (ids: Iterable<string>): EvidenceValue =>
+  [...ids].sort().slice(0, EVIDENCE_IDS).map(evidenceText);
 
 /** At most `concurrency` calls in flight, results in input order. */
 export async function mapBounded<T, R>(

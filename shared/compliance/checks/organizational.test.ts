@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { resetConfig } from "../../config";
+import { DOCUMENTATION_RETENTION_DAYS, resetConfig } from "../../config";
 import { BUILT_IN_SETTINGS, type SettingsDocument } from "../../settings";
 import { sectionOf } from "../check";
 import { evaluateChecks } from "../evaluate";
 import { CheckResultSchema } from "../report";
-import { DOCUMENTATION_RETENTION_DAYS, organizationalChecks } from "./organizational";
+import { organizationalChecks } from "./organizational";
 
 let document: SettingsDocument;
 let objectLock: unknown;

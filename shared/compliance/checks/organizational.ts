@@ -1,3 +1,4 @@
+import { DOCUMENTATION_RETENTION_DAYS } from "../../config";
 import { settingsDocument } from "../../settings";
 import { type CheckDefinition, failed, notApplicable, notEvaluated, passIf } from "../check";
 import { objectLockOf } from "./infrastructure";
@@ -32,9 +33,6 @@ const notApplicableCheck = (
   weight: 1,
   evaluate: async () => notApplicable(justification),
 });
-
-/** Six years from creation or last effect (§164.316(b)(2)(i)); leap days included. */
-export const DOCUMENTATION_RETENTION_DAYS = 6 * 365 + 2;
 
 export const organizationalChecks: readonly CheckDefinition[] = [
   notApplicableCheck(
