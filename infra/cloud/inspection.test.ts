@@ -5,6 +5,7 @@ import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../shared/config";
+import { FUNCTION_ENV } from "../../test/support/function-env";
 import { TABLES, type TableName } from "../resources";
 import { bundledFunction, type FunctionDefaults, permissionEnvironment } from "./functions";
 import {
@@ -120,19 +121,7 @@ describe("compliance:inspect", () => {
     const environment = permissionEnvironment(["compliance:inspect", "settings:read"], permissionTargets);
     expect(environment).toEqual(inspectionEnvironment(permissionTargets.inspection as InspectionTargets));
     const config = parseConfig({
-      TABLE_RECORDS: "t-records",
-      TABLE_DIRECTORY: "t-directory",
-      TABLE_KEYS: "t-keys",
-      TABLE_AUDIT: "t-audit",
-      TABLE_WITNESS: "t-witness",
-      TABLE_SETTINGS: "t-settings",
-      TABLE_LIMITS: "t-limits",
-      TABLE_IDEMPOTENCY: "t-idempotency",
-      TABLE_SECURITY: "t-security",
-      BUCKET_TRANSCRIPTS: "b-transcripts",
-      KMS_DATA_KEY_ID: arn("kms", "key/data"),
-      USER_POOL_ID: "us-east-1_pool",
-      USER_POOL_CLIENT_ID: "client",
+      ...FUNCTION_ENV,
       ...stack.resolve(environment),
     });
     expect(config).toMatchObject({

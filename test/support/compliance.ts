@@ -83,11 +83,13 @@ async function putGrant(orgId: string, record: GrantReviewRecord) {
   );
 }
 
-/**
- * A break-glass grant still pending `hoursPastDue` after its review window (the org's
- * `detectors.breakGlassReviewHours`) ended, as the request route records it.
- */
-export async function leaveGrantUnreviewed(orgId: string, now = new Date(), hoursPastDue = 1) {
+/** A grant whose review window (the org's `detectors.breakGlassReviewHours`) ended `hoursPastDue` before `now`. */
+async function grantPastItsWindow(
+  orgId: string,
+  now: Date,
+  hoursPastDue: number,
+  review?: { reviewedBy: string },
+) {
   const hours = (await tenantSettings(orgId)).detectors.breakGlassReviewHours;
   const grantedAt = new Date(now.getTime() - (hours + hoursPastDue) * HOUR_MS);
   const grantId = randomUUID();
@@ -97,28 +99,24 @@ export async function leaveGrantUnreviewed(orgId: string, now = new Date(), hour
     userId: "grantee-1",
     grantedAt: grantedAt.toISOString(),
     expiresAt: new Date(grantedAt.getTime() + HOUR_MS).toISOString(),
-    status: "pending",
+    ...(review
+      ? {
+          status: "reviewed",
+          reviewedBy: review.reviewedBy,
+          reviewedAt: new Date(grantedAt.getTime() + HOUR_MS).toISOString(),
+        }
+      : { status: "pending" }),
   });
   return grantId;
 }
 
+/** A break-glass grant still pending `hoursPastDue` after its review window ended, as the request route records it. */
+export const leaveGrantUnreviewed = (orgId: string, now = new Date(), hoursPastDue = 1) =>
+  grantPastItsWindow(orgId, now, hoursPastDue);
+
 /** A grant whose window ended before `now`, reviewed an hour after it was made by another person. */
-export async function grantReviewedInTime(orgId: string, now = new Date(), reviewedBy = "officer-1") {
-  const hours = (await tenantSettings(orgId)).detectors.breakGlassReviewHours;
-  const grantedAt = new Date(now.getTime() - (hours + 1) * HOUR_MS);
-  const grantId = randomUUID();
-  await putGrant(orgId, {
-    grantId,
-    clientId: randomUUID(),
-    userId: "grantee-1",
-    grantedAt: grantedAt.toISOString(),
-    expiresAt: new Date(grantedAt.getTime() + HOUR_MS).toISOString(),
-    status: "reviewed",
-    reviewedBy,
-    reviewedAt: new Date(grantedAt.getTime() + HOUR_MS).toISOString(),
-  });
-  return grantId;
-}
+export const grantReviewedInTime = (orgId: string, now = new Date(), reviewedBy = "officer-1") =>
+  grantPastItsWindow(orgId, now, 1, { reviewedBy });
 
 /** The daily verification from genesis of one org (as its job starts it), waited for until it finishes. */
 export async function runDailyVerification(orgId: string) {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FUNCTION_ENV } from "../../../test/support/function-env";
 import { resetConfig } from "../../config";
 import { BUILT_IN_SETTINGS } from "../../settings";
 import { evaluateChecks } from "../evaluate";
@@ -36,24 +37,7 @@ const STORAGE_KEY = "arn:aws:kms:us-east-1:111122223333:key/storage";
 const LOGS_KEY = "arn:aws:kms:us-east-1:111122223333:key/logs";
 const NOW = new Date("2026-11-24T12:00:00.000Z");
 
-const BASE_ENV = {
-  TABLE_RECORDS: "t-records",
-  TABLE_DIRECTORY: "t-directory",
-  TABLE_KEYS: "t-keys",
-  TABLE_AUDIT: "t-audit",
-  TABLE_WITNESS: "t-witness",
-  TABLE_SETTINGS: "t-settings",
-  TABLE_LIMITS: "t-limits",
-  TABLE_IDEMPOTENCY: "t-idempotency",
-  TABLE_SECURITY: "t-security",
-  BUCKET_TRANSCRIPTS: "b-transcripts",
-  BUCKET_CHECKPOINTS: "b-checkpoints",
-  BUCKET_REPORTS: "b-reports",
-  KMS_DATA_KEY_ID: "arn:aws:kms:us-east-1:111122223333:key/data",
-  KMS_AUDIT_SIGNING_KEY_ID: "arn:aws:kms:us-east-1:111122223333:key/signing",
-  USER_POOL_ID: "us-east-1_pool",
-  USER_POOL_CLIENT_ID: "client",
-};
+const BASE_ENV = FUNCTION_ENV;
 const INSPECT_ENV = {
   INSPECT_KMS_STORAGE_KEY_ID: STORAGE_KEY,
   INSPECT_KMS_LOGS_KEY_ID: LOGS_KEY,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { FUNCTION_ENV } from "../../../test/support/function-env";
 import { DOCUMENTATION_RETENTION_DAYS, resetConfig } from "../../config";
 import { BUILT_IN_SETTINGS, type SettingsDocument } from "../../settings";
 import { sectionOf } from "../check";
@@ -25,23 +26,7 @@ const context = {
   settings: BUILT_IN_SETTINGS,
   memo: <T>(_key: string, load: () => Promise<T>) => load(),
 };
-const ENV = {
-  TABLE_RECORDS: "t-records",
-  TABLE_DIRECTORY: "t-directory",
-  TABLE_KEYS: "t-keys",
-  TABLE_AUDIT: "t-audit",
-  TABLE_WITNESS: "t-witness",
-  TABLE_SETTINGS: "t-settings",
-  TABLE_LIMITS: "t-limits",
-  TABLE_IDEMPOTENCY: "t-idempotency",
-  TABLE_SECURITY: "t-security",
-  BUCKET_TRANSCRIPTS: "b-transcripts",
-  BUCKET_CHECKPOINTS: "b-checkpoints",
-  BUCKET_REPORTS: "b-reports",
-  KMS_DATA_KEY_ID: "k",
-  USER_POOL_ID: "us-east-1_pool",
-  USER_POOL_CLIENT_ID: "client",
-};
+const ENV = FUNCTION_ENV;
 const evaluate = async (id: string, settings = BUILT_IN_SETTINGS) => {
   const check = organizationalChecks.find((candidate) => candidate.id === id);
   if (!check) throw new Error(id);
