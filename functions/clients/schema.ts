@@ -82,7 +82,12 @@ export const ClientSchema = z.object({
   conditions: z.array(z.string()).optional(),
 });
 
-export const ClientListSchema = z.object({ items: z.array(ClientSchema), nextCursor: z.string().optional() });
+/** In a list, a client whose data key is gone (being crypto-shredded) is listed without its PHI. */
+const ListedClientSchema = ClientSchema.extend({ phiUnavailable: z.literal(true).optional() });
+export const ClientListSchema = z.object({
+  items: z.array(ListedClientSchema),
+  nextCursor: z.string().optional(),
+});
 
 /** Where client PHI sits in these bodies, as audit field names (see `shared/audit/disclosure.ts`). */
 export const CLIENT_PHI = phiFields(CLIENT_PHI_FIELDS);

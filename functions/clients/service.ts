@@ -4,8 +4,16 @@ import { accessClient, relationshipsTo } from "../../shared/access";
 import { appendWithItems, auditEntry, phiFieldsIn, type RequestMeta } from "../../shared/audit";
 import { CLIENT_PHI_FIELDS, decide, type Principal, pick, type Relationship } from "../../shared/auth";
 import { getConfig } from "../../shared/config";
-import { generateDataKey, getDataKey, openRecord, rememberDataKey, sealRecord } from "../../shared/crypto";
+import {
+  DataKeyUnavailableError,
+  generateDataKey,
+  getDataKey,
+  openRecord,
+  rememberDataKey,
+  sealRecord,
+} from "../../shared/crypto";
 import { ForbiddenError, VersionConflictError } from "../../shared/errors";
+import { logger } from "../../shared/log";
 import { teamOf } from "../../shared/people";
 import {
   assignmentPrefix,
@@ -211,6 +219,20 @@ async function listedAs(
 }
 
 /**
+ * A listed client's data key, or nothing when its key is gone (the client is being crypto-shredded): one
+ * unreadable client costs its own PHI in the list, never the whole page.
+ */
+async function listedKey(ref: { orgId: string; clientId: string }): Promise<Buffer | undefined> {
+  try {
+    return await getDataKey(ref);
+  } catch (error) {
+    if (!(error instanceof DataKeyUnavailableError)) throw error;
+    logger.warn("listed client's data key unavailable", { code: error.code, clientId: ref.clientId });
+    return undefined;
+  }
+}
+
+/**
  * A coach pages through their own assignments; leads and admins page through the org's clients and
  * see those the policy lets them list. Pages are full until the end of the list, however many clients
  * the caller may not see, and the cursor (sealed for this caller and this list) points at the last
@@ -245,12 +267,12 @@ export async function listClients(
     },
   );
   const disclosed = visible.filter(({ stored, fields }) => visiblePhi(fields, stored).length > 0);
-  const keys = new Map<string, Buffer>();
+  const keys = new Map<string, Buffer | undefined>();
   if (disclosed.length > 0) {
     const phiFields = [...new Set(disclosed.flatMap(({ stored, fields }) => visiblePhi(fields, stored)))];
     const [loaded] = await Promise.all([
       Promise.all(
-        disclosed.map(({ stored }) => getDataKey({ orgId: principal.orgId, clientId: stored.clientId })),
+        disclosed.map(({ stored }) => listedKey({ orgId: principal.orgId, clientId: stored.clientId })),
       ),
       appendWithItems({
         ...auditEntry(
@@ -264,12 +286,17 @@ export async function listClients(
         basis: [...new Set(disclosed.map(({ relationship }) => relationship))].sort(),
       }),
     ]);
-    for (const [index, { stored }] of disclosed.entries()) keys.set(stored.clientId, loaded[index] as Buffer);
+    for (const [index, { stored }] of disclosed.entries()) keys.set(stored.clientId, loaded[index]);
   }
   const items = visible.map(({ stored, fields }) => {
+    const listed = pick(metaOf(stored), fields);
+    if (!keys.has(stored.clientId)) return listed;
     const key = keys.get(stored.clientId);
-    const phi = key ? openPhi(key, principal.orgId, stored, visiblePhi(fields, stored)) : {};
-    return pick({ ...metaOf(stored), ...phi }, fields);
+    if (!key) return { ...listed, phiUnavailable: true as const };
+    return pick(
+      { ...metaOf(stored), ...openPhi(key, principal.orgId, stored, visiblePhi(fields, stored)) },
+      fields,
+    );
   });
   const nextCursor = await sealCursor(scope, last && { sk: String(last.sk) });
   return { items, ...(nextCursor ? { nextCursor } : {}) };

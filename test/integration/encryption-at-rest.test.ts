@@ -1,7 +1,7 @@
 import { DecryptCommand } from "@aws-sdk/client-kms";
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { createClient, getClient, updateClient } from "../../functions/clients/service";
+import { createClient, getClient, listClients, updateClient } from "../../functions/clients/service";
 import { readOrgChains, verifyChain } from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
@@ -78,6 +78,22 @@ describe("encryption at rest", () => {
     await expect(getClient(principal, meta, ref.clientId)).rejects.toMatchObject({
       code: "DATA_KEY_UNAVAILABLE",
     });
+  });
+
+  it("a shredded client in a list costs its own PHI, never the list", async () => {
+    const lister = { ...principal, userId: "coach-enc-list" };
+    const kept = await createClient(lister, meta, PHI);
+    const shredded = await createClient(lister, meta, { ...PHI, name: "Shredded Person" });
+    const ref = { orgId: lister.orgId, clientId: shredded.clientId as string };
+    await aws("dynamo").send(
+      new DeleteCommand({ TableName: getConfig().TABLE_KEYS, Key: dataKeyItemKey(ref) }),
+    );
+    forgetDataKey(ref);
+    const { items } = await listClients(lister, meta, {});
+    const byId = new Map(items.map((item) => [item.clientId, item]));
+    expect(byId.get(kept.clientId as string)).toMatchObject({ name: PHI.name });
+    expect(byId.get(ref.clientId)).toMatchObject({ clientId: ref.clientId, phiUnavailable: true });
+    expect(byId.get(ref.clientId)).not.toHaveProperty("name");
   });
 
   it("every PHI write and read has its audit entry; a refused write has none", async () => {
