@@ -3,7 +3,7 @@ import * as z from "zod";
 import { appendWithItems, auditEntry, type RequestMeta } from "../../shared/audit";
 import type { Principal } from "../../shared/auth";
 import { requireOrgAction } from "../../shared/auth/policy";
-import { ReportSignatureSchema, sha256Hex } from "../../shared/compliance/signature";
+import { ReportSignatureSchema } from "../../shared/compliance/signature";
 import {
   getReportRow,
   pendingReportItem,
@@ -15,6 +15,7 @@ import {
 import { ConflictError, IntegrityError, NotFoundError } from "../../shared/errors";
 import { startJob } from "../../shared/jobs";
 import { logger } from "../../shared/log";
+import { sha256Hex } from "../../shared/signing";
 import { cursorScope, openCursor, pageSize, sealCursor } from "../../shared/store";
 import type { ReportSummary } from "./schema";
 

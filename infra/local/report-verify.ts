@@ -2,11 +2,8 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  trustedSigningKeys,
-  type VerificationProblem,
-  verifyReportDocuments,
-} from "../../shared/compliance/signature";
+import { type VerificationProblem, verifyReportDocuments } from "../../shared/compliance/signature";
+import { trustedSigningKeys } from "../../shared/signing";
 import { readEndpoints, useLocalStack } from "./stack";
 
 /**

@@ -4,13 +4,14 @@ import { aws } from "../aws";
 import { getConfig } from "../config";
 import { AppError, ConflictError, NotFoundError } from "../errors";
 import { logger } from "../log";
+import { canonicalJson, sha256Hex } from "../signing";
 import { reportActivity } from "./activity";
 import type { CheckDefinition, PreviousReport } from "./check";
 import { CHECKS } from "./checks";
 import { generateReport } from "./generate";
 import { renderReportHtml } from "./html";
 import { type Report, ReportSchema } from "./report";
-import { canonicalJson, ReportSignatureSchema, sha256Hex, signReport } from "./signature";
+import { ReportSignatureSchema, signReport } from "./signature";
 import {
   clearAlert,
   doneItem,
