@@ -2,6 +2,7 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import type { StreamBatch } from "../jobs";
+import { logger } from "../log";
 import { getUser } from "../people";
 import { raiseSecurityEvent } from "../security/events";
 import { platformSettings, tenantSettings } from "../settings";
@@ -44,10 +45,24 @@ export function detectionBatch(
   return {
     record: async (change: DynamoDBRecord) => {
       if (change.eventName !== "INSERT") return;
-      const observation = observe(
-        unmarshall((change.dynamodb?.NewImage ?? {}) as Record<string, AttributeValue>),
-      );
+      const item = readImage(change);
+      const observation = item && observe(item);
       if (observation) await detector.observe(observation);
     },
   };
+}
+
+/**
+ * A new item's attributes, or nothing when they cannot be read as JavaScript values (a number beyond what
+ * a double or BigInt holds, planted by hand: no writer of this code makes one). Such an item is no
+ * observation; failing its record instead would hold up every record after it in the shard until the
+ * batch is given up. The audit verifier reports the item itself as tampering.
+ */
+function readImage(change: DynamoDBRecord): Record<string, unknown> | undefined {
+  try {
+    return unmarshall((change.dynamodb?.NewImage ?? {}) as Record<string, AttributeValue>);
+  } catch {
+    logger.warn("stream item unreadable, not an observation", { eventId: change.eventID });
+    return undefined;
+  }
 }
