@@ -16,6 +16,10 @@ import type { PhiEntity } from "./entities";
 
 /** A capitalised word in any alphabet ("Göteborg", "Łódź", "São"). Spaces within a line only: never across lines. */
 const CAP = "\\p{Lu}[\\p{L}'’-]*";
+/** An upper-case letter spelled out, for anchors: they scan the whole text, much faster without Unicode mode. */
+const UPPER = "[A-Z\\u00C0-\\u00DE\\u0100-\\u017F\\u0391-\\u03A9\\u0410-\\u042F\\u1E00-\\u1EFF]";
+/** A capitalised word for anchors (letters checked by the sticky pattern after). */
+const CAP_ANCHOR = `${UPPER}[^\\s,;:.!?]*`;
 /** Small words inside street and city names ("Calle de la Paz", "Rio de Janeiro", "Frankfurt am Main"). */
 const PARTICLE =
   "(?:de|del|de la|de los|de las|da|do|dos|das|di|della|delle|des|du|la|le|los|las|am|an|der|den|sur|y|e)";
@@ -85,14 +89,14 @@ const atAnchor = (_text: string, at: number) => [at];
 const RULES: readonly Rule[] = [
   // "Hauptstraße 42", "Keizersgracht 221", "Drottninggatan 53", "Vesterbrogade 14, 2. tv"
   {
-    anchor: new RegExp(`${STREET_SUFFIX}[ \\t]+\\d`, "g"),
+    anchor: new RegExp(`[ \\t]\\d(?<=${STREET_SUFFIX}[ \\t]\\d)`, "g"),
     starts: (text, at) => [wordStart(text, at)],
     address: sticky(`(\\p{Lu}[\\p{L}-]*)${STREET_SUFFIX}[ \\t]+${HOUSE_NUMBER}${UNIT}{0,3}`),
     keep: (word) => !NOT_A_PLACE.has(word), // "During 5 weeks", "Spring 2024"
   },
   // "Mariahilfer Straße 88a/3", "Andrássy út 60"
   {
-    anchor: new RegExp(`[ \\t]${STREET_WORD_AFTER}[ \\t]+\\d`, "gu"),
+    anchor: new RegExp(`[ \\t]${STREET_WORD_AFTER}[ \\t]+\\d`, "g"),
     starts: (text, at) => wordsBack(text, at, 1),
     address: sticky(`${CAP}[ \\t]${STREET_WORD_AFTER}[ \\t]+${HOUSE_NUMBER}${UNIT}{0,3}`),
   },
@@ -142,7 +146,7 @@ const RULES: readonly Rule[] = [
     keep: (address) => !NOT_A_PLACE.has(firstWord(address)),
   },
   {
-    anchor: new RegExp(`,[ \\t]${CAP}(?:[ \\t]${CAP}){0,2},[ \\t](?:${STATE})\\b`, "gu"),
+    anchor: new RegExp(`,[ \\t]${CAP_ANCHOR}(?:[ \\t]${CAP_ANCHOR}){0,2},[ \\t](?:${STATE})\\b`, "g"),
     starts: (text, at) => {
       const words = wordsBack(text, at, 4);
       const last = words.at(-1);
@@ -155,14 +159,17 @@ const RULES: readonly Rule[] = [
   },
   // A house number and name after "at"/"to" ("Drop it off at 1600 Amphitheatre", "live at 17 Wildwood").
   {
-    anchor: /\b(?:at|to|address is|Ship to:)[ \t](?=\d)/g,
-    starts: (_text, at, anchor) => [at + anchor[0].length],
+    anchor: /[ \t]\d(?<=(?:\bat|\bto|address is|Ship to:)[ \t]\d)/g,
+    starts: (_text, at) => [at + 1],
     address: sticky("\\d{1,5}[ \\t](\\p{Lu}\\p{Ll}+(?:[ \\t]\\p{Lu}\\p{Ll}+){0,3})(?![\\p{L}\\d])"),
     keep: allPlaceWords,
   },
   // A line holding only a house number and name, or only a suite: an address written on several lines.
   {
-    anchor: /^(?=\d{1,5}[ \t]\p{Lu}|(?:Suite|Ste\.?|Apt\.?|Apartment|Unit|Floor|Flat)[ \t])/gmu,
+    anchor: new RegExp(
+      `^(?=\\d{1,5}[ \\t]${UPPER}|(?:Suite|Ste\\.?|Apt\\.?|Apartment|Unit|Floor|Flat)[ \\t])`,
+      "gm",
+    ),
     starts: atAnchor,
     address: sticky(
       "(?:\\d{1,5}[ \\t]\\p{Lu}\\p{Ll}+(?:[ \\t]\\p{Lu}\\p{Ll}+){0,3}|(?:Suite|Ste\\.?|Apt\\.?|Apartment|Unit|Floor|Flat)[ \\t][\\w-]{1,5})$",
@@ -172,14 +179,16 @@ const RULES: readonly Rule[] = [
   },
   // A city abroad after a cue of where someone lives or comes from ("moved to Kraków", "is from Medellín").
   {
-    anchor:
-      /\b(?:moved to|moving to|move to|lives in|live in|living in|grew up in|born in|staying in|(?:is|are|was|were|am|comes?) from|relocated to|relocating to)[ \t]/g,
+    anchor: new RegExp(
+      `(?=${UPPER})(?<=\\b(?:moved to|moving to|move to|lives in|live in|living in|grew up in|born in|staying in|(?:is|are|was|were|am|comes?) from|relocated to|relocating to)[ \\t])`,
+      "g",
+    ),
     starts: (_text, at, anchor) => [at + anchor[0].length],
     address: sticky(`(?:${WORLD_CITY})(?![\\p{L}])`),
   },
   // The city after a street line and its unit ("Calle 72 # 10-34, Apto 501, Bogotá").
   {
-    anchor: /\d\w?,[ \t](?=\p{Lu})/gu,
+    anchor: new RegExp(`\\d\\w?,[ \\t](?=${UPPER})`, "g"),
     starts: (_text, at, anchor) => [at + anchor[0].length],
     address: sticky(`(?:${WORLD_CITY})(?![\\p{L}])`),
   },

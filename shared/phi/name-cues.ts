@@ -18,20 +18,20 @@ const NAME_AT = new RegExp(NAME, "uy");
 /** An upper-case letter, spelled out so the cue patterns need no Unicode mode (scanning is much faster without). */
 const UPPER = "[A-Z\\u00C0-\\u00DE\\u0100-\\u017F\\u0391-\\u03A9\\u0410-\\u042F\\u1E00-\\u1EFF]";
 
-/** Phrases that put a name right after them. */
-const SAY_CUES = new RegExp(
-  `\\b(?:[Mm]y (?:full |first |last |family |sur)?name is|[Mm]y name's|[Tt]he name's|[Ss]urname is|[Nn]ame is|I'm|I am|[Tt]his is|[Cc]all me|[Ss]igned,?|[Rr]egards,|[Ss]incerely,)[ \\t]+(?=${UPPER})`,
-  "g",
-);
-/** Form fields asking for a name ("Last name?", "Surname:", "Name:"), at a line or sentence start or after ";". */
-const FIELD_CUES = new RegExp(
-  `(?:^|[.?!;][ \\t]+)(?:(?:[Ff]irst|[Ll]ast|[Ff]amily|[Ff]ull|[Gg]iven|[Mm]iddle)[ \\t]?[Nn]ame|[Ss]urname|[Nn]ame|[Nn]ombre|[Aa]pellidos?|[Pp]rénom|[Nn]om|[Vv]orname|[Nn]achname)[ \\t]*[?:][ \\t]*(?=${UPPER})`,
+/**
+ * The three kinds of cue, in one pattern so the text is scanned once: a phrase that puts a name right
+ * after it ("my name is", "I'm", "this is"), a form field asking for a name at a line or sentence start
+ * ("Last name?", "Surname:", "Name:"), and the head of a list of people ("Present:", "Apologies from").
+ */
+const CUES = new RegExp(
+  [
+    `(?<say>\\b(?:[Mm]y (?:full |first |last |family |sur)?name is|[Mm]y name's|[Tt]he name's|[Ss]urname is|[Nn]ame is|I'm|I am|[Tt]his is|[Cc]all me|[Ss]igned,?|[Rr]egards,|[Ss]incerely,)[ \\t]+)`,
+    `(?<field>(?:^|[.?!;][ \\t]+)(?:(?:[Ff]irst|[Ll]ast|[Ff]amily|[Ff]ull|[Gg]iven|[Mm]iddle)[ \\t]?[Nn]ame|[Ss]urname|[Nn]ame|[Nn]ombre|[Aa]pellidos?|[Pp]rénom|[Nn]om|[Vv]orname|[Nn]achname)[ \\t]*[?:][ \\t]*)`,
+    `(?<list>\\b(?:[Pp]resent|[Aa]bsent|[Aa]ttendees|[Aa]ttending|[Ii]nvited|[Ii]nvitees|[Aa]pologies from|[Aa]pologies|[Pp]articipants|[Mm]embers|[Gg]uests|[Vv]olunteers|[Ss]peakers|[Pp]anel(?:ists)?|[Ww]itnesses|[Tt]eam [A-Z0-9]\\w*|[Rr]ota(?: [a-z ]{0,20})?)[ \\t]*:?[ \\t]+)`,
+  ]
+    .map((cue) => `${cue}(?=${UPPER})`)
+    .join("|"),
   "gm",
-);
-/** Cues of a list of people. */
-const LIST_CUES = new RegExp(
-  `\\b(?:[Pp]resent|[Aa]bsent|[Aa]ttendees|[Aa]ttending|[Ii]nvited|[Ii]nvitees|[Aa]pologies from|[Aa]pologies|[Pp]articipants|[Mm]embers|[Gg]uests|[Vv]olunteers|[Ss]peakers|[Pp]anel(?:ists)?|[Ww]itnesses|[Tt]eam [A-Z0-9]\\w*|[Rr]ota(?: [a-z ]{0,20})?)[ \\t]*:?[ \\t]+(?=${UPPER})`,
-  "g",
 );
 const LIST_SEPARATOR = /(?:,[ \t]*(?:and[ \t]+|&[ \t]+)?|[ \t]+(?:and|&)[ \t]+)(?=\p{Lu})/uy;
 /** A line that starts with one capitalised word and a colon, and goes on with words: a speaker and what they said. */
@@ -51,37 +51,40 @@ function nameAt(text: string, at: number, isOrdinary: (word: string) => boolean)
   return { begin: at, end: at + words.join(" ").length };
 }
 
+/** The names of a list ("Kovács, Nowak and Lindqvist"); none when fewer than two ("Present Simple is …" is a sentence). */
+function peopleListAt(text: string, start: number, isOrdinary: (word: string) => boolean): Found[] {
+  const names: Found[] = [];
+  let at = start;
+  for (let name = nameAt(text, at, isOrdinary); name; name = nameAt(text, at, isOrdinary)) {
+    names.push(name);
+    LIST_SEPARATOR.lastIndex = name.end;
+    const separator = LIST_SEPARATOR.exec(text);
+    if (!separator) break;
+    at = name.end + separator[0].length;
+  }
+  return names.length >= 2 ? names : [];
+}
+
 export function cuedNames(text: string, isOrdinary: (word: string) => boolean): PhiEntity[] {
   const found: PhiEntity[] = [];
-  const push = (name: Found | undefined) => {
-    if (name) found.push({ type: "NAME", ...name, score: 0.8 });
-    return name;
+  const push = (...names: (Found | undefined)[]) => {
+    for (const name of names) if (name) found.push({ type: "NAME", ...name, score: 0.8 });
   };
-  for (const cue of text.matchAll(SAY_CUES)) push(nameAt(text, cue.index + cue[0].length, isOrdinary));
-  for (const cue of text.matchAll(FIELD_CUES)) {
-    const name = nameAt(text, cue.index + cue[0].length, isOrdinary);
-    // "Name: Halvorsen, Kari": the given name after the surname belongs to the same name.
-    const given =
-      name && text.startsWith(", ", name.end) ? nameAt(text, name.end + 2, isOrdinary) : undefined;
-    push(name && given ? { begin: name.begin, end: given.end } : name);
+  for (const cue of text.matchAll(CUES)) {
+    const at = cue.index + cue[0].length;
+    if (cue.groups?.say) push(nameAt(text, at, isOrdinary));
+    else if (cue.groups?.field) {
+      const name = nameAt(text, at, isOrdinary);
+      // "Name: Halvorsen, Kari": the given name after the surname belongs to the same name.
+      const given =
+        name && text.startsWith(", ", name.end) ? nameAt(text, name.end + 2, isOrdinary) : undefined;
+      push(name && given ? { begin: name.begin, end: given.end } : name);
+    } else push(...peopleListAt(text, at, isOrdinary));
   }
   for (const cue of text.matchAll(SPEAKER)) {
     const speaker = cue[1] as string;
     if (SPEAKER_NAME.test(speaker) && !isOrdinary(speaker))
       push({ begin: cue.index, end: cue.index + speaker.length });
-  }
-  for (const cue of text.matchAll(LIST_CUES)) {
-    const names: Found[] = [];
-    let at = cue.index + cue[0].length;
-    for (let name = nameAt(text, at, isOrdinary); name; name = nameAt(text, at, isOrdinary)) {
-      names.push(name);
-      LIST_SEPARATOR.lastIndex = name.end;
-      const separator = LIST_SEPARATOR.exec(text);
-      if (!separator) break;
-      at = name.end + separator[0].length;
-    }
-    // One capitalised word after "Present" is often just a sentence ("Present Simple is …"): a list has two or more.
-    if (names.length >= 2) for (const name of names) push(name);
   }
   return found;
 }
