@@ -31,7 +31,7 @@ const STREET_SUFFIX =
   "(?:straße|strasse|str\\.|gasse|weg|platz|allee|ring|damm|ufer|gracht|straat|laan|plein|singel|kade|steeg|gatan|gata|vägen|väg|gränd|gade|vej|veien|gate|torget|katu|tie)";
 /** Street types written before the name ("Calle", "Rua", "Via", "ul.", "Avenue Louise"). */
 const STREET_PREFIX =
-  "(?:Calle|C\\/|Carrer|Carretera|Avenida|Avda\\.?|Av\\.|Avenue|Rua|Via|Viale|Piazza|Piazzale|Corso|Largo|Vicolo|Strada|Paseo|Plaza|Praça|Praca|Travessa|Alameda|Rambla|Ronda|Camino|Jirón|Jiron|Jr\\.|Carrera|Cra\\.|ul\\.|ulica|al\\.|aleja|Rue|Boulevard|Chaussée|Place|Quai|Meir)";
+  "(?:Calle|C\\/|Carrer|Carretera|Avenida|Avda\\.?|Av\\.|Avenue|Rua|Via|Viale|Piazza|Piazzale|Corso|Largo|Vicolo|Strada|Paseo|Plaza|Praça|Praca|Travessa|Alameda|Rambla|Ronda|Camino|Jirón|Jiron|Jr\\.|Carrera|Cra\\.|ul\\.|ulica|al\\.|aleja|Rue|Boulevard|Chaussée|Place|Quai)";
 /** Street types written as a word after the name ("Mariahilfer Straße", "Andrássy út"). */
 const STREET_WORD_AFTER = "(?:Straße|Strasse|Allee|Platz|Weg|Gasse|út|utca|tér|körút)";
 /** House number: "12", "88a", "84/92", "10-34", "# 10-34", "nº 5". */

@@ -117,6 +117,10 @@ describe("local PHI detector", () => {
   ])("flags nothing in %s", (text) => {
     expect(found(text)).toEqual([]);
   });
+
+  it("answers on a long digit run (the national phone pattern once tried every way to split it)", () => {
+    expect(found(`Code 0${"1".repeat(200)}a, then +2${" 1".repeat(200)}x.`)).toEqual([]);
+  });
 });
 
 describe("checksums", () => {

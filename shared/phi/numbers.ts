@@ -52,9 +52,13 @@ const HEX_OR_COLON = /[0-9A-Fa-f:]/;
 const IPV6_TAIL = /[0-9A-Fa-f:]*(?:\.\d{1,3}){0,3}/y;
 /** International: "+" or "00", a country code other than 1 (the US pattern has those) and 6+ more digits in groups. */
 const INTERNATIONAL = /(?<![\w+])(?:\+|00)[2-9](?:[ ./-]?\(?\d+\)?){2,8}/g;
-/** National: a trunk prefix 0 or a two-digit area code in parentheses (Brazil), then 7+ digits in groups. */
+/**
+ * National: a trunk prefix 0 or a two-digit area code in parentheses (Brazil), then digits in groups.
+ * Groups are bounded and split only at a separator: a long digit run must not be cut every possible way
+ * (that backtracking took seconds on 80 digits).
+ */
 const NATIONAL =
-  /(?<![\w+./-]|\d[ -])(?:\(0?\d{2}\) ?|0\d{1,4}[ ./-]?)\d{2,}(?:[ .-]?\d{2,}){0,4}(?![\w/-]|[.,]\d)/g;
+  /(?<![\w+./-]|\d[ -])(?:\(0?\d{2}\) ?|0\d{1,4}[ ./-]?)\d{2,10}(?:[ .-]\d{2,10}){0,4}(?![\w/-]|[.,]\d)/g;
 /**
  * Countries whose national formats we read without a "+". A trunk prefix 0 is European: with the "min"
  * metadata a number valid in one of these plans is mostly valid in several, so five plans cover them
