@@ -461,8 +461,9 @@ export function detectPhi(text: string): PhiEntity[] {
   }
   // Structured identifiers first: a name can't sit inside an email, URL or address.
   const structured = resolveOverlaps(found);
-  const names = resolveOverlaps([...nameSpans(text), ...cuedNames(text, isOrdinary)]).map((name) =>
-    withRestOfName(text, name),
-  );
+  // Sorted for the sweep; overlapping names (a cue and a dictionary hit on the same words) merge at the end.
+  const names = [...nameSpans(text), ...cuedNames(text, isOrdinary)]
+    .sort((a, b) => a.begin - b.begin)
+    .map((name) => withRestOfName(text, name));
   return resolveOverlaps([...structured, ...withoutOverlaps(names, structured)]);
 }
