@@ -180,7 +180,7 @@ const RULES: readonly Rule[] = [
   // A city abroad after a cue of where someone lives or comes from ("moved to Kraków", "is from Medellín").
   {
     anchor: new RegExp(
-      `(?=${UPPER})(?<=\\b(?:moved to|moving to|move to|lives in|live in|living in|grew up in|born in|staying in|(?:is|are|was|were|am|comes?) from|relocated to|relocating to)[ \\t])`,
+      `[ \\t](?:to|in|from)[ \\t](?=${UPPER})(?<=\\b(?:moved to|moving to|move to|lives in|live in|living in|grew up in|born in|staying in|(?:is|are|was|were|am|comes?) from|relocated to|relocating to)[ \\t])`,
       "g",
     ),
     starts: (_text, at, anchor) => [at + anchor[0].length],
