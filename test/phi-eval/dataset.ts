@@ -2,31 +2,42 @@ import { readFileSync } from "node:fs";
 import type { PhiType } from "../../shared/phi";
 
 /**
- * The PHI evaluation set: hand-written snippets (handwritten.txt, inline [[TYPE:text]] labels) plus
- * snippets generated from templates with a fixed seed, so every run scores the same ~330 samples.
+ * The PHI evaluation set: hand-written snippets (handwritten.txt and general.txt, inline
+ * [[TYPE:text]] or [[TYPE/kind:text]] labels, "\n" for a line break inside a snippet) plus snippets
+ * generated from templates with a fixed seed, so every run scores the same samples, and the held-out
+ * snippets (holdout.txt). Each sample belongs to a part: the clinical-style text the detector was
+ * first built for, or the general-domain text of issue 13 (a "# part: general" line switches a file to
+ * it); a label's kind (address-eu, phone-intl, card, iban, ipv6, surname-cue…) is scored on its own.
  */
-export type Label = { type: PhiType; begin: number; end: number };
-export type Sample = { text: string; labels: Label[]; source: "handwritten" | "generated" | "holdout" };
+export type Label = { type: PhiType; kind?: string; begin: number; end: number };
+type Source = "handwritten" | "generated" | "general" | "holdout";
+export type Part = "clinical" | "general";
+export type Sample = { text: string; labels: Label[]; source: Source; part: Part };
 
 export function parseMarkup(line: string): { text: string; labels: Label[] } {
   const labels: Label[] = [];
+  const marked = line.replaceAll("\\n", "\n");
   let text = "";
   let at = 0;
-  for (const match of line.matchAll(/\[\[([A-Z_]+):(.+?)\]\]/g)) {
-    text += line.slice(at, match.index);
-    const value = match[2] as string;
-    labels.push({ type: match[1] as PhiType, begin: text.length, end: text.length + value.length });
+  for (const match of marked.matchAll(/\[\[([A-Z_]+)(?:\/([a-z0-9-]+))?:(.+?)\]\]/gs)) {
+    text += marked.slice(at, match.index);
+    const value = match[3] as string;
+    const kind = match[2] ? { kind: match[2] } : {};
+    labels.push({ type: match[1] as PhiType, ...kind, begin: text.length, end: text.length + value.length });
     text += value;
     at = (match.index ?? 0) + match[0].length;
   }
-  return { text: text + line.slice(at), labels };
+  return { text: text + marked.slice(at), labels };
 }
 
-function fromFile(name: "handwritten" | "holdout"): Sample[] {
-  return readFileSync(new URL(`./${name}.txt`, import.meta.url), "utf8")
-    .split("\n")
-    .filter((line) => line.trim() && !line.startsWith("#"))
-    .map((line) => ({ ...parseMarkup(line), source: name }));
+function fromFile(name: Exclude<Source, "generated">): Sample[] {
+  let part: Part = name === "general" ? "general" : "clinical";
+  const samples: Sample[] = [];
+  for (const line of readFileSync(new URL(`./${name}.txt`, import.meta.url), "utf8").split("\n")) {
+    if (line.startsWith("# part: general")) part = "general";
+    if (line.trim() && !line.startsWith("#")) samples.push({ ...parseMarkup(line), source: name, part });
+  }
+  return samples;
 }
 
 /** Mulberry32: a tiny deterministic PRNG, so the generated half of the set never changes between runs. */
@@ -145,7 +156,7 @@ function generated(count: number): Sample[] {
   const samples: Sample[] = [];
   for (let i = 0; i < count; i++) {
     if (i % 6 === 5) {
-      samples.push({ text: pick(NEGATIVES), labels: [], source: "generated" });
+      samples.push({ text: pick(NEGATIVES), labels: [], source: "generated", part: "clinical" });
       continue;
     }
     const [template, types] = TEMPLATES[i % TEMPLATES.length] as [string, Record<string, PhiType>];
@@ -153,11 +164,11 @@ function generated(count: number): Sample[] {
       /\{([A-Z_]+)\}/g,
       (_, slot: string) => `[[${types[slot]}:${(fills[slot] as () => string)()}]]`,
     );
-    samples.push({ ...parseMarkup(markup), source: "generated" });
+    samples.push({ ...parseMarkup(markup), source: "generated", part: "clinical" });
   }
   return samples;
 }
 
 export function evaluationSet(): Sample[] {
-  return [...fromFile("handwritten"), ...generated(240), ...fromFile("holdout")];
+  return [...fromFile("handwritten"), ...generated(240), ...fromFile("general"), ...fromFile("holdout")];
 }

@@ -4,9 +4,10 @@ import type { Sample } from "./dataset";
 /**
  * Precision, recall and F1 per type: a finding counts as correct when it overlaps a label of the same
  * type (each label matched at most once), the usual lenient NER match for redaction, where covering
- * the identifier is what matters.
+ * the identifier is what matters. Recall also per label kind (findings carry no kind, so no precision).
  */
 export type Score = { tp: number; fp: number; fn: number; precision: number; recall: number; f1: number };
+export type KindRecall = { found: number; labels: number; recall: number };
 
 function ratio(tp: number, fp: number, fn: number): Score {
   const precision = tp + fp === 0 ? 1 : tp / (tp + fp);
@@ -24,6 +25,7 @@ export function score(samples: readonly Sample[], detect: (text: string) => PhiE
       counts.set(bucket, entry);
     }
   };
+  const kinds = new Map<string, { found: number; labels: number }>();
   const misses: { text: string; kind: "missed" | "spurious"; type: PhiType; value: string }[] = [];
   for (const sample of samples) {
     const found = detect(sample.text);
@@ -47,6 +49,12 @@ export function score(samples: readonly Sample[], detect: (text: string) => PhiE
       }
     }
     for (const [i, label] of sample.labels.entries()) {
+      if (label.kind) {
+        const kind = kinds.get(label.kind) ?? { found: 0, labels: 0 };
+        kind.labels++;
+        if (used.has(i)) kind.found++;
+        kinds.set(label.kind, kind);
+      }
       if (used.has(i)) continue;
       bump(label.type, "fn");
       misses.push({
@@ -58,5 +66,10 @@ export function score(samples: readonly Sample[], detect: (text: string) => PhiE
     }
   }
   const byType = Object.fromEntries([...counts].map(([type, c]) => [type, ratio(c.tp, c.fp, c.fn)]));
-  return { byType, misses };
+  const byKind: Record<string, KindRecall> = Object.fromEntries(
+    [...kinds]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, k]) => [kind, { ...k, recall: k.found / k.labels }]),
+  );
+  return { byType, byKind, misses };
 }

@@ -73,3 +73,23 @@ courier, nurse practitioner, physician assistant, police detective, correctional
     .split(",")
     .map((word) => word.trim())
     .filter(Boolean);
+
+/**
+ * Words that head a line as a field label or a role ("Agent:", "Note:", "Breakfast:"), so a line label
+ * is read as a speaker's name only when it is none of these, and everyday nouns that a list
+ * ("Ingredients: Flour, Sugar") or a line start may capitalise.
+ */
+export const LABEL_WORDS =
+  `Agent Customer Caller Operator Interviewer Interviewee Host Guest Moderator Speaker Panelist Presenter Audience User Assistant
+Support Admin Staff Manager Teacher Student Parent Child Therapist Counselor Provider Member Participant Respondent Witness Officer
+Q A Note Notes Subject Status Warning Caution Answer Question Response Reply Reason Comment Comments Feedback Action Task Owner
+Priority Due Result Tip Hint Example Update Reminder Summary Intake Date Time Location Venue Price Cost Total Subtotal Tax Amount
+Balance Fee Fees Population Area Breakfast Lunch Dinner Snack Snacks Dessert Ingredients Toppings Colours Colors Sizes Size Options
+Menu Agenda Topic Topics Title Name Surname Tel Mobile Cell Fax Website Web Mail Post Postcode Zip City Country State Region Sender
+Recipient Reference Ref Order Invoice Ticket Case Step Steps Day Week Rest Source Directions Ingredients Equipment Materials Dose
+Dosage Frequency Route Duration Quantity Goal Outcome Objective Progress Score Level Rating Grade Version Release Build Error Tip
+Flour Sugar Butter Eggs Milk Salt Water Oil Cheese Ham Olives Mushrooms Tomatoes Onions Garlic Bread Rice Pasta Chicken Beef Fish
+Red Blue Green Yellow Black White Orange Purple Pink Brown Grey Gray Small Medium Large Extra Yes No Pending Approved Done Open
+Closed Morning Afternoon Evening Weekend Weekday Today Tomorrow Yesterday Chapter Page Section Part Line Item Items Photo Video`
+    .split(/\s+/)
+    .filter(Boolean);
