@@ -121,6 +121,26 @@ describe("local PHI detector", () => {
   it("answers on a long digit run (the national phone pattern once tried every way to split it)", () => {
     expect(found(`Code 0${"1".repeat(200)}a, then +2${" 1".repeat(200)}x.`)).toEqual([]);
   });
+
+  // No timing assertion (the machine may be shared): a pattern that backtracks or rescans on one of these
+  // takes minutes on 100 KB, far past the test's timeout; each one takes milliseconds.
+  it.each([
+    ["digits", "1"],
+    ["spaced digits", "0 12 "],
+    ["phone-like groups", "+44 20 "],
+    ["capitalised words", "Anna Maria "],
+    ["capitalised words without spaces", "AbCdEf"],
+    ["colons", "a:b::1:"],
+    ["spaces", " "],
+    ['"my name is"', "my name is "],
+    ['"My name is" and a name', "My name is Ann "],
+    ["a list cue", "Present: Ann, "],
+    ["initials", "A. B. "],
+    ["postcodes after commas", ", 12345 "],
+    ["street prefixes", "Calle "],
+  ])("answers on 100 KB of %s", (_kind, unit) => {
+    expect(Array.isArray(detectPhi(unit.repeat(Math.ceil(100_000 / unit.length))))).toBe(true);
+  });
 });
 
 describe("checksums", () => {

@@ -48,6 +48,32 @@ const AMBIGUOUS_FIRST = new Set(
   ),
 );
 
+const LABEL_SET = new Set(LABEL_WORDS);
+
+/**
+ * What a capitalised word is in the dictionaries, as bit flags looked up once per word: the name rules ask
+ * up to a dozen questions of each word and its neighbours, and one Map look-up is cheaper than that many
+ * Set look-ups (this was a good part of the detector's time).
+ */
+const IS_TITLE = 1;
+const IS_FIRST = 2;
+const IS_SURNAME = 4;
+const IS_CITY = 8;
+const IS_NOT_NAME = 16;
+const IS_AMBIGUOUS = 32;
+const IS_LABEL = 64;
+const WORD_KINDS = new Map<string, number>();
+for (const [words, kind] of [
+  [TITLE_SET, IS_TITLE],
+  [FIRST_NAMES, IS_FIRST],
+  [SURNAME_SET, IS_SURNAME],
+  [CITY_SET, IS_CITY],
+  [NOT_A_NAME, IS_NOT_NAME],
+  [AMBIGUOUS_FIRST, IS_AMBIGUOUS],
+  [LABEL_SET, IS_LABEL],
+] as const)
+  for (const word of words) WORD_KINDS.set(word, (WORD_KINDS.get(word) ?? 0) | kind);
+
 type Rule = {
   type: PhiType;
   pattern: RegExp;
@@ -184,7 +210,8 @@ const RULES: readonly Rule[] = [
   },
 ];
 
-type Token = { text: string; begin: number; end: number; initial: boolean };
+/** `kind`: the word's dictionary flags (WORD_KINDS). */
+type Token = { text: string; begin: number; end: number; initial: boolean; kind: number };
 
 /**
  * A capital letter (Latin with its accents, Greek, Cyrillic, Vietnamese), then lower-case letters, spelled
@@ -200,7 +227,14 @@ const CAPITALIZED_WORD = new RegExp(
 const EXACTLY_CAPITALIZED =
   /^\p{Lu}(?:\.(?:\s?\p{Lu}\.)?|\p{Ll}+(?:\p{Lu}\p{Ll}+)?(?:['’-]\p{Lu}?\p{Ll}+)*)$/u;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
-const ASCII_ONLY = /^[ -~]*$/;
+/** Printable ASCII only (a loop: called on every capitalised word, where a regular expression test costs more). */
+function isPrintableAscii(word: string): boolean {
+  for (let i = 0; i < word.length; i++) {
+    const code = word.charCodeAt(i);
+    if (code < 32 || code > 126) return false;
+  }
+  return true;
+}
 
 /** A capitalised word at `at`, not inside a word ("Smith", not the "Phone" of "iPhone"). */
 function isCapitalizedWord(text: string, at: number, word: string): boolean {
@@ -209,13 +243,15 @@ function isCapitalizedWord(text: string, at: number, word: string): boolean {
     before > 127
       ? LETTER_OR_DIGIT.test(text[at - 1] as string)
       : (before >= 48 && before <= 57) || ((before | 32) >= 97 && (before | 32) <= 122);
-  return !insideWord && (ASCII_ONLY.test(word) || EXACTLY_CAPITALIZED.test(word));
+  return !insideWord && (isPrintableAscii(word) || EXACTLY_CAPITALIZED.test(word));
 }
 
-/** Capitalized words (possessive 's dropped) and initials, with their positions: one linear pass. */
+/** Capitalized words (possessive 's dropped) and initials, with their positions and dictionary flags: one linear pass. */
 function capitalizedTokens(text: string): Token[] {
   const tokens: Token[] = [];
-  for (const match of text.matchAll(CAPITALIZED_WORD)) {
+  // An exec loop rather than matchAll: measured ~10% faster on this pattern, which matches most words.
+  CAPITALIZED_WORD.lastIndex = 0;
+  for (let match = CAPITALIZED_WORD.exec(text); match; match = CAPITALIZED_WORD.exec(text)) {
     const begin = match.index;
     const raw = match[0];
     if (!isCapitalizedWord(text, begin, raw)) continue;
@@ -225,6 +261,7 @@ function capitalizedTokens(text: string): Token[] {
       begin,
       end: begin + word.length,
       initial: raw.endsWith(".") && raw.length <= 5,
+      kind: WORD_KINDS.get(word) ?? 0,
     });
   }
   return tokens;
@@ -232,7 +269,7 @@ function capitalizedTokens(text: string): Token[] {
 
 const NON_ENGLISH_LETTER = /[^ -~\s’]/;
 const isSurnameLike = (token: Token | undefined) =>
-  Boolean(token && !token.initial && !NOT_A_NAME.has(token.text) && token.text.length > 1);
+  Boolean(token && !token.initial && !(token.kind & IS_NOT_NAME) && token.text.length > 1);
 
 /** Only one or two spaces between two tokens: they belong to one name. */
 function adjacent(text: string, a: Token, b: Token): boolean {
@@ -253,6 +290,9 @@ function wordBefore(text: string, at: number): { word: string; separator: string
   return { word: text.slice(start, end), separator: text.slice(end, at), start };
 }
 
+const AFTER_GREETING = /^,?\s+$/;
+const ONLY_SPACES = /^\s+$/;
+const ALL_CAPS = /^[A-Z]{2,}$/;
 const GREETINGS = new Set(["hi", "hello", "hey", "thanks", "bye", "dear", "morning"]);
 const PERSON_CUES = new Set(["with", "call", "called", "attn", "for", "by", "client", "patient", "pt"]);
 const RELATIVES = new Set(
@@ -263,10 +303,13 @@ const RELATIVES = new Set(
 
 /** Is the token right after a word that introduces a person ("Hi, Keiko", "attn Yusuf", "my neighbor Malik")? */
 function afterPersonCue(text: string, token: Token): boolean {
+  // Every cue ends in a space, tab or line break right before the name: most words fail here, cheaply.
+  const before = text.charCodeAt(token.begin - 1);
+  if (before !== 32 && before !== 9 && before !== 10) return false;
   const { word, separator, start } = wordBefore(text, token.begin);
   const lower = word.toLowerCase();
-  if (GREETINGS.has(lower)) return /^,?\s+$/.test(separator);
-  if (!/^\s+$/.test(separator)) return false;
+  if (GREETINGS.has(lower)) return AFTER_GREETING.test(separator);
+  if (!ONLY_SPACES.test(separator)) return false;
   if (PERSON_CUES.has(lower)) return true;
   return RELATIVES.has(lower) && wordBefore(text, start).word.toLowerCase() === "my";
 }
@@ -279,7 +322,7 @@ function sentenceStartsAt(text: string, at: number): boolean {
 }
 
 function afterTitle(text: string, token: Token, previous: Token | undefined): boolean {
-  if (!previous || !TITLE_SET.has(previous.text)) return false;
+  if (!previous || !(previous.kind & IS_TITLE)) return false;
   const gap = text.slice(previous.end, token.begin);
   return gap === " " || gap === ". " || gap === ".  ";
 }
@@ -299,16 +342,15 @@ function nameSpans(text: string): PhiEntity[] {
     // Title + name ("Dr. Okafor", "Mrs. Ann Lee"), unless it is a product ("Dr. Pepper").
     if (afterTitle(text, token, previous)) {
       if (BRAND_SET.has(`${(previous as Token).text} ${token.text}`)) continue;
-      if (NOT_A_NAME.has(token.text) && !SURNAME_SET.has(token.text) && !FIRST_NAMES.has(token.text))
-        continue;
+      if ((token.kind & (IS_NOT_NAME | IS_SURNAME | IS_FIRST)) === IS_NOT_NAME) continue;
       const last = next && adjacent(text, token, next) && isSurnameLike(next) ? next : token;
       name(token, last, 0.9);
       if (last === next) i += 1;
       continue;
     }
-    if (TITLE_SET.has(token.text)) continue;
+    if (token.kind & IS_TITLE) continue;
 
-    const first = FIRST_NAMES.has(token.text) && !NOT_A_NAME.has(token.text);
+    const first = (token.kind & (IS_FIRST | IS_NOT_NAME)) === IS_FIRST;
     // First [Initial] Surname ("Maria Delgado", "John Q. Public").
     if (first && next && adjacent(text, token, next)) {
       if (next.initial && after && adjacent(text, next, after) && isSurnameLike(after)) {
@@ -323,30 +365,25 @@ function nameSpans(text: string): PhiEntity[] {
       }
     }
     // Initial + surname ("J. Smith").
-    if (token.initial && next && adjacent(text, token, next) && SURNAME_SET.has(next.text)) {
+    if (token.initial && next && adjacent(text, token, next) && next.kind & IS_SURNAME) {
       name(token, next, 0.85);
       i += 1;
       continue;
     }
     // "Surname, First" as in charts and sign-offs.
     if (
-      SURNAME_SET.has(token.text) &&
+      token.kind & IS_SURNAME &&
       next &&
       next.begin === token.end + 2 &&
       text[token.end] === "," &&
-      FIRST_NAMES.has(next.text)
+      next.kind & IS_FIRST
     ) {
       name(token, next, 0.85);
       i += 1;
       continue;
     }
     // A first name alone: clear ones anywhere, everyday-word ones only as a speaker label or after a greeting.
-    if (
-      first &&
-      !AMBIGUOUS_FIRST.has(token.text) &&
-      !LABEL_SET.has(token.text) &&
-      !CITY_SET.has(token.text)
-    ) {
+    if (first && !(token.kind & (IS_AMBIGUOUS | IS_LABEL | IS_CITY))) {
       name(token, token, 0.8);
       continue;
     }
@@ -360,8 +397,8 @@ function nameSpans(text: string): PhiEntity[] {
     // Any capitalized, non-dictionary word right after a person cue ("session with Keiko", "attn Yusuf Haddad").
     if (
       !token.initial &&
-      !NOT_A_NAME.has(token.text) &&
-      !/^[A-Z]{2,}$/.test(token.text) &&
+      !(token.kind & IS_NOT_NAME) &&
+      !ALL_CAPS.test(token.text) &&
       afterPersonCue(text, token)
     ) {
       const last = next && adjacent(text, token, next) && isSurnameLike(next) ? next : token;
@@ -378,8 +415,8 @@ function nameSpans(text: string): PhiEntity[] {
       isSurnameLike(next) &&
       (!sentenceStartsAt(text, token.begin) || NON_ENGLISH_LETTER.test(token.text + next.text)) &&
       !CITY_SET.has(`${token.text} ${next.text}`) &&
-      !CITY_SET.has(token.text) &&
-      !CITY_SET.has(next.text)
+      !(token.kind & IS_CITY) &&
+      !(next.kind & IS_CITY)
     ) {
       name(token, next, 0.7);
       i += 1;
@@ -387,10 +424,10 @@ function nameSpans(text: string): PhiEntity[] {
     }
     // A known surname after a first name we did not know ("Kwame Okafor" where Kwame is not listed).
     if (
-      SURNAME_SET.has(token.text) &&
+      token.kind & IS_SURNAME &&
       previous &&
       adjacent(text, previous, token) &&
-      !NOT_A_NAME.has(previous.text) &&
+      !(previous.kind & IS_NOT_NAME) &&
       !previous.initial &&
       (found.at(-1)?.end ?? -1) < previous.end
     ) {
@@ -416,7 +453,6 @@ function emails(text: string): PhiEntity[] {
   return found;
 }
 
-const LABEL_SET = new Set(LABEL_WORDS);
 /** A capitalised word that is an everyday word, a field label or a place, never a name. */
 const isOrdinary = (word: string) => NOT_A_NAME.has(word) || LABEL_SET.has(word) || CITY_SET.has(word);
 
@@ -428,12 +464,15 @@ const MORE_OF_NAME = new RegExp(`[ \\t](?:${NAME_PARTICLE}[ \\t])?(\\p{Lu}[\\p{L
 function withRestOfName(text: string, name: PhiEntity): PhiEntity {
   let end = name.end;
   for (let words = 0; words < 3; words++) {
+    // MORE_OF_NAME starts with a space or tab: most names end before something else, without a regex run.
+    if (text[end] !== " " && text[end] !== "\t") break;
     MORE_OF_NAME.lastIndex = end;
     const more = MORE_OF_NAME.exec(text);
     if (!more || isOrdinary(more[1] as string)) break;
     end += more[0].length;
   }
-  return end === name.end ? name : { ...name, end };
+  // Written out, not spread: every entity has the same shape, which keeps sorting and merging fast.
+  return end === name.end ? name : { type: name.type, begin: name.begin, end, score: name.score };
 }
 
 /** `candidates` minus those overlapping any of `taken` (both sorted by position): one linear sweep. */

@@ -62,9 +62,12 @@ const NATIONAL =
 /**
  * Countries whose national formats we read without a "+". A trunk prefix 0 is European: with the "min"
  * metadata a number valid in one of these plans is mostly valid in several, so five plans cover them
- * (each check is a parse, ~10 µs). A two-digit area code in parentheses is Latin American.
+ * (each check is a parse, ~15 µs: the most expensive step of the detector). A two-digit area code in
+ * parentheses is Latin American. Germany first: its plan is the widest (national numbers of 4 to 15
+ * digits) and accepts nearly every number the others do, so a real number mostly takes one parse, not
+ * two or three (the order changes only the cost: a number is kept when any plan accepts it).
  */
-const TRUNK_ZERO: readonly CountryCode[] = ["GB", "FR", "DE", "IT", "NL"];
+const TRUNK_ZERO: readonly CountryCode[] = ["DE", "GB", "FR", "IT", "NL"];
 const AREA_IN_PARENTHESES: readonly CountryCode[] = ["BR", "AR", "CO"];
 
 const digitCount = (text: string) => text.replace(/\D/g, "").length;
