@@ -62,7 +62,7 @@ const NATIONAL =
 /**
  * Countries whose national formats we read without a "+". A trunk prefix 0 is European: with the "min"
  * metadata a number valid in one of these plans is mostly valid in several, so five plans cover them
- * (each check is a parse, ~15 µs: the most expensive step of the detector). A two-digit area code in
+ * (each check is a parse, ~15 µs: phones were ~10% of the detector's time). A two-digit area code in
  * parentheses is Latin American. Germany first: its plan is the widest (national numbers of 4 to 15
  * digits) and accepts nearly every number the others do, so a real number mostly takes one parse, not
  * two or three (the order changes only the cost: a number is kept when any plan accepts it).
