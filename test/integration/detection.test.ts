@@ -18,7 +18,11 @@ import { testStack } from "../support/stack";
  * `detectSignals` (the same code Lambda runs), and the findings appear in the security table.
  */
 testStack();
-const WAIT_MS = 20_000;
+/**
+ * How long a finding may take to appear: the detectors read the audit stream one batch at a time, and late in
+ * a full run (thousands of entries from other files before this one's) they can be a minute or more behind.
+ */
+const WAIT_MS = 120_000;
 const writer = new ChainWriter();
 const meta = (n: number | string) => ({
   requestId: `r-${n}-${randomUUID()}`,

@@ -133,8 +133,15 @@ export async function runDailyVerification(orgId: string) {
   throw new Error("the daily verification did not finish");
 }
 
+/**
+ * The stream consumers (witness, detectors) work through every entry the whole run has written, one batch at
+ * a time: late in a full run they can be a minute or more behind (the product allows the detectors 15
+ * minutes: a report's clock is set past that bound), so this waits up to two minutes.
+ */
+const CONSUMER_WAIT_MS = 120_000;
 const until = async (what: string, holds: () => Promise<boolean>) => {
-  for (let attempt = 0; attempt < 300; attempt++) {
+  const deadline = Date.now() + CONSUMER_WAIT_MS;
+  while (Date.now() < deadline) {
     if (await holds()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
