@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { type Report, ReportSchema } from "../../shared/compliance";
 import { produceReport } from "../../shared/compliance/produce";
 import { BUILT_IN_SETTINGS } from "../../shared/settings";
@@ -8,6 +8,10 @@ import { type EnrolledUser, enrolledUser, takeAwayMfa } from "../support/complia
 import { pendingReport, reportJob } from "../support/reports";
 import { putOrgSettings } from "../support/settings";
 import { testStack } from "../support/stack";
+
+// These tests wait for the stream consumers (witness, detectors), which late in a full run can be minutes
+// behind (test/support/compliance.ts waits up to two minutes for each): more than the stack default of 60 s.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 /**
  * The issue's acceptance test, through the report job's own code (`produceReport`: checks, score, HTML,

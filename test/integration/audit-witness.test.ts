@@ -17,6 +17,10 @@ import { logger } from "../../shared/log";
 import { type SecurityEventLine, securityEventFor, securityEvents } from "../support/security-events";
 import { testStack } from "../support/stack";
 
+// These tests wait for the stream consumers (witness, detectors), which late in a full run can be minutes
+// behind (test/support/compliance.ts waits up to two minutes for each): more than the stack default of 60 s.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
+
 /**
  * The live witness as the local stack runs it: the audit table's stream polled every second by the same
  * witness code Lambda runs in the cloud. Someone with write access to the table alters it directly; the

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DeleteCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { GRANT_RECORD_PREFIX } from "../../shared/access";
 import { type AuditEntry, auditEntry, recordBreaks } from "../../shared/audit";
 import { disclosurePartition } from "../../shared/audit/chain";
@@ -21,6 +21,10 @@ import {
   reportFor,
 } from "../support/compliance";
 import { testStack } from "../support/stack";
+
+// These tests wait for the stream consumers (witness, detectors), which late in a full run can be minutes
+// behind (test/support/compliance.ts waits up to two minutes for each): more than the stack default of 60 s.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 /**
  * The audit-trail, monitoring and break-glass checks against the local stack: an org in good order passes

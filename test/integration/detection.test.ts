@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { auditEntry, ChainWriter } from "../../shared/audit";
 import { aws } from "../../shared/aws";
 import { getConfig } from "../../shared/config";
@@ -23,6 +23,8 @@ testStack();
  * a full run (thousands of entries from other files before this one's) they can be a minute or more behind.
  */
 const WAIT_MS = 120_000;
+// More than the stack default of 60 s: a test may wait WAIT_MS for a finding.
+vi.setConfig({ testTimeout: 300_000 });
 const writer = new ChainWriter();
 const meta = (n: number | string) => ({
   requestId: `r-${n}-${randomUUID()}`,
