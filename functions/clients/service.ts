@@ -289,14 +289,11 @@ export async function listClients(
     for (const [index, { stored }] of disclosed.entries()) keys.set(stored.clientId, loaded[index]);
   }
   const items = visible.map(({ stored, fields }) => {
-    const listed = pick(metaOf(stored), fields);
-    if (!keys.has(stored.clientId)) return listed;
     const key = keys.get(stored.clientId);
-    if (!key) return { ...listed, phiUnavailable: true as const };
-    return pick(
-      { ...metaOf(stored), ...openPhi(key, principal.orgId, stored, visiblePhi(fields, stored)) },
-      fields,
-    );
+    const phi = key ? openPhi(key, principal.orgId, stored, visiblePhi(fields, stored)) : {};
+    const listed = pick({ ...metaOf(stored), ...phi }, fields);
+    // Disclosed, but its key is gone: the caller learns why the PHI is missing.
+    return keys.has(stored.clientId) && !key ? { ...listed, phiUnavailable: true as const } : listed;
   });
   const nextCursor = await sealCursor(scope, last && { sk: String(last.sk) });
   return { items, ...(nextCursor ? { nextCursor } : {}) };
